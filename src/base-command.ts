@@ -1,0 +1,58 @@
+/**
+ * The base of every command: the shared flags, and the one place where errors are rendered and
+ * turned into exit codes (see src/exit-codes.ts). A user never sees a stack trace unless they ask
+ * for one with DEBUG=roster.
+ */
+import { Command, Errors, Flags } from '@oclif/core';
+import { BugError, RosterError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+import { COLOR, PLAIN, type Style } from './render/style.js';
+
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    'no-color': Flags.boolean({
+      description: 'Do not colour the output (colour is used only on a terminal anyway).',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  /** Colour for text written to stdout: only on a TTY, never with --no-color or NO_COLOR. */
+  protected styleFor(noColor: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): Style {
+    return !noColor && stream.isTTY && !process.env.NO_COLOR ? COLOR : PLAIN;
+  }
+
+  protected write(text: string): void {
+    process.stdout.write(text);
+  }
+
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err;
+    const debug = /\broster\b|\*/.test(process.env.DEBUG ?? '');
+    if (err instanceof RosterError) {
+      this.printError(err.code, err.message, err.hint);
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      return this.exit(err.exitCode);
+    }
+    if (err instanceof Errors.CLIError && err.oclif?.exit === 2) {
+      // A flag or argument oclif could not parse: a usage error.
+      this.printError(
+        'USAGE',
+        err.message.split('\n')[0] ?? err.message,
+        `Run \`roster ${this.id?.replace(/:/g, ' ') ?? ''} --help\` for usage.`,
+      );
+      return this.exit(ExitCode.Usage);
+    }
+    const bug = new BugError(err.message || String(err), err);
+    this.printError(bug.code, bug.message, bug.hint);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    return this.exit(bug.exitCode);
+  }
+
+  private printError(code: string, message: string, hint: string | undefined): void {
+    const s = this.styleFor(false, process.stderr);
+    process.stderr.write(`${s.red('Error')} ${s.dim(`[${code}]`)} ${message}\n`);
+    if (hint) process.stderr.write(`${s.dim(`hint: ${hint}`)}\n`);
+  }
+}

@@ -1,0 +1,49 @@
+import { relative } from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { ExitCode } from '../exit-codes.js';
+import { renderValidation, type ValidationFormat } from '../render/validation.js';
+import { validatePath } from '../services/validate.js';
+
+export default class Validate extends BaseCommand {
+  static override summary = 'Check a roster and report every problem at once.';
+  static override description =
+    'PATH is a district repo (its roster.config.yaml says where the roster is), a folder of OneRoster CSV files, a folder of roster YAML files, or a OneRoster zip. Exit code 0: valid; 1: invalid.';
+  static override examples = [
+    '<%= config.bin %> validate examples/springfield',
+    '<%= config.bin %> validate OneRoster.zip --format json',
+    '<%= config.bin %> validate roster/ --format github',
+  ];
+  static override args = { path: Args.string({ description: 'Repo, roster folder or zip.', default: '.' }) };
+  static override flags = {
+    format: Flags.string({
+      options: ['text', 'json', 'github'],
+      default: 'text',
+      description: 'Output format.',
+    }),
+    ignore: Flags.string({
+      multiple: true,
+      description: 'Leave out findings with this code (repeatable), e.g. CSV_HEADER_ONLY.',
+    }),
+    'max-size': Flags.integer({
+      description: 'Refuse zips that expand beyond this many bytes.',
+      default: 8 * 1024 ** 3,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Validate);
+    const result = await validatePath(args.path, {
+      ignore: flags.ignore ?? [],
+      maxExpandedBytes: flags['max-size'],
+    });
+    const base = relative(process.cwd(), result.location) || '.';
+    this.write(
+      renderValidation(result, flags.format as ValidationFormat, {
+        base,
+        style: this.styleFor(flags['no-color']),
+      }),
+    );
+    if (!result.valid) this.exit(ExitCode.Failure);
+  }
+}

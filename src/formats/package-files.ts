@@ -1,0 +1,169 @@
+/**
+ * The files of a roster package, from a folder or a zip, behind one small interface. Readers ask
+ * for file names and open streams; they never touch the file system or the zip themselves.
+ */
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import { InputError } from '../errors.js';
+import type { Diagnostics } from '../validate/diagnostic.js';
+
+export interface PackageFiles {
+  /** A label for messages: the folder or zip path. */
+  readonly label: string;
+  /** Relative paths ('/'-separated) of the files, sorted. */
+  readonly names: readonly string[];
+  open(name: string): Readable;
+  close(): Promise<void>;
+}
+
+/** Files of a folder; with `recursive`, of its sub-folders too (roster YAML is often split per school). */
+export function directoryFiles(dir: string, options: { recursive?: boolean } = {}): PackageFiles {
+  const names: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) {
+        if (options.recursive) walk(full);
+      } else if (entry.isFile()) {
+        names.push(relative(dir, full).split(sep).join('/'));
+      }
+    }
+  };
+  walk(dir);
+  names.sort();
+  return {
+    label: dir,
+    names,
+    open: (name) => createReadStream(join(dir, name)),
+    close: async () => {},
+  };
+}
+
+export interface ZipOptions {
+  /** Refuse zips that expand beyond this many bytes (zip bombs). Default 8 GiB. */
+  readonly maxExpandedBytes?: number;
+}
+
+export const DEFAULT_MAX_EXPANDED_BYTES = 8 * 1024 ** 3;
+
+/**
+ * Files at the root of a zip. Unsafe entry names, nested folders, duplicate entries and oversize
+ * expansion are reported as diagnostics; such entries are left out.
+ */
+export async function zipFiles(
+  path: string,
+  diagnostics: Diagnostics,
+  options: ZipOptions = {},
+): Promise<PackageFiles> {
+  const label = path;
+  const limit = options.maxExpandedBytes ?? DEFAULT_MAX_EXPANDED_BYTES;
+  let zip: yauzl.ZipFile;
+  try {
+    // decodeStrings=false: names are checked here, so that one bad entry is a finding, not a crash.
+    zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      yauzl.open(
+        path,
+        { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true },
+        (err, z) => (err ? reject(err) : resolve(z)),
+      ),
+    );
+  } catch (err) {
+    diagnostics.add('ZIP_INVALID', {
+      file: label,
+      message: `${label} is not a readable zip: ${(err as Error).message}`,
+    });
+    return { label, names: [], open: () => failOpen(label), close: async () => {} };
+  }
+  const entries = new Map<string, yauzl.Entry>();
+  let total = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const raw = entry.fileName as unknown as Buffer;
+        // General purpose bit 11: the name is UTF-8; otherwise CP437, which is ASCII for OneRoster names.
+        const name = raw.toString((entry.generalPurposeBitFlag & 0x800) !== 0 ? 'utf8' : 'latin1');
+        if (name.endsWith('/')) {
+          zip.readEntry();
+          return;
+        }
+        if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.split(/[/\\]/).includes('..')) {
+          diagnostics.add('ZIP_UNSAFE_PATH', {
+            file: label,
+            message: `zip entry ${JSON.stringify(name)} points outside the package`,
+          });
+        } else if (/[/\\]/.test(name)) {
+          if (!name.startsWith('__MACOSX/')) {
+            diagnostics.add('ZIP_NESTED_FOLDER', {
+              file: label,
+              message: `zip entry ${JSON.stringify(name)} is inside a folder`,
+            });
+          }
+        } else if (entries.has(name)) {
+          diagnostics.add('ZIP_DUPLICATE_ENTRY', { file: label, message: `zip holds ${name} twice` });
+        } else {
+          total += entry.uncompressedSize;
+          entries.set(name, entry);
+        }
+        zip.readEntry();
+      });
+      zip.on('end', resolve);
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  } catch (err) {
+    diagnostics.add('ZIP_INVALID', {
+      file: label,
+      message: `${label} is damaged: ${(err as Error).message}`,
+    });
+    zip.close();
+    return { label, names: [], open: () => failOpen(label), close: async () => {} };
+  }
+  if (total > limit) {
+    diagnostics.add('ZIP_TOO_LARGE', {
+      file: label,
+      message: `${label} would expand to ${total} bytes, over the limit of ${limit}`,
+    });
+    zip.close();
+    return { label, names: [], open: () => failOpen(label), close: async () => {} };
+  }
+  return {
+    label,
+    names: [...entries.keys()].sort(),
+    open: (name) => openEntry(zip, entries.get(name)!, label, name),
+    close: async () => zip.close(),
+  };
+}
+
+function failOpen(label: string): never {
+  throw new InputError('ZIP_INVALID', `${label} cannot be read`);
+}
+
+function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, label: string, name: string): Readable {
+  // yauzl opens asynchronously; hand back a pass-through that is fed once the entry is open.
+  const out = new PassThrough();
+  zip.openReadStream(entry, (err, stream) => {
+    if (err || !stream) {
+      out.destroy(
+        new InputError('ZIP_INVALID', `${label}: cannot read ${name}: ${err?.message ?? 'unknown error'}`),
+      );
+      return;
+    }
+    stream.on('error', (e) =>
+      out.destroy(new InputError('ZIP_INVALID', `${label}: ${name} is damaged: ${e.message}`)),
+    );
+    stream.pipe(out);
+  });
+  return out;
+}
+
+/** True when `path` is a file (a zip, by the caller's reckoning). */
+export function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}

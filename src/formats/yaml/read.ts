@@ -1,0 +1,486 @@
+/**
+ * Reads roster YAML (one file or many, e.g. one per school) into a Roster. Every finding carries
+ * the file, line and column of the value it is about.
+ *
+ * YAML is parsed with the failsafe schema, so every scalar is a string exactly as written: `09`
+ * stays "09", `no` stays "no", and an id keeps its leading zeros. Duplicate keys are errors, and
+ * alias expansion is bounded (billion-laughs documents are refused).
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type YAMLMap,
+} from 'yaml';
+import { ENTITIES, type EntityName, isListType, type RosterVersion } from '../../model/entities.js';
+import { KeySet } from '../../model/key-set.js';
+import { type FileMode, type Roster, RosterBuilder, type RosterSource } from '../../model/roster.js';
+import type { Diagnostics } from '../../validate/diagnostic.js';
+import { checkRecordFields, type FieldPosition } from '../../validate/field-rules.js';
+import { closest } from '../oneroster-csv/header.js';
+import type { PackageFiles } from '../package-files.js';
+import { buildRosterSchema } from './schema.js';
+import {
+  CLASS_ENROLLMENT_LISTS,
+  type ClassEnrollmentList,
+  derivedEnrollmentId,
+  derivedRoleId,
+  EXTENSIONS_KEY,
+  TOP_LEVEL_LISTS,
+} from './shape.js';
+
+export const YAML_EXTENSIONS = ['.yaml', '.yml'];
+const MAX_ALIASES = 100;
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function validateSchema(data: unknown): ErrorObject[] {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    validator = ajv.compile(buildRosterSchema());
+  }
+  return validator(data) ? [] : (validator.errors ?? []);
+}
+
+interface ParsedFile {
+  readonly name: string;
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+}
+
+export interface YamlReadResult {
+  readonly roster: Roster;
+}
+
+function streamToString(files: PackageFiles, name: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = files.open(name);
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('error', reject);
+    s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/** Reads every .yaml/.yml file of `files` as one roster. Never throws for bad input. */
+export async function readRosterYaml(files: PackageFiles, diagnostics: Diagnostics): Promise<YamlReadResult> {
+  const parsed: ParsedFile[] = [];
+  for (const name of files.names.filter((n) => YAML_EXTENSIONS.some((e) => n.endsWith(e)))) {
+    const text = await streamToString(files, name);
+    const file = parseFile(name, text, diagnostics);
+    if (file) parsed.push(file);
+  }
+  await files.close();
+
+  // Document-level settings may stand in any file; they must agree.
+  let version: RosterVersion | undefined;
+  let versionFrom = '';
+  const source: { systemName?: string; systemCode?: string } = {};
+  const modes: Partial<Record<EntityName, FileMode>> = {};
+  for (const f of parsed) {
+    const root = f.doc.contents as YAMLMap | null;
+    if (!isMap(root)) continue;
+    const v = scalarOf(f.doc, root.get('oneroster', true));
+    if (v !== undefined) {
+      const nv: RosterVersion | undefined =
+        v === '1.1' ? '1.1' : v === '1.2' || v === '1.2.1' ? '1.2' : undefined;
+      if (!nv) {
+        diagnostics.add('YAML_SCHEMA', {
+          ...at(f, root.get('oneroster', true) as Node),
+          message: `oneroster: ${JSON.stringify(v)} is not 1.1 or 1.2`,
+        });
+      } else if (version && version !== nv) {
+        diagnostics.add('YAML_CONFLICT', {
+          ...at(f, root.get('oneroster', true) as Node),
+          message: `${f.name} says oneroster ${nv}, but ${versionFrom} says ${version}`,
+        });
+      } else {
+        version = nv;
+        versionFrom = f.name;
+      }
+    }
+    mergeSettings(f, root, 'source', source as Record<string, string>, diagnostics);
+    mergeSettings(f, root, 'files', modes as Record<string, string>, diagnostics);
+  }
+  if (!version && parsed.length > 0) {
+    diagnostics.add('YAML_SCHEMA', {
+      file: parsed[0]!.name,
+      line: 1,
+      message: 'no file of the roster says which OneRoster version it follows',
+      hint: 'Add `oneroster: "1.1"` (or "1.2") at the top of the main roster file.',
+    });
+  }
+  const builder = new RosterBuilder(version ?? '1.1');
+  builder.source = source as RosterSource;
+  for (const [e, m] of Object.entries(modes)) builder.modes[e as EntityName] = m;
+  const expander = new Expander(builder, diagnostics);
+  for (const f of parsed) expander.expandFile(f);
+  return { roster: builder.build() };
+}
+
+function parseFile(name: string, text: string, diagnostics: Diagnostics): ParsedFile | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    schema: 'failsafe',
+    uniqueKeys: true,
+    prettyErrors: false,
+  });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = lines.linePos(e.pos[0]);
+      diagnostics.add(e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX', {
+        file: name,
+        line: pos.line,
+        column: pos.col,
+        message: e.message.split('\n')[0]!,
+      });
+    }
+    return undefined;
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    diagnostics.add('YAML_ALIAS_LIMIT', {
+      file: name,
+      line: 1,
+      message: `${name}: ${(err as Error).message}`,
+    });
+    return undefined;
+  }
+  if (data === null || data === undefined) return undefined; // an empty file adds nothing
+  const file = { name, doc, lines };
+  const errors = validateSchema(data);
+  for (const e of errors) reportSchemaError(file, e, diagnostics);
+  return errors.length > 0 ? undefined : file;
+}
+
+function pathOf(instancePath: string): (string | number)[] {
+  if (instancePath === '') return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function at(
+  file: ParsedFile,
+  node: Node | null | undefined,
+): { file: string; line?: number; column?: number } {
+  const offset = node?.range?.[0];
+  if (offset === undefined) return { file: file.name };
+  const pos = file.lines.linePos(offset);
+  return { file: file.name, line: pos.line, column: pos.col };
+}
+
+function reportSchemaError(file: ParsedFile, e: ErrorObject, diagnostics: Diagnostics): void {
+  if (e.keyword === 'if') return; // the failing branch reports the detail
+  const path = pathOf(e.instancePath);
+  const node = file.doc.getIn(path, true) as Node | undefined;
+  const where = path.length === 0 ? 'the top level' : path.join('.');
+  if (e.keyword === 'additionalProperties') {
+    const key = (e.params as { additionalProperty: string }).additionalProperty;
+    const keyNode = isMap(node)
+      ? node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key)?.key
+      : undefined;
+    const allowed = Object.keys(((e.parentSchema as { properties?: object })?.properties ?? {}) as object);
+    const near = closest(key, allowed);
+    diagnostics.add('YAML_UNKNOWN_FIELD', {
+      ...at(file, (keyNode as Node | undefined) ?? node),
+      message: `"${key}" is not a field here (${where})`,
+      ...(near ? { hint: `Did you mean "${near}"? Field names are case-sensitive.` } : {}),
+    });
+    return;
+  }
+  const message =
+    e.keyword === 'required'
+      ? `${where} is missing "${(e.params as { missingProperty: string }).missingProperty}"`
+      : e.keyword === 'type'
+        ? `${where} must be ${describeType((e.params as { type: string | string[] }).type)}`
+        : `${where} ${e.message ?? 'is not valid'}`;
+  diagnostics.add('YAML_SCHEMA', { ...at(file, node), message });
+}
+
+function describeType(type: string | string[]): string {
+  const types = Array.isArray(type) ? type : [type];
+  if (types.includes('array')) return 'a list';
+  if (types.includes('object')) return 'a mapping';
+  return 'a single value';
+}
+
+function scalarOf(doc: Document, node: unknown): string | undefined {
+  const n = deref(doc, node);
+  if (isScalar(n)) return String(n.value ?? '');
+  return undefined;
+}
+
+function deref(doc: Document, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+function mergeSettings(
+  f: ParsedFile,
+  root: YAMLMap,
+  key: 'source' | 'files',
+  into: Record<string, string>,
+  diagnostics: Diagnostics,
+): void {
+  const node = deref(f.doc, root.get(key, true));
+  if (!isMap(node)) return;
+  for (const pair of node.items) {
+    const k = scalarOf(f.doc, pair.key);
+    const v = scalarOf(f.doc, pair.value);
+    if (k === undefined || v === undefined) continue;
+    if (into[k] !== undefined && into[k] !== v) {
+      diagnostics.add('YAML_CONFLICT', {
+        ...at(f, pair.key as Node),
+        message: `${key}.${k} is ${JSON.stringify(v)} here but ${JSON.stringify(into[k])} elsewhere`,
+      });
+      continue;
+    }
+    into[k] = v;
+  }
+}
+
+interface Fields {
+  readonly record: Record<string, string>;
+  readonly positions: Map<string, FieldPosition>;
+  readonly nested: Map<string, unknown>;
+  readonly position: FieldPosition;
+}
+
+/** Turns the YAML documents into records, applying the defaults implied by where a record stands. */
+class Expander {
+  private readonly seen = new Map<EntityName, KeySet>();
+  private file!: ParsedFile;
+
+  constructor(
+    private readonly builder: RosterBuilder,
+    private readonly diagnostics: Diagnostics,
+  ) {}
+
+  private get version(): RosterVersion {
+    return this.builder.version;
+  }
+
+  expandFile(file: ParsedFile): void {
+    this.file = file;
+    const root = file.doc.contents;
+    if (!isMap(root)) return;
+    for (const school of this.items(root.get('schools', true))) this.school(school);
+    for (const entity of TOP_LEVEL_LISTS) {
+      for (const item of this.items(root.get(entity, true))) {
+        if (entity === 'classes') this.klass(item, {});
+        else if (entity === 'users') this.user(item, {});
+        else this.emit(entity, this.fields(entity, item, {}));
+      }
+    }
+  }
+
+  private items(node: unknown): unknown[] {
+    const n = deref(this.file.doc, node);
+    return isSeq(n) ? n.items.map((i) => deref(this.file.doc, i)) : [];
+  }
+
+  private pos(node: unknown): FieldPosition {
+    const { line, column } = at(this.file, node as Node);
+    return { ...(line ? { line } : {}), ...(column ? { column } : {}) };
+  }
+
+  /** Reads a record mapping: its fields (lists joined), extension columns, and nested lists. */
+  private fields(entity: EntityName, node: unknown, implied: Record<string, string>): Fields {
+    const record: Record<string, string> = {};
+    const positions = new Map<string, FieldPosition>();
+    const nested = new Map<string, unknown>();
+    const position = this.pos(node);
+    const spec = ENTITIES[entity].fields;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = scalarOf(this.file.doc, pair.key) ?? '';
+        const value = deref(this.file.doc, pair.value);
+        if (key === EXTENSIONS_KEY && isMap(value)) {
+          for (const ext of value.items) {
+            const k = scalarOf(this.file.doc, ext.key) ?? '';
+            record[k] = scalarOf(this.file.doc, ext.value) ?? '';
+            positions.set(k, this.pos(ext.value));
+          }
+        } else if (
+          Object.hasOwn(spec, key) &&
+          !isMap(value) &&
+          !(isSeq(value) && !isListType(spec[key]!.type))
+        ) {
+          record[key] = isSeq(value)
+            ? value.items.map((i) => scalarOf(this.file.doc, i) ?? '').join(',')
+            : (scalarOf(this.file.doc, value) ?? '');
+          positions.set(key, this.pos(value));
+        } else {
+          nested.set(key, value);
+          positions.set(key, this.pos(value));
+        }
+      }
+    } else if (isScalar(node)) {
+      record.sourcedId = String(node.value ?? '');
+    }
+    for (const [k, v] of Object.entries(implied)) {
+      if ((record[k] ?? '') === '') {
+        record[k] = v;
+        positions.set(k, position);
+      }
+    }
+    return { record, positions, nested, position };
+  }
+
+  private emit(entity: EntityName, f: Fields): void {
+    if (!ENTITIES[entity].versions.includes(this.version)) {
+      this.diagnostics.add('YAML_SCHEMA', {
+        file: this.file.name,
+        ...f.position,
+        message: `${entity} are part of OneRoster 1.2, but this roster is ${this.version}`,
+      });
+      return;
+    }
+    const mode = this.builder.modes[entity] === 'delta' ? 'delta' : 'bulk';
+    checkRecordFields(
+      f.record,
+      {
+        entity,
+        version: this.version,
+        mode,
+        file: this.file.name,
+        position: (field) => f.positions.get(field) ?? f.position,
+      },
+      this.diagnostics,
+    );
+    const id = (f.record.sourcedId ?? '').trim();
+    let seen = this.seen.get(entity);
+    if (!seen) {
+      seen = new KeySet();
+      this.seen.set(entity, seen);
+    }
+    if (id !== '' && !seen.add(id)) {
+      this.diagnostics.add('DUPLICATE_SOURCED_ID', {
+        file: this.file.name,
+        ...(f.positions.get('sourcedId') ?? f.position),
+        entity,
+        recordId: id,
+        field: 'sourcedId',
+        message: `${entity} sourcedId ${JSON.stringify(id)} appears more than once`,
+      });
+      return;
+    }
+    this.builder.add(entity, f.record, { file: this.file.name, line: f.position.line ?? 1 });
+  }
+
+  private school(node: unknown): void {
+    const f = this.fields('orgs', node, { type: 'school' });
+    const schoolId = (f.record.sourcedId ?? '').trim();
+    this.emit('orgs', f);
+    for (const item of this.items(f.nested.get('courses')))
+      this.emit('courses', this.fields('courses', item, { orgSourcedId: schoolId }));
+    for (const item of this.items(f.nested.get('classes'))) this.klass(item, { schoolSourcedId: schoolId });
+    for (const item of this.items(f.nested.get('staff'))) this.user(item, { school: schoolId });
+    for (const item of this.items(f.nested.get('students')))
+      this.user(item, { school: schoolId, role: 'student' });
+  }
+
+  private klass(node: unknown, implied: Record<string, string>): void {
+    const f = this.fields('classes', node, implied);
+    this.emit('classes', f);
+    const classId = (f.record.sourcedId ?? '').trim();
+    const schoolId = (f.record.schoolSourcedId ?? '').trim();
+    for (const [list, role] of Object.entries(CLASS_ENROLLMENT_LISTS) as [ClassEnrollmentList, string][]) {
+      for (const item of this.items(f.nested.get(list))) {
+        const e = isScalar(item)
+          ? this.fields('enrollments', undefined, { userSourcedId: String(item.value ?? '') })
+          : this.fields('enrollments', item, {});
+        const position = isScalar(item) ? this.pos(item) : e.position;
+        const userId = (e.record.userSourcedId ?? '').trim();
+        const record = {
+          ...e.record,
+          classSourcedId: classId,
+          role,
+          schoolSourcedId: (e.record.schoolSourcedId ?? '').trim() || schoolId,
+          sourcedId: (e.record.sourcedId ?? '').trim() || derivedEnrollmentId(classId, userId, role),
+        };
+        this.emit('enrollments', { ...e, record, position });
+      }
+    }
+  }
+
+  /** A user; `context.school` and `context.role` are what its place in the file implies. */
+  private user(node: unknown, context: { school?: string; role?: string }): void {
+    const f = this.fields('users', node, {});
+    const userId = (f.record.sourcedId ?? '').trim();
+    const explicitRoles = this.items(f.nested.get('roles'));
+    const record = f.record;
+    if (this.version === '1.1') {
+      if (f.nested.has('roles') || f.nested.has('userProfiles')) {
+        this.diagnostics.add('YAML_SCHEMA', {
+          file: this.file.name,
+          ...(f.positions.get('roles') ?? f.positions.get('userProfiles') ?? f.position),
+          message:
+            'roles and userProfiles are part of OneRoster 1.2; in 1.1 a user has role and orgSourcedIds',
+        });
+      }
+      if ((record.role ?? '') === '' && context.role) record.role = context.role;
+      if ((record.orgSourcedIds ?? '') === '' && context.school) record.orgSourcedIds = context.school;
+      this.emit('users', f);
+    } else {
+      // 1.2: `role` and `orgSourcedIds` on a user are a shortcut for its roles rows (first org primary).
+      const role = (record.role ?? '').trim() || (explicitRoles.length === 0 ? (context.role ?? '') : '');
+      const orgs =
+        (record.orgSourcedIds ?? '').trim() || (explicitRoles.length === 0 ? (context.school ?? '') : '');
+      const position = f.positions.get('role') ?? f.position;
+      delete record.role;
+      delete record.orgSourcedIds;
+      this.emit('users', f);
+      if (explicitRoles.length > 0 && (f.positions.has('role') || f.positions.has('orgSourcedIds'))) {
+        this.diagnostics.add('YAML_SCHEMA', {
+          file: this.file.name,
+          ...position,
+          message: 'give a user either role (with orgSourcedIds) or roles, not both',
+        });
+      }
+      if (role !== '' && orgs !== '') {
+        orgs
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o !== '')
+          .forEach((org, i) => {
+            const roleRecord = {
+              sourcedId: derivedRoleId(userId, org, role),
+              userSourcedId: userId,
+              roleType: i === 0 ? 'primary' : 'secondary',
+              role,
+              orgSourcedId: org,
+            };
+            this.emit('roles', { record: roleRecord, positions: new Map(), nested: new Map(), position });
+          });
+      }
+      for (const item of explicitRoles) {
+        const r = this.fields('roles', item, { userSourcedId: userId });
+        const rid = (r.record.sourcedId ?? '').trim();
+        if (rid === '')
+          r.record.sourcedId = derivedRoleId(
+            userId,
+            (r.record.orgSourcedId ?? '').trim(),
+            (r.record.role ?? '').trim(),
+          );
+        this.emit('roles', r);
+      }
+      for (const item of this.items(f.nested.get('userProfiles')))
+        this.emit('userProfiles', this.fields('userProfiles', item, { userSourcedId: userId }));
+    }
+    const demographics = deref(this.file.doc, f.nested.get('demographics'));
+    if (isMap(demographics))
+      this.emit('demographics', this.fields('demographics', demographics, { sourcedId: userId }));
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Ids derived for records written without one (roster YAML enrollments and roles, 1.1 -> 1.2
+ * roles): stable for the same inputs, short, and free of personal data.
+ */
+import { createHash } from 'node:crypto';
+
+function shortHash(parts: readonly string[]): string {
+  return createHash('sha1').update(parts.join('\n')).digest('hex').slice(0, 16);
+}
+
+/** The sourcedId of an enrollment given without one: `enr-` + a hash of (class, user, role). */
+export function derivedEnrollmentId(classId: string, userId: string, role: string): string {
+  return `enr-${shortHash([classId, userId, role])}`;
+}
+
+/** The sourcedId of a 1.2 role row given without one: `rol-` + a hash of (user, org, role). */
+export function derivedRoleId(userId: string, orgId: string, role: string): string {
+  return `rol-${shortHash([userId, orgId, role])}`;
+}

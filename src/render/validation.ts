@@ -1,0 +1,117 @@
+/**
+ * Renderers of a validation result: text (terminal), json (versioned, schemas/validation-report.schema.json)
+ * and github (workflow annotations). They format; they decide nothing.
+ */
+import { posix } from 'node:path';
+import type { Diagnostic } from '../validate/diagnostic.js';
+import type { ValidationResult } from '../validate/validate.js';
+import { VALIDATION_REPORT_VERSION } from '../validate/validate.js';
+import { PLAIN, type Style } from './style.js';
+
+export type ValidationFormat = 'text' | 'json' | 'github';
+
+export interface RenderOptions {
+  /** The roster's folder as the user should see it (relative to the working directory), prefixed to file names. */
+  readonly base?: string;
+  readonly style?: Style;
+}
+
+function place(d: Diagnostic, base: string | undefined): string {
+  let where = d.file ? (base && !d.file.startsWith('/') ? posix.join(base, d.file) : d.file) : '';
+  if (d.line !== undefined) where += `:${d.line}`;
+  if (d.line !== undefined && d.column !== undefined) where += `:${d.column}`;
+  return where;
+}
+
+function counts(result: ValidationResult): Record<string, number> {
+  return Object.fromEntries(result.roster.entities().map((e) => [e, result.roster.table(e).size]));
+}
+
+export function renderValidationText(result: ValidationResult, options: RenderOptions = {}): string {
+  const s = options.style ?? PLAIN;
+  const lines: string[] = [];
+  for (const d of result.diagnostics) {
+    const sev =
+      d.severity === 'error'
+        ? s.red('error')
+        : d.severity === 'warning'
+          ? s.yellow('warning')
+          : s.dim('info');
+    const where = place(d, options.base);
+    lines.push(`${where ? `${s.bold(where)}  ` : ''}${sev}  ${d.code}  ${d.message}`);
+    if (d.hint) lines.push(`    ${s.dim(`hint: ${d.hint}`)}`);
+  }
+  const records = Object.entries(counts(result))
+    .filter(([, n]) => n > 0)
+    .map(([e, n]) => `${n} ${e}`)
+    .join(', ');
+  const what = `OneRoster ${result.roster.version} (${result.format}): ${records || 'no records'}`;
+  if (lines.length > 0) lines.push('');
+  if (result.valid) {
+    const extra = result.warnings > 0 ? ` with ${plural(result.warnings, 'warning')}` : '';
+    lines.push(s.green(`✔ valid${extra}: ${what}`));
+  } else {
+    lines.push(s.red(`✖ ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')}: ${what}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The JSON report: a stable, versioned document. */
+export function validationReport(result: ValidationResult, options: RenderOptions = {}) {
+  return {
+    formatVersion: VALIDATION_REPORT_VERSION,
+    valid: result.valid,
+    location: options.base ?? result.location,
+    format: result.format,
+    oneRosterVersion: result.roster.version,
+    records: counts(result),
+    errors: result.errors,
+    warnings: result.warnings,
+    diagnostics: result.diagnostics.map((d) => ({
+      ...d,
+      ...(d.file && options.base && !d.file.startsWith('/')
+        ? { file: posix.join(options.base, d.file) }
+        : {}),
+    })),
+  };
+}
+
+export function renderValidationJson(result: ValidationResult, options: RenderOptions = {}): string {
+  return `${JSON.stringify(validationReport(result, options), null, 2)}\n`;
+}
+
+/** GitHub workflow commands: `::error file=..,line=..,col=..,title=CODE::message`. */
+export function renderValidationGithub(result: ValidationResult, options: RenderOptions = {}): string {
+  const esc = (v: string) => v.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const escProp = (v: string) => esc(v).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  const lines = result.diagnostics.map((d) => {
+    const kind = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'notice';
+    const props: string[] = [];
+    if (d.file)
+      props.push(
+        `file=${escProp(d.file.startsWith('/') || !options.base ? d.file : posix.join(options.base, d.file))}`,
+      );
+    if (d.line !== undefined) props.push(`line=${d.line}`);
+    if (d.column !== undefined) props.push(`col=${d.column}`);
+    props.push(`title=${escProp(d.code)}`);
+    return `::${kind} ${props.join(',')}::${esc(d.hint ? `${d.message}\n${d.hint}` : d.message)}`;
+  });
+  lines.push(
+    `${result.valid ? 'roster is valid' : 'roster is invalid'}: ${result.errors} errors, ${result.warnings} warnings`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderValidation(
+  result: ValidationResult,
+  format: ValidationFormat,
+  options: RenderOptions = {},
+): string {
+  if (format === 'json') return renderValidationJson(result, options);
+  if (format === 'github') return renderValidationGithub(result, options);
+  return renderValidationText(result, options);
+}

@@ -1,0 +1,129 @@
+/**
+ * Loading a roster from a path: a district repo (its roster.config.yaml says where the roster is),
+ * a folder of OneRoster CSV files, a folder of roster YAML files, or a OneRoster zip.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { InputError, UsageError } from '../errors.js';
+import type { RosterFormat } from '../formats/format.js';
+import { readOneRoster } from '../formats/oneroster-csv/read.js';
+import { directoryFiles, type ZipOptions, zipFiles } from '../formats/package-files.js';
+import { readRosterYaml, YAML_EXTENSIONS } from '../formats/yaml/read.js';
+import type { EntityName } from '../model/entities.js';
+import type { Roster } from '../model/roster.js';
+import { Diagnostics } from '../validate/diagnostic.js';
+
+export type { RosterFormat };
+
+export const CONFIG_FILE = 'roster.config.yaml';
+
+export interface LoadOptions extends ZipOptions {
+  /** Diagnostic codes to leave out (e.g. CSV_HEADER_ONLY for vendors that want header-only files). */
+  readonly ignore?: readonly string[];
+}
+
+export interface LoadedRoster {
+  readonly roster: Roster;
+  readonly diagnostics: Diagnostics;
+  readonly format: RosterFormat;
+  /** The folder or zip the roster was read from. */
+  readonly location: string;
+  /** sourcedIds found more than once (their later copies were left out of the roster). */
+  readonly duplicates?: ReadonlyMap<EntityName, ReadonlySet<string>>;
+}
+
+/** Where the roster of `path` is, and in which format. Throws UsageError / InputError when there is none. */
+export function locateRoster(path: string): { location: string; format: RosterFormat } {
+  const full = resolve(path);
+  if (!existsSync(full)) {
+    throw new UsageError(
+      'PATH_NOT_FOUND',
+      `${path} does not exist`,
+      'Give a district repo, a roster folder or a OneRoster zip.',
+    );
+  }
+  if (statSync(full).isFile()) {
+    if (full.toLowerCase().endsWith('.zip')) return { location: full, format: 'oneroster-zip' };
+    if (YAML_EXTENSIONS.some((e) => full.endsWith(e))) {
+      throw new UsageError(
+        'PATH_IS_FILE',
+        `${path} is a single file`,
+        'Point at the folder that holds the roster YAML files.',
+      );
+    }
+    throw new UsageError(
+      'PATH_IS_FILE',
+      `${path} is not a zip or a folder`,
+      'Give a district repo, a roster folder or a OneRoster zip.',
+    );
+  }
+  const config = join(full, CONFIG_FILE);
+  if (existsSync(config)) {
+    const rosterDir = readConfigRosterPath(config);
+    return locateRoster(join(full, rosterDir));
+  }
+  const names = readdirSync(full);
+  const hasCsv = names.some((n) => n.toLowerCase().endsWith('.csv'));
+  const hasYaml = hasYamlFiles(full);
+  if (hasCsv && hasYaml) {
+    throw new UsageError(
+      'ROSTER_AMBIGUOUS',
+      `${path} holds both CSV and YAML files`,
+      'Keep the roster in one format per folder (roster convert turns one into the other).',
+    );
+  }
+  if (hasCsv) return { location: full, format: 'oneroster-csv' };
+  if (hasYaml) return { location: full, format: 'yaml' };
+  throw new InputError(
+    'ROSTER_NOT_FOUND',
+    `${path} holds no roster: no OneRoster CSV files, no roster YAML files, no ${CONFIG_FILE}`,
+    'Point roster at a district repo, a roster folder or a OneRoster zip; `roster generate` makes an example.',
+  );
+}
+
+function hasYamlFiles(dir: string): boolean {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    if (entry.isFile() && YAML_EXTENSIONS.some((e) => entry.name.endsWith(e))) return true;
+    if (entry.isDirectory() && hasYamlFiles(join(dir, entry.name))) return true;
+  }
+  return false;
+}
+
+/** The `roster:` folder of a roster.config.yaml (default `roster`). The full config is read elsewhere. */
+function readConfigRosterPath(configPath: string): string {
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(configPath, 'utf8'));
+  } catch (err) {
+    throw new InputError(
+      'CONFIG_INVALID',
+      `${configPath} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      'Fix the YAML syntax.',
+    );
+  }
+  const roster = (data as { roster?: unknown } | null)?.roster ?? 'roster';
+  if (typeof roster !== 'string' || roster.trim() === '') {
+    throw new InputError(
+      'CONFIG_INVALID',
+      `${configPath}: "roster" must be the path of the roster folder`,
+      'Write e.g. `roster: roster`.',
+    );
+  }
+  return roster;
+}
+
+/** Reads the roster at `path`. Findings are in `diagnostics`; only unreadable paths throw. */
+export async function loadRoster(path: string, options: LoadOptions = {}): Promise<LoadedRoster> {
+  const { location, format } = locateRoster(path);
+  const diagnostics = new Diagnostics(options.ignore);
+  if (format === 'yaml') {
+    const { roster } = await readRosterYaml(directoryFiles(location, { recursive: true }), diagnostics);
+    return { roster, diagnostics, format, location };
+  }
+  const files =
+    format === 'oneroster-zip' ? await zipFiles(location, diagnostics, options) : directoryFiles(location);
+  const { roster, duplicates } = await readOneRoster(files, diagnostics);
+  return { roster, diagnostics, format, location, duplicates };
+}

@@ -1,0 +1,289 @@
+/**
+ * Field rules: checks of one record's values on their own (required, types, enumerations, file
+ * mode), run by every reader on the raw values before normalization, so a finding points at the
+ * value as written. Values of personal fields are never quoted in messages.
+ */
+import {
+  ENTITIES,
+  type EntityName,
+  type FieldSpec,
+  GRADE_LEVELS,
+  type RosterVersion,
+} from '../model/entities.js';
+import { splitList } from '../model/normalize.js';
+import type { FileMode } from '../model/roster.js';
+import type { Diagnostics } from './diagnostic.js';
+
+export interface FieldPosition {
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export interface RecordContext {
+  readonly entity: EntityName;
+  readonly version: RosterVersion;
+  readonly mode: FileMode;
+  readonly file: string;
+  /** Where a field's value stands (its line and column); `line` of the record when unknown. */
+  readonly position: (field: string) => FieldPosition;
+}
+
+const GUID = /^[0-9A-Za-z./@_-]{1,255}$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const YEAR = /^\d{4}$/;
+const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+const USER_ID = /^\{[^{}:]+:[^{}]+\}$/;
+
+export function isValidDate(value: string): boolean {
+  const m = DATE.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+/** `value` for messages: quoted when the field is not personal data, withheld otherwise. */
+export function shown(spec: FieldSpec | undefined, value: string): string {
+  if (spec?.pii) return '(value withheld: personal data)';
+  const v = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return JSON.stringify(v);
+}
+
+function gradeHint(value: string): string | undefined {
+  if (/^[1-9]$/.test(value)) return `Write "0${value}": CEDS grade levels 01-09 keep the leading zero.`;
+  if (/^k$/i.test(value) || /^kindergarten$/i.test(value)) return 'Write "KG" for kindergarten.';
+  const m = /^grade\s*(\d{1,2})$/i.exec(value);
+  if (m) return `Write "${m[1]!.padStart(2, '0')}".`;
+  return undefined;
+}
+
+/**
+ * Checks one record. `record` maps field names to raw values ('' or absent when empty).
+ * Returns nothing: findings go to `diagnostics`.
+ */
+export function checkRecordFields(
+  record: Readonly<Record<string, string | undefined>>,
+  ctx: RecordContext,
+  diagnostics: Diagnostics,
+): void {
+  const spec = ENTITIES[ctx.entity];
+  const recordId = (record.sourcedId ?? '').trim() || undefined;
+  const at = (field: string) => ({
+    file: ctx.file,
+    ...ctx.position(field),
+    entity: ctx.entity,
+    recordId,
+    field,
+  });
+
+  for (const [field, fieldSpec] of Object.entries(spec.fields)) {
+    const value = (record[field] ?? '').trim();
+    if (field === 'status' || field === 'dateLastModified') {
+      checkLifecycle(field, value, fieldSpec, ctx, at, diagnostics);
+      continue;
+    }
+    if (value === '') {
+      if (fieldSpec.required && versionHasField(ctx, field)) {
+        diagnostics.add('VALUE_REQUIRED', { ...at(field), message: `${field} is required in ${spec.file}` });
+      }
+      continue;
+    }
+    checkValue(field, value, fieldSpec, ctx, at, diagnostics);
+  }
+
+  // 1.1 users need role and orgSourcedIds (1.2 moved them to roles.csv).
+  if (ctx.entity === 'users' && ctx.version === '1.1') {
+    for (const field of ['orgSourcedIds', 'role']) {
+      if ((record[field] ?? '').trim() === '') {
+        diagnostics.add('VALUE_REQUIRED', {
+          ...at(field),
+          message: `${field} is required in users.csv (OneRoster 1.1)`,
+        });
+      }
+    }
+  }
+
+  const subjects = splitList((record.subjects ?? '').trim());
+  const codes = splitList((record.subjectCodes ?? '').trim());
+  if (subjects.length > 0 && codes.length > 0 && subjects.length !== codes.length) {
+    diagnostics.add('VALUE_LIST_LENGTH', {
+      ...at('subjectCodes'),
+      message: `${subjects.length} subjects but ${codes.length} subjectCodes`,
+    });
+  }
+}
+
+function versionHasField(ctx: RecordContext, field: string): boolean {
+  const columns = ENTITIES[ctx.entity].columns[ctx.version];
+  return columns === undefined || columns.includes(field);
+}
+
+type At = (field: string) => Record<string, unknown> & { file: string };
+
+function checkLifecycle(
+  field: string,
+  value: string,
+  fieldSpec: FieldSpec,
+  ctx: RecordContext,
+  at: At,
+  diagnostics: Diagnostics,
+): void {
+  if (ctx.mode === 'bulk') {
+    if (value !== '') {
+      diagnostics.add('STATUS_IN_BULK', {
+        ...at(field),
+        message: `${field} is filled (${JSON.stringify(value)}) in a bulk file`,
+      });
+      // Still say when the value itself is malformed: it shows what the exporter does.
+      if (field === 'dateLastModified') checkValue(field, value, fieldSpec, ctx, at, diagnostics);
+    }
+    return;
+  }
+  if (ctx.mode !== 'delta') return;
+  if (value === '') {
+    diagnostics.add('STATUS_REQUIRED_IN_DELTA', {
+      ...at(field),
+      message: `${field} is required in a delta file`,
+    });
+    return;
+  }
+  if (field === 'status') {
+    if (value === 'inactive') {
+      diagnostics.add('STATUS_INACTIVE', {
+        ...at(field),
+        message: 'status "inactive" is not a OneRoster 1.1/1.2 status',
+      });
+    } else if (value !== 'active' && value !== 'tobedeleted') {
+      diagnostics.add('VALUE_ENUM', {
+        ...at(field),
+        message: `status ${JSON.stringify(value)} is not one of: active, tobedeleted`,
+      });
+    }
+  } else {
+    checkValue(field, value, fieldSpec, ctx, at, diagnostics);
+  }
+}
+
+function checkValue(
+  field: string,
+  value: string,
+  spec: FieldSpec,
+  ctx: RecordContext,
+  at: At,
+  diagnostics: Diagnostics,
+): void {
+  const file = ENTITIES[ctx.entity].file;
+  if (/[\r\n]/.test(value)) {
+    diagnostics.add('CSV_LINE_BREAK_IN_FIELD', { ...at(field), message: `${field} contains a line break` });
+    return;
+  }
+  switch (spec.type) {
+    case 'guid':
+    case 'ref':
+      if (!GUID.test(value)) {
+        diagnostics.add('VALUE_GUID', {
+          ...at(field),
+          message: `${field} ${shown(spec, value)} is not a valid sourcedId`,
+        });
+      }
+      return;
+    case 'refList':
+      for (const item of splitList(value)) {
+        if (!GUID.test(item)) {
+          diagnostics.add('VALUE_GUID', {
+            ...at(field),
+            message: `${field} item ${JSON.stringify(item)} is not a valid sourcedId`,
+          });
+        }
+      }
+      return;
+    case 'boolean':
+      if (value !== 'true' && value !== 'false') {
+        const hint = /^(true|false)$/i.test(value)
+          ? `Write "${value.toLowerCase()}" in lower case.`
+          : undefined;
+        diagnostics.add('VALUE_BOOLEAN', {
+          ...at(field),
+          message: `${field} ${shown(spec, value)} is not true or false`,
+          ...(hint ? { hint } : {}),
+        });
+      }
+      return;
+    case 'date':
+      if (!isValidDate(value)) {
+        diagnostics.add('VALUE_DATE', {
+          ...at(field),
+          message: `${field} ${shown(spec, value)} is not a date (YYYY-MM-DD)`,
+        });
+      }
+      return;
+    case 'datetime':
+      if (!DATETIME.test(value) || Number.isNaN(Date.parse(value))) {
+        diagnostics.add('VALUE_DATETIME', {
+          ...at(field),
+          message: `${field} ${shown(spec, value)} is not an ISO 8601 date-time with a time zone`,
+        });
+      }
+      return;
+    case 'year':
+      if (!YEAR.test(value)) {
+        diagnostics.add('VALUE_YEAR', {
+          ...at(field),
+          message: `${field} ${shown(spec, value)} is not a year (YYYY)`,
+        });
+      }
+      return;
+    case 'email':
+      if (!EMAIL.test(value)) {
+        diagnostics.add('VALUE_EMAIL', { ...at(field), message: `${field} is not an e-mail address` });
+      }
+      return;
+    case 'userIds':
+      for (const item of value.split(/(?<=\}),/)) {
+        if (!USER_ID.test(item.trim())) {
+          diagnostics.add('VALUE_USER_IDS', {
+            ...at(field),
+            message: `${field} has an item not in the {type:id} form`,
+          });
+          return;
+        }
+      }
+      return;
+    case 'grades':
+      for (const grade of splitList(value)) {
+        if (!GRADE_LEVELS.includes(grade)) {
+          const hint = gradeHint(grade);
+          diagnostics.add('VALUE_GRADE', {
+            ...at(field),
+            // 1.2 leaves the grade vocabulary to the deployment: CEDS is the US norm, not a rule.
+            severity: ctx.version === '1.1' ? 'error' : 'warning',
+            message: `${field} ${JSON.stringify(grade)} is not a CEDS grade level`,
+            ...(hint ? { hint } : {}),
+          });
+        }
+      }
+      return;
+    case 'enum': {
+      const allowed = spec.values?.[ctx.version] ?? [];
+      if (allowed.includes(value)) return;
+      if (ctx.version === '1.2' && spec.extensible && /^ext:\S+$/.test(value)) return;
+      const sameCase = allowed.find((v) => v.toLowerCase() === value.toLowerCase());
+      const hint = sameCase
+        ? `Values are case-sensitive: write "${sameCase}".`
+        : ctx.entity === 'users' && field === 'role' && ctx.version === '1.2'
+          ? 'OneRoster 1.2 keeps roles in roles.csv.'
+          : undefined;
+      diagnostics.add('VALUE_ENUM', {
+        ...at(field),
+        message: `${field} ${shown(spec, value)} in ${file} is not one of: ${allowed.join(', ')}${
+          ctx.version === '1.2' && spec.extensible ? ', ext:*' : ''
+        }`,
+        ...(hint ? { hint } : {}),
+      });
+      return;
+    }
+    default:
+      return;
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Roster rules: checks across records once a whole roster is read: references resolve (to a
+ * record of the right type), parents form trees, dates are in order, 1.2 roles are coherent,
+ * and data-quality warnings (shared e-mail addresses, subjects that disagree with the course).
+ *
+ * References from delta rows are not required to resolve inside the package: the receiver may
+ * already hold the record (as Longsight's `bulkOnly` reference mode).
+ */
+import { ENTITIES, type EntityName, isListType } from '../model/entities.js';
+import { KeyMap, KeySet } from '../model/key-set.js';
+import { splitList } from '../model/normalize.js';
+import type { Origin, RecordTable } from '../model/record-table.js';
+import type { Roster } from '../model/roster.js';
+import type { Diagnostics } from './diagnostic.js';
+
+export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
+  const ids = new Map<EntityName, KeySet>();
+  for (const entity of roster.entities()) {
+    if (entity === 'enrollments') continue; // nothing references enrollments; skip 10M ids
+    const set = new KeySet();
+    const table = roster.table(entity);
+    for (let i = 0; i < table.size; i++) set.add(table.value(i, 'sourcedId'));
+    ids.set(entity, set);
+  }
+  const orgTypes = typesOf(roster, 'orgs');
+  const sessionTypes = typesOf(roster, 'academicSessions');
+
+  for (const entity of roster.entities()) {
+    const table = roster.table(entity);
+    const spec = ENTITIES[entity];
+    const fromDelta = roster.mode(entity) === 'delta';
+    const missingFile = new Set<string>();
+    const refFields = Object.entries(spec.fields).filter(([, f]) => f.type === 'ref' || f.type === 'refList');
+    for (let i = 0; i < table.size; i++) {
+      const id = table.value(i, 'sourcedId');
+      const where = () => at(table.origin(i), entity, id);
+      for (const [field, fieldSpec] of refFields) {
+        const raw = table.value(i, field);
+        if (raw === '') continue;
+        const target = fieldSpec.ref!;
+        const values = isListType(fieldSpec.type) ? splitList(raw) : [raw];
+        for (const value of values) {
+          if (roster.mode(target) === 'absent' || !roster.entities().includes(target)) {
+            if (!fromDelta && !missingFile.has(field)) {
+              missingFile.add(field);
+              diagnostics.add('REFERENCE_FILE_MISSING', {
+                ...where(),
+                field,
+                message: `${spec.file} references ${ENTITIES[target].file} (${field}), but the package has no ${ENTITIES[target].file}`,
+              });
+            }
+            continue;
+          }
+          if (!ids.get(target)?.has(value)) {
+            if (fromDelta || roster.mode(target) === 'delta') continue;
+            diagnostics.add('REFERENCE_MISSING', {
+              ...where(),
+              field,
+              message: `${field} ${JSON.stringify(value)} matches no record in ${ENTITIES[target].file}`,
+            });
+            continue;
+          }
+          checkReferenceType(entity, field, value, orgTypes, sessionTypes, where, diagnostics);
+        }
+      }
+      checkDateOrder(
+        entity,
+        table.value(i, startField(entity)),
+        table.value(i, endField(entity)),
+        where,
+        diagnostics,
+      );
+    }
+  }
+
+  checkDemographicsUsers(roster, ids, diagnostics);
+  checkCycles(roster, 'orgs', diagnostics);
+  checkCycles(roster, 'academicSessions', diagnostics);
+  if (roster.version === '1.2') checkRoles(roster, diagnostics);
+  checkSharedEmails(roster, diagnostics);
+  checkClassSubjects(roster, diagnostics);
+}
+
+function at(origin: Origin | undefined, entity: EntityName, recordId: string) {
+  return {
+    ...(origin ? { file: origin.file, line: origin.line } : { file: ENTITIES[entity].file }),
+    entity,
+    recordId,
+  };
+}
+
+function typesOf(roster: Roster, entity: 'orgs' | 'academicSessions'): Map<string, string> {
+  const table = roster.table(entity);
+  const map = new Map<string, string>();
+  for (let i = 0; i < table.size; i++) map.set(table.value(i, 'sourcedId'), table.value(i, 'type'));
+  return map;
+}
+
+function checkReferenceType(
+  entity: EntityName,
+  field: string,
+  value: string,
+  orgTypes: Map<string, string>,
+  sessionTypes: Map<string, string>,
+  where: () => ReturnType<typeof at>,
+  diagnostics: Diagnostics,
+): void {
+  if (field === 'schoolSourcedId' && (entity === 'classes' || entity === 'enrollments')) {
+    const type = orgTypes.get(value);
+    if (type !== undefined && type !== 'school') {
+      diagnostics.add('REFERENCE_WRONG_TYPE', {
+        ...where(),
+        field,
+        message: `schoolSourcedId ${JSON.stringify(value)} is an org of type ${type}, not a school`,
+      });
+    }
+  }
+  if (field === 'schoolYearSourcedId' && entity === 'courses') {
+    const type = sessionTypes.get(value);
+    if (type !== undefined && type !== 'schoolYear') {
+      diagnostics.add('REFERENCE_WRONG_TYPE', {
+        ...where(),
+        field,
+        message: `schoolYearSourcedId ${JSON.stringify(value)} is a session of type ${type}, not a schoolYear`,
+      });
+    }
+  }
+}
+
+function startField(entity: EntityName): string {
+  return entity === 'academicSessions' ? 'startDate' : 'beginDate';
+}
+function endField(_entity: EntityName): string {
+  return 'endDate';
+}
+
+function checkDateOrder(
+  entity: EntityName,
+  start: string,
+  end: string,
+  where: () => ReturnType<typeof at>,
+  diagnostics: Diagnostics,
+): void {
+  if (start === '' || end === '' || !/^\d{4}-\d{2}-\d{2}$/.test(start) || !/^\d{4}-\d{2}-\d{2}$/.test(end))
+    return;
+  if (start >= end) {
+    diagnostics.add('DATE_ORDER', {
+      ...where(),
+      field: 'endDate',
+      message: `${ENTITIES[entity].file}: endDate ${end} is not after ${startField(entity)} ${start}`,
+    });
+  }
+}
+
+function checkDemographicsUsers(
+  roster: Roster,
+  ids: Map<EntityName, KeySet>,
+  diagnostics: Diagnostics,
+): void {
+  if (roster.mode('demographics') === 'delta' || roster.mode('users') !== 'bulk') return;
+  const table = roster.table('demographics');
+  for (let i = 0; i < table.size; i++) {
+    const id = table.value(i, 'sourcedId');
+    if (!ids.get('users')?.has(id)) {
+      diagnostics.add('REFERENCE_MISSING', {
+        ...at(table.origin(i), 'demographics', id),
+        field: 'sourcedId',
+        message: `demographics ${JSON.stringify(id)} matches no user (a demographics sourcedId is its user's sourcedId)`,
+      });
+    }
+  }
+}
+
+function checkCycles(roster: Roster, entity: 'orgs' | 'academicSessions', diagnostics: Diagnostics): void {
+  const table = roster.table(entity);
+  const parent = new Map<string, string>();
+  for (let i = 0; i < table.size; i++) {
+    const p = table.value(i, 'parentSourcedId');
+    if (p !== '') parent.set(table.value(i, 'sourcedId'), p);
+  }
+  const reported = new Set<string>();
+  for (let i = 0; i < table.size; i++) {
+    const start = table.value(i, 'sourcedId');
+    const path: string[] = [start];
+    let node = parent.get(start);
+    while (node !== undefined && path.length <= parent.size) {
+      if (node === start) {
+        const key = [...path].sort().join(',');
+        if (!reported.has(key)) {
+          reported.add(key);
+          diagnostics.add('REFERENCE_CYCLE', {
+            ...at(table.origin(i), entity, start),
+            field: 'parentSourcedId',
+            message: `${ENTITIES[entity].file} parents form a cycle: ${[...path, start].join(' -> ')}`,
+          });
+        }
+        break;
+      }
+      if (path.includes(node)) break; // a cycle further up, reported from its own members
+      path.push(node);
+      node = parent.get(node);
+    }
+  }
+}
+
+function checkRoles(roster: Roster, diagnostics: Diagnostics): void {
+  const roles = roster.table('roles');
+  const profiles = roster.table('userProfiles');
+  const profileUser = new Map<string, string>();
+  for (let i = 0; i < profiles.size; i++)
+    profileUser.set(profiles.value(i, 'sourcedId'), profiles.value(i, 'userSourcedId'));
+  const primaries = new Map<string, number[]>();
+  const orgsOfUser = new Map<string, Set<string>>();
+  for (let i = 0; i < roles.size; i++) {
+    const user = roles.value(i, 'userSourcedId');
+    const org = roles.value(i, 'orgSourcedId');
+    if (!orgsOfUser.has(user)) orgsOfUser.set(user, new Set());
+    orgsOfUser.get(user)!.add(org);
+    const key = `${user}\u0000${org}`;
+    if (!primaries.has(key)) primaries.set(key, []);
+    if (roles.value(i, 'roleType') === 'primary') primaries.get(key)!.push(i);
+    const profile = roles.value(i, 'userProfileSourcedId');
+    const owner = profile === '' ? undefined : profileUser.get(profile);
+    if (owner !== undefined && owner !== user) {
+      diagnostics.add('PROFILE_USER_MISMATCH', {
+        ...at(roles.origin(i), 'roles', roles.value(i, 'sourcedId')),
+        field: 'userProfileSourcedId',
+        message: `role points at user profile ${JSON.stringify(profile)} of another user`,
+      });
+    }
+  }
+  if (roster.mode('roles') === 'bulk') {
+    for (const [key, list] of primaries) {
+      if (list.length === 1) continue;
+      const [user, org] = key.split('\u0000') as [string, string];
+      const i = list[1] ?? firstRoleOf(roles, user, org);
+      diagnostics.add('ROLE_PRIMARY_COUNT', {
+        ...at(roles.origin(i), 'roles', roles.value(i, 'sourcedId')),
+        field: 'roleType',
+        message: `user ${JSON.stringify(user)} has ${list.length} primary roles at org ${JSON.stringify(org)}`,
+      });
+    }
+    const users = roster.table('users');
+    for (let i = 0; i < users.size; i++) {
+      const primaryOrg = users.value(i, 'primaryOrgSourcedId');
+      const id = users.value(i, 'sourcedId');
+      if (primaryOrg !== '' && !orgsOfUser.get(id)?.has(primaryOrg)) {
+        diagnostics.add('PRIMARY_ORG_WITHOUT_ROLE', {
+          ...at(users.origin(i), 'users', id),
+          field: 'primaryOrgSourcedId',
+          message: `primaryOrgSourcedId ${JSON.stringify(primaryOrg)} has no role row for this user`,
+        });
+      }
+    }
+  }
+}
+
+function firstRoleOf(roles: RecordTable, user: string, org: string): number {
+  for (let i = 0; i < roles.size; i++) {
+    if (roles.value(i, 'userSourcedId') === user && roles.value(i, 'orgSourcedId') === org) return i;
+  }
+  return 0;
+}
+
+function checkSharedEmails(roster: Roster, diagnostics: Diagnostics): void {
+  const users = roster.table('users');
+  const first = new KeyMap<number>();
+  for (let i = 0; i < users.size; i++) {
+    const email = users.value(i, 'email').toLowerCase();
+    if (email === '') continue;
+    const prior = first.get(email);
+    if (prior === undefined) {
+      first.set(email, i);
+      continue;
+    }
+    // 1.1 lists a person with two roles as two users: same username means same person.
+    if (users.value(prior, 'username') === users.value(i, 'username')) continue;
+    diagnostics.add('EMAIL_SHARED', {
+      ...at(users.origin(i), 'users', users.value(i, 'sourcedId')),
+      field: 'email',
+      message: `user ${JSON.stringify(users.value(i, 'sourcedId'))} has the same e-mail address as user ${JSON.stringify(
+        users.value(prior, 'sourcedId'),
+      )}`,
+    });
+  }
+}
+
+function checkClassSubjects(roster: Roster, diagnostics: Diagnostics): void {
+  const courses = roster.table('courses');
+  const byId = new Map<string, number>();
+  for (let i = 0; i < courses.size; i++) byId.set(courses.value(i, 'sourcedId'), i);
+  const classes = roster.table('classes');
+  for (let i = 0; i < classes.size; i++) {
+    const codes = classes.value(i, 'subjectCodes');
+    const c = byId.get(classes.value(i, 'courseSourcedId'));
+    if (codes === '' || c === undefined) continue;
+    const courseCodes = courses.value(c, 'subjectCodes');
+    if (courseCodes !== '' && courseCodes !== codes) {
+      diagnostics.add('SUBJECTS_DIFFER_FROM_COURSE', {
+        ...at(classes.origin(i), 'classes', classes.value(i, 'sourcedId')),
+        field: 'subjectCodes',
+        message: `class subjectCodes ${JSON.stringify(codes)} differ from its course ${JSON.stringify(
+          courses.value(c, 'sourcedId'),
+        )} (${JSON.stringify(courseCodes)})`,
+      });
+    }
+  }
+}
