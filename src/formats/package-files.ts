@@ -16,6 +16,8 @@ export interface PackageFiles {
   readonly names: readonly string[];
   open(name: string): Readable;
   close(): Promise<void>;
+  /** The whole package was refused (a broken zip, a zip bomb): there is nothing to read. */
+  readonly rejected?: boolean;
 }
 
 /** Files of a folder; with `recursive`, of its sub-folders too (roster YAML is often split per school). */
@@ -75,7 +77,7 @@ export async function zipFiles(
       file: label,
       message: `${label} is not a readable zip: ${(err as Error).message}`,
     });
-    return { label, names: [], open: () => failOpen(label), close: async () => {} };
+    return { label, names: [], open: () => failOpen(label), close: async () => {}, rejected: true };
   }
   const entries = new Map<string, yauzl.Entry>();
   let total = 0;
@@ -119,7 +121,7 @@ export async function zipFiles(
       message: `${label} is damaged: ${(err as Error).message}`,
     });
     zip.close();
-    return { label, names: [], open: () => failOpen(label), close: async () => {} };
+    return { label, names: [], open: () => failOpen(label), close: async () => {}, rejected: true };
   }
   if (total > limit) {
     diagnostics.add('ZIP_TOO_LARGE', {
@@ -127,7 +129,7 @@ export async function zipFiles(
       message: `${label} would expand to ${total} bytes, over the limit of ${limit}`,
     });
     zip.close();
-    return { label, names: [], open: () => failOpen(label), close: async () => {} };
+    return { label, names: [], open: () => failOpen(label), close: async () => {}, rejected: true };
   }
   return {
     label,

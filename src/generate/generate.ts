@@ -14,6 +14,8 @@ export interface GenerateOptions {
   readonly students: number;
   readonly seed: string | number;
   readonly version?: RosterVersion;
+  /** The district's town name (default: picked by the seed). */
+  readonly name?: string;
   /** The school year, named by the year it ends (OneRoster's schoolYear). Default 2026. */
   readonly schoolYear?: number;
 }
@@ -59,7 +61,7 @@ export function generateDistrict(options: GenerateOptions): Roster {
   const year = options.schoolYear ?? 2026;
   const b = new RosterBuilder('1.1');
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  const town = pick(PLACE_NAMES);
+  const town = options.name ?? pick(PLACE_NAMES);
   const domain = `${town.toLowerCase().replace(/\s+/g, '')}.k12.example`;
 
   b.add('orgs', {

@@ -215,7 +215,7 @@ export const CODES = {
   YAML_SCHEMA: { severity: 'error', hint: 'See schemas/roster.schema.json for the shape of roster YAML.' },
   YAML_UNKNOWN_FIELD: {
     severity: 'error',
-    hint: 'See schemas/roster.schema.json; extension fields go under metadata:.',
+    hint: 'See schemas/roster.schema.json; extension columns go under extensions:.',
   },
   YAML_CONFLICT: {
     severity: 'error',
@@ -269,9 +269,14 @@ export class Diagnostics {
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return (
-    (a.file ?? '').localeCompare(b.file ?? '') ||
+    byCodePoint(a.file ?? '', b.file ?? '') ||
     (a.line ?? 0) - (b.line ?? 0) ||
     (a.column ?? 0) - (b.column ?? 0) ||
-    a.code.localeCompare(b.code)
+    byCodePoint(a.code, b.code)
   );
+}
+
+/** Locale-independent order, so reports are the same on every machine. */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

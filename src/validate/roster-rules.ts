@@ -230,14 +230,27 @@ function checkRoles(roster: Roster, diagnostics: Diagnostics): void {
     }
   }
   if (roster.mode('roles') === 'bulk') {
+    // At most one primary role per user and org, and at least one primary role per user.
+    const primaryCount = new Map<string, number>();
     for (const [key, list] of primaries) {
-      if (list.length === 1) continue;
-      const [user, org] = key.split('\u0000') as [string, string];
-      const i = list[1] ?? firstRoleOf(roles, user, org);
+      const user = key.split('\u0000')[0]!;
+      primaryCount.set(user, (primaryCount.get(user) ?? 0) + list.length);
+      if (list.length <= 1) continue;
+      const org = key.split('\u0000')[1]!;
+      const i = list[1]!;
       diagnostics.add('ROLE_PRIMARY_COUNT', {
         ...at(roles.origin(i), 'roles', roles.value(i, 'sourcedId')),
         field: 'roleType',
         message: `user ${JSON.stringify(user)} has ${list.length} primary roles at org ${JSON.stringify(org)}`,
+      });
+    }
+    for (const [user, n] of primaryCount) {
+      if (n > 0) continue;
+      const i = firstRoleOf(roles, user);
+      diagnostics.add('ROLE_PRIMARY_COUNT', {
+        ...at(roles.origin(i), 'roles', roles.value(i, 'sourcedId')),
+        field: 'roleType',
+        message: `user ${JSON.stringify(user)} has roles but no primary role`,
       });
     }
     const users = roster.table('users');
@@ -255,9 +268,9 @@ function checkRoles(roster: Roster, diagnostics: Diagnostics): void {
   }
 }
 
-function firstRoleOf(roles: RecordTable, user: string, org: string): number {
+function firstRoleOf(roles: RecordTable, user: string): number {
   for (let i = 0; i < roles.size; i++) {
-    if (roles.value(i, 'userSourcedId') === user && roles.value(i, 'orgSourcedId') === org) return i;
+    if (roles.value(i, 'userSourcedId') === user) return i;
   }
   return 0;
 }

@@ -33,6 +33,7 @@ const OTHER_FILES = new Set(
 
 /** Reads the package. Never throws for bad input: findings go to `diagnostics`. */
 export async function readOneRoster(files: PackageFiles, diagnostics: Diagnostics): Promise<ReadResult> {
+  if (files.rejected) return { roster: new RosterBuilder('1.1').build(), duplicates: new Map() };
   const present = new Set(files.names);
   let manifest: ManifestInfo | undefined;
   if (present.has(MANIFEST_FILE)) {
@@ -48,7 +49,8 @@ export async function readOneRoster(files: PackageFiles, diagnostics: Diagnostic
 
   const knownFiles = new Set([MANIFEST_FILE, ...entitiesOf(version).map((e) => ENTITIES[e].file)]);
   for (const name of files.names) {
-    if (knownFiles.has(name)) continue;
+    // Only CSV files can be misplaced package files; a README or a licence beside them is fine.
+    if (knownFiles.has(name) || !name.toLowerCase().endsWith('.csv')) continue;
     if (OTHER_FILES.has(name)) {
       diagnostics.add('FILE_NOT_ROSTERING', {
         file: name,
@@ -62,7 +64,6 @@ export async function readOneRoster(files: PackageFiles, diagnostics: Diagnostic
     const otherVersion = Object.values(ENTITIES).find((e) => e.file === name);
     diagnostics.add('FILE_UNKNOWN', {
       file: name,
-      severity: name.toLowerCase().endsWith('.csv') ? 'error' : 'warning',
       message: otherVersion
         ? `${name} is not part of OneRoster ${version}`
         : `${name} is not a OneRoster file${near ? `; did you mean ${near}?` : ''}`,

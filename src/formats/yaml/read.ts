@@ -42,7 +42,7 @@ const MAX_ALIASES = 100;
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validateSchema(data: unknown): ErrorObject[] {
   if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     validator = ajv.compile(buildRosterSchema());
   }
   return validator(data) ? [] : (validator.errors ?? []);
