@@ -19,7 +19,7 @@ export default class Generate extends BaseCommand {
       min: 0,
       description: 'Number of students, spread over all grades.',
     }),
-    name: Flags.string({ description: 'The district\'s town name (default: chosen by the seed).' }),
+    name: Flags.string({ description: "The district's town name (default: chosen by the seed)." }),
     seed: Flags.string({ default: '1', description: 'Seed: the same seed gives the same district.' }),
     format: Flags.string({
       options: ['yaml', 'csv'],

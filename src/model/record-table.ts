@@ -42,6 +42,13 @@ export class RecordTable {
     return this.fields.slice(fieldNames(this.entity).length);
   }
 
+  /** Makes sure a field exists (an extension column seen in a header), even when all its values are empty. */
+  declareField(name: string): void {
+    if (this.fieldIndex.has(name)) return;
+    this.fieldIndex.set(name, this.fields.length);
+    this.fields.push(name);
+  }
+
   /** Adds a record whose values are already normalized. Returns its index. */
   add(record: RosterRecord, origin?: Origin): number {
     const values: string[] = new Array(this.fields.length).fill('');

@@ -104,7 +104,10 @@ export function withLines(text: string, ...lines: string[]): string {
   return text + lines.map((l) => `${l}\n`).join('');
 }
 
-export async function validateTree(files: Tree, options: { ignore?: string[] } = {}): Promise<ValidationResult> {
+export async function validateTree(
+  files: Tree,
+  options: { ignore?: string[] } = {},
+): Promise<ValidationResult> {
   const dir = writeTree(tempDir(), files);
   return validatePath(dir, options);
 }

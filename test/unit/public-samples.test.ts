@@ -7,7 +7,15 @@ describe('the Ed-Fi LMS Toolkit OneRoster 1.1 sample (Apache-2.0)', () => {
   it('loads every record', async () => {
     const result = await validatePath(EDFI);
     const counts = Object.fromEntries(result.roster.entities().map((e) => [e, result.roster.table(e).size]));
-    expect(counts).toEqual({ orgs: 2, academicSessions: 3, courses: 2, classes: 2, users: 10, enrollments: 24, demographics: 8 });
+    expect(counts).toEqual({
+      orgs: 2,
+      academicSessions: 3,
+      courses: 2,
+      classes: 2,
+      users: 10,
+      enrollments: 24,
+      demographics: 8,
+    });
   });
 
   it('reports exactly its known defects, and nothing valid as an error', async () => {
@@ -29,6 +37,12 @@ describe('the Ed-Fi LMS Toolkit OneRoster 1.1 sample (Apache-2.0)', () => {
       'error CSV_ROW_WIDTH users.csv:11',
     ]);
     // The five metadata.* org columns are allowed and kept.
-    expect(result.roster.table('orgs').extensionFields).toEqual(['metadata.address1', 'metadata.address2', 'metadata.city', 'metadata.postCode', 'metadata.state']);
+    expect(result.roster.table('orgs').extensionFields).toEqual([
+      'metadata.address1',
+      'metadata.address2',
+      'metadata.city',
+      'metadata.postCode',
+      'metadata.state',
+    ]);
   });
 });

@@ -15,7 +15,9 @@ import { Diagnostics } from '../../src/validate/diagnostic.js';
 import { checkRoster } from '../../src/validate/roster-rules.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 
-async function csvRoundTrip(roster: Roster): Promise<{ roster: Roster; dir: string; diagnostics: Diagnostics }> {
+async function csvRoundTrip(
+  roster: Roster,
+): Promise<{ roster: Roster; dir: string; diagnostics: Diagnostics }> {
   const dir = tempDir();
   await writeOneRosterDir(roster, dir);
   const diagnostics = new Diagnostics();
@@ -31,26 +33,33 @@ async function yamlRoundTrip(roster: Roster, layout: 'single' | 'per-school' = '
 }
 
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 describe.each(['1.1', '1.2'] as const)('round trips, OneRoster %s', (version) => {
-  it.each([1, 2, 3])('CSV -> YAML -> CSV gives an equal roster and the same bytes (seed %i)', async (seed) => {
-    const generated = generateDistrict({ schools: 4, students: 120, seed, version });
-    const first = await csvRoundTrip(generated);
-    expect(first.diagnostics.list).toEqual([]);
-    expect(rostersEqual(first.roster, generated)).toBe(true);
+  it.each([1, 2, 3])(
+    'CSV -> YAML -> CSV gives an equal roster and the same bytes (seed %i)',
+    async (seed) => {
+      const generated = generateDistrict({ schools: 4, students: 120, seed, version });
+      const first = await csvRoundTrip(generated);
+      expect(first.diagnostics.list).toEqual([]);
+      expect(rostersEqual(first.roster, generated)).toBe(true);
 
-    const viaYaml = await yamlRoundTrip(first.roster);
-    expect(viaYaml.diagnostics.list).toEqual([]);
-    expect(rostersEqual(viaYaml.roster, first.roster)).toBe(true);
+      const viaYaml = await yamlRoundTrip(first.roster);
+      expect(viaYaml.diagnostics.list).toEqual([]);
+      expect(rostersEqual(viaYaml.roster, first.roster)).toBe(true);
 
-    const second = await csvRoundTrip(viaYaml.roster);
-    expect(snapshot(second.dir)).toEqual(snapshot(first.dir));
-    const rules = new Diagnostics();
-    checkRoster(second.roster, rules);
-    expect(rules.list).toEqual([]);
-  });
+      const second = await csvRoundTrip(viaYaml.roster);
+      expect(snapshot(second.dir)).toEqual(snapshot(first.dir));
+      const rules = new Diagnostics();
+      checkRoster(second.roster, rules);
+      expect(rules.list).toEqual([]);
+    },
+  );
 
   it('a single YAML file round-trips too', async () => {
     const generated = generateDistrict({ schools: 2, students: 40, seed: 9, version });
@@ -86,5 +95,23 @@ describe('version conversion', () => {
     const back = convertVersion(v12.roster, '1.1');
     expect(back.notes).toEqual(['3 roles were mapped to the 1.1 role "administrator"']);
     expect(rostersEqual(back.roster, v11)).toBe(true);
+  });
+});
+
+describe('extension columns', () => {
+  it('survive CSV -> YAML -> CSV in order, even when empty', async () => {
+    const dir = tempDir();
+    const diagnostics = new Diagnostics();
+    const read = await readOneRoster(
+      directoryFiles('test/fixtures/oneroster/edfi-lms-toolkit-or11'),
+      diagnostics,
+    );
+    const viaYaml = await yamlRoundTrip(read.roster);
+    expect(viaYaml.diagnostics.list).toEqual([]);
+    expect(viaYaml.roster.table('orgs').extensionFields).toEqual(read.roster.table('orgs').extensionFields);
+    await writeOneRosterDir(viaYaml.roster, dir);
+    expect(readFileSync(join(dir, 'orgs.csv'), 'utf8').split('\n')[0]).toBe(
+      'sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId,metadata.address1,metadata.address2,metadata.city,metadata.postCode,metadata.state',
+    );
   });
 });

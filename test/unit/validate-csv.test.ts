@@ -23,7 +23,11 @@ describe('CSV syntax', () => {
 
   it('reads RFC 4180 quoting: commas and doubled quotes inside quoted fields', async () => {
     const p = package11();
-    const classes = withLine(p['classes.csv']!.toString(), 1, 'k1,,,"Math 3A, ""Rockets""",03,c1,M3A,scheduled,Room 12,s1,fall25,Mathematics,02052,"1,3"');
+    const classes = withLine(
+      p['classes.csv']!.toString(),
+      1,
+      'k1,,,"Math 3A, ""Rockets""",03,c1,M3A,scheduled,Room 12,s1,fall25,Mathematics,02052,"1,3"',
+    );
     const result = await validateTree({ ...p, 'classes.csv': classes });
     expect(result.diagnostics).toEqual([]);
     const record = result.roster.table('classes').get(0);
@@ -33,14 +37,21 @@ describe('CSV syntax', () => {
 
   it('reports an unbalanced quote with its line', async () => {
     const p = package11();
-    const users = withLines(p['users.csv']!.toString(), 'u9,,,true,s1,student,"dan.ko,{SIS:1},Dan,Ko,,,,,,,03,');
+    const users = withLines(
+      p['users.csv']!.toString(),
+      'u9,,,true,s1,student,"dan.ko,{SIS:1},Dan,Ko,,,,,,,03,',
+    );
     const result = await validateTree({ ...p, 'users.csv': users });
     expect(findings(result, 'error')).toContain('CSV_QUOTE users.csv:5');
   });
 
   it('reports ragged rows with line and field counts', async () => {
     const p = package11();
-    const users = withLine(p['users.csv']!.toString(), 2, 'u1,,,true,s1,student,ben.lee,{SIS:1001},Ben,Lee,,S001,ben.lee@students.springfield.example,,,,03,,extra');
+    const users = withLine(
+      p['users.csv']!.toString(),
+      2,
+      'u1,,,true,s1,student,ben.lee,{SIS:1001},Ben,Lee,,S001,ben.lee@students.springfield.example,,,,03,,extra',
+    );
     const result = await validateTree({ ...p, 'users.csv': users });
     const d = result.diagnostics.find((x) => x.code === 'CSV_ROW_WIDTH');
     expect(d).toMatchObject({ file: 'users.csv', line: 3 });
@@ -55,11 +66,18 @@ describe('CSV syntax', () => {
       'k3,,,Math 3C,03,c1,M3C,Scheduled,Room 12,s1,fall25,Mathematics,02052,1',
     );
     const result = await validateTree({ ...p, 'classes.csv': classes });
-    expect(findings(result, 'error')).toEqual(['CSV_LINE_BREAK_IN_FIELD classes.csv:3', 'VALUE_ENUM classes.csv:5']);
+    expect(findings(result, 'error')).toEqual([
+      'CSV_LINE_BREAK_IN_FIELD classes.csv:3',
+      'VALUE_ENUM classes.csv:5',
+    ]);
   });
 
   it('warns on a header-only file, and the warning can be switched off', async () => {
-    const p = package11({ 'demographics.csv': csv('sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus') });
+    const p = package11({
+      'demographics.csv': csv(
+        'sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus',
+      ),
+    });
     const result = await validateTree(p);
     expect(findings(result)).toEqual(['CSV_HEADER_ONLY demographics.csv:1']);
     expect(result.valid).toBe(true);
@@ -74,7 +92,10 @@ describe('CSV syntax', () => {
 
   it('names the encoding of a non-UTF-8 file and the line of the first bad byte', async () => {
     const p = package11();
-    const text = withLines(p['users.csv']!.toString(), 'u9,,,true,s1,student,jose.pena,{SIS:1},José,Peña,,,,,,,03,');
+    const text = withLines(
+      p['users.csv']!.toString(),
+      'u9,,,true,s1,student,jose.pena,{SIS:1},José,Peña,,,,,,,03,',
+    );
     const latin1 = Buffer.from(text, 'latin1');
     const result = await validateTree({ ...p, 'users.csv': latin1 });
     const d = result.diagnostics.find((x) => x.code === 'CSV_ENCODING');
@@ -84,7 +105,10 @@ describe('CSV syntax', () => {
 
   it('recognises UTF-16', async () => {
     const p = package11();
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(p['users.csv']!.toString(), 'utf16le')]);
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(p['users.csv']!.toString(), 'utf16le'),
+    ]);
     const result = await validateTree({ ...p, 'users.csv': utf16 });
     expect(result.diagnostics.find((x) => x.code === 'CSV_ENCODING')?.message).toContain('UTF-16');
   });
@@ -98,7 +122,8 @@ describe('CSV syntax', () => {
 });
 
 describe('headers', () => {
-  const usersHeader = 'sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password';
+  const usersHeader =
+    'sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password';
   const withUsersHeader = (header: string) => {
     const p = package11();
     return { ...p, 'users.csv': withLine(p['users.csv']!.toString(), 0, header) };
@@ -120,8 +145,7 @@ describe('headers', () => {
   it('reports a missing column, naming required ones', async () => {
     const header = usersHeader.replace(',password', '');
     const p = package11();
-    const users = p['users.csv']!
-      .toString()
+    const users = p['users.csv']!.toString()
       .split('\n')
       .map((l, i) => (i === 0 ? header : l.replace(/,$/, '')))
       .join('\n');
@@ -131,18 +155,31 @@ describe('headers', () => {
   });
 
   it('reports duplicate and empty column names', async () => {
-    const result = await validateTree(withUsersHeader(usersHeader.replace('sms', 'email').replace('phone', '')));
-    expect(codes(result).sort()).toEqual(['HEADER_DUPLICATE', 'HEADER_EMPTY', 'HEADER_MISSING_COLUMN', 'HEADER_MISSING_COLUMN']);
+    const result = await validateTree(
+      withUsersHeader(usersHeader.replace('sms', 'email').replace('phone', '')),
+    );
+    expect(codes(result).sort()).toEqual([
+      'HEADER_DUPLICATE',
+      'HEADER_EMPTY',
+      'HEADER_MISSING_COLUMN',
+      'HEADER_MISSING_COLUMN',
+    ]);
   });
 
   it('reports columns out of spec order', async () => {
-    const result = await validateTree(withUsersHeader(usersHeader.replace('givenName,familyName', 'familyName,givenName')));
+    const result = await validateTree(
+      withUsersHeader(usersHeader.replace('givenName,familyName', 'familyName,givenName')),
+    );
     expect(codes(result)).toEqual(['HEADER_ORDER']);
   });
 
   it('keeps metadata.* extension columns at the right end without a finding', async () => {
     const p = package11();
-    const orgs = csv('sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId,metadata.address1,metadata.city', 'd1,,,Springfield Public Schools,district,,,1 Main St,Springfield', 's1,,,Lincoln Elementary,school,0042,d1,,');
+    const orgs = csv(
+      'sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId,metadata.address1,metadata.city',
+      'd1,,,Springfield Public Schools,district,,,1 Main St,Springfield',
+      's1,,,Lincoln Elementary,school,0042,d1,,',
+    );
     const result = await validateTree({ ...p, 'orgs.csv': orgs });
     expect(result.diagnostics).toEqual([]);
     expect(result.roster.table('orgs').get(0)['metadata.city']).toBe('Springfield');
@@ -150,7 +187,11 @@ describe('headers', () => {
 
   it('warns on an unknown column but keeps it as an extension, and on extensions before spec columns', async () => {
     const p = package11();
-    const orgs = csv('sourcedId,status,dateLastModified,name,type,identifier,metadata.code,parentSourcedId,ext_vendorId', 'd1,,,District,district,,X,,v1', 's1,,,Lincoln Elementary,school,0042,Y,d1,v2');
+    const orgs = csv(
+      'sourcedId,status,dateLastModified,name,type,identifier,metadata.code,parentSourcedId,ext_vendorId',
+      'd1,,,District,district,,X,,v1',
+      's1,,,Lincoln Elementary,school,0042,Y,d1,v2',
+    );
     const result = await validateTree({ ...p, 'orgs.csv': orgs });
     expect(findings(result)).toEqual(['HEADER_EXTENSION_POSITION orgs.csv:1', 'HEADER_UNKNOWN orgs.csv:1']);
     expect(result.valid).toBe(true);
@@ -159,17 +200,44 @@ describe('headers', () => {
 
   it('names legacy OneRoster 1.0 columns as such', async () => {
     const p = package11();
-    const classes = withLine(p['classes.csv']!.toString(), 0, 'sourcedId,status,dateLastModified,title,grade,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedId,subjects,subjectCodes,periods');
+    const classes = withLine(
+      p['classes.csv']!.toString(),
+      0,
+      'sourcedId,status,dateLastModified,title,grade,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedId,subjects,subjectCodes,periods',
+    );
     const result = await validateTree({ ...p, 'classes.csv': classes });
     expect(codes(result)).toEqual(['HEADER_LEGACY', 'HEADER_LEGACY']);
-    expect(result.diagnostics.map((d) => d.message)).toContain('classes.csv uses the OneRoster 1.0 column "termSourcedId"; OneRoster 1.1 names it "termSourcedIds"');
+    expect(result.diagnostics.map((d) => d.message)).toContain(
+      'classes.csv uses the OneRoster 1.0 column "termSourcedId"; OneRoster 1.1 names it "termSourcedIds"',
+    );
   });
 });
 
 describe('values', () => {
   const usersLine = (fields: Partial<Record<string, string>>) => {
-    const base: Record<string, string> = { sourcedId: 'u9', status: '', dateLastModified: '', enabledUser: 'true', orgSourcedIds: 's1', role: 'student', username: 'x.y', userIds: '', givenName: 'X', familyName: 'Y', middleName: '', identifier: '', email: '', sms: '', phone: '', agentSourcedIds: '', grades: '03', password: '' };
-    return Object.values({ ...base, ...fields }).map((v) => (v.includes(',') ? `"${v}"` : v)).join(',');
+    const base: Record<string, string> = {
+      sourcedId: 'u9',
+      status: '',
+      dateLastModified: '',
+      enabledUser: 'true',
+      orgSourcedIds: 's1',
+      role: 'student',
+      username: 'x.y',
+      userIds: '',
+      givenName: 'X',
+      familyName: 'Y',
+      middleName: '',
+      identifier: '',
+      email: '',
+      sms: '',
+      phone: '',
+      agentSourcedIds: '',
+      grades: '03',
+      password: '',
+    };
+    return Object.values({ ...base, ...fields })
+      .map((v) => (v.includes(',') ? `"${v}"` : v))
+      .join(',');
   };
   const withUser = (fields: Partial<Record<string, string>>) => {
     const p = package11();
@@ -194,7 +262,9 @@ describe('values', () => {
   });
 
   it('never prints personal data in messages', async () => {
-    const result = await validateTree(withUser({ email: 'secret-person@nowhere', givenName: 'Zeldaxyz', grades: '3' }));
+    const result = await validateTree(
+      withUser({ email: 'secret-person@nowhere', givenName: 'Zeldaxyz', grades: '3' }),
+    );
     const text = JSON.stringify(result.diagnostics);
     expect(text).not.toContain('secret-person');
     const bad = await validateTree(withUser({ enabledUser: 'TRUE', middleName: 'Q' }));
@@ -220,7 +290,11 @@ describe('values', () => {
 
   it('allows ext: vocabulary only in 1.2', async () => {
     const p = package11();
-    const classes = withLine(p['classes.csv']!.toString(), 1, 'k1,,,Math 3A,03,c1,M3A,ext:lab,Room 12,s1,fall25,Mathematics,02052,1');
+    const classes = withLine(
+      p['classes.csv']!.toString(),
+      1,
+      'k1,,,Math 3A,03,c1,M3A,ext:lab,Room 12,s1,fall25,Mathematics,02052,1',
+    );
     expect(codes(await validateTree({ ...p, 'classes.csv': classes }))).toEqual(['VALUE_ENUM']);
   });
 
@@ -246,7 +320,11 @@ describe('values', () => {
 
   it('checks that subjects and subjectCodes pair up', async () => {
     const p = package11();
-    const courses = withLine(p['courses.csv']!.toString(), 1, 'c1,,,sy26,Grade 3 Math,MATH-03,03,s1,"Mathematics,Science",02052');
+    const courses = withLine(
+      p['courses.csv']!.toString(),
+      1,
+      'c1,,,sy26,Grade 3 Math,MATH-03,03,s1,"Mathematics,Science",02052',
+    );
     expect(codes(await validateTree({ ...p, 'courses.csv': courses }))).toEqual(['VALUE_LIST_LENGTH']);
   });
 });

@@ -2,7 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validatePath } from '../../src/services/validate.js';
-import { codes, csv, findings, package11, tempDir, validateTree, withLine, withLines, writeTree } from '../helpers/fixtures.js';
+import {
+  codes,
+  csv,
+  findings,
+  package11,
+  tempDir,
+  validateTree,
+  withLine,
+  withLines,
+  writeTree,
+} from '../helpers/fixtures.js';
 
 describe('manifest.csv', () => {
   const manifest = package11()['manifest.csv']!.toString();
@@ -12,7 +22,9 @@ describe('manifest.csv', () => {
   });
 
   it('reports a bad manifest.version and oneroster.version', async () => {
-    const m = manifest.replace('manifest.version,1.0', 'manifest.version,1').replace('oneroster.version,1.1', 'oneroster.version,2.0');
+    const m = manifest
+      .replace('manifest.version,1.0', 'manifest.version,1')
+      .replace('oneroster.version,1.1', 'oneroster.version,2.0');
     expect(findings(await validateTree(package11({ 'manifest.csv': m })))).toEqual([
       'MANIFEST_VERSION_INVALID manifest.csv:2',
       'ONEROSTER_VERSION_INVALID manifest.csv:3',
@@ -20,20 +32,31 @@ describe('manifest.csv', () => {
   });
 
   it('suggests the right property for a misspelled one', async () => {
-    const result = await validateTree(package11({ 'manifest.csv': manifest.replace('manifest.version', 'mainfest.version') }));
+    const result = await validateTree(
+      package11({ 'manifest.csv': manifest.replace('manifest.version', 'mainfest.version') }),
+    );
     expect(codes(result)).toEqual(['MANIFEST_PROPERTY_MISSING', 'MANIFEST_PROPERTY_UNKNOWN']);
-    expect(result.diagnostics.find((d) => d.code === 'MANIFEST_PROPERTY_UNKNOWN')?.hint).toBe('Did you mean manifest.version?');
+    expect(result.diagnostics.find((d) => d.code === 'MANIFEST_PROPERTY_UNKNOWN')?.hint).toBe(
+      'Did you mean manifest.version?',
+    );
   });
 
   it('reports blank and invalid modes', async () => {
-    const m = manifest.replace('file.lineItems,absent', 'file.lineItems,').replace('file.orgs,bulk', 'file.orgs,Bulk');
-    expect(codes(await validateTree(package11({ 'manifest.csv': m })))).toEqual(['MANIFEST_MODE_INVALID', 'MANIFEST_MODE_INVALID']);
+    const m = manifest
+      .replace('file.lineItems,absent', 'file.lineItems,')
+      .replace('file.orgs,bulk', 'file.orgs,Bulk');
+    expect(codes(await validateTree(package11({ 'manifest.csv': m })))).toEqual([
+      'MANIFEST_MODE_INVALID',
+      'MANIFEST_MODE_INVALID',
+    ]);
   });
 
   it('refuses a bulk file that the manifest promises but the package lacks', async () => {
     const result = await validateTree(package11({ 'demographics.csv': null }));
     expect(codes(result)).toEqual(['MANIFEST_FILE_MISSING']);
-    expect(result.diagnostics[0]?.message).toContain('a receiver would remove every demographics record it holds');
+    expect(result.diagnostics[0]?.message).toContain(
+      'a receiver would remove every demographics record it holds',
+    );
     expect(result.diagnostics[0]?.line).toBe(10);
   });
 
@@ -51,8 +74,18 @@ describe('manifest.csv', () => {
 
   it('names files whose name is wrongly cased or not part of the version', async () => {
     const p = package11();
-    const result = await validateTree({ ...p, 'Users.csv': p['users.csv']!, 'users.csv': p['users.csv']!, 'roles.csv': 'x\n', 'lineItems.csv': 'x\n' });
-    expect(findings(result)).toEqual(['FILE_UNKNOWN Users.csv', 'FILE_NOT_ROSTERING lineItems.csv', 'FILE_UNKNOWN roles.csv']);
+    const result = await validateTree({
+      ...p,
+      'Users.csv': p['users.csv']!,
+      'users.csv': p['users.csv']!,
+      'roles.csv': 'x\n',
+      'lineItems.csv': 'x\n',
+    });
+    expect(findings(result)).toEqual([
+      'FILE_UNKNOWN Users.csv',
+      'FILE_NOT_ROSTERING lineItems.csv',
+      'FILE_UNKNOWN roles.csv',
+    ]);
     expect(result.diagnostics[0]?.hint).toBe('Rename it to users.csv (file names are case-sensitive).');
   });
 });
@@ -60,7 +93,10 @@ describe('manifest.csv', () => {
 describe('roster rules', () => {
   it('reports duplicate sourcedIds with their line, keeping the first record', async () => {
     const p = package11();
-    const users = withLines(p['users.csv']!.toString(), 'u1,,,true,s1,student,ben.lee2,{SIS:1003},Ben,Lee,,S003,ben.lee2@students.springfield.example,,,,03,');
+    const users = withLines(
+      p['users.csv']!.toString(),
+      'u1,,,true,s1,student,ben.lee2,{SIS:1003},Ben,Lee,,S003,ben.lee2@students.springfield.example,,,,03,',
+    );
     const result = await validateTree({ ...p, 'users.csv': users });
     expect(findings(result)).toEqual(['DUPLICATE_SOURCED_ID users.csv:5']);
     expect(result.roster.table('users').size).toBe(3);
@@ -68,8 +104,16 @@ describe('roster rules', () => {
 
   it('reports every reference that does not resolve', async () => {
     const p = package11();
-    const enrollments = withLines(p['enrollments.csv']!.toString(), 'e4,,,k9,s1,u1,student,,,', 'e5,,,k1,s1,nobody,student,,,');
-    const classes = withLine(p['classes.csv']!.toString(), 1, 'k1,,,Math 3A,03,c9,M3A,scheduled,Room 12,s1,"fall25,spring26",Mathematics,02052,1');
+    const enrollments = withLines(
+      p['enrollments.csv']!.toString(),
+      'e4,,,k9,s1,u1,student,,,',
+      'e5,,,k1,s1,nobody,student,,,',
+    );
+    const classes = withLine(
+      p['classes.csv']!.toString(),
+      1,
+      'k1,,,Math 3A,03,c9,M3A,scheduled,Room 12,s1,"fall25,spring26",Mathematics,02052,1',
+    );
     const result = await validateTree({ ...p, 'enrollments.csv': enrollments, 'classes.csv': classes });
     expect(result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line} ${d.field}`)).toEqual([
       'REFERENCE_MISSING classes.csv:2 courseSourcedId',
@@ -81,30 +125,46 @@ describe('roster rules', () => {
 
   it('reports a school reference to an org that is not a school', async () => {
     const p = package11();
-    const classes = withLine(p['classes.csv']!.toString(), 1, 'k1,,,Math 3A,03,c1,M3A,scheduled,Room 12,d1,fall25,Mathematics,02052,1');
+    const classes = withLine(
+      p['classes.csv']!.toString(),
+      1,
+      'k1,,,Math 3A,03,c1,M3A,scheduled,Room 12,d1,fall25,Mathematics,02052,1',
+    );
     const result = await validateTree({ ...p, 'classes.csv': classes });
     expect(codes(result)).toEqual(['REFERENCE_WRONG_TYPE']);
-    expect(result.diagnostics[0]?.message).toBe('schoolSourcedId "d1" is an org of type district, not a school');
+    expect(result.diagnostics[0]?.message).toBe(
+      'schoolSourcedId "d1" is an org of type district, not a school',
+    );
   });
 
   it('reports a whole referenced file missing once, not per row', async () => {
-    const manifest = package11()['manifest.csv']!.toString().replace('file.courses,bulk', 'file.courses,absent');
+    const manifest = package11()
+      ['manifest.csv']!.toString()
+      .replace('file.courses,bulk', 'file.courses,absent');
     const result = await validateTree(package11({ 'manifest.csv': manifest, 'courses.csv': null }));
     expect(codes(result)).toEqual(['REFERENCE_FILE_MISSING']);
   });
 
   it('does not require delta rows to resolve inside the package', async () => {
-    const manifest = package11()['manifest.csv']!.toString().replace('file.enrollments,bulk', 'file.enrollments,delta');
+    const manifest = package11()
+      ['manifest.csv']!.toString()
+      .replace('file.enrollments,bulk', 'file.enrollments,delta');
     const enrollments = csv(
       'sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate',
       'e9,active,2025-09-01T12:00:00.000Z,k1,s1,held-by-vendor,student,,,',
     );
-    const result = await validateTree(package11({ 'manifest.csv': manifest, 'enrollments.csv': enrollments }));
+    const result = await validateTree(
+      package11({ 'manifest.csv': manifest, 'enrollments.csv': enrollments }),
+    );
     expect(result.diagnostics).toEqual([]);
   });
 
   it('reports cycles in org parents', async () => {
-    const orgs = csv('sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId', 'd1,,,District,district,,s1', 's1,,,Lincoln Elementary,school,0042,d1');
+    const orgs = csv(
+      'sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId',
+      'd1,,,District,district,,s1',
+      's1,,,Lincoln Elementary,school,0042,d1',
+    );
     const result = await validateTree(package11({ 'orgs.csv': orgs }));
     expect(codes(result)).toEqual(['REFERENCE_CYCLE']);
   });
@@ -112,49 +172,99 @@ describe('roster rules', () => {
   it('does not enforce rules official valid packages break', async () => {
     // Class terms of type schoolYear, and an enrollment role that differs from the user's role.
     const p = package11();
-    const classes = withLine(p['classes.csv']!.toString(), 1, 'k1,,,Math 3A,03,c1,M3A,scheduled,Room 12,s1,sy26,Mathematics,02052,1');
+    const classes = withLine(
+      p['classes.csv']!.toString(),
+      1,
+      'k1,,,Math 3A,03,c1,M3A,scheduled,Room 12,s1,sy26,Mathematics,02052,1',
+    );
     const enrollments = withLine(p['enrollments.csv']!.toString(), 1, 'e1,,,k1,s1,t1,administrator,,,');
-    expect((await validateTree({ ...p, 'classes.csv': classes, 'enrollments.csv': enrollments })).diagnostics).toEqual([]);
+    expect(
+      (await validateTree({ ...p, 'classes.csv': classes, 'enrollments.csv': enrollments })).diagnostics,
+    ).toEqual([]);
   });
 
   it('warns on an e-mail address shared by two people', async () => {
     const p = package11();
-    const users = withLine(p['users.csv']!.toString(), 3, 'u2,,,true,s1,student,cara.wu,{SIS:1002},Cara,Wu,,S002,ben.lee@students.springfield.example,,,,03,');
+    const users = withLine(
+      p['users.csv']!.toString(),
+      3,
+      'u2,,,true,s1,student,cara.wu,{SIS:1002},Cara,Wu,,S002,ben.lee@students.springfield.example,,,,03,',
+    );
     expect(codes(await validateTree({ ...p, 'users.csv': users }))).toEqual(['EMAIL_SHARED']);
   });
 });
 
 describe('OneRoster 1.2', () => {
-  const manifest12 = csv('propertyName,value', 'manifest.version,1.0', 'oneroster.version,1.2', 'file.orgs,bulk', 'file.users,bulk', 'file.roles,bulk', 'file.userProfiles,bulk');
+  const manifest12 = csv(
+    'propertyName,value',
+    'manifest.version,1.0',
+    'oneroster.version,1.2',
+    'file.orgs,bulk',
+    'file.users,bulk',
+    'file.roles,bulk',
+    'file.userProfiles,bulk',
+  );
   const orgs = package11()['orgs.csv']!;
-  const users121 = 'sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns';
+  const users121 =
+    'sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns';
   const roles = csv(
     'sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId',
     'r1,,,t1,primary,teacher,,,s1,p1',
     'r2,,,t1,secondary,teacher,,,d1,',
   );
-  const profiles = csv('sourcedId,status,dateLastModified,userSourcedId,profileType,vendorId,applicationId,description,credentialType,username,password', 'p1,,,t1,lms,v1,,,password,ana,');
+  const profiles = csv(
+    'sourcedId,status,dateLastModified,userSourcedId,profileType,vendorId,applicationId,description,credentialType,username,password',
+    'p1,,,t1,lms,v1,,,password,ana,',
+  );
   const only = (errs: string[]) => errs.filter((c) => c !== 'MANIFEST_FILE_ROW_MISSING');
 
   it('accepts both users.csv shapes (1.2.1 with 22 columns, 1.2 Final with 23)', async () => {
-    const a = await validateTree({ 'manifest.csv': manifest12, 'orgs.csv': orgs, 'roles.csv': roles, 'userProfiles.csv': profiles, 'users.csv': csv(users121, 't1,,,true,ana,,Ana,Diaz,,,,,,,,,,,,,s1,') });
+    const a = await validateTree({
+      'manifest.csv': manifest12,
+      'orgs.csv': orgs,
+      'roles.csv': roles,
+      'userProfiles.csv': profiles,
+      'users.csv': csv(users121, 't1,,,true,ana,,Ana,Diaz,,,,,,,,,,,,,s1,'),
+    });
     expect(only(codes(a))).toEqual([]);
     const final = users121.replace('userMasterIdentifier,', 'userMasterIdentifier,resourceSourcedIds,');
-    const b = await validateTree({ 'manifest.csv': manifest12, 'orgs.csv': orgs, 'roles.csv': roles, 'userProfiles.csv': profiles, 'users.csv': csv(final, 't1,,,true,ana,,Ana,Diaz,,,,,,,,,,res1,,,,s1,') });
+    const b = await validateTree({
+      'manifest.csv': manifest12,
+      'orgs.csv': orgs,
+      'roles.csv': roles,
+      'userProfiles.csv': profiles,
+      'users.csv': csv(final, 't1,,,true,ana,,Ana,Diaz,,,,,,,,,,res1,,,,s1,'),
+    });
     expect(only(codes(b))).toEqual([]);
     expect(b.roster.table('users').get(0).resourceSourcedIds).toBe('res1');
   });
 
   it('reports a 1.1 users header in a 1.2 package', async () => {
     const users11 = package11()['users.csv']!;
-    const result = await validateTree({ 'manifest.csv': manifest12, 'orgs.csv': orgs, 'roles.csv': roles, 'userProfiles.csv': profiles, 'users.csv': users11 });
+    const result = await validateTree({
+      'manifest.csv': manifest12,
+      'orgs.csv': orgs,
+      'roles.csv': roles,
+      'userProfiles.csv': profiles,
+      'users.csv': users11,
+    });
     expect(only(codes(result))).toContain('HEADER_VERSION_MISMATCH');
   });
 
   it('checks roles: one primary per user and org, primary org backed by a role', async () => {
     const badRoles = withLines(roles, 'r3,,,t1,primary,aide,,,s1,');
-    const result = await validateTree({ 'manifest.csv': manifest12, 'orgs.csv': orgs, 'roles.csv': badRoles, 'userProfiles.csv': profiles, 'users.csv': csv(users121, 't1,,,true,ana,,Ana,Diaz,,,,,,,,,,,,,d9,') });
-    expect(only(codes(result)).sort()).toEqual(['PRIMARY_ORG_WITHOUT_ROLE', 'REFERENCE_MISSING', 'ROLE_PRIMARY_COUNT']);
+    const result = await validateTree({
+      'manifest.csv': manifest12,
+      'orgs.csv': orgs,
+      'roles.csv': badRoles,
+      'userProfiles.csv': profiles,
+      'users.csv': csv(users121, 't1,,,true,ana,,Ana,Diaz,,,,,,,,,,,,,d9,'),
+    });
+    expect(only(codes(result)).sort()).toEqual([
+      'PRIMARY_ORG_WITHOUT_ROLE',
+      'REFERENCE_MISSING',
+      'ROLE_PRIMARY_COUNT',
+    ]);
     expect(result.diagnostics.find((d) => d.code === 'ROLE_PRIMARY_COUNT')?.line).toBe(4);
   });
 });
@@ -170,7 +280,8 @@ describe('zip packages', () => {
   function craftedZip(dir: string, entries: Record<string, string>): string {
     const zip = join(dir, 'crafted.zip');
     writeTree(dir, { 'entries.json': JSON.stringify(entries) });
-    const script = 'import sys,zipfile,json\nz=zipfile.ZipFile(sys.argv[1],"w",zipfile.ZIP_DEFLATED)\nfor k,v in json.load(open(sys.argv[2])).items(): z.writestr(k,v)\nz.close()';
+    const script =
+      'import sys,zipfile,json\nz=zipfile.ZipFile(sys.argv[1],"w",zipfile.ZIP_DEFLATED)\nfor k,v in json.load(open(sys.argv[2])).items(): z.writestr(k,v)\nz.close()';
     execFileSync('python3', ['-c', script, zip, join(dir, 'entries.json')]);
     return zip;
   }
@@ -185,7 +296,12 @@ describe('zip packages', () => {
 
   it('refuses entries that point outside the package, and nested folders', async () => {
     const dir = tempDir();
-    const files = { ...(package11() as Record<string, string>), '../evil.csv': 'x\n', 'sub/users.csv': 'x\n', '/abs.csv': 'x\n' };
+    const files = {
+      ...(package11() as Record<string, string>),
+      '../evil.csv': 'x\n',
+      'sub/users.csv': 'x\n',
+      '/abs.csv': 'x\n',
+    };
     const result = await validatePath(craftedZip(dir, files));
     expect(codes(result).sort()).toEqual(['ZIP_NESTED_FOLDER', 'ZIP_UNSAFE_PATH', 'ZIP_UNSAFE_PATH']);
   });
@@ -193,7 +309,9 @@ describe('zip packages', () => {
   it('refuses a zip that expands beyond the limit (zip bomb)', async () => {
     const dir = tempDir();
     const big = 'a'.repeat(2_000_000);
-    const result = await validatePath(craftedZip(dir, { 'manifest.csv': big }), { maxExpandedBytes: 1_000_000 });
+    const result = await validatePath(craftedZip(dir, { 'manifest.csv': big }), {
+      maxExpandedBytes: 1_000_000,
+    });
     expect(codes(result)).toEqual(['ZIP_TOO_LARGE']);
   });
 

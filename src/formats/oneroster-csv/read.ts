@@ -127,6 +127,8 @@ async function readEntityFile(
       if (columns === undefined) {
         // A BOM is dropped by the decoder; header names are kept exactly, for the case rule.
         columns = mapHeader(entity, version, cells, file, diagnostics).columns;
+        // Extension columns are kept even when every value is empty: the vendor asked for them.
+        for (const c of columns) if (c !== null) builder.table(entity).declareField(c);
         headerWidth = cells.length;
         return;
       }

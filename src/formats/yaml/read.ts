@@ -119,6 +119,17 @@ export async function readRosterYaml(files: PackageFiles, diagnostics: Diagnosti
   const builder = new RosterBuilder(version ?? '1.1');
   builder.source = source as RosterSource;
   for (const [e, m] of Object.entries(modes)) builder.modes[e as EntityName] = m;
+  for (const f of parsed) {
+    const root = f.doc.contents;
+    const columns = isMap(root) ? deref(f.doc, root.get('extensionColumns', true)) : undefined;
+    if (!isMap(columns)) continue;
+    for (const pair of columns.items) {
+      const entity = scalarOf(f.doc, pair.key) as EntityName;
+      const list = deref(f.doc, pair.value);
+      if (isSeq(list))
+        for (const item of list.items) builder.table(entity).declareField(scalarOf(f.doc, item) ?? '');
+    }
+  }
   const expander = new Expander(builder, diagnostics);
   for (const f of parsed) expander.expandFile(f);
   return { roster: builder.build() };
@@ -310,6 +321,7 @@ class Expander {
           for (const ext of value.items) {
             const k = scalarOf(this.file.doc, ext.key) ?? '';
             record[k] = scalarOf(this.file.doc, ext.value) ?? '';
+            this.builder.table(entity).declareField(k);
             positions.set(k, this.pos(ext.value));
           }
         } else if (

@@ -115,6 +115,12 @@ export function buildRosterSchema(): Schema {
         ),
         additionalProperties: false,
       },
+      extensionColumns: {
+        type: 'object',
+        description: 'Extension columns per entity, in CSV order (kept even when every value is empty).',
+        properties: Object.fromEntries(Object.keys(ENTITIES).map((e) => [e, list({ type: 'string' })])),
+        additionalProperties: false,
+      },
       schools: list({ $ref: '#/definitions/school' }),
       ...topLevel,
     },

@@ -44,7 +44,14 @@ export const TOP_LEVEL_LISTS: readonly EntityName[] = [
 ];
 
 /** Keys of a document that are not record lists. */
-export const DOCUMENT_KEYS = ['oneroster', 'source', 'files', 'schools', ...TOP_LEVEL_LISTS] as const;
+export const DOCUMENT_KEYS = [
+  'oneroster',
+  'source',
+  'files',
+  'extensionColumns',
+  'schools',
+  ...TOP_LEVEL_LISTS,
+] as const;
 
 /** The key under which a record keeps its extension columns (`metadata.*` and others), verbatim. */
 export const EXTENSIONS_KEY = 'extensions';

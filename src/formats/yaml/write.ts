@@ -241,6 +241,13 @@ export function writeRosterYaml(roster: Roster, options: YamlWriteOptions = {}):
     if (roster.mode(e) !== natural) files[e] = roster.mode(e);
   }
   if (Object.keys(files).length > 0) main.files = files;
+  // Extension columns in CSV order, so empty ones survive and a CSV written back has the same header.
+  const extensionColumns: Obj = {};
+  for (const e of roster.entities()) {
+    const ext = roster.table(e).extensionFields;
+    if (ext.length > 0) extensionColumns[e] = ext;
+  }
+  if (Object.keys(extensionColumns).length > 0) main.extensionColumns = extensionColumns;
   for (const e of TOP_LEVEL_LISTS) {
     const list = top[e];
     if (list && list.length > 0) main[e] = list;

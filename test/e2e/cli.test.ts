@@ -1,0 +1,189 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { roster } from '../helpers/cli.js';
+import { csv, package11, tempDir, writeTree } from '../helpers/fixtures.js';
+
+const EDFI = 'test/fixtures/oneroster/edfi-lms-toolkit-or11';
+const STACK = /\n\s+at .+:\d+:\d+/;
+
+describe('roster validate (built CLI)', () => {
+  it('passes the bundled example district: exit 0', () => {
+    const r = roster(['validate', 'examples/springfield']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^✔ valid: OneRoster 1\.1 \(yaml\): 4 orgs, 3 academicSessions, \d+ courses/);
+  });
+
+  it('reads the repo of the current folder by default', () => {
+    const r = roster(['validate'], { cwd: 'examples/springfield' });
+    expect(r.status).toBe(0);
+  });
+
+  it('reports every problem with file:line:col, code, message and hint: exit 1', () => {
+    const r = roster(['validate', EDFI]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(
+      `${EDFI}/manifest.csv:2:2  error  MANIFEST_VERSION_INVALID  manifest.version is "1", not "1.0"\n    hint: Write "manifest.version,1.0".`,
+    );
+    expect(r.stdout).toContain(`${EDFI}/users.csv:10  error  CSV_ROW_WIDTH`);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '✖ 3 errors, 2 warnings: OneRoster 1.1 (oneroster-csv): 2 orgs, 3 academicSessions, 2 courses, 2 classes, 10 users, 24 enrollments, 8 demographics',
+    );
+  });
+
+  it('writes a JSON report that matches schemas/validation-report.schema.json', () => {
+    const r = roster(['validate', EDFI, '--format', 'json']);
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout);
+    const ajv = new Ajv({ allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/validation-report.schema.json', 'utf8')));
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report).toMatchObject({
+      formatVersion: '1.0',
+      valid: false,
+      errors: 3,
+      warnings: 2,
+      oneRosterVersion: '1.1',
+    });
+    expect(report.diagnostics[5]).toMatchObject({
+      code: 'MANIFEST_VERSION_INVALID',
+      file: `${EDFI}/manifest.csv`,
+      line: 2,
+      column: 2,
+    });
+  });
+
+  it('writes GitHub workflow annotations', () => {
+    const r = roster(['validate', EDFI, '--format', 'github']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(
+      `::error file=${EDFI}/manifest.csv,line=2,col=2,title=MANIFEST_VERSION_INVALID::manifest.version is "1", not "1.0"%0AWrite "manifest.version,1.0".`,
+    );
+    expect(r.stdout).toContain(
+      `::warning file=${EDFI}/classes.csv,line=2,title=SUBJECTS_DIFFER_FROM_COURSE::`,
+    );
+  });
+
+  it.each([
+    [
+      'an unbalanced quote',
+      { 'users.csv': `${package11()['users.csv']}u9,,,true,s1,student,"x,{S:1},A,B,,,,,,,03,\n` },
+      'CSV_QUOTE',
+    ],
+    ['an empty file', { 'courses.csv': '' }, 'CSV_EMPTY_FILE'],
+    [
+      'a non-UTF-8 file',
+      {
+        'orgs.csv': Buffer.from(
+          csv(
+            'sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId',
+            'd1,,,Distrito Peña,district,,',
+            's1,,,Lincoln Elementary,school,0042,d1',
+          ),
+          'latin1',
+        ),
+      },
+      'CSV_ENCODING',
+    ],
+  ])('explains %s without a stack trace: exit 1', (_name, files, code) => {
+    const dir = writeTree(tempDir(), { ...package11(), ...files });
+    const r = roster(['validate', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(code);
+    expect(r.stdout + r.stderr).not.toMatch(STACK);
+  });
+
+  it('a path that does not exist is a usage error: exit 64', () => {
+    const r = roster(['validate', 'no/such/folder']);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toBe(
+      'Error [PATH_NOT_FOUND] no/such/folder does not exist\nhint: Give a district repo, a roster folder or a OneRoster zip.\n',
+    );
+  });
+
+  it('an unknown flag is a usage error: exit 64', () => {
+    const r = roster(['validate', '--frmat', 'json']);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain('Error [USAGE]');
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('a folder with no roster says so: exit 1', () => {
+    const r = roster(['validate', tempDir()]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Error [ROSTER_NOT_FOUND]');
+  });
+});
+
+describe('roster generate and convert (built CLI)', () => {
+  it('generates a district deterministically, converts it to CSV and a zip, and back', () => {
+    const dir = tempDir();
+    const gen = (out: string) =>
+      roster(['generate', '--out', join(dir, out), '--schools', '2', '--students', '50', '--seed', 'e2e']);
+    expect(gen('a').status).toBe(0);
+    expect(gen('b').status).toBe(0);
+    expect(readFileSync(join(dir, 'a/schools/sch-001.yaml'), 'utf8')).toBe(
+      readFileSync(join(dir, 'b/schools/sch-001.yaml'), 'utf8'),
+    );
+    expect(readFileSync(join(dir, 'a/roster.yaml'), 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=.*schemas\/roster\.schema\.json\noneroster: "1\.1"\n/,
+    );
+
+    const toCsv = roster(['convert', join(dir, 'a'), '--to', 'oneroster-1.2', '--out', join(dir, 'csv')]);
+    expect(toCsv.stderr).toBe('');
+    expect(toCsv.status).toBe(0);
+    expect(readdirSync(join(dir, 'csv')).sort()).toEqual([
+      'academicSessions.csv',
+      'classes.csv',
+      'courses.csv',
+      'demographics.csv',
+      'enrollments.csv',
+      'manifest.csv',
+      'orgs.csv',
+      'roles.csv',
+      'users.csv',
+    ]);
+    expect(roster(['validate', join(dir, 'csv')]).status).toBe(0);
+
+    const toZip = roster([
+      'convert',
+      join(dir, 'csv'),
+      '--to',
+      'oneroster-1.2',
+      '--out',
+      join(dir, 'OneRoster.zip'),
+    ]);
+    expect(toZip.status).toBe(0);
+    expect(roster(['validate', join(dir, 'OneRoster.zip')]).status).toBe(0);
+
+    const back = roster(['convert', join(dir, 'OneRoster.zip'), '--to', 'yaml', '--out', join(dir, 'yaml')]);
+    expect(back.status).toBe(0);
+    expect(roster(['validate', join(dir, 'yaml')]).status).toBe(0);
+  });
+
+  it('refuses to convert an invalid roster, writing nothing: exit 1', () => {
+    const out = join(tempDir(), 'out');
+    const r = roster(['convert', EDFI, '--to', 'yaml', '--out', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('MANIFEST_VERSION_INVALID');
+    expect(r.stderr).toContain('Nothing was written');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses to overwrite roster files unless --force: exit 64', () => {
+    const dir = tempDir();
+    expect(roster(['generate', '--out', dir, '--students', '10']).status).toBe(0);
+    const again = roster(['generate', '--out', dir, '--students', '10']);
+    expect(again.status).toBe(64);
+    expect(again.stderr).toContain('Error [OUTPUT_EXISTS]');
+    expect(roster(['generate', '--out', dir, '--students', '10', '--force']).status).toBe(0);
+  });
+
+  it('lists its commands in --help', () => {
+    const r = roster(['--help']);
+    expect(r.status).toBe(0);
+    for (const c of ['validate', 'convert', 'generate']) expect(r.stdout).toContain(c);
+  });
+});
