@@ -236,7 +236,7 @@ describe('values', () => {
       password: '',
     };
     return Object.values({ ...base, ...fields })
-      .map((v) => (v.includes(',') ? `"${v}"` : v))
+      .map((v = '') => (v.includes(',') ? `"${v}"` : v))
       .join(',');
   };
   const withUser = (fields: Partial<Record<string, string>>) => {
