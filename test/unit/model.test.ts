@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { ENTITIES } from '../../src/model/entities.js';
+import { fingerprintRecord, fingerprintRoster } from '../../src/model/fingerprint.js';
+import { KeyMap, KeySet } from '../../src/model/key-set.js';
+import { normalizeRecord, normalizeValue } from '../../src/model/normalize.js';
+import { RecordTable } from '../../src/model/record-table.js';
+import { RosterBuilder } from '../../src/model/roster.js';
+
+describe('normalization', () => {
+  it('trims, canonicalizes booleans, enumerations, statuses and date-times', () => {
+    const r = normalizeRecord('users', {
+      sourcedId: ' u1 ',
+      enabledUser: 'TRUE',
+      role: 'Student',
+      status: 'inactive',
+      dateLastModified: '2025-01-02T03:04:05+01:00',
+    });
+    expect(r).toEqual({
+      sourcedId: 'u1',
+      enabledUser: 'true',
+      role: 'student',
+      status: 'tobedeleted',
+      dateLastModified: '2025-01-02T02:04:05.000Z',
+    });
+  });
+
+  it('sorts and de-duplicates lists whose order carries no meaning, keeps ordered ones', () => {
+    expect(normalizeValue(ENTITIES.classes.fields.termSourcedIds, 'spring, fall,fall')).toBe('fall,spring');
+    expect(normalizeValue(ENTITIES.classes.fields.subjects, 'Science, Math')).toBe('Science,Math');
+  });
+
+  it('leaves malformed values for the validator to report', () => {
+    expect(normalizeValue(ENTITIES.academicSessions.fields.startDate, '8/27/2025')).toBe('8/27/2025');
+    expect(normalizeValue(ENTITIES.users.fields.dateLastModified, '2017-05-06 08:01:05')).toBe(
+      '2017-05-06 08:01:05',
+    );
+  });
+});
+
+describe('fingerprints', () => {
+  const base = { sourcedId: 'k1', title: 'Math 3A', termSourcedIds: 'fall,spring', classType: 'scheduled' };
+
+  it('do not depend on field order, set-list order or dateLastModified', () => {
+    const a = normalizeRecord('classes', base);
+    const b = normalizeRecord('classes', {
+      classType: 'scheduled',
+      termSourcedIds: 'spring,fall',
+      title: 'Math 3A',
+      sourcedId: 'k1',
+      dateLastModified: '2025-01-01T00:00:00.000Z',
+    });
+    expect(fingerprintRecord(b)).toBe(fingerprintRecord(a));
+    expect(fingerprintRecord(a)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('change when any content changes, including extension columns', () => {
+    const a = fingerprintRecord(normalizeRecord('classes', base));
+    expect(fingerprintRecord(normalizeRecord('classes', { ...base, title: 'Math 3B' }))).not.toBe(a);
+    expect(fingerprintRecord(normalizeRecord('classes', { ...base, 'metadata.room': '12' }))).not.toBe(a);
+  });
+
+  it('of a roster do not depend on record order', () => {
+    const one = new RosterBuilder('1.1');
+    const two = new RosterBuilder('1.1');
+    const records = [base, { ...base, sourcedId: 'k2' }, { ...base, sourcedId: 'k3', title: 'Art' }];
+    for (const r of records) one.add('classes', r);
+    for (const r of [...records].reverse()) two.add('classes', r);
+    expect(fingerprintRoster(two.build())).toBe(fingerprintRoster(one.build()));
+    two.add('classes', { ...base, sourcedId: 'k4' });
+    expect(fingerprintRoster(two.build())).not.toBe(fingerprintRoster(one.build()));
+  });
+});
+
+describe('RecordTable', () => {
+  it('stores records compactly and decodes them, with origins', () => {
+    const t = new RecordTable('orgs');
+    t.add({ sourcedId: 'd1', name: 'District', type: 'district' }, { file: 'orgs.csv', line: 2 });
+    t.add(
+      { sourcedId: 's1', name: 'School', type: 'school', parentSourcedId: 'd1', 'metadata.code': 'X' },
+      { file: 'orgs.csv', line: 3 },
+    );
+    expect(t.size).toBe(2);
+    expect(t.get(0)).toEqual({
+      sourcedId: 'd1',
+      status: '',
+      dateLastModified: '',
+      name: 'District',
+      type: 'district',
+      identifier: '',
+      parentSourcedId: '',
+      'metadata.code': '',
+    });
+    expect(t.value(1, 'parentSourcedId')).toBe('d1');
+    expect(t.value(1, 'metadata.code')).toBe('X');
+    expect(t.value(0, 'metadata.code')).toBe('');
+    expect(t.origin(1)).toEqual({ file: 'orgs.csv', line: 3 });
+    expect(t.extensionFields).toEqual(['metadata.code']);
+  });
+});
+
+describe('KeySet and KeyMap', () => {
+  it('hold more keys than one shard and answer membership exactly', () => {
+    const set = new KeySet();
+    const map = new KeyMap<number>();
+    for (let i = 0; i < 50_000; i++) {
+      expect(set.add(`enr-${i}`)).toBe(true);
+      map.set(`enr-${i}`, i);
+    }
+    expect(set.add('enr-42')).toBe(false);
+    expect(set.size).toBe(50_000);
+    expect(set.has('enr-49999')).toBe(true);
+    expect(set.has('enr-50000')).toBe(false);
+    expect(map.get('enr-1234')).toBe(1234);
+    expect(map.size).toBe(50_000);
+  });
+});
