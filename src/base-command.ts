@@ -25,12 +25,22 @@ export abstract class BaseCommand extends Command {
     process.stdout.write(text);
   }
 
+  /** Common flags of the commands that work on a district repo and its targets. */
+  static repoFlags = {
+    repo: Flags.string({
+      default: '.',
+      description: 'The district repo (the folder with roster.config.yaml).',
+    }),
+    target: Flags.string({ description: "The target's name (default: the first in roster.config.yaml)." }),
+  };
+
   protected override async catch(
     err: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
     const debug = /\broster\b|\*/.test(process.env.DEBUG ?? '');
     if (err instanceof RosterError) {
+      if (err.report) process.stdout.write(err.report);
       this.printError(err.code, err.message, err.hint);
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       return this.exit(err.exitCode);

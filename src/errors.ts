@@ -9,6 +9,8 @@ export class RosterError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
+  /** A rendered report to print before the error (e.g. the validation findings), set by the command. */
+  report?: string;
 
   constructor(
     code: string,
@@ -48,5 +50,29 @@ export class BugError extends RosterError {
       cause,
     });
     this.name = 'BugError';
+  }
+}
+
+/** Another process holds the target's lock. */
+export class LockHeldError extends RosterError {
+  constructor(target: string, holder: string, operation: string, since: string, stale: boolean) {
+    super(
+      'LOCK_HELD',
+      `target "${target}" is locked by ${holder} (${operation}, since ${since})${stale ? '; that process is no longer running' : ''}`,
+      {
+        hint: stale
+          ? `The lock is stale. Check that no apply is running, then run \`roster unlock ${target} --force\`.`
+          : 'Wait for it to finish, or pass --lock-timeout to wait (e.g. --lock-timeout 5m).',
+      },
+    );
+    this.name = 'LockHeldError';
+  }
+}
+
+/** A saved plan no longer matches the roster or the target. */
+export class StalePlanError extends RosterError {
+  constructor(message: string) {
+    super('PLAN_STALE', message, { hint: 'Run `roster plan` again, review it, and apply the new plan.' });
+    this.name = 'StalePlanError';
   }
 }

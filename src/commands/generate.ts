@@ -43,6 +43,7 @@ export default class Generate extends BaseCommand {
       students: flags.students,
       seed: flags.seed,
       version,
+      ...(flags.name ? { name: flags.name } : {}),
     });
     const to = flags.format === 'csv' ? (`oneroster-${version}` as const) : 'yaml';
     const result = await writeRoster(roster, {

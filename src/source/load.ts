@@ -2,9 +2,9 @@
  * Loading a roster from a path: a district repo (its roster.config.yaml says where the roster is),
  * a folder of OneRoster CSV files, a folder of roster YAML files, or a OneRoster zip.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { CONFIG_FILE, findConfig, loadConfig } from '../config/config.js';
 import { InputError, UsageError } from '../errors.js';
 import type { RosterFormat } from '../formats/format.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
@@ -15,8 +15,6 @@ import type { Roster } from '../model/roster.js';
 import { Diagnostics } from '../validate/diagnostic.js';
 
 export type { RosterFormat };
-
-export const CONFIG_FILE = 'roster.config.yaml';
 
 export interface LoadOptions extends ZipOptions {
   /** Diagnostic codes to leave out (e.g. CSV_HEADER_ONLY for vendors that want header-only files). */
@@ -58,11 +56,8 @@ export function locateRoster(path: string): { location: string; format: RosterFo
       'Give a district repo, a roster folder or a OneRoster zip.',
     );
   }
-  const config = join(full, CONFIG_FILE);
-  if (existsSync(config)) {
-    const rosterDir = readConfigRosterPath(config);
-    return locateRoster(join(full, rosterDir));
-  }
+  const config = findConfig(full);
+  if (config) return locateRoster(loadConfig(config).rosterPath);
   const names = readdirSync(full);
   const hasCsv = names.some((n) => n.toLowerCase().endsWith('.csv'));
   const hasYaml = hasYamlFiles(full);
@@ -89,29 +84,6 @@ function hasYamlFiles(dir: string): boolean {
     if (entry.isDirectory() && hasYamlFiles(join(dir, entry.name))) return true;
   }
   return false;
-}
-
-/** The `roster:` folder of a roster.config.yaml (default `roster`). The full config is read elsewhere. */
-function readConfigRosterPath(configPath: string): string {
-  let data: unknown;
-  try {
-    data = parseYaml(readFileSync(configPath, 'utf8'));
-  } catch (err) {
-    throw new InputError(
-      'CONFIG_INVALID',
-      `${configPath} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
-      'Fix the YAML syntax.',
-    );
-  }
-  const roster = (data as { roster?: unknown } | null)?.roster ?? 'roster';
-  if (typeof roster !== 'string' || roster.trim() === '') {
-    throw new InputError(
-      'CONFIG_INVALID',
-      `${configPath}: "roster" must be the path of the roster folder`,
-      'Write e.g. `roster: roster`.',
-    );
-  }
-  return roster;
 }
 
 /** Reads the roster at `path`. Findings are in `diagnostics`; only unreadable paths throw. */

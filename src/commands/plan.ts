@@ -1,0 +1,59 @@
+import { relative } from 'node:path';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { ExitCode } from '../exit-codes.js';
+import { writePlanFile } from '../plan/plan-file.js';
+import { type PlanFormat, renderPlan } from '../render/plan.js';
+import { renderValidation } from '../render/validation.js';
+import { InvalidRosterError, makePlan } from '../services/plan.js';
+
+export default class Plan extends BaseCommand {
+  static override summary = 'Show what would change at a target, without changing anything.';
+  static override description =
+    "Compares the roster with what the target holds (its state) after the target's policy, and lists every record to add, change or remove, with safety holds. Exit code 0 (or with --detailed-exitcode: 0 no changes, 2 changes), 1 error.";
+  static override examples = [
+    '<%= config.bin %> plan',
+    '<%= config.bin %> plan --out plan.json',
+    '<%= config.bin %> plan --target amplify --format markdown > plan.md',
+    '<%= config.bin %> plan --detailed-exitcode',
+  ];
+  static override flags = {
+    ...BaseCommand.repoFlags,
+    out: Flags.string({ description: 'Save the plan (JSON) for `roster apply FILE`.' }),
+    format: Flags.string({
+      options: ['text', 'markdown', 'json'],
+      default: 'text',
+      description: 'Output format.',
+    }),
+    'detailed-exitcode': Flags.boolean({
+      description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.',
+    }),
+    'show-personal-data': Flags.boolean({
+      description:
+        'Show names, e-mail addresses and other personal data in the plan (redacted fields stay masked).',
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Plan);
+    let ctx: Awaited<ReturnType<typeof makePlan>>;
+    try {
+      ctx = await makePlan({
+        repo: flags.repo,
+        ...(flags.target ? { target: flags.target } : {}),
+        showPersonalData: flags['show-personal-data'],
+      });
+    } catch (err) {
+      if (err instanceof InvalidRosterError)
+        err.report = renderValidation(err.result, 'text', {
+          base: relative(process.cwd(), err.result.location) || '.',
+        });
+      throw err;
+    }
+    if (flags.out) writePlanFile(flags.out, ctx.plan);
+    this.write(renderPlan(ctx.plan, flags.format as PlanFormat, { style: this.styleFor(flags['no-color']) }));
+    if (flags.out && flags.format === 'text')
+      this.write(`Saved the plan to ${flags.out}. Apply exactly this plan with: roster apply ${flags.out}\n`);
+    if (flags['detailed-exitcode'] && ctx.plan.changes.length > 0) this.exit(ExitCode.Changes);
+  }
+}

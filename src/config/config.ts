@@ -1,0 +1,227 @@
+/**
+ * roster.config.yaml: where the roster is, and the targets with their delivery mode and policy.
+ * Checked against schemas/config.schema.json; every problem is reported with its line.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { InputError, UsageError } from '../errors.js';
+import type { EntityName } from '../model/entities.js';
+import type { FileMode } from '../model/roster.js';
+
+export const CONFIG_FILE = 'roster.config.yaml';
+
+export interface BlackoutWindow {
+  readonly from: string;
+  readonly to: string;
+  readonly reason?: string;
+}
+
+export interface Policy {
+  readonly share: {
+    readonly entities?: readonly EntityName[];
+    readonly withhold: Partial<Record<EntityName, readonly string[]>>;
+  };
+  readonly ids: { readonly users: string; readonly classes: string };
+  readonly thresholds: {
+    readonly deletePercent: number;
+    readonly updatePercent: number;
+    /** Percent limits apply only when at least this many records of an entity would change. */
+    readonly minimumChanges: number;
+    readonly perEntity: Partial<
+      Record<EntityName, { deletePercent?: number; updatePercent?: number; minimumChanges?: number }>
+    >;
+  };
+  readonly redact: readonly string[];
+  readonly deleteStyle: 'hard' | 'soft';
+  readonly blackout: readonly BlackoutWindow[];
+  readonly allowMassChange: boolean;
+}
+
+export interface TargetConfig {
+  readonly name: string;
+  readonly kind: 'dir';
+  /** dir: absolute path of the folder. */
+  readonly path: string;
+  readonly mode: Exclude<FileMode, 'absent'>;
+  readonly policy: Policy;
+}
+
+export interface RosterConfig {
+  /** The folder holding roster.config.yaml. */
+  readonly root: string;
+  /** Absolute path of the roster folder. */
+  readonly rosterPath: string;
+  readonly targets: readonly TargetConfig[];
+}
+
+/** Fields masked in plans and logs unless a policy says otherwise. */
+export const DEFAULT_REDACT = [
+  'birthDate',
+  'sex',
+  'americanIndianOrAlaskaNative',
+  'asian',
+  'blackOrAfricanAmerican',
+  'nativeHawaiianOrOtherPacificIslander',
+  'white',
+  'demographicRaceTwoOrMoreRaces',
+  'hispanicOrLatinoEthnicity',
+  'countryOfBirthCode',
+  'stateOfBirthAbbreviation',
+  'cityOfBirth',
+  'publicSchoolResidenceStatus',
+  'password',
+  'phone',
+  'sms',
+  'metadata.address*',
+];
+
+/** The policy of a target that states none. */
+export function defaultPolicy(): Policy {
+  return {
+    share: { withhold: {} },
+    ids: { users: 'sourcedId', classes: 'sourcedId' },
+    thresholds: { deletePercent: 5, updatePercent: 50, minimumChanges: 10, perEntity: {} },
+    redact: DEFAULT_REDACT,
+    deleteStyle: 'hard',
+    blackout: [],
+    allowMassChange: false,
+  };
+}
+
+const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));
+let validator: ReturnType<Ajv['compile']> | undefined;
+
+/** Finds roster.config.yaml in `dir` (a district repo). Returns undefined when there is none. */
+export function findConfig(dir: string): string | undefined {
+  const file = join(resolve(dir), CONFIG_FILE);
+  return existsSync(file) ? file : undefined;
+}
+
+export function loadConfig(file: string): RosterConfig {
+  const text = readFileSync(file, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const where = (node: Node | undefined | null) => {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return file;
+    const pos = lines.linePos(offset);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lines.linePos(e.pos[0]);
+    throw new InputError(
+      'CONFIG_INVALID',
+      `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`,
+      'Fix the YAML syntax.',
+    );
+  }
+  const data = (doc.toJS({ maxAliasCount: 50 }) ?? {}) as Record<string, unknown>;
+  if (!validator)
+    validator = new Ajv({ allErrors: true, strict: false, useDefaults: false }).compile(
+      JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')),
+    );
+  if (!validator(data)) {
+    const problems = (validator.errors ?? [])
+      .filter((e) => e.keyword !== 'if')
+      .map((e) => {
+        const path = e.instancePath
+          .slice(1)
+          .split('/')
+          .filter(Boolean)
+          .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+        let node = doc.getIn(path, true) as Node | undefined;
+        let what = e.message ?? 'is not valid';
+        if (e.keyword === 'additionalProperties') {
+          const key = (e.params as { additionalProperty: string }).additionalProperty;
+          what = `has an unknown setting "${key}"`;
+          if (isMap(node))
+            node = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key)?.key as Node;
+        } else if (e.keyword === 'enum') {
+          what = `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
+        }
+        return `${where(node)}: ${path.length ? path.join('.') : 'the file'} ${what}`;
+      });
+    throw new InputError(
+      'CONFIG_INVALID',
+      `${CONFIG_FILE} is not valid:\n  ${[...new Set(problems)].join('\n  ')}`,
+      'See schemas/config.schema.json and the Configuration section of the README.',
+    );
+  }
+  const root = dirname(resolve(file));
+  const targets = ((data.targets as Record<string, unknown>[] | undefined) ?? []).map((t) =>
+    toTarget(t, root),
+  );
+  const names = new Set<string>();
+  for (const t of targets) {
+    if (names.has(t.name))
+      throw new InputError(
+        'CONFIG_INVALID',
+        `${CONFIG_FILE}: two targets are named "${t.name}"`,
+        'Give each target its own name.',
+      );
+    names.add(t.name);
+  }
+  return { root, rosterPath: resolve(root, (data.roster as string | undefined) ?? 'roster'), targets };
+}
+
+function toTarget(raw: Record<string, unknown>, root: string): TargetConfig {
+  const p = (raw.policy ?? {}) as Record<string, Record<string, unknown> | unknown>;
+  const base = defaultPolicy();
+  const share = (p.share ?? {}) as {
+    entities?: EntityName[];
+    withhold?: Partial<Record<EntityName, string[]>>;
+  };
+  const ids = (p.ids ?? {}) as { users?: string; classes?: string };
+  const thresholds = (p.thresholds ?? {}) as Partial<Policy['thresholds']>;
+  const policy: Policy = {
+    share: { ...(share.entities ? { entities: share.entities } : {}), withhold: share.withhold ?? {} },
+    ids: { users: ids.users ?? 'sourcedId', classes: ids.classes ?? 'sourcedId' },
+    thresholds: {
+      deletePercent: thresholds.deletePercent ?? base.thresholds.deletePercent,
+      updatePercent: thresholds.updatePercent ?? base.thresholds.updatePercent,
+      minimumChanges: thresholds.minimumChanges ?? base.thresholds.minimumChanges,
+      perEntity: thresholds.perEntity ?? {},
+    },
+    redact: (p.redact as string[] | undefined) ?? base.redact,
+    deleteStyle: (p.deleteStyle as 'hard' | 'soft' | undefined) ?? 'hard',
+    blackout: (p.blackout as BlackoutWindow[] | undefined) ?? [],
+    allowMassChange: (p.allowMassChange as boolean | undefined) ?? false,
+  };
+  return {
+    name: raw.name as string,
+    kind: 'dir',
+    path: resolve(root, raw.path as string),
+    mode: (raw.mode as 'bulk' | 'delta' | undefined) ?? 'bulk',
+    policy,
+  };
+}
+
+/** The target named `name`, or the first. */
+export function selectTarget(config: RosterConfig, name: string | undefined): TargetConfig {
+  if (config.targets.length === 0) {
+    throw new UsageError(
+      'NO_TARGETS',
+      `${CONFIG_FILE} defines no targets`,
+      'Add a target, e.g. `targets: [{ name: local, kind: dir, path: .roster/targets/local }]`.',
+    );
+  }
+  if (name === undefined) return config.targets[0]!;
+  const target = config.targets.find((t) => t.name === name);
+  if (!target) {
+    throw new UsageError(
+      'TARGET_UNKNOWN',
+      `no target named "${name}" in ${CONFIG_FILE}`,
+      `Targets: ${config.targets.map((t) => t.name).join(', ')}.`,
+    );
+  }
+  return target;
+}
+
+/** Whether `field` matches a redaction pattern (a trailing * matches any suffix). */
+export function isRedacted(policy: Policy, field: string): boolean {
+  return policy.redact.some((p) => (p.endsWith('*') ? field.startsWith(p.slice(0, -1)) : p === field));
+}

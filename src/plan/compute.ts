@@ -1,0 +1,287 @@
+/**
+ * computePlan: desired roster x what the target holds -> Plan. Pure: no I/O, `now` is given.
+ *
+ * Records are matched by the target's key field (policy `ids`), compared by fingerprint, and
+ * diffed field by field only when the fingerprints differ. Only records this tool delivered (the
+ * state's `managed` keys) are ever deleted; anything else the target holds is counted as unmanaged
+ * and left alone.
+ */
+import { isRedacted, type Policy } from '../config/config.js';
+import { convertVersion } from '../model/convert-version.js';
+import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
+import { fingerprintRecord, fingerprintRoster } from '../model/fingerprint.js';
+import { KeyMap } from '../model/key-set.js';
+import type { RosterRecord } from '../model/record-table.js';
+import type { Roster } from '../model/roster.js';
+import {
+  type ChangeReason,
+  type EntityCounts,
+  type FieldChange,
+  PLAN_FORMAT_VERSION,
+  type Plan,
+  type PlanChange,
+  type PlanWarning,
+} from './plan.js';
+import { applyPolicy, keyField, schoolOf } from './policy.js';
+import { findHolds } from './safety.js';
+
+export interface PlanTarget {
+  readonly name: string;
+  readonly kind: string;
+  readonly mode: 'bulk' | 'delta';
+  readonly policy: Policy;
+}
+
+export interface PlanInput {
+  /** The desired roster, as read from the repo (policy is applied here). */
+  readonly desired: Roster;
+  /** What the target holds now (as delivered, after policy), or undefined when never applied. */
+  readonly current: Roster | undefined;
+  /** Keys this tool delivered, per entity (from the state); undefined: everything current is ours. */
+  readonly managed?: Partial<Record<EntityName, ReadonlySet<string>>>;
+  readonly target: PlanTarget;
+  readonly state: { readonly lineage: string; readonly serial: number } | undefined;
+  readonly commit: string | null;
+  readonly now: Date;
+  /** Show personal data (names, e-mail addresses) in the plan; redacted fields stay masked. */
+  readonly showPersonalData?: boolean;
+}
+
+export const REDACTED = '(redacted)';
+export const PERSONAL = '(personal data)';
+
+/** Thrown for rosters a target cannot key (a record without the key field). */
+export class PlanKeyError extends Error {
+  constructor(
+    readonly entity: EntityName,
+    readonly field: string,
+    readonly sourcedIds: string[],
+  ) {
+    super(`${sourcedIds.length} ${entity} have no ${field}, which this target identifies them by`);
+  }
+}
+
+export function computePlan(input: PlanInput): Plan {
+  const { target, now } = input;
+  const policy = target.policy;
+  const desired = applyPolicy(input.desired, policy);
+  const current = input.current ? convertVersion(input.current, desired.version).roster : undefined;
+
+  const schools = new Set<string>();
+  const userSchool = new Map<string, string>();
+  for (const r of [desired, current]) {
+    if (!r) continue;
+    for (const o of r.table('orgs')) if (o.type === 'school') schools.add(o.sourcedId!);
+  }
+  for (const r of [current, desired]) {
+    if (!r) continue;
+    for (const u of r.table('users')) {
+      const s = schoolOf('users', u, schools, new Map());
+      if (s) userSchool.set(u.sourcedId!, s);
+    }
+    for (const role of r.table('roles')) {
+      if (schools.has(role.orgSourcedId!) && !userSchool.has(role.userSourcedId!))
+        userSchool.set(role.userSourcedId!, role.orgSourcedId!);
+    }
+  }
+
+  const mask = (entity: EntityName, field: string, value: string): string | undefined => {
+    if (value === '') return undefined;
+    if (isRedacted(policy, field) || (entity === 'demographics' && isRedacted(policy, 'demographics')))
+      return REDACTED;
+    if (ENTITIES[entity].fields[field]?.pii && !input.showPersonalData) return PERSONAL;
+    return value;
+  };
+
+  const changes: PlanChange[] = [];
+  const byEntity: Partial<Record<EntityName, EntityCounts>> = {};
+  const unmanaged: Partial<Record<EntityName, number>> = {};
+  const missingKeys: PlanKeyError[] = [];
+
+  for (const entity of ENTITY_NAMES) {
+    if (!desired.entities().includes(entity)) continue;
+    const field = keyField(policy, entity);
+    const counts: EntityCounts = { create: 0, update: 0, delete: 0, unchanged: 0 };
+    const want = desired.table(entity);
+    const have = current?.table(entity);
+    const haveIndex = new KeyMap<number>();
+    if (have) for (let i = 0; i < have.size; i++) haveIndex.set(have.value(i, field), i);
+    const seen = new KeyMap<true>();
+    const keyless: string[] = [];
+    const entityChanges: PlanChange[] = [];
+
+    for (let i = 0; i < want.size; i++) {
+      const record = want.get(i);
+      const key = record[field] ?? '';
+      if (key === '') {
+        keyless.push(record.sourcedId!);
+        continue;
+      }
+      seen.set(key, true);
+      const school = schoolOf(entity, record, schools, userSchool);
+      const at = have ? haveIndex.get(key) : undefined;
+      if (at === undefined) {
+        counts.create++;
+        entityChanges.push({
+          action: 'create',
+          entity,
+          key,
+          sourcedId: record.sourcedId!,
+          ...(school ? { school } : {}),
+          reason: 'create_because_absent_at_target',
+          fields: fieldsOf(entity, record, mask),
+        });
+        continue;
+      }
+      const before = have!.get(at);
+      if (fingerprintRecord(before) === fingerprintRecord(record)) {
+        counts.unchanged++;
+        continue;
+      }
+      counts.update++;
+      entityChanges.push({
+        action: 'update',
+        entity,
+        key,
+        sourcedId: record.sourcedId!,
+        ...(school ? { school } : {}),
+        reason: 'update_because_fields_differ',
+        fields: diffFields(entity, before, record, mask),
+      });
+    }
+    if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));
+
+    if (have) {
+      const managed = input.managed?.[entity];
+      for (let i = 0; i < have.size; i++) {
+        const key = have.value(i, field);
+        if (seen.has(key)) continue;
+        if (managed && !managed.has(key)) {
+          unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
+          continue;
+        }
+        const record = have.get(i);
+        const soft = policy.deleteStyle === 'soft' && entity === 'users';
+        if (soft && record.enabledUser === 'false') {
+          counts.unchanged++; // disabled by an earlier soft delete
+          continue;
+        }
+        counts.delete++;
+        const school = schoolOf(entity, record, schools, userSchool);
+        const reason: ChangeReason = soft
+          ? 'disable_because_absent_from_roster'
+          : 'delete_because_absent_from_roster';
+        entityChanges.push({
+          action: 'delete',
+          entity,
+          key,
+          sourcedId: record.sourcedId!,
+          ...(school ? { school } : {}),
+          reason,
+          fields: soft
+            ? [{ name: 'enabledUser', before: 'true', after: 'false' }]
+            : beforeFieldsOf(entity, record, mask),
+        });
+      }
+    }
+    entityChanges.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    changes.push(...entityChanges);
+    if (counts.create + counts.update + counts.delete + counts.unchanged > 0 || (have && have.size > 0))
+      byEntity[entity] = counts;
+  }
+  if (missingKeys.length > 0) throw missingKeys[0];
+
+  const bySchool: Record<string, { create: number; update: number; delete: number }> = {};
+  for (const c of changes) {
+    if (!c.school) continue;
+    bySchool[c.school] ??= { create: 0, update: 0, delete: 0 };
+    bySchool[c.school]![c.action]++;
+  }
+
+  const warnings: PlanWarning[] = [];
+  const unmanagedTotal = Object.values(unmanaged).reduce((n, v) => n + (v ?? 0), 0);
+  if (unmanagedTotal > 0) {
+    warnings.push({
+      code: 'UNMANAGED_RECORDS',
+      message: `The target holds ${unmanagedTotal} record(s) that roster-as-code never delivered (${Object.entries(
+        unmanaged,
+      )
+        .map(([e, n]) => `${n} ${e}`)
+        .join(', ')}); they are left alone.`,
+    });
+  }
+  const today = now.toISOString().slice(0, 10);
+  for (const w of policy.blackout) {
+    if (today >= w.from && today < w.to) {
+      warnings.push({
+        code: 'BLACKOUT',
+        message: `Today is inside the blackout window ${w.from} to ${w.to}${w.reason ? ` (${w.reason})` : ''}: apply will refuse unless --ignore-blackout.`,
+      });
+    }
+  }
+
+  const holds = findHolds({ desired, current, changes, byEntity, target, managed: input.managed });
+
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    target: { name: target.name, kind: target.kind, mode: target.mode },
+    basis: {
+      desiredFingerprint: fingerprintRoster(input.desired),
+      oneRosterVersion: desired.version,
+      stateLineage: input.state?.lineage ?? null,
+      stateSerial: input.state?.serial ?? 0,
+      commit: input.commit,
+      createdAt: now.toISOString(),
+    },
+    summary: {
+      create: changes.filter((c) => c.action === 'create').length,
+      update: changes.filter((c) => c.action === 'update').length,
+      delete: changes.filter((c) => c.action === 'delete').length,
+      byEntity,
+      bySchool: Object.fromEntries(Object.entries(bySchool).sort(([a], [b]) => (a < b ? -1 : 1))),
+    },
+    changes,
+    holds,
+    warnings,
+    unmanaged,
+  };
+}
+
+type Mask = (entity: EntityName, field: string, value: string) => string | undefined;
+
+function fieldsOf(entity: EntityName, record: RosterRecord, mask: Mask): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const [name, value] of Object.entries(record)) {
+    if (value === '' || name === 'dateLastModified') continue;
+    out.push({ name, after: mask(entity, name, value)! });
+  }
+  return out;
+}
+
+function beforeFieldsOf(entity: EntityName, record: RosterRecord, mask: Mask): FieldChange[] {
+  return fieldsOf(entity, record, mask).map((f) => ({ name: f.name, before: f.after! }));
+}
+
+function diffFields(
+  entity: EntityName,
+  before: RosterRecord,
+  after: RosterRecord,
+  mask: Mask,
+): FieldChange[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const out: FieldChange[] = [];
+  for (const name of names) {
+    if (name === 'dateLastModified') continue;
+    const b = before[name] ?? '';
+    const a = after[name] ?? '';
+    if (a === b) continue;
+    const mb = mask(entity, name, b);
+    const ma = mask(entity, name, a);
+    out.push({
+      name,
+      ...(mb !== undefined ? { before: mb } : {}),
+      ...(ma !== undefined ? { after: ma } : {}),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+/**
+ * What apply sends, and what the target holds afterwards. Pure: built from the desired roster
+ * (after policy), what the target held, and the plan's changes.
+ *
+ * - snapshot: the full roster the target holds after delivery (users soft-deleted stay, disabled);
+ * - delivery: bulk: the snapshot; delta: only the changed records, with status and
+ *   dateLastModified filled (tobedeleted for removals).
+ */
+import type { Policy } from '../config/config.js';
+import type { EntityName } from '../model/entities.js';
+import { KeyMap } from '../model/key-set.js';
+import { type Roster, RosterBuilder } from '../model/roster.js';
+import type { PlanChange } from './plan.js';
+import { keyField } from './policy.js';
+
+export interface Delivery {
+  readonly delivery: Roster;
+  readonly snapshot: Roster;
+}
+
+export function buildDelivery(input: {
+  readonly desired: Roster;
+  readonly current: Roster | undefined;
+  readonly changes: readonly PlanChange[];
+  readonly mode: 'bulk' | 'delta';
+  readonly policy: Policy;
+  readonly now: Date;
+}): Delivery {
+  const { desired, current, changes, policy } = input;
+  const stamp = input.now.toISOString();
+  const snapshot = new RosterBuilder(desired.version);
+  snapshot.source = desired.source;
+  for (const entity of desired.entities()) {
+    const table = desired.table(entity);
+    for (const f of table.extensionFields) snapshot.table(entity).declareField(f);
+    for (let i = 0; i < table.size; i++) snapshot.addNormalized(entity, table.get(i));
+    if (table.size > 0 || current?.table(entity).size) snapshot.modes[entity] = 'bulk';
+  }
+  // Soft delete: users absent from the roster stay at the target, disabled.
+  if (policy.deleteStyle === 'soft' && current) {
+    const field = keyField(policy, 'users');
+    const inDesired = new KeyMap<true>();
+    for (let i = 0; i < desired.table('users').size; i++)
+      inDesired.set(desired.table('users').value(i, field), true);
+    for (const u of current.table('users')) {
+      if (!inDesired.has(u[field] ?? '')) snapshot.addNormalized('users', { ...u, enabledUser: 'false' });
+    }
+  }
+  const snap = snapshot.build();
+  if (input.mode === 'bulk') return { delivery: snap, snapshot: snap };
+
+  const delta = new RosterBuilder(desired.version);
+  delta.source = desired.source;
+  const byKey = (roster: Roster | undefined, entity: EntityName) => {
+    const map = new KeyMap<number>();
+    if (roster) {
+      const t = roster.table(entity);
+      const field = keyField(policy, entity);
+      for (let i = 0; i < t.size; i++) map.set(t.value(i, field), i);
+    }
+    return map;
+  };
+  const indexes = new Map<string, { want: KeyMap<number>; have: KeyMap<number> }>();
+  for (const change of changes) {
+    const e = change.entity;
+    if (!indexes.has(e)) indexes.set(e, { want: byKey(snap, e), have: byKey(current, e) });
+    const { want, have } = indexes.get(e)!;
+    delta.modes[e] = 'delta';
+    if (change.action === 'delete' && change.reason === 'delete_because_absent_from_roster') {
+      const record = current!.table(e).get(have.get(change.key)!);
+      delta.addNormalized(e, { ...record, status: 'tobedeleted', dateLastModified: stamp });
+    } else {
+      const record = snap.table(e).get(want.get(change.key)!);
+      delta.addNormalized(e, { ...record, status: 'active', dateLastModified: stamp });
+    }
+  }
+  return { delivery: delta.build(), snapshot: snap };
+}

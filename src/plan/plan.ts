@@ -1,0 +1,98 @@
+/**
+ * The Plan: the changes that turn what a target holds into the desired roster, after policy.
+ * A Plan is data (saved as versioned JSON, schemas/plan.schema.json); renderers only format it.
+ * Format version 1.0: a minor version only adds fields; a major one may change them.
+ */
+import type { EntityName, RosterVersion } from '../model/entities.js';
+
+export const PLAN_FORMAT_VERSION = '1.0';
+
+export type ChangeAction = 'create' | 'update' | 'delete';
+
+/** Why a change is planned. Stable strings. */
+export type ChangeReason =
+  | 'create_because_absent_at_target'
+  | 'update_because_fields_differ'
+  | 'delete_because_absent_from_roster'
+  | 'disable_because_absent_from_roster';
+
+export interface FieldChange {
+  readonly name: string;
+  /** Values as shown: masked values read "(redacted)" or "(personal data)". Absent when empty. */
+  readonly before?: string;
+  readonly after?: string;
+}
+
+export interface PlanChange {
+  readonly action: ChangeAction;
+  readonly entity: EntityName;
+  /** The value of the key field (policy `ids`; sourcedId by default). */
+  readonly key: string;
+  readonly sourcedId: string;
+  readonly school?: string;
+  readonly reason: ChangeReason;
+  /** create: the values sent; update: the fields that differ; delete: none. */
+  readonly fields?: readonly FieldChange[];
+}
+
+export type HoldCode =
+  | 'MASS_DELETE'
+  | 'MASS_UPDATE'
+  | 'BULK_FILE_MISSING'
+  | 'SUSPECTED_ID_CHANGE'
+  | 'SCHOOL_ENROLLMENTS_REMOVED';
+
+/** A reason to refuse apply unless the user overrides it (--allow-mass-change). */
+export interface Hold {
+  readonly code: HoldCode;
+  readonly entity?: EntityName;
+  readonly school?: string;
+  readonly message: string;
+  readonly hint: string;
+  /** For SUSPECTED_ID_CHANGE: pairs of (deleted key, created key). */
+  readonly pairs?: readonly (readonly [string, string])[];
+}
+
+export interface PlanWarning {
+  readonly code: 'UNMANAGED_RECORDS' | 'BLACKOUT';
+  readonly message: string;
+}
+
+export interface EntityCounts {
+  create: number;
+  update: number;
+  delete: number;
+  unchanged: number;
+}
+
+export interface Plan {
+  readonly formatVersion: string;
+  readonly target: { readonly name: string; readonly kind: string; readonly mode: 'bulk' | 'delta' };
+  /** What the plan was made from; apply refuses the plan when any of it has changed. */
+  readonly basis: {
+    /** Fingerprint of the desired roster (before policy). */
+    readonly desiredFingerprint: string;
+    readonly oneRosterVersion: RosterVersion;
+    /** The state the plan compares with: undefined lineage means the target was never applied. */
+    readonly stateLineage: string | null;
+    readonly stateSerial: number;
+    readonly commit: string | null;
+    readonly createdAt: string;
+  };
+  readonly summary: {
+    readonly create: number;
+    readonly update: number;
+    readonly delete: number;
+    readonly byEntity: Partial<Record<EntityName, EntityCounts>>;
+    readonly bySchool: Record<string, { create: number; update: number; delete: number }>;
+  };
+  readonly changes: readonly PlanChange[];
+  readonly holds: readonly Hold[];
+  readonly warnings: readonly PlanWarning[];
+  /** Records the target holds that roster-as-code never delivered: shown, never deleted. */
+  readonly unmanaged: Partial<Record<EntityName, number>>;
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.changes.length > 0;
+}

@@ -1,0 +1,83 @@
+/**
+ * A target's policy applied to a roster: the roster as this target may see it. Entities and
+ * fields that are not shared are removed here, before any comparison, so they never leave the
+ * district and never show in a plan.
+ */
+import type { Policy } from '../config/config.js';
+import type { EntityName } from '../model/entities.js';
+import { splitList } from '../model/normalize.js';
+import type { RosterRecord } from '../model/record-table.js';
+import { type Roster, RosterBuilder } from '../model/roster.js';
+
+/** Whether the policy lets `entity` reach the target. */
+export function isShared(policy: Policy, entity: EntityName): boolean {
+  return policy.share.entities === undefined || policy.share.entities.includes(entity);
+}
+
+/** The roster as the target may receive it. */
+export function applyPolicy(roster: Roster, policy: Policy): Roster {
+  const builder = new RosterBuilder(roster.version);
+  builder.source = roster.source;
+  for (const entity of roster.entities()) {
+    if (!isShared(policy, entity)) continue;
+    const mode = roster.explicitModes()[entity];
+    if (mode) builder.modes[entity] = mode;
+    const withheld = new Set(policy.share.withhold[entity] ?? []);
+    const table = roster.table(entity);
+    for (const f of table.extensionFields) if (!withheld.has(f)) builder.table(entity).declareField(f);
+    for (let i = 0; i < table.size; i++) {
+      const record = table.get(i);
+      if (withheld.size === 0) {
+        builder.addNormalized(entity, record, table.origin(i));
+        continue;
+      }
+      const kept: Record<string, string> = {};
+      for (const [k, v] of Object.entries(record)) if (!withheld.has(k)) kept[k] = v;
+      builder.addNormalized(entity, kept, table.origin(i));
+    }
+  }
+  return builder.build();
+}
+
+/** The field that identifies records of `entity` at the target (policy `ids`; sourcedId otherwise). */
+export function keyField(policy: Policy, entity: EntityName): string {
+  if (entity === 'users') return policy.ids.users;
+  if (entity === 'classes') return policy.ids.classes;
+  return 'sourcedId';
+}
+
+/**
+ * The school a record belongs to, for per-school summaries: the org itself for schools, else the
+ * record's school reference. `schools` is the set of school org ids; `userSchool` maps users.
+ */
+export function schoolOf(
+  entity: EntityName,
+  record: RosterRecord,
+  schools: ReadonlySet<string>,
+  userSchool: ReadonlyMap<string, string>,
+): string | undefined {
+  switch (entity) {
+    case 'orgs':
+      return schools.has(record.sourcedId!) ? record.sourcedId : undefined;
+    case 'courses':
+      return schools.has(record.orgSourcedId!) ? record.orgSourcedId : undefined;
+    case 'classes':
+    case 'enrollments':
+      return record.schoolSourcedId || undefined;
+    case 'users':
+      return (
+        (schools.has(record.primaryOrgSourcedId ?? '') ? record.primaryOrgSourcedId : undefined) ??
+        splitList(record.orgSourcedIds ?? '').find((o) => schools.has(o)) ??
+        userSchool.get(record.sourcedId!)
+      );
+    case 'demographics':
+      return userSchool.get(record.sourcedId!);
+    case 'roles':
+    case 'userProfiles':
+      return schools.has(record.orgSourcedId ?? '')
+        ? record.orgSourcedId
+        : userSchool.get(record.userSourcedId!);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Safety holds: plans that look like accidents are held until a person says otherwise
+ * (--allow-mass-change). Vendors and rostering services hold such syncs too (Clever's thresholds:
+ * >10% deleted or >75% updated; a GG4L "critical changes level"); ours default to 5% / 50%.
+ */
+import type { EntityName } from '../model/entities.js';
+import type { RosterRecord } from '../model/record-table.js';
+import type { Roster } from '../model/roster.js';
+import type { PlanTarget } from './compute.js';
+import type { EntityCounts, Hold, PlanChange } from './plan.js';
+import { keyField } from './policy.js';
+
+interface SafetyInput {
+  readonly desired: Roster;
+  readonly current: Roster | undefined;
+  readonly changes: readonly PlanChange[];
+  readonly byEntity: Partial<Record<EntityName, EntityCounts>>;
+  readonly target: PlanTarget;
+  readonly managed?: Partial<Record<EntityName, ReadonlySet<string>>>;
+}
+
+const pct = (n: number, of: number) => (of === 0 ? 0 : (100 * n) / of);
+const fmt = (x: number) => (Math.round(x * 10) / 10).toString();
+
+export function findHolds(input: SafetyInput): Hold[] {
+  const { desired, current, changes, byEntity, target } = input;
+  const policy = target.policy;
+  const holds: Hold[] = [];
+  if (!current) return holds; // a first delivery deletes nothing
+
+  for (const [entity, counts] of Object.entries(byEntity) as [EntityName, EntityCounts][]) {
+    const existing = current.table(entity).size;
+    if (existing === 0) continue;
+    const limits = { ...policy.thresholds, ...policy.thresholds.perEntity[entity] };
+    if (target.mode === 'bulk' && desired.table(entity).size === 0 && counts.delete > 0) {
+      holds.push({
+        code: 'BULK_FILE_MISSING',
+        entity,
+        message: `The roster has no ${entity} at all, so this bulk delivery would remove all ${counts.delete} ${entity} the target holds.`,
+        hint: `If a file went missing, restore it. To really remove every ${entity}, apply with --allow-mass-change.`,
+      });
+      continue;
+    }
+    // A handful of records is never "mass": percentages of tiny sets would hold every small edit.
+    if (counts.delete >= limits.minimumChanges && pct(counts.delete, existing) > limits.deletePercent) {
+      holds.push({
+        code: 'MASS_DELETE',
+        entity,
+        message: `${counts.delete} of ${existing} ${entity} (${fmt(pct(counts.delete, existing))}%) would be removed; the limit is ${limits.deletePercent}%.`,
+        hint: 'Check for a missing school or file, or changed ids. If this is intended (e.g. year-end rollover), apply with --allow-mass-change.',
+      });
+    }
+    if (counts.update >= limits.minimumChanges && pct(counts.update, existing) > limits.updatePercent) {
+      holds.push({
+        code: 'MASS_UPDATE',
+        entity,
+        message: `${counts.update} of ${existing} ${entity} (${fmt(pct(counts.update, existing))}%) would change; the limit is ${limits.updatePercent}%.`,
+        hint: 'Check for a changed export (columns shifted, a field blanked). If intended, apply with --allow-mass-change.',
+      });
+    }
+  }
+
+  // A school whose enrollments would all disappear.
+  const enrollmentsBySchool = new Map<string, number>();
+  for (const e of current.table('enrollments')) {
+    const s = e.schoolSourcedId ?? '';
+    enrollmentsBySchool.set(s, (enrollmentsBySchool.get(s) ?? 0) + 1);
+  }
+  const removedBySchool = new Map<string, number>();
+  for (const c of changes) {
+    if (c.entity === 'enrollments' && c.action === 'delete' && c.school)
+      removedBySchool.set(c.school, (removedBySchool.get(c.school) ?? 0) + 1);
+  }
+  for (const [school, removed] of [...removedBySchool].sort()) {
+    if (removed === enrollmentsBySchool.get(school)) {
+      holds.push({
+        code: 'SCHOOL_ENROLLMENTS_REMOVED',
+        entity: 'enrollments',
+        school,
+        message: `Every enrollment of school ${school} (${removed}) would be removed.`,
+        hint: "Check that the school's file or classes did not go missing. If intended, apply with --allow-mass-change.",
+      });
+    }
+  }
+
+  holds.push(...suspectedIdChanges(input, 'users'), ...suspectedIdChanges(input, 'classes'));
+  return holds;
+}
+
+/** Deletes and creates that look like the same person or class under a new id. */
+function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Hold[] {
+  const { desired, current, changes, target } = input;
+  const deleted = changes.filter((c) => c.entity === entity && c.action === 'delete');
+  const created = changes.filter((c) => c.entity === entity && c.action === 'create');
+  if (deleted.length === 0 || created.length === 0 || !current) return [];
+  const field = keyField(target.policy, entity);
+  const birth = (r: Roster) =>
+    new Map([...r.table('demographics')].map((d) => [d.sourcedId!, d.birthDate ?? '']));
+  const signatures = (record: RosterRecord, births: Map<string, string>): string[] => {
+    const out: string[] = [];
+    if (entity === 'users') {
+      if (record.email) out.push(`email:${record.email.toLowerCase()}`);
+      if (record.identifier) out.push(`identifier:${record.identifier}`);
+      const b = births.get(record.sourcedId!);
+      if (b && record.givenName && record.familyName)
+        out.push(`name+birthDate:${record.givenName}|${record.familyName}|${b}`.toLowerCase());
+    } else {
+      if (record.classCode) out.push(`classCode:${record.classCode}|${record.schoolSourcedId}`);
+      out.push(`title:${record.title}|${record.courseSourcedId}|${record.schoolSourcedId}`);
+    }
+    return out;
+  };
+  const index = (roster: Roster) => {
+    const map = new Map<string, RosterRecord>();
+    for (const r of roster.table(entity)) map.set(r[field] ?? '', r);
+    return map;
+  };
+  const oldRecords = index(current);
+  const newRecords = index(desired);
+  const oldBirths = birth(current);
+  const newBirths = birth(desired);
+  const bySignature = new Map<string, string>();
+  for (const d of deleted) {
+    const r = oldRecords.get(d.key);
+    if (r) for (const s of signatures(r, oldBirths)) bySignature.set(s, d.key);
+  }
+  const pairs: [string, string][] = [];
+  for (const c of created) {
+    const r = newRecords.get(c.key);
+    if (!r) continue;
+    const match = signatures(r, newBirths)
+      .map((s) => bySignature.get(s))
+      .find((k) => k !== undefined);
+    if (match !== undefined) pairs.push([match, c.key]);
+  }
+  if (pairs.length === 0) return [];
+  const what = entity === 'users' ? 'people' : 'classes';
+  return [
+    {
+      code: 'SUSPECTED_ID_CHANGE',
+      entity,
+      message: `${pairs.length} ${entity} would be removed and created again under a new id; they look like the same ${what} (same ${
+        entity === 'users'
+          ? 'e-mail, state identifier, or name and birth date'
+          : 'class code or title, course and school'
+      }): ${pairs
+        .slice(0, 5)
+        .map(([a, b]) => `${a} -> ${b}`)
+        .join(', ')}${pairs.length > 5 ? ', ...' : ''}.`,
+      hint: `A changed id makes vendors lose history (students "vanish", duplicates appear). Keep the old id, or key this target by a stable field (policy ids.${entity}); apply with --allow-mass-change only if the change is real.`,
+      pairs,
+    },
+  ];
+}

@@ -1,0 +1,106 @@
+/**
+ * The plan service: config -> target -> desired roster (validated) -> target state and current
+ * roster -> Plan. Shared by `roster plan`, `roster apply` and (later) the GitHub Action.
+ */
+import {
+  CONFIG_FILE,
+  findConfig,
+  loadConfig,
+  type RosterConfig,
+  selectTarget,
+  type TargetConfig,
+} from '../config/config.js';
+import { InputError, RosterError, UsageError } from '../errors.js';
+import { type RosterCommit, rosterCommit } from '../git/repo.js';
+import type { EntityName } from '../model/entities.js';
+import type { Roster } from '../model/roster.js';
+import { computePlan, PlanKeyError } from '../plan/compute.js';
+import type { Plan } from '../plan/plan.js';
+import { loadRoster } from '../source/load.js';
+import { createTarget } from '../targets/create.js';
+import type { TargetState } from '../targets/state.js';
+import type { Target } from '../targets/target.js';
+import { summarize, type ValidationResult, validateRoster } from '../validate/validate.js';
+
+/** The roster is invalid: nothing is planned or applied. Carries the validation result to render. */
+export class InvalidRosterError extends RosterError {
+  constructor(readonly result: ValidationResult) {
+    super('ROSTER_INVALID', `the roster has ${result.errors} error(s); nothing was planned`, {
+      hint: 'Fix the errors above (`roster validate` shows them), then plan again.',
+    });
+    this.name = 'InvalidRosterError';
+  }
+}
+
+export interface PlanContext {
+  readonly config: RosterConfig;
+  readonly targetConfig: TargetConfig;
+  readonly target: Target;
+  readonly desired: Roster;
+  readonly state: TargetState | undefined;
+  readonly current: Roster | undefined;
+  readonly git: RosterCommit | null;
+  readonly plan: Plan;
+}
+
+export interface PlanOptions {
+  /** The district repo (a folder with roster.config.yaml). */
+  readonly repo: string;
+  readonly target?: string;
+  readonly showPersonalData?: boolean;
+  readonly now?: Date;
+}
+
+export function loadRepoConfig(repo: string): RosterConfig {
+  const file = findConfig(repo);
+  if (!file) {
+    throw new UsageError(
+      'CONFIG_NOT_FOUND',
+      `${repo === '.' ? 'this folder' : repo} has no ${CONFIG_FILE}`,
+      `Run roster in a district repo, or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`,
+    );
+  }
+  return loadConfig(file);
+}
+
+/** Reads everything a plan needs and computes it. Throws InvalidRosterError for an invalid roster. */
+export async function makePlan(options: PlanOptions): Promise<PlanContext> {
+  const config = loadRepoConfig(options.repo);
+  const targetConfig = selectTarget(config, options.target);
+  const loaded = await loadRoster(config.rosterPath);
+  validateRoster(loaded.roster, loaded.diagnostics);
+  const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
+  if (!validation.valid) throw new InvalidRosterError(validation);
+  const target = createTarget(targetConfig);
+  const state = await target.readState();
+  const current = state ? await target.readCurrent(state) : undefined;
+  const git = await rosterCommit(config.rosterPath);
+  const managed = state
+    ? (Object.fromEntries(
+        Object.entries(state.records).map(([e, keys]) => [e, new Set(Object.keys(keys ?? {}))]),
+      ) as Partial<Record<EntityName, Set<string>>>)
+    : undefined;
+  let plan: Plan;
+  try {
+    plan = computePlan({
+      desired: loaded.roster,
+      current,
+      ...(managed ? { managed } : {}),
+      target: targetConfig,
+      state,
+      commit: git?.commit ?? null,
+      now: options.now ?? new Date(),
+      showPersonalData: options.showPersonalData ?? false,
+    });
+  } catch (err) {
+    if (err instanceof PlanKeyError) {
+      throw new InputError(
+        'KEY_MISSING',
+        `${err.message} (e.g. ${err.sourcedIds.slice(0, 3).join(', ')})`,
+        `Fill ${err.field} for every ${err.entity}, or change policy.ids in ${CONFIG_FILE}.`,
+      );
+    }
+    throw err;
+  }
+  return { config, targetConfig, target, desired: loaded.roster, state, current, git, plan };
+}

@@ -1,0 +1,240 @@
+/**
+ * The `dir` target: a local folder standing for a vendor's drop. The embedded default: no server.
+ *
+ *   <path>/OneRoster.zip      -> current/OneRoster.zip   (what the "vendor" picks up)
+ *   <path>/current            -> generations/<serial>    (switched atomically: the commit point)
+ *   <path>/generations/<serial>/{OneRoster.zip, snapshot.zip, state.json}
+ *   <path>/lock.json          (exclusive create; holder, host, pid, operation, time)
+ *
+ * A delivery is written into a new generation folder, then `current` is re-pointed by renaming a
+ * new symlink over it. A process killed at any moment leaves `current` on the old generation or
+ * the new one, so delivery and state always agree. The last few generations are kept.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { TargetConfig } from '../config/config.js';
+import { InputError, LockHeldError, StalePlanError } from '../errors.js';
+import { readOneRoster } from '../formats/oneroster-csv/read.js';
+import { writeOneRosterZip } from '../formats/oneroster-csv/write.js';
+import { zipFiles } from '../formats/package-files.js';
+import type { Roster } from '../model/roster.js';
+import { Diagnostics } from '../validate/diagnostic.js';
+import { faultPoint } from './faults.js';
+import { parseState, type TargetState } from './state.js';
+import type { LockInfo, LockStatus, Target } from './target.js';
+
+const KEEP_GENERATIONS = 5;
+
+export class DirTarget implements Target {
+  readonly kind = 'dir';
+  readonly name: string;
+  readonly location: string;
+
+  constructor(config: Pick<TargetConfig, 'name' | 'path'>) {
+    this.name = config.name;
+    this.location = config.path;
+  }
+
+  private get current(): string {
+    return join(this.location, 'current');
+  }
+
+  async readState(): Promise<TargetState | undefined> {
+    if (!isSymlink(this.current)) return undefined;
+    const file = join(this.current, 'state.json');
+    if (!existsSync(file)) {
+      throw new InputError(
+        'STATE_CORRUPT',
+        `${file} is missing`,
+        'The target folder is damaged; restore it from a backup or move it away.',
+      );
+    }
+    return parseState(readFileSync(file, 'utf8'), file, this.name);
+  }
+
+  async readCurrent(state: TargetState): Promise<Roster> {
+    const file = join(this.current, 'snapshot.zip');
+    const diagnostics = new Diagnostics();
+    const { roster } = await readOneRoster(await zipFiles(file, diagnostics), diagnostics);
+    if (diagnostics.errorCount > 0) {
+      throw new InputError(
+        'STATE_CORRUPT',
+        `${file} cannot be read back (${diagnostics.list[0]?.message})`,
+        'The target folder is damaged; restore it from a backup.',
+      );
+    }
+    if (roster.version !== state.oneRosterVersion) {
+      throw new InputError(
+        'STATE_CORRUPT',
+        `${file} does not match state.json`,
+        'The target folder is damaged; restore it from a backup.',
+      );
+    }
+    return roster;
+  }
+
+  async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
+    mkdirSync(this.location, { recursive: true });
+    const user = safeUser();
+    const info: LockInfo = {
+      id: randomUUID(),
+      holder: `${user}@${hostname()}`,
+      host: hostname(),
+      pid: process.pid,
+      operation,
+      createdAt: new Date().toISOString(),
+    };
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        writeFileSync(this.lockFile, `${JSON.stringify(info, null, 2)}\n`, { flag: 'wx' });
+        return info;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const held = await this.readLock();
+      if (Date.now() >= deadline || held?.stale) {
+        if (!held) continue; // released between our two looks: try again
+        throw new LockHeldError(this.name, held.holder, held.operation, held.createdAt, held.stale);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(10, deadline - Date.now()))));
+    }
+  }
+
+  async unlock(lock: LockInfo): Promise<void> {
+    const held = await this.readLock();
+    if (held?.id === lock.id) rmSync(this.lockFile, { force: true });
+  }
+
+  async readLock(): Promise<LockStatus | undefined> {
+    let text: string;
+    try {
+      text = readFileSync(this.lockFile, 'utf8');
+    } catch {
+      return undefined;
+    }
+    let info: LockInfo;
+    try {
+      info = JSON.parse(text) as LockInfo;
+    } catch {
+      // A lock file cut short by a crash while it was written: its holder is gone.
+      return {
+        id: '',
+        holder: 'unknown',
+        host: '',
+        pid: 0,
+        operation: 'unknown',
+        createdAt: 'unknown',
+        stale: true,
+      };
+    }
+    return { ...info, stale: info.host === hostname() && !processAlive(info.pid) };
+  }
+
+  async forceUnlock(): Promise<LockStatus | undefined> {
+    const held = await this.readLock();
+    rmSync(this.lockFile, { force: true });
+    return held;
+  }
+
+  async deliver(
+    delivery: Roster,
+    snapshot: Roster,
+    state: TargetState,
+    expectedSerial: number,
+  ): Promise<void> {
+    const before = await this.readState();
+    if ((before?.serial ?? 0) !== expectedSerial) {
+      throw new StalePlanError(
+        `target "${this.name}" changed since this plan was made (serial ${before?.serial ?? 0}, expected ${expectedSerial}); plan again`,
+      );
+    }
+    const generations = join(this.location, 'generations');
+    const name = String(state.serial).padStart(6, '0');
+    const tmp = join(generations, `${name}.tmp-${process.pid}`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    await writeOneRosterZip(delivery, join(tmp, 'OneRoster.zip'));
+    await writeOneRosterZip(snapshot, join(tmp, 'snapshot.zip'));
+    writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    faultPoint('dir:after-write');
+    const final = join(generations, name);
+    rmSync(final, { recursive: true, force: true }); // a generation left by a killed run, never made current
+    renameSync(tmp, final);
+    faultPoint('dir:before-switch');
+    // The commit point: one rename re-points `current`.
+    const link = join(this.location, `current.tmp-${process.pid}`);
+    rmSync(link, { force: true });
+    symlinkSync(join('generations', name), link);
+    renameSync(link, this.current);
+    faultPoint('dir:after-switch');
+    const drop = join(this.location, 'OneRoster.zip');
+    if (!isSymlink(drop)) {
+      rmSync(drop, { force: true });
+      symlinkSync(join('current', 'OneRoster.zip'), drop);
+    }
+    this.prune(generations, name);
+  }
+
+  private get lockFile(): string {
+    return join(this.location, 'lock.json');
+  }
+
+  private prune(generations: string, keep: string): void {
+    const names = readdirSync(generations).sort();
+    const complete = names.filter((n) => /^\d{6}$/.test(n));
+    for (const n of complete.slice(0, Math.max(0, complete.length - KEEP_GENERATIONS))) {
+      if (n !== keep) rmSync(join(generations, n), { recursive: true, force: true });
+    }
+    // Temporary folders of killed runs.
+    for (const n of names.filter((x) => x.includes('.tmp-')))
+      rmSync(join(generations, n), { recursive: true, force: true });
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink() && existsSync(path);
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Reads where `current` points (for status). */
+export function currentGeneration(dir: string): string | undefined {
+  try {
+    return readlinkSync(join(dir, 'current'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Target state: what roster-as-code knows a target holds. Versioned JSON; written atomically by
+ * the target; refused with a clear error when corrupt or written for another target.
+ */
+import { InputError } from '../errors.js';
+import type { EntityName, RosterVersion } from '../model/entities.js';
+
+export const STATE_FORMAT_VERSION = 1;
+
+export interface RejectedRecord {
+  readonly entity: EntityName;
+  readonly key: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface TargetState {
+  readonly formatVersion: number;
+  readonly tool: 'roster-as-code';
+  readonly target: string;
+  /** Stays the same for the life of a target's state; a new lineage means a different history. */
+  readonly lineage: string;
+  /** Grows by one with every apply. */
+  readonly serial: number;
+  readonly appliedAt: string;
+  /** The git commit of the roster applied (null when the roster is not in git). */
+  readonly appliedCommit: string | null;
+  /** True when the working tree had uncommitted roster changes at apply. */
+  readonly appliedDirty: boolean;
+  readonly rosterFingerprint: string;
+  readonly oneRosterVersion: RosterVersion;
+  readonly mode: 'bulk' | 'delta';
+  /** Fingerprints of the records delivered, per entity, by key. */
+  readonly records: Partial<Record<EntityName, Record<string, string>>>;
+  /** Records the portal rejected at the last delivery (none for dir targets). */
+  readonly rejected: readonly RejectedRecord[];
+}
+
+/** Parses and checks a state file's text. */
+export function parseState(text: string, where: string, target: string): TargetState {
+  let data: Partial<TargetState>;
+  try {
+    data = JSON.parse(text) as Partial<TargetState>;
+  } catch {
+    throw new InputError(
+      'STATE_CORRUPT',
+      `${where} is not valid JSON`,
+      'The target state is damaged. Restore it from a backup, or move it away to start a new state (the next plan then sees the target as empty).',
+    );
+  }
+  if (data === null || typeof data !== 'object' || data.tool !== 'roster-as-code') {
+    throw new InputError(
+      'STATE_FOREIGN',
+      `${where} was not written by roster-as-code`,
+      'Point the target at a folder of its own.',
+    );
+  }
+  if (data.formatVersion !== STATE_FORMAT_VERSION) {
+    throw new InputError(
+      'STATE_VERSION',
+      `${where} has state format ${String(data.formatVersion)}; this roster-as-code reads ${STATE_FORMAT_VERSION}`,
+      'Use the roster-as-code version that wrote it, or a newer one.',
+    );
+  }
+  if (data.target !== target) {
+    throw new InputError(
+      'STATE_FOREIGN',
+      `${where} belongs to target "${String(data.target)}", not "${target}"`,
+      'Each target needs a folder of its own: check the path in roster.config.yaml.',
+    );
+  }
+  if (
+    typeof data.lineage !== 'string' ||
+    typeof data.serial !== 'number' ||
+    typeof data.records !== 'object'
+  ) {
+    throw new InputError(
+      'STATE_CORRUPT',
+      `${where} is missing lineage, serial or records`,
+      'The target state is damaged; restore it from a backup.',
+    );
+  }
+  return data as TargetState;
+}

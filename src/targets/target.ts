@@ -1,0 +1,62 @@
+/**
+ * The Target interface: a named destination that receives deliveries and keeps its own state and
+ * lock. Every target passes the contract suite in test/integration/target-contract.ts.
+ */
+import type { Roster } from '../model/roster.js';
+import type { TargetState } from './state.js';
+
+export interface LockInfo {
+  readonly id: string;
+  /** user@host of the process holding the lock. */
+  readonly holder: string;
+  readonly host: string;
+  readonly pid: number;
+  /** What it is doing, e.g. "apply". */
+  readonly operation: string;
+  readonly createdAt: string;
+}
+
+export interface LockStatus extends LockInfo {
+  /** The holder is known to be gone (same host, process not running). */
+  readonly stale: boolean;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly kind: string;
+  /** Where the target is, for messages (a folder, a URL). */
+  readonly location: string;
+
+  /**
+   * The target's state, or undefined when nothing was ever applied. Throws InputError
+   * (STATE_CORRUPT, STATE_FOREIGN, STATE_VERSION) for a state it cannot trust; never guesses.
+   */
+  readState(): Promise<TargetState | undefined>;
+
+  /** The roster the target holds according to `state` (the delivered snapshot). */
+  readCurrent(state: TargetState): Promise<Roster>;
+
+  /**
+   * Takes the lock for `operation`. Fails at once with LockHeldError when another process holds
+   * it, or waits up to `timeoutMs` for it to be released. The lock outlives a crash of its holder:
+   * it is then reported as stale and removed with forceUnlock.
+   */
+  lock(operation: string, timeoutMs: number): Promise<LockInfo>;
+
+  /** Releases a lock this process took. Does nothing when the lock is no longer ours. */
+  unlock(lock: LockInfo): Promise<void>;
+
+  /** The current lock, if any. */
+  readLock(): Promise<LockStatus | undefined>;
+
+  /** Removes the lock whoever holds it; returns what it was. For dead holders only. */
+  forceUnlock(): Promise<LockStatus | undefined>;
+
+  /**
+   * Delivers `delivery` and records `snapshot` and `state` as one step: afterwards the target
+   * holds either the old delivery and state or the new ones, never a mix, even if the process is
+   * killed midway. Refuses (StaleStateError) when the target's serial is no longer `expectedSerial`.
+   * Must be called while holding the lock.
+   */
+  deliver(delivery: Roster, snapshot: Roster, state: TargetState, expectedSerial: number): Promise<void>;
+}
