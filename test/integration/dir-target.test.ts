@@ -1,0 +1,95 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateDistrict } from '../../src/generate/generate.js';
+import { DirTarget } from '../../src/targets/dir.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { runTargetContract } from './target-contract.js';
+
+runTargetContract('dir', {
+  make: async () => new DirTarget({ name: 'contract', path: join(tempDir(), 'target') }),
+  corruptState: async (target) => writeFileSync(join(target.location, 'current', 'state.json'), '{ not json'),
+  leaveDeadLock: async (target) => {
+    // A pid that is surely not running: a child that has already exited.
+    mkdirSync(target.location, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(
+      join(target.location, 'lock.json'),
+      JSON.stringify({
+        id: 'dead',
+        holder: 'ci@host',
+        host: hostname(),
+        pid: Number(dead.stdout),
+        operation: 'apply',
+        createdAt: new Date().toISOString(),
+      }),
+    );
+  },
+});
+
+describe('dir target specifics', () => {
+  it('refuses the state of another target', async () => {
+    const path = join(tempDir(), 't');
+    const a = new DirTarget({ name: 'a', path });
+    const roster = generateDistrict({ schools: 1, students: 5, seed: 1 });
+    const state = {
+      formatVersion: 1,
+      tool: 'roster-as-code',
+      target: 'a',
+      lineage: 'l',
+      serial: 1,
+      appliedAt: '',
+      appliedCommit: null,
+      appliedDirty: false,
+      rosterFingerprint: '',
+      oneRosterVersion: '1.1',
+      mode: 'bulk',
+      records: {},
+      rejected: [],
+    } as const;
+    await a.deliver(roster, roster, state, 0);
+    await expect(new DirTarget({ name: 'b', path }).readState()).rejects.toMatchObject({
+      code: 'STATE_FOREIGN',
+    });
+    writeFileSync(join(path, 'current', 'state.json'), JSON.stringify({ hello: 'world' }));
+    await expect(a.readState()).rejects.toMatchObject({ code: 'STATE_FOREIGN' });
+  });
+
+  it('keeps OneRoster.zip in the folder pointing at the current delivery, and prunes old generations', async () => {
+    const path = join(tempDir(), 't');
+    const t = new DirTarget({ name: 'a', path });
+    for (let serial = 1; serial <= 7; serial++) {
+      const roster = generateDistrict({ schools: 1, students: serial, seed: 1 });
+      const state = {
+        formatVersion: 1,
+        tool: 'roster-as-code',
+        target: 'a',
+        lineage: 'l',
+        serial,
+        appliedAt: '',
+        appliedCommit: null,
+        appliedDirty: false,
+        rosterFingerprint: '',
+        oneRosterVersion: '1.1',
+        mode: 'bulk',
+        records: {},
+        rejected: [],
+      } as const;
+      await t.deliver(roster, roster, state, serial - 1);
+    }
+    const zip = readFileSync(join(path, 'OneRoster.zip'));
+    expect(zip.subarray(0, 2).toString()).toBe('PK');
+    expect(readFileSync(join(path, 'generations', '000007', 'OneRoster.zip')).equals(zip)).toBe(true);
+    expect(readdirSync(join(path, 'generations'))).toEqual([
+      '000003',
+      '000004',
+      '000005',
+      '000006',
+      '000007',
+    ]);
+  });
+});

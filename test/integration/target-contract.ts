@@ -1,0 +1,122 @@
+/**
+ * The contract every Target passes (dir today; sftp and batch later): state, delivery, staleness,
+ * locks. Call runTargetContract with a factory that makes a fresh, empty target.
+ */
+import { describe, expect, it } from 'vitest';
+import { generateDistrict } from '../../src/generate/generate.js';
+import { fingerprintRoster } from '../../src/model/fingerprint.js';
+import { rostersEqual } from '../../src/model/roster.js';
+import { STATE_FORMAT_VERSION, type TargetState } from '../../src/targets/state.js';
+import type { Target } from '../../src/targets/target.js';
+
+export interface ContractHooks {
+  /** A fresh target with nothing applied. */
+  make(): Promise<Target>;
+  /** Makes the stored state unreadable (garbage), to check the target refuses it. */
+  corruptState(target: Target): Promise<void>;
+  /** Leaves a lock as a crashed process would (its holder gone). */
+  leaveDeadLock(target: Target): Promise<void>;
+}
+
+function stateFor(target: Target, serial: number, lineage = 'contract-lineage'): TargetState {
+  return {
+    formatVersion: STATE_FORMAT_VERSION,
+    tool: 'roster-as-code',
+    target: target.name,
+    lineage,
+    serial,
+    appliedAt: new Date(0).toISOString(),
+    appliedCommit: null,
+    appliedDirty: false,
+    rosterFingerprint: '0'.repeat(32),
+    oneRosterVersion: '1.1',
+    mode: 'bulk',
+    records: { orgs: { district: 'x' } },
+    rejected: [],
+  };
+}
+
+export function runTargetContract(kind: string, hooks: ContractHooks): void {
+  describe(`Target contract: ${kind}`, () => {
+    const roster = generateDistrict({ schools: 2, students: 30, seed: 'contract' });
+    const next = generateDistrict({ schools: 2, students: 31, seed: 'contract' });
+
+    it('has no state before the first delivery', async () => {
+      const target = await hooks.make();
+      expect(await target.readState()).toBeUndefined();
+    });
+
+    it('delivers, then reads back the state and the roster it holds', async () => {
+      const target = await hooks.make();
+      const lock = await target.lock('apply', 0);
+      await target.deliver(roster, roster, stateFor(target, 1), 0);
+      await target.unlock(lock);
+      const state = await target.readState();
+      expect(state).toMatchObject({ serial: 1, lineage: 'contract-lineage', target: target.name });
+      const current = await target.readCurrent(state!);
+      expect(rostersEqual(current, roster)).toBe(true);
+      expect(fingerprintRoster(current)).toBe(fingerprintRoster(roster));
+    });
+
+    it('refuses a delivery based on a stale serial, and keeps the old state and roster', async () => {
+      const target = await hooks.make();
+      await target.deliver(roster, roster, stateFor(target, 1), 0);
+      await expect(target.deliver(next, next, stateFor(target, 2), 0)).rejects.toMatchObject({
+        code: 'PLAN_STALE',
+      });
+      const state = await target.readState();
+      expect(state?.serial).toBe(1);
+      expect(rostersEqual(await target.readCurrent(state!), roster)).toBe(true);
+      await target.deliver(next, next, stateFor(target, 2), 1);
+      expect((await target.readState())?.serial).toBe(2);
+      expect(rostersEqual(await target.readCurrent((await target.readState())!), next)).toBe(true);
+    });
+
+    it('lets one process hold the lock: a second lock fails at once, naming the holder', async () => {
+      const target = await hooks.make();
+      const lock = await target.lock('apply', 0);
+      const started = Date.now();
+      await expect(target.lock('apply', 0)).rejects.toMatchObject({ code: 'LOCK_HELD' });
+      expect(Date.now() - started).toBeLessThan(2000);
+      const held = await target.readLock();
+      expect(held).toMatchObject({ id: lock.id, operation: 'apply', pid: process.pid, stale: false });
+      await target.unlock(lock);
+      expect(await target.readLock()).toBeUndefined();
+    });
+
+    it('waits for the lock with a timeout', async () => {
+      const target = await hooks.make();
+      const lock = await target.lock('apply', 0);
+      setTimeout(() => void target.unlock(lock), 300);
+      const second = await target.lock('apply', 5000);
+      expect(second.id).not.toBe(lock.id);
+      await target.unlock(second);
+    });
+
+    it('does not release a lock it does not hold', async () => {
+      const target = await hooks.make();
+      const lock = await target.lock('apply', 0);
+      await target.unlock({ ...lock, id: 'someone-else' });
+      expect((await target.readLock())?.id).toBe(lock.id);
+      await target.unlock(lock);
+    });
+
+    it('reports the lock of a dead holder as stale, and force-unlocks it', async () => {
+      const target = await hooks.make();
+      await hooks.leaveDeadLock(target);
+      expect((await target.readLock())?.stale).toBe(true);
+      await expect(target.lock('apply', 0)).rejects.toThrow(/no longer running/);
+      const removed = await target.forceUnlock();
+      expect(removed?.stale).toBe(true);
+      const lock = await target.lock('apply', 0);
+      await target.unlock(lock);
+    });
+
+    it('refuses a corrupt state with a clear error', async () => {
+      const target = await hooks.make();
+      await target.deliver(roster, roster, stateFor(target, 1), 0);
+      await hooks.corruptState(target);
+      await expect(target.readState()).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+    });
+  });
+}
