@@ -110,6 +110,7 @@ export function loadConfig(file: string): RosterConfig {
     const pos = lines.linePos(offset);
     return `${file}:${pos.line}:${pos.col}`;
   };
+  const lineOf = (text: string) => Number(/:(\d+):\d+: /.exec(text)?.[1] ?? 0);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lines.linePos(e.pos[0]);
@@ -147,7 +148,7 @@ export function loadConfig(file: string): RosterConfig {
       });
     throw new InputError(
       'CONFIG_INVALID',
-      `${CONFIG_FILE} is not valid:\n  ${[...new Set(problems)].join('\n  ')}`,
+      `${CONFIG_FILE} is not valid:\n  ${[...new Set(problems)].sort((a, b) => lineOf(a) - lineOf(b)).join('\n  ')}`,
       'See schemas/config.schema.json and the Configuration section of the README.',
     );
   }

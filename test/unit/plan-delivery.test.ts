@@ -1,0 +1,179 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../src/commands/apply.js';
+import { defaultPolicy, loadConfig, type Policy } from '../../src/config/config.js';
+import { generateDistrict } from '../../src/generate/generate.js';
+import { RosterBuilder, sortedRecords } from '../../src/model/roster.js';
+import { computePlan } from '../../src/plan/compute.js';
+import { buildDelivery } from '../../src/plan/delivery.js';
+import { applyPolicy } from '../../src/plan/policy.js';
+import { MARKDOWN_LIMIT, renderPlanMarkdown, renderPlanText } from '../../src/render/plan.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const NOW = new Date('2026-03-02T12:00:00Z');
+
+function plan(
+  desired: ReturnType<typeof generateDistrict>,
+  current: ReturnType<typeof generateDistrict> | undefined,
+  policy: Policy = defaultPolicy(),
+  mode: 'bulk' | 'delta' = 'bulk',
+) {
+  return computePlan({
+    desired,
+    current,
+    target: { name: 't', kind: 'dir', mode, policy },
+    state: current ? { lineage: 'l', serial: 1 } : undefined,
+    commit: null,
+    now: NOW,
+  });
+}
+
+describe('delivery', () => {
+  const current = generateDistrict({ schools: 1, students: 20, seed: 'd' });
+  // The same district with the last student gone.
+  const b = new RosterBuilder('1.1');
+  for (const e of current.entities())
+    for (const r of current.table(e))
+      if (r.sourcedId !== 'stu-000020' && r.userSourcedId !== 'stu-000020') b.addNormalized(e, r);
+  const desired = b.build();
+
+  it('bulk: the whole roster after policy', () => {
+    const p = plan(desired, current);
+    const { delivery, snapshot } = buildDelivery({
+      desired,
+      current,
+      changes: p.changes,
+      mode: 'bulk',
+      policy: defaultPolicy(),
+      now: NOW,
+    });
+    expect(delivery).toBe(snapshot);
+    expect(delivery.table('users').size).toBe(current.table('users').size - 1);
+  });
+
+  it('delta: only the changed records, with status and dateLastModified', () => {
+    const p = plan(desired, current, defaultPolicy(), 'delta');
+    const { delivery } = buildDelivery({
+      desired,
+      current,
+      changes: p.changes,
+      mode: 'delta',
+      policy: defaultPolicy(),
+      now: NOW,
+    });
+    expect(delivery.mode('users')).toBe('delta');
+    expect(delivery.mode('orgs')).toBe('absent');
+    const users = sortedRecords(delivery, 'users');
+    expect(users.map((u) => [u.sourcedId, u.status, u.dateLastModified])).toEqual([
+      ['stu-000020', 'tobedeleted', '2026-03-02T12:00:00.000Z'],
+    ]);
+    expect(delivery.table('enrollments').size).toBe(p.summary.byEntity.enrollments!.delete);
+  });
+
+  it('soft delete keeps the user, disabled, in bulk and in delta', () => {
+    const policy = { ...defaultPolicy(), deleteStyle: 'soft' as const };
+    const p = plan(desired, current, policy);
+    expect(p.changes.find((c) => c.entity === 'users')).toMatchObject({
+      action: 'delete',
+      reason: 'disable_because_absent_from_roster',
+    });
+    const bulk = buildDelivery({ desired, current, changes: p.changes, mode: 'bulk', policy, now: NOW });
+    expect(sortedRecords(bulk.snapshot, 'users').find((u) => u.sourcedId === 'stu-000020')?.enabledUser).toBe(
+      'false',
+    );
+    const delta = buildDelivery({ desired, current, changes: p.changes, mode: 'delta', policy, now: NOW });
+    expect(sortedRecords(delta.delivery, 'users')[0]).toMatchObject({
+      sourcedId: 'stu-000020',
+      status: 'active',
+      enabledUser: 'false',
+    });
+    // Already disabled: nothing more to do.
+    expect(plan(desired, bulk.snapshot, policy).summary.byEntity.users).toMatchObject({
+      delete: 0,
+      update: 0,
+    });
+  });
+
+  it('never delivers what the policy does not share', () => {
+    const policy: Policy = {
+      ...defaultPolicy(),
+      share: {
+        entities: ['orgs', 'academicSessions', 'courses', 'classes', 'users', 'enrollments'],
+        withhold: { users: ['email'] },
+      },
+    };
+    const shared = applyPolicy(current, policy);
+    expect(shared.table('demographics').size).toBe(0);
+    expect([...shared.table('users')].every((u) => u.email === '')).toBe(true);
+    const p = plan(current, undefined, policy);
+    expect(JSON.stringify(p)).not.toMatch(/"email"|demographics|birthDate/);
+  });
+});
+
+describe('plan renderers', () => {
+  it('text: summary first and last, symbols per action, personal data masked', () => {
+    const current = generateDistrict({ schools: 1, students: 5, seed: 'r' });
+    const text = renderPlanText(plan(current, undefined));
+    const lines = text.split('\n');
+    expect(lines[2]).toMatch(/^Plan: \d+ to add, 0 to change, 0 to remove\.$/);
+    expect(lines.filter((l) => l.startsWith('Plan: '))).toHaveLength(2);
+    expect(text).toContain('  + users stu-000001');
+    expect(text).toContain('givenName = (personal data)');
+    expect(text).toContain('birthDate = (redacted)');
+  });
+
+  it('markdown: summary table first, never more than 60,000 characters, with a clear note when truncated', () => {
+    const big = generateDistrict({ schools: 3, students: 2000, seed: 'big' });
+    const p = plan(big, undefined);
+    const md = renderPlanMarkdown(p);
+    expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    expect(md.startsWith('<!-- roster-plan:t -->\n### roster plan: `t`\n\n**Plan: ')).toBe(true);
+    expect(md).toMatch(/\*\*Truncated:\*\* showing \d+ of \d+ changes/);
+    const small = renderPlanMarkdown(
+      plan(generateDistrict({ schools: 1, students: 2, seed: 's' }), undefined),
+    );
+    expect(small).not.toContain('Truncated');
+  });
+});
+
+describe('configuration', () => {
+  it('reads targets with defaults', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'roster.config.yaml'),
+      'roster: roster\ntargets:\n  - { name: local, kind: dir, path: out }\n',
+    );
+    const config = loadConfig(join(dir, 'roster.config.yaml'));
+    expect(config.rosterPath).toBe(join(dir, 'roster'));
+    expect(config.targets[0]).toMatchObject({
+      name: 'local',
+      kind: 'dir',
+      mode: 'bulk',
+      path: join(dir, 'out'),
+    });
+    expect(config.targets[0]!.policy.thresholds).toMatchObject({ deletePercent: 5, updatePercent: 50 });
+  });
+
+  it('reports every problem with its line and column', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'roster.config.yaml'),
+      'roster: roster\ntargets:\n  - name: local\n    kind: ftp\n    pth: out\n    mode: Bulk\n',
+    );
+    expect(() => loadConfig(join(dir, 'roster.config.yaml'))).toThrow(
+      /roster\.config\.yaml:4:11: targets\.0\.kind must be one of: dir[\s\S]*roster\.config\.yaml:5:5: targets\.0 has an unknown setting "pth"[\s\S]*:6:11: targets\.0\.mode must be one of: bulk, delta/,
+    );
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['0s', 0],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['250ms', 250],
+    ['2', 2000],
+  ])('%s is %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it('refuses nonsense', () => expect(() => parseDuration('soon')).toThrow(/not a duration/));
+});
