@@ -244,3 +244,35 @@ function run(
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+describe('confirmation on a terminal', () => {
+  /** Runs apply under a pseudo-terminal (util-linux `script`), answering the prompt with `answer`. */
+  function applyOnTty(cwd: string, answer: string): Promise<string> {
+    return new Promise((resolve) => {
+      const child = spawn('script', ['-qec', `${process.execPath} ${BIN} apply --no-color`, '/dev/null'], {
+        cwd,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      let out = '';
+      let answered = false;
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (!answered && out.includes("Only 'yes' is accepted")) {
+          answered = true;
+          child.stdin.write(`${answer}\n`);
+        }
+      });
+      child.on('close', () => resolve(out));
+    });
+  }
+
+  it('shows the plan and applies only after "yes"', async () => {
+    const repo = districtRepo({ git: false, students: 20 });
+    const cancelled = await applyOnTty(repo.dir, 'y');
+    expect(cancelled).toMatch(/Plan: \d+ to add/);
+    expect(cancelled).toContain('Cancelled. Nothing was applied.');
+    expect(existsSync(join(repo.target, 'current'))).toBe(false);
+    const applied = await applyOnTty(repo.dir, 'yes');
+    expect(applied).toContain('Applied to target "local" (serial 1)');
+  });
+});
