@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
-import type { EntityName } from '../model/entities.js';
+import { ENTITIES, type EntityName } from '../model/entities.js';
 import type { FileMode } from '../model/roster.js';
 
 export const CONFIG_FILE = 'roster.config.yaml';
@@ -58,20 +58,11 @@ export interface RosterConfig {
 }
 
 /** Fields masked in plans and logs unless a policy says otherwise. */
-export const DEFAULT_REDACT = [
-  'birthDate',
-  'sex',
-  'americanIndianOrAlaskaNative',
-  'asian',
-  'blackOrAfricanAmerican',
-  'nativeHawaiianOrOtherPacificIslander',
-  'white',
-  'demographicRaceTwoOrMoreRaces',
-  'hispanicOrLatinoEthnicity',
-  'countryOfBirthCode',
-  'stateOfBirthAbbreviation',
-  'cityOfBirth',
-  'publicSchoolResidenceStatus',
+export const DEFAULT_REDACT: readonly string[] = [
+  // Every demographics field (birth date, sex, race and ethnicity, birthplace, residence status).
+  ...Object.keys(ENTITIES.demographics.fields).filter(
+    (f) => !['sourcedId', 'status', 'dateLastModified'].includes(f),
+  ),
   'password',
   'phone',
   'sms',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { DirTarget } from '../../src/targets/dir.js';
+import type { TargetState } from '../../src/targets/state.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { runTargetContract } from './target-contract.js';
 
@@ -31,27 +32,30 @@ runTargetContract('dir', {
   },
 });
 
+function state(target: string, serial: number): TargetState {
+  return {
+    formatVersion: 1,
+    tool: 'roster-as-code',
+    target,
+    lineage: 'l',
+    serial,
+    appliedAt: '',
+    appliedCommit: null,
+    appliedDirty: false,
+    rosterFingerprint: '',
+    oneRosterVersion: '1.1',
+    mode: 'bulk',
+    records: {},
+    rejected: [],
+  };
+}
+
 describe('dir target specifics', () => {
   it('refuses the state of another target', async () => {
     const path = join(tempDir(), 't');
     const a = new DirTarget({ name: 'a', path });
     const roster = generateDistrict({ schools: 1, students: 5, seed: 1 });
-    const state = {
-      formatVersion: 1,
-      tool: 'roster-as-code',
-      target: 'a',
-      lineage: 'l',
-      serial: 1,
-      appliedAt: '',
-      appliedCommit: null,
-      appliedDirty: false,
-      rosterFingerprint: '',
-      oneRosterVersion: '1.1',
-      mode: 'bulk',
-      records: {},
-      rejected: [],
-    } as const;
-    await a.deliver(roster, roster, state, 0);
+    await a.deliver(roster, roster, state('a', 1), 0);
     await expect(new DirTarget({ name: 'b', path }).readState()).rejects.toMatchObject({
       code: 'STATE_FOREIGN',
     });
@@ -64,22 +68,7 @@ describe('dir target specifics', () => {
     const t = new DirTarget({ name: 'a', path });
     for (let serial = 1; serial <= 7; serial++) {
       const roster = generateDistrict({ schools: 1, students: serial, seed: 1 });
-      const state = {
-        formatVersion: 1,
-        tool: 'roster-as-code',
-        target: 'a',
-        lineage: 'l',
-        serial,
-        appliedAt: '',
-        appliedCommit: null,
-        appliedDirty: false,
-        rosterFingerprint: '',
-        oneRosterVersion: '1.1',
-        mode: 'bulk',
-        records: {},
-        rejected: [],
-      } as const;
-      await t.deliver(roster, roster, state, serial - 1);
+      await t.deliver(roster, roster, state('a', serial), serial - 1);
     }
     const zip = readFileSync(join(path, 'OneRoster.zip'));
     expect(zip.subarray(0, 2).toString()).toBe('PK');

@@ -19,7 +19,7 @@
  *   courses / classes / users / enrollments / demographics / roles / userProfiles:
  *     records that stand under no school, with every field written out.
  */
-import type { EntityName } from '../../model/entities.js';
+import { ENTITY_NAMES, type EntityName } from '../../model/entities.js';
 
 /** Lists of a class that hold its enrollments, and the enrollment role each stands for. */
 export const CLASS_ENROLLMENT_LISTS = {
@@ -30,18 +30,8 @@ export const CLASS_ENROLLMENT_LISTS = {
 } as const;
 export type ClassEnrollmentList = keyof typeof CLASS_ENROLLMENT_LISTS;
 
-/** Top-level lists, in the order they are written. `schools` is handled on its own. */
-export const TOP_LEVEL_LISTS: readonly EntityName[] = [
-  'orgs',
-  'academicSessions',
-  'courses',
-  'classes',
-  'users',
-  'userProfiles',
-  'roles',
-  'enrollments',
-  'demographics',
-];
+/** Top-level lists, in the order they are written (dependency order). `schools` is handled on its own. */
+export const TOP_LEVEL_LISTS: readonly EntityName[] = ENTITY_NAMES;
 
 /** Keys of a document that are not record lists. */
 export const DOCUMENT_KEYS = [
