@@ -1,0 +1,73 @@
+/**
+ * The two-file batch format (docs/batch-api.md): a users file that adds or updates staff,
+ * students and classes, one row per person-and-class with an `action` column, and a demographics
+ * file. Headers are exact (case-sensitive, in order, nothing extra): a wrong header fails the
+ * whole upload, as vendor batch uploads do.
+ */
+import { csvLine } from '../csv/write-csv.js';
+
+export const BATCH_USERS_COLUMNS = [
+  'action',
+  'org_sis_id',
+  'user_sis_id',
+  'role',
+  'username',
+  'firstName',
+  'lastName',
+  'userEmail',
+  'userGrade',
+  'class_sis_id',
+  'className',
+  'classGrade',
+  'course_sis_id',
+  'term_sis_id',
+  'primary_teacher',
+] as const;
+
+export const BATCH_DEMOGRAPHICS_COLUMNS = [
+  'user_sis_id',
+  'birthDate',
+  'sex',
+  'americanIndianOrAlaskaNative',
+  'asian',
+  'blackOrAfricanAmerican',
+  'nativeHawaiianOrOtherPacificIslander',
+  'white',
+  'demographicRaceTwoOrMoreRaces',
+  'hispanicOrLatinoEthnicity',
+] as const;
+
+/**
+ * ADD: add or update the person, and enrol them in the class when class_sis_id is given.
+ * DROP: unenrol the person from the class. REMOVE-CLASS: unenrol everyone from the class (one row
+ * per class is enough). REMOVE-USER: remove the person, their enrollments and demographics.
+ */
+export const BATCH_ACTIONS = ['ADD', 'DROP', 'REMOVE-CLASS', 'REMOVE-USER'] as const;
+export type BatchAction = (typeof BATCH_ACTIONS)[number];
+
+export type BatchUserRow = Record<(typeof BATCH_USERS_COLUMNS)[number], string>;
+export type BatchDemographicsRow = Record<(typeof BATCH_DEMOGRAPHICS_COLUMNS)[number], string>;
+
+/** Problems with a header (empty when it is exactly right). */
+export function checkBatchHeader(
+  header: readonly string[],
+  expected: readonly string[],
+  file: string,
+): string[] {
+  const problems: string[] = [];
+  for (const c of expected)
+    if (!header.includes(c))
+      problems.push(
+        `${file}: missing column "${c}"${header.some((h) => h.toLowerCase() === c.toLowerCase()) ? ' (headers are case-sensitive)' : ''}`,
+      );
+  for (const h of header) if (!expected.includes(h)) problems.push(`${file}: unexpected column "${h}"`);
+  if (problems.length === 0 && header.join(',') !== expected.join(','))
+    problems.push(`${file}: columns must be in this order: ${expected.join(',')}`);
+  return problems;
+}
+
+export function batchCsv(columns: readonly string[], rows: Iterable<Record<string, string>>): string {
+  let out = csvLine(columns);
+  for (const row of rows) out += csvLine(columns.map((c) => row[c] ?? ''));
+  return out;
+}

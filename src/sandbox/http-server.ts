@@ -1,0 +1,338 @@
+/**
+ * The portal's HTTP front door: the status page (/), the batch API (/api/...; bearer tokens from
+ * the sandbox config), on-demand syncs, OAuth 2 client credentials (/oauth/token) and the
+ * OneRoster REST read API. A wrong or missing token is a 401 and nothing else.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import busboy from 'busboy';
+import type { RosterVersion } from '../model/entities.js';
+import { batchErrorsCsv, exportBatch, processBatch } from './batch.js';
+import type { SandboxConfig } from './config.js';
+import { REST_BASES, RestView } from './rest.js';
+import { renderStatusPage } from './status-page.js';
+import { newId, type PortalStore, type SyncRecord } from './store.js';
+import { reportOf } from './sync.js';
+
+export interface HttpFrontDoor {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface HttpOptions {
+  readonly store: PortalStore;
+  readonly config: SandboxConfig;
+  /** Runs a landing-zone sync now (serialized with scheduled ones). */
+  readonly runSync: () => Promise<SyncRecord[]>;
+  /** Runs `task` in the sync queue (one change to the store at a time). */
+  readonly enqueue: <T>(task: () => Promise<T>) => Promise<T>;
+  readonly notify: (record: SyncRecord) => Promise<void>;
+  readonly sftpAddress: () => string;
+}
+
+export interface BatchJob {
+  readonly id: string;
+  readonly status: 'queued' | 'running' | 'succeeded' | 'failed';
+  readonly createdAt: string;
+  readonly finishedAt?: string;
+  readonly counts?: SyncRecord['counts'];
+  readonly errors?: number;
+  readonly problems?: readonly string[];
+}
+
+const same = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
+  res.writeHead(status, {
+    'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    ...headers,
+  });
+  res.end(text);
+}
+
+function unauthorized(res: ServerResponse): void {
+  res.writeHead(401, { 'WWW-Authenticate': 'Bearer' });
+  res.end();
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error('too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
+  const { store, config } = options;
+  const oauthTokens = new Map<string, number>();
+  const views = new Map<RosterVersion, { key: string; view: RestView }>();
+  const batchDir = join(store.dataDir, 'batch');
+
+  const bearer = (req: IncomingMessage) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  const apiAuthorized = (req: IncomingMessage) => {
+    const token = bearer(req);
+    return token !== undefined && config.http.tokens.some((t) => same(t, token));
+  };
+  const restAuthorized = (req: IncomingMessage) => {
+    const token = bearer(req);
+    const expires = token ? oauthTokens.get(token) : undefined;
+    return expires !== undefined && expires > Date.now();
+  };
+  const view = async (version: RosterVersion): Promise<RestView> => {
+    const key = existsSync(store.currentFile)
+      ? String(readFileSync(join(store.dataDir, 'store', 'current.zip')).length) +
+        (store.history()[0]?.id ?? '')
+      : 'empty';
+    const cached = views.get(version);
+    if (cached?.key === key) return cached.view;
+    const roster = await store.current();
+    const at = store.history().find((s) => s.status === 'succeeded')?.finishedAt ?? new Date(0).toISOString();
+    const v = new RestView(roster, version, at);
+    views.set(version, { key, view: v });
+    return v;
+  };
+  const job = (id: string): BatchJob | undefined => {
+    const file = join(batchDir, id, 'job.json');
+    return /^[\w-]+$/.test(id) && existsSync(file)
+      ? (JSON.parse(readFileSync(file, 'utf8')) as BatchJob)
+      : undefined;
+  };
+  const saveJob = (j: BatchJob) =>
+    writeFileSync(join(batchDir, j.id, 'job.json'), `${JSON.stringify(j, null, 2)}\n`);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (path === '/' && method === 'GET') {
+      const roster = await store.current();
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(
+        renderStatusPage(roster, store.history(), {
+          sftp: options.sftpAddress(),
+          http: `http://${req.headers.host}`,
+        }),
+      );
+      return;
+    }
+
+    if (path === '/oauth/token' && method === 'POST') {
+      const body = new URLSearchParams(await readBody(req, 64 * 1024));
+      let id = body.get('client_id') ?? '';
+      let secret = body.get('client_secret') ?? '';
+      const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (basic) [id = '', secret = ''] = Buffer.from(basic, 'base64').toString('utf8').split(':');
+      if (body.get('grant_type') !== 'client_credentials')
+        return send(res, 400, { error: 'unsupported_grant_type' });
+      const client = config.oauthClients.find((c) => same(c.clientId, id) && same(c.clientSecret, secret));
+      if (!client) return send(res, 401, { error: 'invalid_client' });
+      const token = randomBytes(24).toString('base64url');
+      oauthTokens.set(token, Date.now() + 3600_000);
+      return send(res, 200, {
+        access_token: token,
+        token_type: 'bearer',
+        expires_in: 3600,
+        scope: body.get('scope') ?? 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly',
+      });
+    }
+
+    for (const [version, base] of Object.entries(REST_BASES) as [RosterVersion, string][]) {
+      if (path === base || path.startsWith(`${base}/`)) {
+        if (!restAuthorized(req)) return unauthorized(res);
+        if (method !== 'GET')
+          return send(res, 405, {
+            imsx_codeMajor: 'failure',
+            imsx_severity: 'error',
+            imsx_codeMinor: 'unsupported',
+            imsx_description: 'read only',
+          });
+        const r = (await view(version)).get(
+          path.slice(base.length),
+          url.searchParams,
+          `http://${req.headers.host}`,
+        );
+        return send(res, r.status, r.body, r.headers);
+      }
+    }
+
+    if (path.startsWith('/api/')) {
+      if (!apiAuthorized(req)) return unauthorized(res);
+      if (path === '/api/sync' && method === 'POST') {
+        const syncs = await options.runSync();
+        return send(res, 200, { syncs: syncs.map(reportOf) });
+      }
+      if (path === '/api/syncs' && method === 'GET')
+        return send(res, 200, { syncs: store.history().map(reportOf) });
+      const sync = /^\/api\/syncs\/([\w-]+)$/.exec(path);
+      if (sync && method === 'GET') {
+        const s = store.sync(sync[1]!);
+        return s ? send(res, 200, reportOf(s)) : send(res, 404, { error: 'no such sync' });
+      }
+      if (path === '/api/export/users.csv' && method === 'GET')
+        return send(res, 200, exportBatch(await store.current()).users, {
+          'Content-Type': 'text/csv; charset=utf-8',
+        });
+      if (path === '/api/export/demographics.csv' && method === 'GET')
+        return send(res, 200, exportBatch(await store.current()).demographics, {
+          'Content-Type': 'text/csv; charset=utf-8',
+        });
+      if (path === '/api/batch' && method === 'POST') return upload(req, res);
+      const m = /^\/api\/batch\/([\w-]+)(\/report|\/errors\.csv)?$/.exec(path);
+      if (m && method === 'GET') {
+        const j = job(m[1]!);
+        if (!j) return send(res, 404, { error: 'no such job' });
+        if (!m[2]) return send(res, 200, j);
+        const file = join(batchDir, j.id, m[2] === '/report' ? 'report.json' : 'errors.csv');
+        if (!existsSync(file))
+          return send(res, 409, { error: `job is ${j.status}; no ${m[2].slice(1)} yet` });
+        return send(res, 200, readFileSync(file, 'utf8'), {
+          'Content-Type': m[2] === '/report' ? 'application/json' : 'text/csv; charset=utf-8',
+        });
+      }
+      return send(res, 404, { error: 'not found' });
+    }
+    send(res, 404, 'not found\n');
+  };
+
+  /** POST /api/batch: multipart form with a `users` file and an optional `demographics` file. */
+  const upload = (req: IncomingMessage, res: ServerResponse) => {
+    const id = newId();
+    const dir = join(batchDir, id);
+    mkdirSync(dir, { recursive: true });
+    const files = new Map<string, Buffer>();
+    let tooLarge = false;
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { fileSize: config.limits.maxUploadBytes, files: 2 } });
+    } catch {
+      return send(res, 400, {
+        error: 'send multipart/form-data with a users file (and a demographics file)',
+      });
+    }
+    parser.on('file', (name, stream) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => {
+        tooLarge = true;
+      });
+      stream.on('close', () => files.set(name, Buffer.concat(chunks)));
+    });
+    parser.on('close', () => {
+      if (tooLarge)
+        return send(res, 413, {
+          error: `a file exceeds the upload limit of ${config.limits.maxUploadBytes} bytes`,
+        });
+      const users = files.get('users');
+      if (!users) return send(res, 400, { error: 'the form has no "users" file' });
+      writeFileSync(join(dir, 'users.csv'), users);
+      const demographics = files.get('demographics');
+      if (demographics) writeFileSync(join(dir, 'demographics.csv'), demographics);
+      const queued: BatchJob = { id, status: 'queued', createdAt: new Date().toISOString() };
+      saveJob(queued);
+      send(res, 202, {
+        ...queued,
+        links: {
+          status: `/api/batch/${id}`,
+          report: `/api/batch/${id}/report`,
+          errors: `/api/batch/${id}/errors.csv`,
+        },
+      });
+      void options.enqueue(() => runJob(queued, users.toString('utf8'), demographics?.toString('utf8')));
+    });
+    req.pipe(parser);
+  };
+
+  const runJob = async (queued: BatchJob, users: string, demographics: string | undefined) => {
+    saveJob({ ...queued, status: 'running' });
+    const release = store.lock();
+    try {
+      const result = processBatch(await store.current(), users, demographics);
+      const finishedAt = new Date().toISOString();
+      if (result.outcome === 'applied') await store.commit(result.next!);
+      const record: SyncRecord = {
+        id: queued.id,
+        source: 'batch',
+        user: 'batch api',
+        status: result.outcome === 'applied' ? 'succeeded' : 'rejected',
+        startedAt: queued.createdAt,
+        finishedAt,
+        files: demographics === undefined ? ['users.csv'] : ['users.csv', 'demographics.csv'],
+        counts: result.counts,
+        rejections: result.errors.map((e) => ({
+          file: e.file,
+          line: e.line,
+          code: 'BATCH_ROW',
+          message: e.message,
+          ...(e.row.user_sis_id ? { recordId: e.row.user_sis_id } : {}),
+        })),
+        ...(result.problems.length ? { message: result.problems.join('; ') } : {}),
+      };
+      store.saveSync(record);
+      writeFileSync(
+        join(batchDir, queued.id, 'report.json'),
+        `${JSON.stringify(reportOf(record), null, 2)}\n`,
+      );
+      writeFileSync(join(batchDir, queued.id, 'errors.csv'), batchErrorsCsv(result.errors));
+      saveJob({
+        ...queued,
+        status: result.outcome === 'applied' ? 'succeeded' : 'failed',
+        finishedAt,
+        counts: result.counts,
+        errors: result.errors.length,
+        problems: result.problems,
+      });
+      await options.notify(record);
+    } catch (err) {
+      saveJob({
+        ...queued,
+        status: 'failed',
+        finishedAt: new Date().toISOString(),
+        problems: [(err as Error).message],
+      });
+    } finally {
+      release();
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      if (!res.headersSent) send(res, 500, { error: err.message });
+      else res.end();
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(config.http.port, config.host, () => {
+      const { port } = server.address() as AddressInfo;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      resolve({
+        url: `http://${host}:${port}`,
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}

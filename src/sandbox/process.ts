@@ -1,0 +1,119 @@
+/**
+ * How the portal processes a delivery, with the real semantics: a bulk file replaces its entity
+ * (records absent from it are removed), a delta file adds, updates or removes (`tobedeleted`), an
+ * absent file leaves its entity alone. Records with errors are rejected and the rest applied; a
+ * whole-set failure (unreadable zip, bad manifest, missing or unreadable file, broken header)
+ * rejects the delivery and changes nothing. Pure: the caller reads and writes.
+ */
+import { convertVersion } from '../model/convert-version.js';
+import type { EntityName } from '../model/entities.js';
+import { fingerprintRecord } from '../model/fingerprint.js';
+import type { RosterRecord } from '../model/record-table.js';
+import { type Roster, RosterBuilder } from '../model/roster.js';
+import type { Diagnostic } from '../validate/diagnostic.js';
+
+export interface EntitySyncCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  rejected: number;
+}
+
+export interface Rejection {
+  readonly file: string;
+  readonly line?: number;
+  readonly code: string;
+  readonly message: string;
+  readonly recordId?: string;
+}
+
+export interface ProcessResult {
+  /** `rejected`: a whole-set failure; nothing changed. */
+  readonly outcome: 'applied' | 'rejected';
+  /** The portal's roster afterwards (the current one when rejected). */
+  readonly next: Roster | undefined;
+  readonly counts: Partial<Record<EntityName, EntitySyncCounts>>;
+  readonly rejections: readonly Rejection[];
+}
+
+/** Findings that make the whole delivery unusable. */
+export function isWholeSetFailure(d: Diagnostic): boolean {
+  if (d.severity !== 'error') return false;
+  return /^(ZIP_|MANIFEST_|FILE_UNKNOWN|CSV_EMPTY_FILE|CSV_ENCODING|HEADER_|SOURCE_EMPTY)/.test(d.code);
+}
+
+export function processDelivery(
+  current: Roster | undefined,
+  delivered: Roster,
+  diagnostics: readonly Diagnostic[],
+): ProcessResult {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const fatal = errors.filter(isWholeSetFailure);
+  const toRejection = (d: Diagnostic): Rejection => ({
+    file: d.file ?? '',
+    ...(d.line !== undefined ? { line: d.line } : {}),
+    code: d.code,
+    message: d.message,
+    ...(d.recordId ? { recordId: d.recordId } : {}),
+  });
+  if (fatal.length > 0) {
+    return { outcome: 'rejected', next: current, counts: {}, rejections: errors.map(toRejection) };
+  }
+  // Records whose row has an error are rejected, one by one.
+  const badRows = new Set(
+    errors.filter((d) => d.file && d.line !== undefined).map((d) => `${d.file}:${d.line}`),
+  );
+  const base = current ? convertVersion(current, delivered.version).roster : undefined;
+  const next = new RosterBuilder(delivered.version);
+  next.source = delivered.source;
+  const counts: Partial<Record<EntityName, EntitySyncCounts>> = {};
+  for (const entity of delivered.entities()) {
+    const mode = delivered.mode(entity);
+    const have = base?.table(entity);
+    const old = new Map<string, RosterRecord>();
+    if (have) for (const r of have) old.set(r.sourcedId!, r);
+    for (const f of [...(have?.extensionFields ?? []), ...delivered.table(entity).extensionFields])
+      next.table(entity).declareField(f);
+    const c: EntitySyncCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, rejected: 0 };
+    if (mode === 'absent') {
+      for (const r of old.values()) next.addNormalized(entity, r);
+      if (old.size > 0) counts[entity] = { ...c, unchanged: old.size };
+      continue;
+    }
+    const table = delivered.table(entity);
+    const stored = (r: RosterRecord) => ({ ...r, status: '', dateLastModified: '' });
+    for (let i = 0; i < table.size; i++) {
+      const origin = table.origin(i);
+      const record = table.get(i);
+      if (origin && badRows.has(`${origin.file}:${origin.line}`)) {
+        c.rejected++;
+        continue;
+      }
+      const id = record.sourcedId!;
+      const prior = old.get(id);
+      if (mode === 'delta' && record.status === 'tobedeleted') {
+        if (prior) {
+          c.removed++;
+          old.delete(id);
+        }
+        continue;
+      }
+      const value = stored(record);
+      if (!prior) c.created++;
+      else if (fingerprintRecord(prior) === fingerprintRecord(value)) c.unchanged++;
+      else c.updated++;
+      next.addNormalized(entity, value);
+      old.delete(id);
+    }
+    if (mode === 'delta') {
+      for (const r of old.values()) next.addNormalized(entity, r); // untouched records stay
+    } else {
+      c.removed += old.size; // bulk: what the file does not list is removed
+    }
+    counts[entity] = c;
+  }
+  // Entities the delivered version does not have (e.g. 1.2 roles in a 1.1 delivery) are dropped by the conversion.
+  const rejections = errors.map(toRejection);
+  return { outcome: 'applied', next: next.build(), counts, rejections };
+}

@@ -1,0 +1,219 @@
+/**
+ * A sync: take what waits complete in each user's landing folder, process it, commit the portal's
+ * store, and write the report to the user's outbox (JSON and CSV) and to the sync history.
+ * Files still being written (open in the SFTP server) or with temporary names are left for later.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { csvLine } from '../formats/csv/write-csv.js';
+import { readOneRoster } from '../formats/oneroster-csv/read.js';
+import { directoryFiles, zipFiles } from '../formats/package-files.js';
+import { fingerprintRoster } from '../model/fingerprint.js';
+import { faultPoint } from '../targets/faults.js';
+import { Diagnostics } from '../validate/diagnostic.js';
+import { checkRoster } from '../validate/roster-rules.js';
+import { processDelivery } from './process.js';
+import { newId, type PortalStore, type SyncRecord } from './store.js';
+
+export interface SyncOptions {
+  /** True for a file the SFTP server still has open for writing. */
+  readonly busy?: (path: string) => boolean;
+  readonly maxUploadBytes?: number;
+  readonly maxExpandedBytes?: number;
+  readonly now?: () => Date;
+}
+
+const TEMPORARY = /(\.tmp|\.part|\.filepart|\.partial|~)$|^\./i;
+
+/** Runs one sync over every user's landing folder. Returns the syncs made (none when nothing waits). */
+export async function runSync(store: PortalStore, options: SyncOptions = {}): Promise<SyncRecord[]> {
+  const release = store.lock();
+  try {
+    await store.recover();
+    const done: SyncRecord[] = [];
+    for (const user of readdirSync(join(store.dataDir, 'landing')).sort()) {
+      const record = await syncUser(store, user, options);
+      if (record) done.push(record);
+    }
+    return done;
+  } finally {
+    release();
+  }
+}
+
+async function syncUser(
+  store: PortalStore,
+  user: string,
+  options: SyncOptions,
+): Promise<SyncRecord | undefined> {
+  const landing = store.landingDir(user);
+  const now = options.now ?? (() => new Date());
+  const files = readdirSync(landing, { withFileTypes: true })
+    .filter((e) => e.isFile() && !TEMPORARY.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  if (files.length === 0) return undefined;
+  // A package is taken whole or not at all: wait while any part is still being written.
+  if (files.some((f) => options.busy?.(join(landing, f)))) return undefined;
+
+  const zips = files.filter((f) => f.toLowerCase().endsWith('.zip'));
+  const csvs = files.filter((f) => f.toLowerCase().endsWith('.csv'));
+  const other = files.filter((f) => !zips.includes(f) && !csvs.includes(f));
+  const id = newId(now());
+  const taken = [...files];
+  const filesDir = join(store.syncDir(id), 'files');
+  mkdirSync(filesDir, { recursive: true });
+  for (const f of taken) renameSync(join(landing, f), join(filesDir, f));
+  const base: SyncRecord = {
+    id,
+    source: 'sftp',
+    user,
+    status: 'running',
+    startedAt: now().toISOString(),
+    files: taken,
+    counts: {},
+    rejections: [],
+  };
+  store.saveSync(base);
+  faultPoint('sandbox:after-take');
+
+  let record: SyncRecord;
+  const tooBig = taken.filter(
+    (f) => statSync(join(filesDir, f)).size > (options.maxUploadBytes ?? Number.POSITIVE_INFINITY),
+  );
+  if (tooBig.length > 0 || (zips.length === 0 && csvs.length === 0) || zips.length > 1) {
+    const why =
+      tooBig.length > 0
+        ? `${tooBig.join(', ')} exceed(s) the upload limit of ${options.maxUploadBytes} bytes`
+        : zips.length > 1
+          ? `${zips.length} zips arrived together (${zips.join(', ')}); send one OneRoster.zip`
+          : `${other.join(', ')} ${other.length === 1 ? 'is' : 'are'} not a OneRoster zip or CSV file`;
+    record = {
+      ...base,
+      status: 'rejected',
+      finishedAt: now().toISOString(),
+      message: why,
+      rejections: [{ file: taken[0]!, code: 'UPLOAD_REJECTED', message: why }],
+    };
+  } else {
+    const diagnostics = new Diagnostics();
+    const source =
+      zips.length === 1
+        ? await zipFiles(join(filesDir, zips[0]!), diagnostics, {
+            maxExpandedBytes: options.maxExpandedBytes,
+          })
+        : directoryFiles(filesDir);
+    const { roster: delivered } = await readOneRoster(source, diagnostics);
+    if (!source.rejected) checkRoster(delivered, diagnostics);
+    const current = await store.current();
+    const result = processDelivery(current, delivered, diagnostics.sorted());
+    const ignored =
+      zips.length === 1 && csvs.length > 0
+        ? `A zip and loose CSV files arrived together: the zip was processed, ${csvs.join(', ')} ignored.`
+        : undefined;
+    if (result.outcome === 'rejected') {
+      record = {
+        ...base,
+        status: 'rejected',
+        finishedAt: now().toISOString(),
+        rejections: result.rejections,
+        message:
+          'The delivery cannot be used as a whole; nothing was changed. Fix the errors and send the complete set again.',
+      };
+    } else {
+      const committing: SyncRecord = {
+        ...base,
+        status: 'committing',
+        counts: result.counts,
+        rejections: result.rejections,
+        resultFingerprint: fingerprintRoster(result.next!),
+      };
+      store.saveSync(committing);
+      faultPoint('sandbox:before-commit');
+      await store.commit(result.next!);
+      faultPoint('sandbox:after-commit');
+      record = {
+        ...committing,
+        status: 'succeeded',
+        finishedAt: now().toISOString(),
+        ...(ignored ? { message: ignored } : {}),
+      };
+    }
+  }
+  store.saveSync(record);
+  writeOutbox(landing, record);
+  return record;
+}
+
+/** The report in the user's outbox, as JSON and CSV. */
+export function writeOutbox(landing: string, record: SyncRecord): void {
+  const outbox = join(landing, 'outbox');
+  if (!existsSync(outbox)) mkdirSync(outbox, { recursive: true });
+  writeFileSync(join(outbox, `${record.id}-report.json`), `${JSON.stringify(reportOf(record), null, 2)}\n`);
+  writeFileSync(join(outbox, `${record.id}-report.csv`), reportCsv(record));
+}
+
+/** The report as users see it (versioned). */
+export function reportOf(record: SyncRecord) {
+  return {
+    formatVersion: '1.0',
+    sync: record.id,
+    status: record.status,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt ?? null,
+    files: record.files,
+    ...(record.message ? { message: record.message } : {}),
+    counts: record.counts,
+    rejections: record.rejections,
+  };
+}
+
+export function reportCsv(record: SyncRecord): string {
+  let out = csvLine([
+    'kind',
+    'entity',
+    'created',
+    'updated',
+    'unchanged',
+    'removed',
+    'rejected',
+    'file',
+    'line',
+    'recordId',
+    'code',
+    'message',
+  ]);
+  for (const [entity, c] of Object.entries(record.counts)) {
+    out += csvLine([
+      'count',
+      entity,
+      String(c.created),
+      String(c.updated),
+      String(c.unchanged),
+      String(c.removed),
+      String(c.rejected),
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
+  for (const r of record.rejections) {
+    out += csvLine([
+      'rejection',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      r.file,
+      r.line === undefined ? '' : String(r.line),
+      r.recordId ?? '',
+      r.code,
+      r.message,
+    ]);
+  }
+  return out;
+}
