@@ -79,12 +79,10 @@ export function processBatch(
   }
   const errors: BatchRowError[] = [];
   const rowsOf = <T>(rows: string[][], columns: readonly string[]) =>
-    rows
-      .slice(1)
-      .map((cells, i) => ({
-        line: i + 2,
-        row: Object.fromEntries(columns.map((c, k) => [c, (cells[k] ?? '').trim()])) as T,
-      }));
+    rows.slice(1).map((cells, i) => ({
+      line: i + 2,
+      row: Object.fromEntries(columns.map((c, k) => [c, (cells[k] ?? '').trim()])) as T,
+    }));
   for (const { line, row } of rowsOf<BatchUserRow>(users, BATCH_USERS_COLUMNS)) {
     const error = applyUserRow(tables, row);
     if (error) errors.push({ file: 'users.csv', line, message: error, row });

@@ -186,12 +186,10 @@ export class RestView {
             Object.assign(o, {
               username: rec.username,
               userIds: list_(rec.userIds).length
-                ? (rec.userIds ?? '')
-                    .split(/(?<=\}),/)
-                    .map((x) => ({
-                      type: x.slice(1, x.indexOf(':')),
-                      identifier: x.slice(x.indexOf(':') + 1, -1),
-                    }))
+                ? (rec.userIds ?? '').split(/(?<=\}),/).map((x) => ({
+                    type: x.slice(1, x.indexOf(':')),
+                    identifier: x.slice(x.indexOf(':') + 1, -1),
+                  }))
                 : [],
               enabledUser: rec.enabledUser,
               givenName: rec.givenName,
@@ -279,7 +277,7 @@ export class RestView {
       items = nested.items;
       return this.page(nested.key, items, query, origin, path);
     }
-    return this.page(name!, items, query, origin, path);
+    return this.page(collection.entity, items, query, origin, path);
   }
 
   private nested(name: string, id: string, sub: string): { key: string; items: Json[] } | undefined {

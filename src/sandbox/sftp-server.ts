@@ -92,7 +92,10 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
   const failures = new Map<string, number>();
   const limit = config.limits.maxUploadBytes;
 
+  const clients = new Set<ssh2.Connection>();
   const server = new Server({ hostKeys: [key.privateKey] }, (client, info) => {
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
     const ip = info.ip;
     let user: SandboxUser | undefined;
     client.on('authentication', (ctx) => {
@@ -151,6 +154,8 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
         session.on('shell', (_a, reject) => reject?.());
         session.on('sftp', (acceptSftp) => {
           const sftp = acceptSftp();
+          // OpenSSH's client sends EOF and waits for the channel to close: close it.
+          sftp.on('end', () => sftp.end());
           const resolve = (p: string) => {
             const virtual = posix.resolve('/', p || '/');
             return { virtual, real: join(root, virtual) };
@@ -341,7 +346,11 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
         port,
         hostKeyFingerprint: key.fingerprint,
         isBusy: (path) => busy.has(path),
-        close: () => new Promise((r) => server.close(() => r())),
+        close: () =>
+          new Promise((r) => {
+            for (const c of clients) c.end();
+            server.close(() => r());
+          }),
       });
     });
   });
