@@ -195,7 +195,7 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
           });
           sftp.on('WRITE', (reqid, handle, offset, data) => {
             const h = handleOf(handle);
-            if (!h || h.kind !== 'file' || !h.writable) return sftp.status(reqid, STATUS_CODE.FAILURE);
+            if (h?.kind !== 'file' || !h.writable) return sftp.status(reqid, STATUS_CODE.FAILURE);
             if (offset + data.length > limit) {
               h.oversize = true;
               return sftp.status(
@@ -213,7 +213,7 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
           });
           sftp.on('READ', (reqid, handle, offset, length) => {
             const h = handleOf(handle);
-            if (!h || h.kind !== 'file') return sftp.status(reqid, STATUS_CODE.FAILURE);
+            if (h?.kind !== 'file') return sftp.status(reqid, STATUS_CODE.FAILURE);
             const buf = Buffer.alloc(Math.min(length, 256 * 1024));
             try {
               const n = readSync(h.fd, buf, 0, buf.length, offset);
@@ -259,7 +259,7 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
           sftp.on('LSTAT', (reqid, path) => stat(reqid, path, false));
           sftp.on('FSTAT', (reqid, handle) => {
             const h = handleOf(handle);
-            if (!h || h.kind !== 'file') return sftp.status(reqid, STATUS_CODE.FAILURE);
+            if (h?.kind !== 'file') return sftp.status(reqid, STATUS_CODE.FAILURE);
             sftp.attrs(reqid, attrsOf(fstatSync(h.fd)));
           });
           sftp.on('SETSTAT', (reqid) => sftp.status(reqid, STATUS_CODE.OK));
@@ -276,7 +276,7 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
           });
           sftp.on('READDIR', (reqid, handle) => {
             const h = handleOf(handle);
-            if (!h || h.kind !== 'dir') return sftp.status(reqid, STATUS_CODE.FAILURE);
+            if (h?.kind !== 'dir') return sftp.status(reqid, STATUS_CODE.FAILURE);
             if (h.done) return sftp.status(reqid, STATUS_CODE.EOF);
             h.done = true;
             const names = readdirSync(h.path).map((name) => {

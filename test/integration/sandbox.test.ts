@@ -423,7 +423,9 @@ describe('sandbox: OneRoster REST API', () => {
       let next: string | undefined = `${sb.http.url}${base}/users?limit=7`;
       let total = 0;
       while (next) {
-        const res = await request(next, { headers: { authorization: `Bearer ${t}` } });
+        const res: Awaited<ReturnType<typeof request>> = await request(next, {
+          headers: { authorization: `Bearer ${t}` },
+        });
         const body = (await res.body.json()) as { users: { sourcedId: string }[] };
         total = Number(res.headers['x-total-count']);
         seen.push(...body.users.map((u) => u.sourcedId));
