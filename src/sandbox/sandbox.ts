@@ -3,10 +3,10 @@
  * under the data folder) behind three front doors: an SFTP landing zone, the batch API and the
  * OneRoster REST read API, over real protocols on 127.0.0.1 by default.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cron } from 'croner';
-import { loadSandboxConfig, type SandboxConfig } from './config.js';
+import { loadSandboxConfig, SANDBOX_CONFIG_FILE, type SandboxConfig } from './config.js';
 import { startHttp } from './http-server.js';
 import { smtpNotifier } from './mail.js';
 import { startLandingZone } from './sftp-server.js';
@@ -121,12 +121,20 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   };
 }
 
-/** `roster sandbox sync`: one sync of what waits now, without a server (files still open in a running server are skipped by it). */
-export async function syncOnce(dataDir: string): Promise<SyncRecord[]> {
-  const { config } = loadSandboxConfig(dataDir);
+/**
+ * `roster sandbox sync`: one sync of what waits now, from another process than the server. Limits
+ * come from `configFile`, else <data>/sandbox.yaml when present, else the defaults.
+ */
+export async function syncOnce(dataDir: string, configFile?: string): Promise<SyncRecord[]> {
+  mkdirSync(dataDir, { recursive: true });
+  const ownConfig = join(dataDir, SANDBOX_CONFIG_FILE);
+  const limits =
+    configFile || existsSync(ownConfig)
+      ? loadSandboxConfig(dataDir, configFile ?? ownConfig).config.limits
+      : undefined;
   const store = new PortalStore(dataDir);
-  return runSync(store, {
-    maxUploadBytes: config.limits.maxUploadBytes,
-    maxExpandedBytes: config.limits.maxExpandedBytes,
-  });
+  return runSync(
+    store,
+    limits ? { maxUploadBytes: limits.maxUploadBytes, maxExpandedBytes: limits.maxExpandedBytes } : {},
+  );
 }

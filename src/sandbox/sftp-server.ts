@@ -51,9 +51,16 @@ export interface SftpOptions {
 export function hostKey(dataDir: string): { privateKey: string; fingerprint: string } {
   const file = join(dataDir, 'ssh_host_ed25519_key');
   if (!existsSync(file)) {
-    const pair = utils.generateKeyPairSync('ed25519', { comment: 'roster sandbox' });
-    writeFileSync(file, pair.private, { mode: 0o600 });
-    writeFileSync(`${file}.pub`, `${pair.public}\n`);
+    // ssh2's generator now and then writes a key its own parser refuses (about 1 in 150 for
+    // ed25519): generate until the key reads back.
+    for (let attempt = 0; ; attempt++) {
+      const pair = utils.generateKeyPairSync('ed25519', { comment: 'roster sandbox' });
+      if (!(utils.parseKey(pair.private) instanceof Error) || attempt >= 20) {
+        writeFileSync(file, pair.private, { mode: 0o600 });
+        writeFileSync(`${file}.pub`, `${pair.public}\n`);
+        break;
+      }
+    }
   }
   const privateKey = readFileSync(file, 'utf8');
   const parsed = utils.parseKey(privateKey);

@@ -3,8 +3,9 @@
  * batch API and the OneRoster REST API (undici), SMTP (smtp-server), the status page.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { SMTPServer } from 'smtp-server';
 import SftpClient from 'ssh2-sftp-client';
 import { FormData, request } from 'undici';
@@ -12,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { writeOneRosterZip } from '../../src/formats/oneroster-csv/write.js';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { RosterBuilder } from '../../src/model/roster.js';
+import { loadSandboxConfig } from '../../src/sandbox/config.js';
 import { PortalStore } from '../../src/sandbox/store.js';
 import { BIN } from '../helpers/cli.js';
 import { csv, package11, tempDir, writeTree } from '../helpers/fixtures.js';
@@ -309,6 +311,27 @@ describe('sandbox: SFTP landing zone and syncs', () => {
   });
 });
 
+describe('sandbox: configuration', () => {
+  it('writes a config with random secrets on first start, and reuses it', () => {
+    const data = tempDir();
+    const first = loadSandboxConfig(data);
+    expect(first.created).toBe(true);
+    expect(first.config.sftp.users[0]!.password).toMatch(/^\S{20,}$/);
+    expect(first.config.http.tokens[0]).toMatch(/^\S{20,}$/);
+    expect(statSync(first.path).mode & 0o777).toBe(0o600);
+    const again = loadSandboxConfig(data);
+    expect(again.created).toBe(false);
+    expect(again.config).toEqual(first.config);
+  });
+
+  it('refuses an invalid config with a clear error', () => {
+    const data = writeTree(tempDir(), { 'sandbox.yaml': 'sftp: { users: [] }\nhttp: { tokens: [short] }\n' });
+    expect(() => loadSandboxConfig(data)).toThrow(
+      /sandbox\.yaml is not valid: \/sftp\/users must NOT have fewer than 1 items/,
+    );
+  });
+});
+
 describe('sandbox: batch API', () => {
   const USERS =
     'action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher';
@@ -357,6 +380,12 @@ describe('sandbox: batch API', () => {
     const job = await finished(sb.http.url, id);
     expect(job).toMatchObject({ status: 'succeeded', errors: 2 });
     const report = (await api(sb.http.url, `/api/batch/${id}/report`)).json();
+    const ajv = new Ajv({ strict: false });
+    ajv.addSchema(JSON.parse(readFileSync('schemas/batch-api.openapi.json', 'utf8')), 'openapi');
+    const validReport = ajv.getSchema('openapi#/components/schemas/Report')!;
+    expect(validReport(report), JSON.stringify(validReport.errors)).toBe(true);
+    const validJob = ajv.getSchema('openapi#/components/schemas/Job')!;
+    expect(validJob(job), JSON.stringify(validJob.errors)).toBe(true);
     expect(report.counts.users).toMatchObject({ created: 2 });
     expect(report.counts.enrollments).toMatchObject({ created: 2, removed: 1 });
     expect(report.counts.classes).toMatchObject({ created: 1 });

@@ -8,12 +8,15 @@ export default class SandboxSync extends BaseCommand {
   static override examples = ['<%= config.bin %> sandbox sync --data .sandbox'];
   static override flags = {
     data: Flags.string({ required: true, description: "The sandbox's data folder." }),
+    config: Flags.string({
+      description: 'The sandbox config, when it is not <data>/sandbox.yaml (for its limits).',
+    }),
     format: Flags.string({ options: ['text', 'json'], default: 'text', description: 'Output format.' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SandboxSync);
-    const records = await syncOnce(flags.data);
+    const records = await syncOnce(flags.data, flags.config);
     if (flags.format === 'json') {
       this.write(`${JSON.stringify({ syncs: records }, null, 2)}\n`);
     } else if (records.length === 0) {
