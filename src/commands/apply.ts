@@ -88,12 +88,19 @@ export default class Apply extends BaseCommand {
     }
     if (result.outcome === 'no-changes') this.write('No changes. Nothing to apply.\n');
     else if (result.outcome === 'cancelled') this.write('Cancelled. Nothing was applied.\n');
-    else
+    else {
+      const done = summaryLine(result.plan)
+        .replace('Plan: ', '')
+        .replace('to add', 'added')
+        .replace('to change', 'changed')
+        .replace('to remove', 'removed');
       this.write(
         style.green(
-          `Applied to target "${result.plan.target.name}" (serial ${result.state?.serial}). ${summaryLine(result.plan).replace('Plan: ', '').replace('to add', 'added').replace('to change', 'changed').replace('to remove', 'removed')}\n`,
+          `Applied to target "${result.plan.target.name}" (serial ${result.state?.serial}). ${done}\n`,
         ),
       );
+      for (const w of result.warnings ?? []) process.stderr.write(`Warning: ${w}\n`);
+    }
   }
 }
 

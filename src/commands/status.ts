@@ -19,8 +19,14 @@ export default class Status extends BaseCommand {
     const rows = [];
     for (const t of targets) {
       const target = createTarget(t);
-      const state = await target.readState();
-      const lock = await target.readLock();
+      let state: Awaited<ReturnType<typeof target.readState>>;
+      let lock: Awaited<ReturnType<typeof target.readLock>>;
+      try {
+        state = await target.readState();
+        lock = await target.readLock();
+      } finally {
+        await target.close?.();
+      }
       const records = state
         ? Object.fromEntries(Object.entries(state.records).map(([e, m]) => [e, Object.keys(m ?? {}).length]))
         : {};
@@ -38,6 +44,7 @@ export default class Status extends BaseCommand {
               dirty: state.appliedDirty,
               records,
               rejected: state.rejected.length,
+              rejectedRecords: state.rejected,
             }
           : null,
         lock: lock ?? null,
@@ -63,6 +70,8 @@ export default class Status extends BaseCommand {
               .join(', ') || 'none'
           }; rejected: ${a.rejected}\n`,
         );
+        for (const x of a.rejectedRecords.slice(0, 20))
+          this.write(`  rejected: ${x.entity} ${x.key}  ${x.code}  ${x.message}\n`);
       }
       if (r.lock)
         this.write(

@@ -27,7 +27,7 @@ export default class Unlock extends BaseCommand {
         `Check that no apply is running, then run \`roster unlock ${args.target} --force\`.`,
       );
     const target = createTarget(selectTarget(loadRepoConfig(flags.repo), args.target));
-    const held = await target.forceUnlock();
+    const held = await target.forceUnlock().finally(() => target.close?.());
     if (!held) {
       this.write(`Target "${args.target}" was not locked.\n`);
       return;

@@ -3,7 +3,7 @@
  * Checked against schemas/config.schema.json; every problem is reported with its line.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
@@ -40,14 +40,53 @@ export interface Policy {
   readonly allowMassChange: boolean;
 }
 
-export interface TargetConfig {
+interface TargetBase {
   readonly name: string;
-  readonly kind: 'dir';
-  /** dir: absolute path of the folder. */
-  readonly path: string;
   readonly mode: Exclude<FileMode, 'absent'>;
   readonly policy: Policy;
+  /** Connection and read timeout, seconds. */
+  readonly connectTimeoutSeconds: number;
+  /** Retries of transient failures. */
+  readonly retries: number;
+  /** How long apply waits for the portal's processing report (seconds). */
+  readonly reportWaitSeconds: number;
 }
+
+export interface DirTargetConfig extends TargetBase {
+  readonly kind: 'dir';
+  /** Absolute path of the folder. */
+  readonly path: string;
+}
+
+export interface SftpTargetConfig extends TargetBase {
+  readonly kind: 'sftp';
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  /** SHA256:... fingerprint of the server's host key. */
+  readonly hostKey: string;
+  readonly auth: {
+    readonly privateKeyEnv?: string;
+    readonly passphraseEnv?: string;
+    readonly passwordEnv?: string;
+    readonly agent?: boolean;
+  };
+  readonly remoteDir: string;
+  readonly stateDir: string;
+  readonly packaging: 'zip' | 'loose';
+  readonly zipName: string;
+  readonly reportDir?: string;
+}
+
+export interface BatchTargetConfig extends TargetBase {
+  readonly kind: 'batch';
+  readonly url: string;
+  readonly tokenEnv: string;
+  /** Absolute path of the local folder with the target's state and lock. */
+  readonly path: string;
+}
+
+export type TargetConfig = DirTargetConfig | SftpTargetConfig | BatchTargetConfig;
 
 export interface RosterConfig {
   /** The folder holding roster.config.yaml. */
@@ -183,13 +222,59 @@ function toTarget(raw: Record<string, unknown>, root: string): TargetConfig {
     blackout: (p.blackout as BlackoutWindow[] | undefined) ?? [],
     allowMassChange: (p.allowMassChange as boolean | undefined) ?? false,
   };
-  return {
-    name: raw.name as string,
-    kind: 'dir',
-    path: resolve(root, raw.path as string),
+  const name = raw.name as string;
+  const common = {
+    name,
     mode: (raw.mode as 'bulk' | 'delta' | undefined) ?? 'bulk',
     policy,
+    connectTimeoutSeconds: (raw.connectTimeoutSeconds as number | undefined) ?? 20,
+    retries: (raw.retries as number | undefined) ?? 3,
+    reportWaitSeconds: (raw.reportWaitSeconds as number | undefined) ?? 120,
   };
+  if (raw.kind === 'sftp') {
+    const remoteDir = (raw.remoteDir as string | undefined) ?? '/';
+    return {
+      ...common,
+      kind: 'sftp',
+      host: raw.host as string,
+      port: (raw.port as number | undefined) ?? 22,
+      username: raw.username as string,
+      hostKey: raw.hostKey as string,
+      auth: raw.auth as SftpTargetConfig['auth'],
+      remoteDir,
+      stateDir: (raw.stateDir as string | undefined) ?? posix.join(remoteDir, '.roster', name),
+      packaging: (raw.packaging as 'zip' | 'loose' | undefined) ?? 'zip',
+      zipName: (raw.zipName as string | undefined) ?? 'OneRoster.zip',
+      ...(raw.reportDir
+        ? {
+            reportDir: posix.isAbsolute(raw.reportDir as string)
+              ? (raw.reportDir as string)
+              : posix.join(remoteDir, raw.reportDir as string),
+          }
+        : {}),
+    };
+  }
+  if (raw.kind === 'batch') {
+    const url = raw.url as string;
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
+      throw new InputError(
+        'CONFIG_INVALID',
+        `${CONFIG_FILE}: target "${name}" url must use https (plain http is allowed only on loopback)`,
+        'Use the https:// address of the batch API.',
+      );
+    }
+    // The two-file batch carries changes (ADD, DROP, REMOVE-...): a batch target always delivers deltas.
+    return {
+      ...common,
+      mode: 'delta',
+      kind: 'batch',
+      url: url.replace(/\/+$/, ''),
+      tokenEnv: raw.tokenEnv as string,
+      path: resolve(root, (raw.path as string | undefined) ?? join('.roster', 'targets', name)),
+    };
+  }
+  return { ...common, kind: 'dir', path: resolve(root, raw.path as string) };
 }
 
 /** The target named `name`, or the first. */

@@ -45,6 +45,8 @@ export interface PlanInput {
   readonly now: Date;
   /** Show personal data (names, e-mail addresses) in the plan; redacted fields stay masked. */
   readonly showPersonalData?: boolean;
+  /** What the target's format can carry (applied to the desired roster after policy). */
+  readonly shape?: (roster: Roster) => Roster;
 }
 
 export const REDACTED = '(redacted)';
@@ -64,7 +66,8 @@ export class PlanKeyError extends Error {
 export function computePlan(input: PlanInput): Plan {
   const { target, now } = input;
   const policy = target.policy;
-  const desired = applyPolicy(input.desired, policy);
+  const shared = applyPolicy(input.desired, policy);
+  const desired = input.shape ? input.shape(shared) : shared;
   const current = input.current ? convertVersion(input.current, desired.version).roster : undefined;
 
   const schools = new Set<string>();
@@ -152,7 +155,8 @@ export function computePlan(input: PlanInput): Plan {
     if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));
 
     if (have) {
-      const managed = input.managed?.[entity];
+      // With a state, only what it records as delivered is ours (none of an entity it does not list).
+      const managed = input.managed ? (input.managed[entity] ?? new Set<string>()) : undefined;
       for (let i = 0; i < have.size; i++) {
         const key = have.value(i, field);
         if (seen.has(key)) continue;

@@ -3,15 +3,18 @@
  * -> confirmation -> delivery -> state -> unlock. Nothing is delivered when any step refuses.
  */
 import { randomUUID } from 'node:crypto';
+import { selectTarget } from '../config/config.js';
 import { RosterError, StalePlanError } from '../errors.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintRecord, fingerprintRoster } from '../model/fingerprint.js';
 import { buildDelivery } from '../plan/delivery.js';
 import type { Plan } from '../plan/plan.js';
 import { applyPolicy, keyField } from '../plan/policy.js';
+import { createTarget } from '../targets/create.js';
 import { faultPoint } from '../targets/faults.js';
 import { STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
-import { makePlan, type PlanContext, type PlanOptions } from './plan.js';
+import type { LockInfo } from '../targets/target.js';
+import { loadRepoConfig, makePlan, type PlanContext, type PlanOptions } from './plan.js';
 
 export interface ApplyOptions extends PlanOptions {
   /** A saved plan to apply exactly; refused when stale. */
@@ -29,6 +32,8 @@ export interface ApplyResult {
   readonly outcome: ApplyOutcome;
   readonly plan: Plan;
   readonly state?: TargetState;
+  /** What the target reported (e.g. records the portal rejected, a report that never came). */
+  readonly warnings?: readonly string[];
 }
 
 export class HeldPlanError extends RosterError {
@@ -45,11 +50,12 @@ export class HeldPlanError extends RosterError {
 }
 
 export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
-  // Read the config first only to find the target to lock; everything else is read under the lock.
-  const first = await makePlan(options);
-  const lock = await first.target.lock('apply', options.lockTimeoutMs ?? 0);
+  // Everything but the configuration is read under the target's lock.
+  const target = createTarget(selectTarget(loadRepoConfig(options.repo), options.target));
+  let lock: LockInfo | undefined;
   try {
-    const ctx = await makePlan(options);
+    lock = await target.lock('apply', options.lockTimeoutMs ?? 0);
+    const ctx = await makePlan(options, target);
     const { plan } = ctx;
     if (options.savedPlan) checkSaved(options.savedPlan, ctx);
     const now = options.now ?? new Date();
@@ -70,7 +76,8 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
     if (!options.savedPlan && options.confirm && !(await options.confirm(plan)))
       return { outcome: 'cancelled', plan };
 
-    const desired = applyPolicy(ctx.desired, ctx.targetConfig.policy);
+    const shared = applyPolicy(ctx.desired, ctx.targetConfig.policy);
+    const desired = ctx.target.shape ? ctx.target.shape(shared) : shared;
     const { delivery, snapshot } = buildDelivery({
       desired,
       current: ctx.current,
@@ -107,10 +114,11 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
       rejected: [],
     };
     faultPoint('apply:before-deliver');
-    await ctx.target.deliver(delivery, snapshot, state, ctx.state?.serial ?? 0);
-    return { outcome: 'applied', plan, state };
+    const receipt = await ctx.target.deliver(delivery, snapshot, state, ctx.state?.serial ?? 0);
+    return { outcome: 'applied', plan, state: receipt.state, warnings: receipt.warnings };
   } finally {
-    await first.target.unlock(lock);
+    if (lock) await target.unlock(lock);
+    await target.close?.();
   }
 }
 

@@ -64,22 +64,43 @@ export function loadRepoConfig(repo: string): RosterConfig {
 }
 
 /** Reads everything a plan needs and computes it. Throws InvalidRosterError for an invalid roster. */
-export async function makePlan(options: PlanOptions): Promise<PlanContext> {
+export async function makePlan(options: PlanOptions, openTarget?: Target): Promise<PlanContext> {
   const config = loadRepoConfig(options.repo);
   const targetConfig = selectTarget(config, options.target);
+  const target = openTarget ?? createTarget(targetConfig);
+  try {
+    return await planWith(options, config, targetConfig, target);
+  } finally {
+    // A target opened here (a connection) is closed here; one passed in belongs to the caller.
+    if (!openTarget) await target.close?.();
+  }
+}
+
+async function planWith(
+  options: PlanOptions,
+  config: RosterConfig,
+  targetConfig: TargetConfig,
+  target: Target,
+): Promise<PlanContext> {
   const loaded = await loadRoster(config.rosterPath);
   validateRoster(loaded.roster, loaded.diagnostics);
   const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
   if (!validation.valid) throw new InvalidRosterError(validation);
-  const target = createTarget(targetConfig);
   const state = await target.readState();
-  const current = state ? await target.readCurrent(state) : undefined;
+  const current = target.readLive
+    ? await target.readLive()
+    : state
+      ? await target.readCurrent(state)
+      : undefined;
   const git = await rosterCommit(config.rosterPath);
+  // A live target never applied holds nothing of ours: everything there is unmanaged.
   const managed = state
     ? (Object.fromEntries(
         Object.entries(state.records).map(([e, keys]) => [e, new Set(Object.keys(keys ?? {}))]),
       ) as Partial<Record<EntityName, Set<string>>>)
-    : undefined;
+    : target.readLive
+      ? {}
+      : undefined;
   let plan: Plan;
   try {
     plan = computePlan({
@@ -91,6 +112,7 @@ export async function makePlan(options: PlanOptions): Promise<PlanContext> {
       commit: git?.commit ?? null,
       now: options.now ?? new Date(),
       showPersonalData: options.showPersonalData ?? false,
+      ...(target.shape ? { shape: (r: Roster) => target.shape!(r) } : {}),
     });
   } catch (err) {
     if (err instanceof PlanKeyError) {

@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { TargetConfig } from '../config/config.js';
+import type { DirTargetConfig } from '../config/config.js';
 import { InputError, LockHeldError, StalePlanError } from '../errors.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterZip } from '../formats/oneroster-csv/write.js';
@@ -34,7 +34,7 @@ import type { Roster } from '../model/roster.js';
 import { Diagnostics } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
 import { parseState, type TargetState } from './state.js';
-import type { LockInfo, LockStatus, Target } from './target.js';
+import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
 
 const KEEP_GENERATIONS = 5;
 
@@ -43,7 +43,7 @@ export class DirTarget implements Target {
   readonly name: string;
   readonly location: string;
 
-  constructor(config: Pick<TargetConfig, 'name' | 'path'>) {
+  constructor(config: Pick<DirTargetConfig, 'name' | 'path'>) {
     this.name = config.name;
     this.location = config.path;
   }
@@ -155,7 +155,7 @@ export class DirTarget implements Target {
     snapshot: Roster,
     state: TargetState,
     expectedSerial: number,
-  ): Promise<void> {
+  ): Promise<DeliveryReceipt> {
     const before = await this.readState();
     if ((before?.serial ?? 0) !== expectedSerial) {
       throw new StalePlanError(
@@ -187,6 +187,7 @@ export class DirTarget implements Target {
       symlinkSync(join('current', 'OneRoster.zip'), drop);
     }
     this.prune(generations, name);
+    return { state, warnings: [] };
   }
 
   private get lockFile(): string {

@@ -21,6 +21,12 @@ export interface LockStatus extends LockInfo {
   readonly stale: boolean;
 }
 
+/** What a delivery ended with: the state recorded (with any records the portal rejected) and warnings. */
+export interface DeliveryReceipt {
+  readonly state: TargetState;
+  readonly warnings: readonly string[];
+}
+
 export interface Target {
   readonly name: string;
   readonly kind: string;
@@ -56,7 +62,26 @@ export interface Target {
    * Delivers `delivery` and records `snapshot` and `state` as one step: afterwards the target
    * holds either the old delivery and state or the new ones, never a mix, even if the process is
    * killed midway. Refuses (StaleStateError) when the target's serial is no longer `expectedSerial`.
-   * Must be called while holding the lock.
+   * Must be called while holding the lock. When the portal reports records it rejected, they are
+   * recorded in the returned state (and left out of its delivered records, so the next plan
+   * retries them); when it rejects the delivery as a whole, the state is not advanced.
    */
-  deliver(delivery: Roster, snapshot: Roster, state: TargetState, expectedSerial: number): Promise<void>;
+  deliver(
+    delivery: Roster,
+    snapshot: Roster,
+    state: TargetState,
+    expectedSerial: number,
+  ): Promise<DeliveryReceipt>;
+
+  /** Closes connections; the target is not used afterwards. */
+  close?(): Promise<void>;
+
+  /**
+   * For a target that can export what it holds: read it live (drift made by hand at the portal
+   * then shows in the plan). Planning uses this instead of the state's snapshot.
+   */
+  readLive?(): Promise<Roster>;
+
+  /** For a target whose format carries only part of a roster: the roster as it can carry it. */
+  shape?(roster: Roster): Roster;
 }

@@ -60,8 +60,15 @@ describe.each(readdirSync(ROOT).sort())('plan case %s', (name) => {
     const plan = computePlan({
       desired,
       current,
-      ...(spec.managed
-        ? { managed: Object.fromEntries(Object.entries(spec.managed).map(([e, keys]) => [e, new Set(keys)])) }
+      // Entities the case does not list are wholly managed (everything current was delivered).
+      ...(spec.managed && current
+        ? {
+            managed: Object.fromEntries(
+              current
+                .entities()
+                .map((e) => [e, new Set(spec.managed![e] ?? [...current.table(e)].map((r) => r.sourcedId!))]),
+            ),
+          }
         : {}),
       target: { name: 'vendor', kind: 'dir', mode: spec.mode ?? 'bulk', policy },
       state: current ? { lineage: 'lineage-1', serial: 3 } : undefined,

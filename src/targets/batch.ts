@@ -1,0 +1,392 @@
+/**
+ * The `batch` target: the two-file batch (docs/batch-api.md) over an HTTP batch API (undici).
+ *
+ * - What the portal holds is read live from its export before every plan, so changes made by hand
+ *   in the portal show up as drift instead of being overwritten unseen or missed.
+ * - Only what the two files can carry is compared and sent (`shape`): users, classes, enrollments
+ *   and demographics, with the fields the format has; enrollments are keyed by (class, user, role).
+ * - A delivery is the plan's changes as rows (ADD, DROP, REMOVE-USER, REMOVE-CLASS); the job is
+ *   polled with backoff (honouring Retry-After) and its errors are folded into the state.
+ * - The state and lock are kept in a local folder (`path`); the portal's export is the truth for
+ *   what it holds. HTTPS is required except on loopback.
+ */
+import Papa from 'papaparse';
+import { FormData, request } from 'undici';
+import type { BatchTargetConfig } from '../config/config.js';
+import { InputError, StalePlanError } from '../errors.js';
+import { BATCH_DEMOGRAPHICS_COLUMNS, BATCH_USERS_COLUMNS, batchCsv } from '../formats/batch/batch.js';
+import { convertVersion } from '../model/convert-version.js';
+import { derivedEnrollmentId } from '../model/derived-ids.js';
+import type { EntityName } from '../model/entities.js';
+import { splitList } from '../model/normalize.js';
+import type { RosterRecord } from '../model/record-table.js';
+import { type Roster, RosterBuilder } from '../model/roster.js';
+import { DirTarget } from './dir.js';
+import { withRetry } from './retry.js';
+import { foldRejections, TargetError } from './sftp.js';
+import type { TargetState } from './state.js';
+import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
+
+/** Fields the two-file batch carries, per entity. */
+export const BATCH_FIELDS: Partial<Record<EntityName, readonly string[]>> = {
+  users: ['sourcedId', 'role', 'username', 'givenName', 'familyName', 'email', 'grades'],
+  classes: ['sourcedId', 'title', 'grades', 'courseSourcedId', 'termSourcedIds', 'schoolSourcedId'],
+  enrollments: ['sourcedId', 'classSourcedId', 'schoolSourcedId', 'userSourcedId', 'role', 'primary'],
+  demographics: ['sourcedId', ...BATCH_DEMOGRAPHICS_COLUMNS.slice(1)],
+};
+const BATCH_ROLES = ['student', 'teacher', 'administrator', 'aide'];
+
+/** The roster as the two files can carry it (both sides of a batch plan go through this). */
+export function batchShape(roster: Roster): Roster {
+  const r = convertVersion(roster, '1.1').roster;
+  const b = new RosterBuilder('1.1');
+  const users = new Set<string>();
+  for (const u of r.table('users')) {
+    if (!BATCH_ROLES.includes(u.role ?? '')) continue;
+    users.add(u.sourcedId!);
+    b.addNormalized('users', pick(u, BATCH_FIELDS.users!));
+  }
+  for (const c of r.table('classes')) b.addNormalized('classes', pick(c, BATCH_FIELDS.classes!));
+  for (const e of r.table('enrollments')) {
+    if (!users.has(e.userSourcedId!)) continue;
+    const role = e.role === 'teacher' || e.role === 'student' ? e.role : 'administrator';
+    b.addNormalized('enrollments', {
+      ...pick(e, BATCH_FIELDS.enrollments!),
+      sourcedId: derivedEnrollmentId(e.classSourcedId!, e.userSourcedId!, role),
+      role,
+      primary: role === 'teacher' ? e.primary || 'false' : '',
+    });
+  }
+  for (const d of r.table('demographics'))
+    if (users.has(d.sourcedId!)) b.addNormalized('demographics', pick(d, BATCH_FIELDS.demographics!));
+  return b.build();
+}
+
+function pick(record: RosterRecord, fields: readonly string[]): Record<string, string> {
+  return Object.fromEntries(fields.map((f) => [f, record[f] ?? '']));
+}
+
+/** The portal's export (the two files) as a Roster in batch shape. */
+export function rosterFromExport(usersCsv: string, demographicsCsv: string): Roster {
+  const parse = (text: string) =>
+    Papa.parse<Record<string, string>>(text.replace(/^\ufeff/, ''), { header: true, skipEmptyLines: true })
+      .data;
+  const b = new RosterBuilder('1.1');
+  const users = new Map<string, Record<string, string>>();
+  const classes = new Map<string, Record<string, string>>();
+  for (const row of parse(usersCsv)) {
+    if (!row.user_sis_id) continue;
+    users.set(row.user_sis_id, {
+      sourcedId: row.user_sis_id,
+      role: row.role ?? '',
+      username: row.username ?? '',
+      givenName: row.firstName ?? '',
+      familyName: row.lastName ?? '',
+      email: row.userEmail ?? '',
+      grades: row.userGrade ?? '',
+    });
+    if (!row.class_sis_id) continue;
+    classes.set(row.class_sis_id, {
+      sourcedId: row.class_sis_id,
+      title: row.className ?? '',
+      grades: row.classGrade ?? '',
+      courseSourcedId: row.course_sis_id ?? '',
+      termSourcedIds: row.term_sis_id ?? '',
+      schoolSourcedId: row.org_sis_id ?? '',
+    });
+    const role = row.role === 'teacher' || row.role === 'student' ? row.role : 'administrator';
+    b.add('enrollments', {
+      sourcedId: derivedEnrollmentId(row.class_sis_id, row.user_sis_id, role),
+      classSourcedId: row.class_sis_id,
+      schoolSourcedId: row.org_sis_id ?? '',
+      userSourcedId: row.user_sis_id,
+      role,
+      primary: role === 'teacher' ? row.primary_teacher || 'false' : '',
+    });
+  }
+  for (const u of users.values()) b.add('users', u);
+  for (const c of classes.values()) b.add('classes', c);
+  for (const row of parse(demographicsCsv)) {
+    if (!row.user_sis_id) continue;
+    const { user_sis_id, ...rest } = row;
+    b.add('demographics', { sourcedId: user_sis_id, ...rest });
+  }
+  return b.build();
+}
+
+/** The rows that carry a delta delivery (status active/tobedeleted) to the portal. */
+export function batchFiles(
+  delivery: Roster,
+  snapshot: Roster,
+): { users: string; demographics: string | undefined } {
+  const classes = new Map([...snapshot.table('classes')].map((c) => [c.sourcedId!, c]));
+  const allUsers = new Map([...snapshot.table('users')].map((u) => [u.sourcedId!, u]));
+  const snapshotOrgs = new Map(
+    [...convertVersion(snapshot, '1.1').roster.table('users')].map((u) => [
+      u.sourcedId!,
+      u.orgSourcedIds ?? '',
+    ]),
+  );
+  const rows: Record<string, string>[] = [];
+  const userCells = (u: RosterRecord, org: string) => ({
+    org_sis_id: org,
+    user_sis_id: u.sourcedId!,
+    role: u.role ?? '',
+    username: u.username ?? '',
+    firstName: u.givenName ?? '',
+    lastName: u.familyName ?? '',
+    userEmail: u.email ?? '',
+    userGrade: u.grades ?? '',
+  });
+  const classCells = (c: RosterRecord) => ({
+    class_sis_id: c.sourcedId!,
+    className: c.title ?? '',
+    classGrade: c.grades ?? '',
+    course_sis_id: c.courseSourcedId ?? '',
+    term_sis_id: c.termSourcedIds ?? '',
+  });
+  const enrolledClasses = new Set<string>();
+  for (const u of delivery.table('users')) {
+    if (u.status === 'tobedeleted') rows.push({ action: 'REMOVE-USER', user_sis_id: u.sourcedId! });
+    else
+      rows.push({ action: 'ADD', ...userCells(u, splitList(snapshotOrgs.get(u.sourcedId!) ?? '')[0] ?? '') });
+  }
+  for (const e of delivery.table('enrollments')) {
+    const c = classes.get(e.classSourcedId!);
+    const u = allUsers.get(e.userSourcedId!);
+    if (e.status === 'tobedeleted')
+      rows.push({ action: 'DROP', user_sis_id: e.userSourcedId!, class_sis_id: e.classSourcedId! });
+    else if (c && u) {
+      enrolledClasses.add(c.sourcedId!);
+      rows.push({
+        action: 'ADD',
+        ...userCells(u, c.schoolSourcedId!),
+        ...classCells(c),
+        primary_teacher: e.role === 'teacher' ? e.primary || 'false' : '',
+      });
+    }
+  }
+  // A changed class travels on one of its enrollments; a removed class is emptied.
+  for (const c of delivery.table('classes')) {
+    if (c.status === 'tobedeleted') {
+      rows.push({ action: 'REMOVE-CLASS', class_sis_id: c.sourcedId! });
+      continue;
+    }
+    if (enrolledClasses.has(c.sourcedId!)) continue;
+    const e = [...snapshot.table('enrollments')].find((x) => x.classSourcedId === c.sourcedId);
+    const u = e ? allUsers.get(e.userSourcedId!) : undefined;
+    if (e && u)
+      rows.push({
+        action: 'ADD',
+        ...userCells(u, c.schoolSourcedId!),
+        ...classCells(c),
+        primary_teacher: e.role === 'teacher' ? e.primary || 'false' : '',
+      });
+  }
+  const demographics = [...delivery.table('demographics')]
+    .filter((d) => d.status !== 'tobedeleted')
+    .map((d) => ({ ...d, user_sis_id: d.sourcedId! }));
+  return {
+    users: batchCsv(BATCH_USERS_COLUMNS, rows),
+    demographics: demographics.length ? batchCsv(BATCH_DEMOGRAPHICS_COLUMNS, demographics) : undefined,
+  };
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+export class BatchTarget implements Target {
+  readonly kind = 'batch';
+  readonly name: string;
+  readonly location: string;
+  private readonly local: DirTarget;
+
+  constructor(private readonly config: BatchTargetConfig) {
+    this.name = config.name;
+    this.location = config.url;
+    this.local = new DirTarget({ name: config.name, path: config.path });
+  }
+
+  /** Both sides of a batch plan are compared as the two files can carry them. */
+  shape(roster: Roster): Roster {
+    return batchShape(roster);
+  }
+
+  private token(): string {
+    const value = process.env[this.config.tokenEnv];
+    if (!value)
+      throw new InputError(
+        'SECRET_MISSING',
+        `environment variable ${this.config.tokenEnv} (the token of target "${this.name}") is not set`,
+        `Set ${this.config.tokenEnv} in the environment (in CI: a repository secret).`,
+      );
+    return value;
+  }
+
+  /** One HTTP call with timeouts; idempotent calls (GET) are retried on transient failures. */
+  private async call(method: 'GET' | 'POST', path: string, body?: FormData): Promise<string> {
+    const url = `${this.config.url}${path}`;
+    const once = async () => {
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(url, {
+          method,
+          headers: { authorization: `Bearer ${this.token()}` },
+          ...(body ? { body } : {}),
+          headersTimeout: this.config.connectTimeoutSeconds * 1000,
+          bodyTimeout: this.config.connectTimeoutSeconds * 1000,
+        });
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        throw new HttpError(0, (err as Error).message);
+      }
+      const text = await res.body.text();
+      if (res.statusCode >= 400) {
+        const after = Number(res.headers['retry-after']);
+        throw new HttpError(
+          res.statusCode,
+          `HTTP ${res.statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`,
+          Number.isFinite(after) ? after * 1000 : undefined,
+        );
+      }
+      return text;
+    };
+    try {
+      return await withRetry(once, {
+        retries: method === 'GET' ? this.config.retries : 0,
+        baseMs: 300,
+        transient: (err) =>
+          err instanceof HttpError && (err.status === 0 || err.status === 429 || err.status >= 500),
+        retryAfterMs: (err) => (err instanceof HttpError ? err.retryAfterMs : undefined),
+      });
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      if (err.status === 401 || err.status === 403)
+        throw new TargetError(
+          'BATCH_AUTH_FAILED',
+          `batch API refused the token: ${method} ${url} (HTTP ${err.status})`,
+          `Check ${this.config.tokenEnv}.`,
+          err,
+        );
+      throw new TargetError(
+        'BATCH_REQUEST_FAILED',
+        `batch API call failed: ${method} ${url}: ${err.message}`,
+        'Check that the portal is up; nothing was recorded as delivered.',
+        err,
+      );
+    }
+  }
+
+  private json<T>(text: string, what: string): T {
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new TargetError(
+        'BATCH_BAD_RESPONSE',
+        `batch API answered ${what} with something that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
+        'The URL may point at something other than the batch API.',
+      );
+    }
+  }
+
+  /** What the portal holds now, read from its export. */
+  async readLive(): Promise<Roster> {
+    const users = await this.call('GET', '/api/export/users.csv');
+    const demographics = await this.call('GET', '/api/export/demographics.csv');
+    if (!users.startsWith(BATCH_USERS_COLUMNS.join(','))) {
+      throw new TargetError(
+        'BATCH_BAD_RESPONSE',
+        `the export at ${this.config.url}/api/export/users.csv is not a batch users file`,
+        'The URL may point at something other than the batch API.',
+      );
+    }
+    return rosterFromExport(users, demographics);
+  }
+
+  readState(): Promise<TargetState | undefined> {
+    return this.local.readState();
+  }
+
+  readCurrent(): Promise<Roster> {
+    return this.readLive();
+  }
+
+  lock(operation: string, timeoutMs: number): Promise<LockInfo> {
+    return this.local.lock(operation, timeoutMs);
+  }
+
+  unlock(lock: LockInfo): Promise<void> {
+    return this.local.unlock(lock);
+  }
+
+  readLock(): Promise<LockStatus | undefined> {
+    return this.local.readLock();
+  }
+
+  forceUnlock(): Promise<LockStatus | undefined> {
+    return this.local.forceUnlock();
+  }
+
+  async deliver(
+    delivery: Roster,
+    snapshot: Roster,
+    state: TargetState,
+    expectedSerial: number,
+  ): Promise<DeliveryReceipt> {
+    const before = (await this.readState())?.serial ?? 0;
+    if (before !== expectedSerial)
+      throw new StalePlanError(
+        `target "${this.name}" changed since this plan was made (serial ${before}, expected ${expectedSerial}); plan again`,
+      );
+    const files = batchFiles(delivery, snapshot);
+    const form = new FormData();
+    form.append('users', new Blob([files.users], { type: 'text/csv' }), 'users.csv');
+    if (files.demographics)
+      form.append('demographics', new Blob([files.demographics], { type: 'text/csv' }), 'demographics.csv');
+    const job = this.json<{ id: string }>(await this.call('POST', '/api/batch', form), 'the upload');
+    const deadline = Date.now() + this.config.reportWaitSeconds * 1000;
+    let status: { status: string; problems?: string[] } = { status: 'queued' };
+    for (
+      let wait = 200;
+      status.status === 'queued' || status.status === 'running';
+      wait = Math.min(wait * 2, 5000)
+    ) {
+      if (Date.now() > deadline) {
+        throw new TargetError(
+          'BATCH_TIMEOUT',
+          `batch job ${job.id} did not finish within ${this.config.reportWaitSeconds} s (${this.config.url}/api/batch/${job.id})`,
+          'The state was not advanced: the next plan reads the portal again and shows what is still to do.',
+        );
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      status = this.json(await this.call('GET', `/api/batch/${job.id}`), 'the job status');
+    }
+    if (status.status !== 'succeeded') {
+      throw new TargetError(
+        'DELIVERY_REJECTED',
+        `the portal rejected batch job ${job.id}: ${(status.problems ?? []).join('; ') || status.status}`,
+        'Nothing changed at the portal and the state was not advanced.',
+      );
+    }
+    const report = this.json<{
+      rejections?: { file: string; line?: number; code: string; message: string; recordId?: string }[];
+    }>(await this.call('GET', `/api/batch/${job.id}/report`), 'the report');
+    // Rows name people: a refused row is folded in as a rejected user, retried by the next plan.
+    const rejections = (report.rejections ?? []).map((r) => ({ ...r, file: 'users.csv' }));
+    const recorded = foldRejections(state, rejections);
+    await this.local.deliver(delivery, snapshot, recorded, expectedSerial);
+    const warnings = recorded.rejected.length
+      ? [
+          `the portal refused ${recorded.rejected.length} row(s); \`roster status\` lists them and the next plan retries them`,
+        ]
+      : [];
+    return { state: recorded, warnings };
+  }
+}

@@ -1,0 +1,468 @@
+/**
+ * The `sftp` target: OneRoster CSV delivered to an SFTP landing zone (ssh2-sftp-client).
+ *
+ * - The host key is pinned: an unknown or changed key is refused (`roster trust-host`).
+ * - Secrets come from the environment or the ssh agent, never from the config.
+ * - A delivery is uploaded under a temporary name, its size verified, then renamed into place, so
+ *   the portal never sees a partial file; a dropped connection leaves no file under the real name.
+ * - State and lock live on the server (`stateDir`), so every clone and CI runner sees the same:
+ *   `lock.json` (created exclusively), `snapshot-<serial>.zip`, then `state-<serial>.json` (the
+ *   commit point: new names only, renamed into place; the highest complete serial is current).
+ * - With `reportDir`, apply waits (bounded) for the portal's processing report and folds the
+ *   records it rejected into the state.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir, userInfo } from 'node:os';
+import { join, posix } from 'node:path';
+import SftpClient from 'ssh2-sftp-client';
+import type { SftpTargetConfig } from '../config/config.js';
+import { InputError, LockHeldError, RosterError, StalePlanError } from '../errors.js';
+import { readOneRoster } from '../formats/oneroster-csv/read.js';
+import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
+import { zipFiles } from '../formats/package-files.js';
+import { ENTITIES, type EntityName } from '../model/entities.js';
+import type { Roster } from '../model/roster.js';
+import { Diagnostics } from '../validate/diagnostic.js';
+import { faultPoint } from './faults.js';
+import { withRetry } from './retry.js';
+import { parseState, type RejectedRecord, type TargetState } from './state.js';
+import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
+
+/** A failure talking to a target: what failed and where. */
+export class TargetError extends RosterError {
+  constructor(code: string, message: string, hint: string, cause?: unknown) {
+    super(code, message, { hint, cause });
+    this.name = 'TargetError';
+  }
+}
+
+export function fingerprintOf(hostKey: Buffer): string {
+  return `SHA256:${createHash('sha256').update(hostKey).digest('base64').replace(/=+$/, '')}`;
+}
+
+const STATE_FILE = /^state-(\d{6})\.json$/;
+const KEEP = 3;
+
+export class SftpTarget implements Target {
+  readonly kind = 'sftp';
+  readonly name: string;
+  readonly location: string;
+  private client: SftpClient | undefined;
+
+  constructor(private readonly config: SftpTargetConfig) {
+    this.name = config.name;
+    this.location = `sftp://${config.username}@${config.host}:${config.port}${config.remoteDir}`;
+  }
+
+  private where(path: string): string {
+    return `sftp://${this.config.host}:${this.config.port}${path}`;
+  }
+
+  /** Connects (once), with the pinned host key, secrets from the environment, and retries. */
+  private async sftp(): Promise<SftpClient> {
+    if (this.client) return this.client;
+    const c = this.config;
+    const secret = (env: string | undefined, what: string) => {
+      if (!env) return undefined;
+      const value = process.env[env];
+      if (!value)
+        throw new InputError(
+          'SECRET_MISSING',
+          `environment variable ${env} (the ${what} of target "${c.name}") is not set`,
+          `Set ${env} in the environment (in CI: a repository secret). Secrets never go in roster.config.yaml.`,
+        );
+      return value;
+    };
+    const privateKey = secret(c.auth.privateKeyEnv, 'private key');
+    const passphrase = secret(c.auth.passphraseEnv, 'key passphrase');
+    const password = secret(c.auth.passwordEnv, 'password');
+    const agent = c.auth.agent ? process.env.SSH_AUTH_SOCK : undefined;
+    if (c.auth.agent && !agent)
+      throw new InputError(
+        'SECRET_MISSING',
+        `target "${c.name}" uses the ssh agent, but SSH_AUTH_SOCK is not set`,
+        'Start an ssh agent and add the key (ssh-add).',
+      );
+    let seen: string | undefined;
+    const connect = async () => {
+      const client = new SftpClient(`roster-${c.name}`);
+      try {
+        await client.connect({
+          host: c.host,
+          port: c.port,
+          username: c.username,
+          ...(privateKey ? { privateKey } : {}),
+          ...(passphrase ? { passphrase } : {}),
+          ...(password ? { password } : {}),
+          ...(agent ? { agent } : {}),
+          readyTimeout: c.connectTimeoutSeconds * 1000,
+          retries: 0,
+          hostVerifier: (key: Buffer) => {
+            seen = fingerprintOf(key);
+            return seen === c.hostKey;
+          },
+        } as SftpClient.ConnectOptions);
+        return client;
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        throw err;
+      }
+    };
+    try {
+      this.client = await withRetry(connect, {
+        retries: c.retries,
+        baseMs: 500,
+        // Refused keys and credentials are not transient; refused or dropped connections are.
+        transient: (err) =>
+          seen === c.hostKey && !/authentication|All configured/i.test(String((err as Error).message)),
+      });
+      return this.client;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (seen && seen !== c.hostKey) {
+        throw new TargetError(
+          'HOST_KEY_MISMATCH',
+          `the host key of sftp://${c.host}:${c.port} is ${seen}, but target "${c.name}" pins ${c.hostKey}`,
+          `If the vendor confirms the key changed, run \`roster trust-host ${c.host} --port ${c.port}\` and update hostKey; otherwise do not connect (someone may be in between).`,
+          err,
+        );
+      }
+      if (/authentication|All configured/i.test(message)) {
+        throw new TargetError(
+          'SFTP_AUTH_FAILED',
+          `SFTP login as ${c.username} to sftp://${c.host}:${c.port} was refused`,
+          'Check the username and the key or password in the environment.',
+          err,
+        );
+      }
+      throw new TargetError(
+        'SFTP_CONNECT_FAILED',
+        `SFTP connection failed: sftp://${c.host}:${c.port}: ${message}`,
+        `Check that the server is reachable and the port is right (tried ${c.retries + 1} times).`,
+        err,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async op<T>(what: string, path: string, fn: (c: SftpClient) => Promise<T>): Promise<T> {
+    const c = await this.sftp();
+    try {
+      return await fn(c);
+    } catch (err) {
+      if (err instanceof RosterError) throw err;
+      const message = (err as Error).message;
+      const denied = /permission|denied/i.test(message);
+      throw new TargetError(
+        denied ? 'SFTP_PERMISSION_DENIED' : 'SFTP_FAILED',
+        `SFTP ${what} failed: ${this.where(path)}: ${message}`,
+        denied
+          ? 'The account may not write there: check remoteDir and stateDir with the vendor.'
+          : 'Check the connection and run again; nothing was recorded as delivered.',
+        err,
+      );
+    }
+  }
+
+  private async ensureDir(path: string): Promise<void> {
+    await this.op('mkdir', path, async (c) => {
+      if (!(await c.exists(path))) await c.mkdir(path, true);
+    });
+  }
+
+  private async latestSerial(): Promise<number | undefined> {
+    const dir = this.config.stateDir;
+    return this.op('list', dir, async (c) => {
+      if (!(await c.exists(dir))) return undefined;
+      const serials = (await c.list(dir))
+        .map((f) => STATE_FILE.exec(f.name)?.[1])
+        .filter((x): x is string => x !== undefined)
+        .map(Number);
+      return serials.length ? Math.max(...serials) : undefined;
+    });
+  }
+
+  private stateFile(serial: number, kind: 'state' | 'snapshot'): string {
+    const n = String(serial).padStart(6, '0');
+    return posix.join(this.config.stateDir, kind === 'state' ? `state-${n}.json` : `snapshot-${n}.zip`);
+  }
+
+  async readState(): Promise<TargetState | undefined> {
+    const serial = await this.latestSerial();
+    if (serial === undefined) return undefined;
+    const file = this.stateFile(serial, 'state');
+    const text = await this.op('download', file, async (c) =>
+      ((await c.get(file)) as Buffer).toString('utf8'),
+    );
+    return parseState(text, this.where(file), this.name);
+  }
+
+  async readCurrent(state: TargetState): Promise<Roster> {
+    const file = this.stateFile(state.serial, 'snapshot');
+    const local = mkdtempSync(join(tmpdir(), 'roster-sftp-'));
+    try {
+      const buf = await this.op('download', file, async (c) => (await c.get(file)) as Buffer);
+      writeFileSync(join(local, 'snapshot.zip'), buf);
+      const diagnostics = new Diagnostics();
+      const { roster } = await readOneRoster(
+        await zipFiles(join(local, 'snapshot.zip'), diagnostics),
+        diagnostics,
+      );
+      if (diagnostics.errorCount > 0)
+        throw new InputError(
+          'STATE_CORRUPT',
+          `${this.where(file)} cannot be read back`,
+          'The target state on the server is damaged; restore it, or move the state folder away.',
+        );
+      return roster;
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
+  }
+
+  private get lockFile(): string {
+    return posix.join(this.config.stateDir, 'lock.json');
+  }
+
+  async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
+    await this.ensureDir(this.config.stateDir);
+    let user = 'unknown';
+    try {
+      user = userInfo().username;
+    } catch {}
+    const info: LockInfo = {
+      id: randomUUID(),
+      holder: `${user}@${hostname()}`,
+      host: hostname(),
+      pid: process.pid,
+      operation,
+      createdAt: new Date().toISOString(),
+    };
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const client = await this.sftp();
+      try {
+        // Exclusive create: exactly one runner gets the lock.
+        await client.put(Buffer.from(`${JSON.stringify(info, null, 2)}\n`), this.lockFile, {
+          writeStreamOptions: { flags: 'wx' as 'w', mode: 0o644 },
+        });
+        return info;
+      } catch {
+        const held = await this.readLock();
+        if (!held) {
+          if (Date.now() >= deadline)
+            throw new TargetError(
+              'SFTP_FAILED',
+              `SFTP lock failed: ${this.where(this.lockFile)}`,
+              'Check that the account may write to stateDir.',
+            );
+          continue;
+        }
+        if (Date.now() >= deadline || held.stale)
+          throw new LockHeldError(this.name, held.holder, held.operation, held.createdAt, held.stale);
+        await new Promise((r) => setTimeout(r, Math.min(500, Math.max(10, deadline - Date.now()))));
+      }
+    }
+  }
+
+  async readLock(): Promise<LockStatus | undefined> {
+    const file = this.lockFile;
+    const text = await this.op('download', file, async (c) =>
+      (await c.exists(file)) ? ((await c.get(file)) as Buffer).toString('utf8') : undefined,
+    );
+    if (text === undefined) return undefined;
+    try {
+      const info = JSON.parse(text) as LockInfo;
+      let dead = false;
+      if (info.host === hostname()) {
+        try {
+          process.kill(info.pid, 0);
+        } catch (err) {
+          dead = (err as NodeJS.ErrnoException).code === 'ESRCH';
+        }
+      }
+      return { ...info, stale: dead };
+    } catch {
+      return {
+        id: '',
+        holder: 'unknown',
+        host: '',
+        pid: 0,
+        operation: 'unknown',
+        createdAt: 'unknown',
+        stale: true,
+      };
+    }
+  }
+
+  async unlock(lock: LockInfo): Promise<void> {
+    const held = await this.readLock();
+    if (held?.id === lock.id) await this.op('delete', this.lockFile, (c) => c.delete(this.lockFile));
+  }
+
+  async forceUnlock(): Promise<LockStatus | undefined> {
+    const held = await this.readLock();
+    if (held) await this.op('delete', this.lockFile, (c) => c.delete(this.lockFile, true));
+    return held;
+  }
+
+  /** Uploads a local file under a temporary name, checks its size, renames it to `final`. */
+  private async uploadAtomic(local: string, final: string): Promise<void> {
+    const dir = posix.dirname(final);
+    const tmp = posix.join(dir, `.${posix.basename(final)}.${randomBytes(4).toString('hex')}.tmp`);
+    const size = statSync(local).size;
+    await this.op('upload', final, async (c) => {
+      try {
+        await c.put(local, tmp);
+        faultPoint('sftp:after-upload');
+        const remote = await c.stat(tmp);
+        if (remote.size !== size) throw new Error(`uploaded ${remote.size} bytes of ${size}`);
+        if (await c.exists(final)) {
+          throw new TargetError(
+            'DELIVERY_WAITING',
+            `a previous delivery still waits at ${this.where(final)}`,
+            'The portal has not processed the last delivery yet. Wait for its next sync (or ask the vendor), then apply again.',
+          );
+        }
+        await c.rename(tmp, final);
+      } catch (err) {
+        await c.delete(tmp, true).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async deliver(
+    delivery: Roster,
+    snapshot: Roster,
+    state: TargetState,
+    expectedSerial: number,
+  ): Promise<DeliveryReceipt> {
+    const c = this.config;
+    const before = (await this.latestSerial()) ?? 0;
+    if (before !== expectedSerial)
+      throw new StalePlanError(
+        `target "${this.name}" changed since this plan was made (serial ${before}, expected ${expectedSerial}); plan again`,
+      );
+    await this.ensureDir(c.remoteDir);
+    await this.ensureDir(c.stateDir);
+    const reportsBefore = c.reportDir ? await this.reportNames() : new Set<string>();
+    const local = mkdtempSync(join(tmpdir(), 'roster-sftp-'));
+    const warnings: string[] = [];
+    try {
+      if (c.packaging === 'zip') {
+        await writeOneRosterZip(delivery, join(local, c.zipName));
+        await this.uploadAtomic(join(local, c.zipName), posix.join(c.remoteDir, c.zipName));
+      } else {
+        const files = await writeOneRosterDir(delivery, join(local, 'pkg'));
+        // The manifest last: a portal that waits for it sees a complete set.
+        for (const f of [...files.filter((x) => x !== 'manifest.csv'), 'manifest.csv'])
+          await this.uploadAtomic(join(local, 'pkg', f), posix.join(c.remoteDir, f));
+      }
+      faultPoint('sftp:after-delivery');
+      let recorded = state;
+      if (c.reportDir) {
+        const report = await this.waitForReport(reportsBefore);
+        if (!report) {
+          warnings.push(
+            `no processing report appeared in ${this.where(c.reportDir)} within ${c.reportWaitSeconds} s; the delivery is recorded, rejected records are unknown until the next apply`,
+          );
+        } else if (report.status === 'rejected') {
+          const first = report.rejections?.[0];
+          throw new TargetError(
+            'DELIVERY_REJECTED',
+            `the portal rejected the delivery as a whole${report.message ? `: ${report.message}` : ''}${first ? ` (${first.file}${first.line ? `:${first.line}` : ''} ${first.code}: ${first.message})` : ''}`,
+            'Nothing changed at the portal and the state was not advanced. Fix the problem (roster validate), then apply again.',
+          );
+        } else {
+          recorded = foldRejections(state, report.rejections ?? []);
+          if (recorded.rejected.length > 0)
+            warnings.push(
+              `the portal rejected ${recorded.rejected.length} record(s); \`roster status\` lists them and the next plan retries them`,
+            );
+        }
+      }
+      await writeOneRosterZip(snapshot, join(local, 'snapshot.zip'));
+      await this.uploadAtomic(join(local, 'snapshot.zip'), this.stateFile(recorded.serial, 'snapshot'));
+      writeFileSync(join(local, 'state.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+      faultPoint('sftp:before-state');
+      await this.uploadAtomic(join(local, 'state.json'), this.stateFile(recorded.serial, 'state'));
+      await this.prune(recorded.serial);
+      return { state: recorded, warnings };
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
+  }
+
+  private async reportNames(): Promise<Set<string>> {
+    const dir = this.config.reportDir!;
+    return this.op('list', dir, async (cl) =>
+      (await cl.exists(dir)) ? new Set((await cl.list(dir)).map((f) => f.name)) : new Set<string>(),
+    );
+  }
+
+  private async waitForReport(
+    before: Set<string>,
+  ): Promise<{ status: string; message?: string; rejections?: RejectionLike[] } | undefined> {
+    const dir = this.config.reportDir!;
+    const deadline = Date.now() + this.config.reportWaitSeconds * 1000;
+    for (;;) {
+      const fresh = [...(await this.reportNames())]
+        .filter((n) => n.endsWith('.json') && !before.has(n))
+        .sort();
+      if (fresh.length > 0) {
+        const name = fresh[fresh.length - 1]!;
+        const text = await this.op('download', posix.join(dir, name), async (c) =>
+          ((await c.get(posix.join(dir, name))) as Buffer).toString('utf8'),
+        );
+        try {
+          return JSON.parse(text);
+        } catch {
+          return undefined;
+        }
+      }
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  private async prune(serial: number): Promise<void> {
+    const dir = this.config.stateDir;
+    await this.op('prune', dir, async (c) => {
+      for (const f of await c.list(dir)) {
+        const m = /^(?:state|snapshot)-(\d{6})\.(?:json|zip)$/.exec(f.name);
+        if (m && Number(m[1]) <= serial - KEEP) await c.delete(posix.join(dir, f.name), true);
+      }
+    });
+  }
+}
+
+interface RejectionLike {
+  readonly file: string;
+  readonly line?: number;
+  readonly code: string;
+  readonly message: string;
+  readonly recordId?: string;
+}
+
+/** Records rejected by the portal are not "delivered": the next plan retries them. */
+export function foldRejections(state: TargetState, rejections: readonly RejectionLike[]): TargetState {
+  const byFile = new Map(Object.values(ENTITIES).map((e) => [e.file, e.name]));
+  const rejected: RejectedRecord[] = [];
+  const records: Partial<Record<EntityName, Record<string, string>>> = Object.fromEntries(
+    Object.entries(state.records).map(([e, m]) => [e, { ...m }]),
+  );
+  for (const r of rejections) {
+    const entity = byFile.get(r.file);
+    if (!entity || !r.recordId) continue;
+    rejected.push({ entity, key: r.recordId, code: r.code, message: r.message });
+    delete records[entity]?.[r.recordId];
+  }
+  return { ...state, records, rejected };
+}
