@@ -1,0 +1,288 @@
+/**
+ * The sftp target against real servers: OpenSSH's sshd (started here) and the sandbox's SFTP
+ * landing zone with processing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultPolicy, type SftpTargetConfig } from '../../src/config/config.js';
+import { generateDistrict } from '../../src/generate/generate.js';
+import { SftpTarget } from '../../src/targets/sftp.js';
+import { STATE_FORMAT_VERSION, type TargetState } from '../../src/targets/state.js';
+import { package11 } from '../helpers/fixtures.js';
+import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
+import { startSshd } from '../helpers/sshd.js';
+import { runTargetContract } from './target-contract.js';
+
+let counter = 0;
+
+function sftpConfig(
+  extra: Partial<SftpTargetConfig> &
+    Pick<SftpTargetConfig, 'host' | 'port' | 'username' | 'hostKey' | 'auth' | 'remoteDir'>,
+): SftpTargetConfig {
+  const name = `sftp-${++counter}`;
+  return {
+    name,
+    kind: 'sftp',
+    mode: 'bulk',
+    policy: defaultPolicy(),
+    connectTimeoutSeconds: 5,
+    retries: 1,
+    reportWaitSeconds: 5,
+    stateDir: `${extra.remoteDir.replace(/\/$/, '')}/.roster/${name}`,
+    packaging: 'zip',
+    zipName: 'OneRoster.zip',
+    ...extra,
+  };
+}
+
+function deadPid(): number {
+  return Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+      .stdout,
+  );
+}
+
+describe('sftp target against OpenSSH sshd', () => {
+  runTargetContract('sftp (OpenSSH sshd)', {
+    make: async () => {
+      const sshd = await startSshd();
+      process.env.ROSTER_TEST_SSHD_KEY = sshd.privateKey;
+      const target = new SftpTarget(
+        sftpConfig({
+          host: '127.0.0.1',
+          port: sshd.port,
+          username: sshd.username,
+          hostKey: sshd.hostKeyFingerprint,
+          auth: { privateKeyEnv: 'ROSTER_TEST_SSHD_KEY' },
+          remoteDir: sshd.root,
+        }),
+      );
+      (target as unknown as { sshd: typeof sshd }).sshd = sshd;
+      return target;
+    },
+    // No portal behind sshd: take the delivery away as a portal would.
+    settle: async (target) =>
+      rmSync(join((target as unknown as { sshd: { root: string } }).sshd.root, 'OneRoster.zip'), {
+        force: true,
+      }),
+    corruptState: async (target) => {
+      const sshd = (target as unknown as { sshd: { root: string } }).sshd;
+      const dir = join(sshd.root, '.roster', target.name);
+      writeFileSync(join(dir, 'state-000001.json'), '{ not json');
+    },
+    leaveDeadLock: async (target) => {
+      const sshd = (target as unknown as { sshd: { root: string } }).sshd;
+      const dir = join(sshd.root, '.roster', target.name);
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'lock.json'),
+        JSON.stringify({
+          id: 'dead',
+          holder: 'ci@host',
+          host: hostname(),
+          pid: deadPid(),
+          operation: 'apply',
+          createdAt: new Date().toISOString(),
+        }),
+      );
+    },
+  });
+
+  it('refuses an unknown or changed host key, wrong credentials, and a missing secret, clearly', async () => {
+    const sshd = await startSshd();
+    process.env.ROSTER_TEST_SSHD_KEY = sshd.privateKey;
+    const base = {
+      host: '127.0.0.1',
+      port: sshd.port,
+      username: sshd.username,
+      auth: { privateKeyEnv: 'ROSTER_TEST_SSHD_KEY' },
+      remoteDir: sshd.root,
+    };
+    const wrongKey = new SftpTarget(sftpConfig({ ...base, hostKey: `SHA256:${'A'.repeat(43)}` }));
+    await expect(wrongKey.readState()).rejects.toMatchObject({
+      code: 'HOST_KEY_MISMATCH',
+      message: expect.stringContaining(sshd.hostKeyFingerprint),
+    });
+    const otherKey = spawnSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-f',
+      join(sshd.root, '..', 'other'),
+    ]);
+    expect(otherKey.status).toBe(0);
+    process.env.ROSTER_TEST_OTHER_KEY = (await import('node:fs')).readFileSync(
+      join(sshd.root, '..', 'other'),
+      'utf8',
+    );
+    const wrongUser = new SftpTarget(
+      sftpConfig({
+        ...base,
+        hostKey: sshd.hostKeyFingerprint,
+        auth: { privateKeyEnv: 'ROSTER_TEST_OTHER_KEY' },
+      }),
+    );
+    await expect(wrongUser.readState()).rejects.toMatchObject({ code: 'SFTP_AUTH_FAILED' });
+    const noSecret = new SftpTarget(
+      sftpConfig({
+        ...base,
+        hostKey: sshd.hostKeyFingerprint,
+        auth: { privateKeyEnv: 'ROSTER_TEST_UNSET_VARIABLE' },
+      }),
+    );
+    await expect(noSecret.readState()).rejects.toMatchObject({ code: 'SECRET_MISSING' });
+  });
+
+  it('says where a connection failed', async () => {
+    const target = new SftpTarget(
+      sftpConfig({
+        host: '127.0.0.1',
+        port: 1,
+        username: 'x',
+        hostKey: `SHA256:${'A'.repeat(43)}`,
+        auth: { passwordEnv: 'PATH' },
+        remoteDir: '/',
+      }),
+    );
+    await expect(target.readState()).rejects.toMatchObject({
+      code: 'SFTP_CONNECT_FAILED',
+      message: expect.stringContaining('sftp://127.0.0.1:1'),
+    });
+  });
+});
+
+describe('sftp target against the sandbox landing zone', () => {
+  const sandboxTarget = async (extra: Partial<SftpTargetConfig> = {}) => {
+    const sb = await testSandbox();
+    process.env.ROSTER_TEST_SANDBOX_PASSWORD = PASSWORD;
+    const target = new SftpTarget(
+      sftpConfig({
+        host: '127.0.0.1',
+        port: sb.sftp.port,
+        username: 'district',
+        hostKey: sb.sftp.hostKeyFingerprint,
+        auth: { passwordEnv: 'ROSTER_TEST_SANDBOX_PASSWORD' },
+        remoteDir: '/',
+        ...extra,
+      }),
+    );
+    return { sb, target };
+  };
+
+  runTargetContract('sftp (sandbox)', {
+    make: async () => {
+      const { sb, target } = await sandboxTarget();
+      (target as unknown as { sb: typeof sb }).sb = sb;
+      return target;
+    },
+    settle: async (target) => {
+      await (target as unknown as { sb: { sync(): Promise<unknown> } }).sb.sync();
+    },
+    corruptState: async (target) => {
+      const sb = (target as unknown as { sb: { dataDir: string } }).sb;
+      writeFileSync(
+        join(sb.dataDir, 'landing', 'district', '.roster', target.name, 'state-000001.json'),
+        '{ not json',
+      );
+    },
+    leaveDeadLock: async (target) => {
+      const sb = (target as unknown as { sb: { dataDir: string } }).sb;
+      const dir = join(sb.dataDir, 'landing', 'district', '.roster', target.name);
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'lock.json'),
+        JSON.stringify({
+          id: 'dead',
+          holder: 'ci@host',
+          host: hostname(),
+          pid: deadPid(),
+          operation: 'apply',
+          createdAt: new Date().toISOString(),
+        }),
+      );
+    },
+  });
+
+  function state(target: SftpTarget, serial: number): TargetState {
+    return {
+      formatVersion: STATE_FORMAT_VERSION,
+      tool: 'roster-as-code',
+      target: target.name,
+      lineage: 'l',
+      serial,
+      appliedAt: '',
+      appliedCommit: null,
+      appliedDirty: false,
+      rosterFingerprint: '',
+      oneRosterVersion: '1.1',
+      mode: 'bulk',
+      records: { users: { t1: 'x', u1: 'x', u2: 'x' } },
+      rejected: [],
+    };
+  }
+
+  it('waits for the processing report and folds rejected records into the state', async () => {
+    const { sb, target } = await sandboxTarget({ reportDir: '/outbox', reportWaitSeconds: 10 });
+    const timer = setInterval(() => void sb.sync().catch(() => undefined), 200);
+    try {
+      const { readOneRoster } = await import('../../src/formats/oneroster-csv/read.js');
+      const { directoryFiles } = await import('../../src/formats/package-files.js');
+      const { Diagnostics } = await import('../../src/validate/diagnostic.js');
+      const { writeTree, tempDir } = await import('../helpers/fixtures.js');
+      const p = package11();
+      const dir = writeTree(tempDir(), {
+        ...p,
+        'users.csv': p['users.csv']!.toString().replace(
+          'cara.wu@students.springfield.example',
+          'not-an-email',
+        ),
+      } as Record<string, string>);
+      const { roster } = await readOneRoster(directoryFiles(dir), new Diagnostics());
+      const receipt = await target.deliver(roster, roster, state(target, 1), 0);
+      expect(receipt.state.rejected).toEqual([
+        expect.objectContaining({ entity: 'users', key: 'u2', code: 'VALUE_EMAIL' }),
+      ]);
+      expect(receipt.state.records.users).toEqual({ t1: 'x', u1: 'x' });
+      expect(receipt.warnings[0]).toContain('rejected 1 record(s)');
+      expect((await target.readState())?.rejected).toHaveLength(1);
+    } finally {
+      clearInterval(timer);
+      await target.close();
+    }
+  });
+
+  it('does not advance the state when the portal rejects the delivery as a whole, nor wait forever for a report', async () => {
+    const { sb, target } = await sandboxTarget({ reportDir: '/outbox', reportWaitSeconds: 1 });
+    const roster = generateDistrict({ schools: 1, students: 3, seed: 1 });
+    // No sync runs: the report never comes; the delivery is recorded with a warning.
+    const receipt = await target.deliver(roster, roster, state(target, 1), 0);
+    expect(receipt.warnings[0]).toContain('no processing report appeared');
+    expect((await target.readState())?.serial).toBe(1);
+    // A previous delivery still waiting blocks the next one, clearly.
+    await expect(target.deliver(roster, roster, state(target, 2), 1)).rejects.toMatchObject({
+      code: 'DELIVERY_WAITING',
+    });
+    await sb.sync();
+    await target.close();
+    expect(existsSync(join(sb.dataDir, 'landing/district/OneRoster.zip'))).toBe(false);
+  });
+
+  it('reports a remote folder it cannot write to, with its address', async () => {
+    const { sb, target } = await sandboxTarget({ remoteDir: '/outbox/blocked' });
+    writeFileSync(join(sb.dataDir, 'landing', 'district', 'outbox', 'blocked'), 'a file, not a folder');
+    const roster = generateDistrict({ schools: 1, students: 3, seed: 1 });
+    await expect(target.deliver(roster, roster, state(target, 1), 0)).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /SFTP (mkdir|list|lock|upload) failed: sftp:\/\/127\.0\.0\.1:\d+\/outbox\/blocked/,
+      ),
+    });
+    await target.close();
+  });
+});
