@@ -29,7 +29,7 @@ import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js'
 
 /** Fields the two-file batch carries, per entity. */
 export const BATCH_FIELDS: Partial<Record<EntityName, readonly string[]>> = {
-  users: ['sourcedId', 'role', 'username', 'givenName', 'familyName', 'email', 'grades'],
+  users: ['sourcedId', 'orgSourcedIds', 'role', 'username', 'givenName', 'familyName', 'email', 'grades'],
   classes: ['sourcedId', 'title', 'grades', 'courseSourcedId', 'termSourcedIds', 'schoolSourcedId'],
   enrollments: ['sourcedId', 'classSourcedId', 'schoolSourcedId', 'userSourcedId', 'role', 'primary'],
   demographics: ['sourcedId', ...BATCH_DEMOGRAPHICS_COLUMNS.slice(1)],
@@ -76,8 +76,11 @@ export function rosterFromExport(usersCsv: string, demographicsCsv: string): Ros
   const classes = new Map<string, Record<string, string>>();
   for (const row of parse(usersCsv)) {
     if (!row.user_sis_id) continue;
+    const orgs = new Set(splitList(users.get(row.user_sis_id)?.orgSourcedIds ?? ''));
+    if (row.org_sis_id) orgs.add(row.org_sis_id);
     users.set(row.user_sis_id, {
       sourcedId: row.user_sis_id,
+      orgSourcedIds: [...orgs].join(','),
       role: row.role ?? '',
       username: row.username ?? '',
       givenName: row.firstName ?? '',

@@ -1,8 +1,9 @@
 /** The batch target against the sandbox's batch API (undici), and against misbehaving servers. */
+
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BatchTargetConfig, defaultPolicy } from '../../src/config/config.js';
 import { writeOneRosterZip } from '../../src/formats/oneroster-csv/write.js';
@@ -19,7 +20,19 @@ process.env.ROSTER_TEST_BATCH_TOKEN = TOKEN;
 let n = 0;
 
 function batchConfig(url: string, extra: Partial<BatchTargetConfig> = {}): BatchTargetConfig {
-  return { name: `batch-${++n}`, kind: 'batch', mode: 'delta', policy: defaultPolicy(), connectTimeoutSeconds: 5, retries: 2, reportWaitSeconds: 10, url, tokenEnv: 'ROSTER_TEST_BATCH_TOKEN', path: join(tempDir(), 'state'), ...extra };
+  return {
+    name: `batch-${++n}`,
+    kind: 'batch',
+    mode: 'delta',
+    policy: defaultPolicy(),
+    connectTimeoutSeconds: 5,
+    retries: 2,
+    reportWaitSeconds: 10,
+    url,
+    tokenEnv: 'ROSTER_TEST_BATCH_TOKEN',
+    path: join(tempDir(), 'state'),
+    ...extra,
+  };
 }
 
 /** A sandbox holding the orgs, sessions and courses of the contract's district (the batch files carry the rest). */
@@ -27,7 +40,8 @@ async function seededSandbox() {
   const sb = await testSandbox();
   const district = generateDistrict({ schools: 2, students: 30, seed: 'contract' });
   const b = new RosterBuilder('1.1');
-  for (const e of ['orgs', 'academicSessions', 'courses'] as const) for (const r of district.table(e)) b.addNormalized(e, r);
+  for (const e of ['orgs', 'academicSessions', 'courses'] as const)
+    for (const r of district.table(e)) b.addNormalized(e, r);
   b.modes.users = 'absent';
   const zip = join(tempDir(), 'OneRoster.zip');
   await writeOneRosterZip(b.build(), zip);
@@ -42,23 +56,59 @@ runTargetContract('batch (sandbox)', {
     const sb = await seededSandbox();
     return new BatchTarget(batchConfig(sb.http.url));
   },
-  corruptState: async (target) => writeFileSync(join((target as unknown as { config: BatchTargetConfig }).config.path, 'current', 'state.json'), '{ not json'),
+  corruptState: async (target) =>
+    writeFileSync(
+      join((target as unknown as { config: BatchTargetConfig }).config.path, 'current', 'state.json'),
+      '{ not json',
+    ),
   leaveDeadLock: async (target) => {
     const { spawnSync } = await import('node:child_process');
     const { hostname } = await import('node:os');
     const { mkdirSync } = await import('node:fs');
     const path = (target as unknown as { config: BatchTargetConfig }).config.path;
     mkdirSync(path, { recursive: true });
-    const pid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-    writeFileSync(join(path, 'lock.json'), JSON.stringify({ id: 'dead', holder: 'ci@host', host: hostname(), pid, operation: 'apply', createdAt: new Date().toISOString() }));
+    const pid = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+        .stdout,
+    );
+    writeFileSync(
+      join(path, 'lock.json'),
+      JSON.stringify({
+        id: 'dead',
+        holder: 'ci@host',
+        host: hostname(),
+        pid,
+        operation: 'apply',
+        createdAt: new Date().toISOString(),
+      }),
+    );
   },
 });
 
 function state(target: BatchTarget, serial: number): TargetState {
-  return { formatVersion: STATE_FORMAT_VERSION, tool: 'roster-as-code', target: target.name, lineage: 'l', serial, appliedAt: '', appliedCommit: null, appliedDirty: false, rosterFingerprint: '', oneRosterVersion: '1.1', mode: 'delta', records: {}, rejected: [] };
+  return {
+    formatVersion: STATE_FORMAT_VERSION,
+    tool: 'roster-as-code',
+    target: target.name,
+    lineage: 'l',
+    serial,
+    appliedAt: '',
+    appliedCommit: null,
+    appliedDirty: false,
+    rosterFingerprint: '',
+    oneRosterVersion: '1.1',
+    mode: 'delta',
+    records: {},
+    rejected: [],
+  };
 }
 
-async function misbehaving(handler: (count: number, path: string) => { status: number; body?: string; headers?: Record<string, string> } | 'hang'): Promise<{ url: string; server: Server; calls: () => number }> {
+async function misbehaving(
+  handler: (
+    count: number,
+    path: string,
+  ) => { status: number; body?: string; headers?: Record<string, string> } | 'hang',
+): Promise<{ url: string; server: Server; calls: () => number }> {
   let count = 0;
   const server = createServer((req, res) => {
     const answer = handler(++count, req.url ?? '');
@@ -72,8 +122,13 @@ async function misbehaving(handler: (count: number, path: string) => { status: n
 
 describe('batch target faults', () => {
   it('retries a 503 (honouring Retry-After) and then succeeds', async () => {
-    const users = 'action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher\n';
-    const s = await misbehaving((count, path) => (count === 1 ? { status: 503, headers: { 'retry-after': '0' } } : { status: 200, body: path.includes('users') ? users : 'user_sis_id\n' }));
+    const users =
+      'action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher\n';
+    const s = await misbehaving((count, path) =>
+      count === 1
+        ? { status: 503, headers: { 'retry-after': '0' } }
+        : { status: 200, body: path.includes('users') ? users : 'user_sis_id\n' },
+    );
     try {
       const target = new BatchTarget(batchConfig(s.url));
       const live = await target.readLive();
@@ -87,7 +142,10 @@ describe('batch target faults', () => {
   it('gives up on a server that keeps failing, says what failed and where', async () => {
     const s = await misbehaving(() => ({ status: 500, body: 'boom' }));
     try {
-      await expect(new BatchTarget(batchConfig(s.url, { retries: 1 })).readLive()).rejects.toMatchObject({ code: 'BATCH_REQUEST_FAILED', message: expect.stringContaining(`GET ${s.url}/api/export/users.csv: HTTP 500`) });
+      await expect(new BatchTarget(batchConfig(s.url, { retries: 1 })).readLive()).rejects.toMatchObject({
+        code: 'BATCH_REQUEST_FAILED',
+        message: expect.stringContaining(`GET ${s.url}/api/export/users.csv: HTTP 500`),
+      });
       expect(s.calls()).toBe(2);
     } finally {
       s.server.close();
@@ -98,7 +156,9 @@ describe('batch target faults', () => {
     const s = await misbehaving(() => 'hang');
     try {
       const started = Date.now();
-      await expect(new BatchTarget(batchConfig(s.url, { retries: 0, connectTimeoutSeconds: 1 })).readLive()).rejects.toMatchObject({ code: 'BATCH_REQUEST_FAILED' });
+      await expect(
+        new BatchTarget(batchConfig(s.url, { retries: 0, connectTimeoutSeconds: 1 })).readLive(),
+      ).rejects.toMatchObject({ code: 'BATCH_REQUEST_FAILED' });
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       s.server.closeAllConnections();
@@ -110,8 +170,12 @@ describe('batch target faults', () => {
     const html = await misbehaving(() => ({ status: 200, body: '<html>login</html>' }));
     const denied = await misbehaving(() => ({ status: 401 }));
     try {
-      await expect(new BatchTarget(batchConfig(html.url)).readLive()).rejects.toMatchObject({ code: 'BATCH_BAD_RESPONSE' });
-      await expect(new BatchTarget(batchConfig(denied.url)).readLive()).rejects.toMatchObject({ code: 'BATCH_AUTH_FAILED' });
+      await expect(new BatchTarget(batchConfig(html.url)).readLive()).rejects.toMatchObject({
+        code: 'BATCH_BAD_RESPONSE',
+      });
+      await expect(new BatchTarget(batchConfig(denied.url)).readLive()).rejects.toMatchObject({
+        code: 'BATCH_AUTH_FAILED',
+      });
     } finally {
       html.server.close();
       denied.server.close();
@@ -121,14 +185,26 @@ describe('batch target faults', () => {
   it('does not advance the state when the job fails', async () => {
     let job = 0;
     const s = await misbehaving((_c, path) => {
-      if (path === '/api/batch') return { status: 202, body: JSON.stringify({ id: `j${++job}`, status: 'queued' }) };
-      if (path.startsWith('/api/batch/')) return { status: 200, body: JSON.stringify({ id: 'j1', status: 'failed', problems: ['users.csv: missing column "action"'] }) };
+      if (path === '/api/batch')
+        return { status: 202, body: JSON.stringify({ id: `j${++job}`, status: 'queued' }) };
+      if (path.startsWith('/api/batch/'))
+        return {
+          status: 200,
+          body: JSON.stringify({
+            id: 'j1',
+            status: 'failed',
+            problems: ['users.csv: missing column "action"'],
+          }),
+        };
       return { status: 404 };
     });
     try {
       const target = new BatchTarget(batchConfig(s.url));
       const roster = generateDistrict({ schools: 1, students: 2, seed: 1 });
-      await expect(target.deliver(roster, roster, state(target, 1), 0)).rejects.toMatchObject({ code: 'DELIVERY_REJECTED', message: expect.stringContaining('missing column') });
+      await expect(target.deliver(roster, roster, state(target, 1), 0)).rejects.toMatchObject({
+        code: 'DELIVERY_REJECTED',
+        message: expect.stringContaining('missing column'),
+      });
       expect(await target.readState()).toBeUndefined();
     } finally {
       s.server.close();

@@ -1,0 +1,154 @@
+/** `roster apply` to real portals: OpenSSH sshd, the sandbox's SFTP landing zone and batch API. */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PortalStore } from '../../src/sandbox/store.js';
+import { rosterAsync } from '../helpers/cli.js';
+import { districtRepo } from '../helpers/repo.js';
+import { PASSWORD, TOKEN, testSandbox } from '../helpers/sandbox.js';
+import { startSshd } from '../helpers/sshd.js';
+
+describe('apply through OpenSSH sshd', () => {
+  it('delivers, then plans no changes; a connection dropped mid-upload leaves nothing half-done', async () => {
+    const sshd = await startSshd();
+    const env = { ROSTER_SFTP_KEY: sshd.privateKey };
+    const repo = districtRepo({
+      git: false,
+      students: 40,
+      config: `roster: roster\ntargets:\n  - name: vendor # comment kept by trust-host\n    kind: sftp\n    host: 127.0.0.1\n    port: ${sshd.port}\n    username: ${sshd.username}\n    hostKey: "SHA256:${'A'.repeat(43)}"\n    auth: { privateKeyEnv: ROSTER_SFTP_KEY }\n    remoteDir: ${sshd.root}\n`,
+    });
+    // The pinned key is wrong: refused, with the real fingerprint in the message.
+    const refused = await rosterAsync(['plan'], { cwd: repo.dir, env });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      `Error [HOST_KEY_MISMATCH] the host key of sftp://127.0.0.1:${sshd.port} is ${sshd.hostKeyFingerprint}`,
+    );
+    // trust-host pins it, keeping the file's comments.
+    const trust = await rosterAsync(['trust-host', '127.0.0.1', '--port', String(sshd.port)], {
+      cwd: repo.dir,
+    });
+    expect(trust.stdout).toContain(`host key ${sshd.hostKeyFingerprint}`);
+    const config = readFileSync(join(repo.dir, 'roster.config.yaml'), 'utf8');
+    expect(config).toContain(`hostKey: "${sshd.hostKeyFingerprint}"`);
+    expect(config).toContain('# comment kept by trust-host');
+
+    // A connection dropped mid-upload: the file is never renamed into place, the state not advanced.
+    const killed = await rosterAsync(['apply', '--auto-approve'], {
+      cwd: repo.dir,
+      env: { ...env, ROSTER_FAULT: 'sftp:after-upload' },
+    });
+    expect(killed.status).toBeNull();
+    expect(existsSync(join(sshd.root, 'OneRoster.zip'))).toBe(false);
+    expect((await rosterAsync(['status'], { cwd: repo.dir, env })).stdout).toContain('never applied');
+    expect((await rosterAsync(['unlock', 'vendor', '--force'], { cwd: repo.dir, env })).status).toBe(0);
+
+    const applied = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toContain('Applied to target "vendor" (serial 1)');
+    expect(existsSync(join(sshd.root, 'OneRoster.zip'))).toBe(true);
+    expect(readdirSync(join(sshd.root, '.roster', 'vendor')).sort()).toEqual([
+      'snapshot-000001.zip',
+      'state-000001.json',
+    ]);
+    const again = await rosterAsync(['plan', '--detailed-exitcode'], { cwd: repo.dir, env });
+    expect(again.status).toBe(0);
+    const status = await rosterAsync(['status'], { cwd: repo.dir, env });
+    expect(status.stdout).toContain('serial 1, applied');
+    expect(status.stdout).toContain(`sftp://${sshd.username}@127.0.0.1:${sshd.port}`);
+  });
+});
+
+describe('apply through the sandbox', () => {
+  it('over SFTP with processing: waits for the report, then plans no changes', async () => {
+    const sb = await testSandbox({ syncEvery: '300ms' });
+    const repo = districtRepo({
+      git: false,
+      students: 40,
+      config: `roster: roster\ntargets:\n  - name: portal\n    kind: sftp\n    host: 127.0.0.1\n    port: ${sb.sftp.port}\n    username: district\n    hostKey: "${sb.sftp.hostKeyFingerprint}"\n    auth: { passwordEnv: PORTAL_PASSWORD }\n    reportDir: outbox\n    reportWaitSeconds: 20\n`,
+    });
+    const env = { PORTAL_PASSWORD: PASSWORD };
+    const applied = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
+    expect(applied.stderr).toBe('');
+    expect(applied.status).toBe(0);
+    const history = new PortalStore(sb.dataDir).history();
+    expect(history[0]).toMatchObject({ status: 'succeeded', rejections: [] });
+    expect((await rosterAsync(['plan', '--detailed-exitcode'], { cwd: repo.dir, env })).status).toBe(0);
+    // Edit a student, apply again: the portal gets exactly that change.
+    repo.edit(
+      'roster/schools/sch-001.yaml',
+      /(sourcedId: stu-000002\n(?:.*\n)*?\s+familyName: )(\w+)/,
+      '$1Changed',
+    );
+    expect((await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env })).status).toBe(0);
+    const [latest] = new PortalStore(sb.dataDir).history();
+    expect(latest!.counts.users).toMatchObject({ updated: 1, created: 0, removed: 0 });
+  });
+
+  it('over the batch API: delivers the two files; a change made by hand in the portal shows up as drift', async () => {
+    const sb = await testSandbox();
+    const repo = districtRepo({
+      git: false,
+      students: 30,
+      config: `roster: roster\ntargets:\n  - name: batch\n    kind: batch\n    url: ${sb.http.url}\n    tokenEnv: PORTAL_TOKEN\n`,
+    });
+    const env = { PORTAL_TOKEN: TOKEN };
+    // The portal knows the district's schools, sessions and courses (the batch files carry people and classes).
+    const seed = await rosterAsync(
+      ['convert', 'roster', '--to', 'oneroster-1.1', '--out', join(sb.dataDir, 'landing', 'district', 'pkg')],
+      { cwd: repo.dir },
+    );
+    expect(seed.status).toBe(0);
+    const landing = join(sb.dataDir, 'landing', 'district');
+    for (const f of readdirSync(join(landing, 'pkg')))
+      writeFileSync(join(landing, f), readFileSync(join(landing, 'pkg', f)));
+    const { rmSync } = await import('node:fs');
+    rmSync(join(landing, 'pkg'), { recursive: true });
+    writeFileSync(
+      join(landing, 'manifest.csv'),
+      'propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.orgs,bulk\nfile.academicSessions,bulk\nfile.courses,bulk\n',
+    );
+    for (const f of ['users.csv', 'classes.csv', 'enrollments.csv', 'demographics.csv'])
+      rmSync(join(landing, f));
+    expect((await sb.sync())[0]).toMatchObject({ status: 'succeeded' });
+
+    const applied = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
+    expect(applied.stderr).toBe('');
+    expect(applied.status).toBe(0);
+    expect((await rosterAsync(['plan', '--detailed-exitcode'], { cwd: repo.dir, env })).status).toBe(0);
+
+    // Someone renames a student by hand in the portal.
+    const form = new FormData();
+    form.append(
+      'users',
+      new Blob([
+        'action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher\nADD,sch-001,stu-000003,student,handmade,Hand,Made,hand.made@example.org,KG,,,,,,\n',
+      ]),
+      'users.csv',
+    );
+    const { request } = await import('undici');
+    const res = await request(`${sb.http.url}/api/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: form as never,
+    });
+    expect(res.statusCode).toBe(202);
+    await res.body.text();
+    await new Promise((r) => setTimeout(r, 500));
+    const drift = await rosterAsync(['plan', '--format', 'json'], { cwd: repo.dir, env });
+    const plan = JSON.parse(drift.stdout);
+    expect(plan.changes).toHaveLength(1);
+    expect(plan.changes[0]).toMatchObject({ action: 'update', entity: 'users', key: 'stu-000003' });
+    expect(plan.changes[0].fields.map((f: { name: string }) => f.name).sort()).toEqual([
+      'email',
+      'familyName',
+      'givenName',
+      'username',
+    ]);
+
+    // export: exactly what the target would receive now.
+    const out = join(repo.dir, 'upload');
+    const exported = await rosterAsync(['export', '--format', 'batch', '--out', out], { cwd: repo.dir, env });
+    expect(exported.status).toBe(0);
+    expect(readFileSync(join(out, 'users.csv'), 'utf8')).toMatch(/^ADD,sch-001,stu-000003,student,/m);
+  });
+});
