@@ -139,6 +139,55 @@ describe('sftp target against OpenSSH sshd', () => {
     await expect(noSecret.readState()).rejects.toMatchObject({ code: 'SECRET_MISSING' });
   });
 
+  it('delivers loose CSV files (manifest last) when configured', async () => {
+    const sshd = await startSshd();
+    process.env.ROSTER_TEST_SSHD_KEY = sshd.privateKey;
+    const target = new SftpTarget(
+      sftpConfig({
+        host: '127.0.0.1',
+        port: sshd.port,
+        username: sshd.username,
+        hostKey: sshd.hostKeyFingerprint,
+        auth: { privateKeyEnv: 'ROSTER_TEST_SSHD_KEY' },
+        remoteDir: sshd.root,
+        packaging: 'loose',
+      }),
+    );
+    const roster = generateDistrict({ schools: 1, students: 3, seed: 1 });
+    const st: TargetState = {
+      formatVersion: STATE_FORMAT_VERSION,
+      tool: 'roster-as-code',
+      target: target.name,
+      lineage: 'l',
+      serial: 1,
+      appliedAt: '',
+      appliedCommit: null,
+      appliedDirty: false,
+      rosterFingerprint: '',
+      oneRosterVersion: '1.1',
+      mode: 'bulk',
+      records: {},
+      rejected: [],
+    };
+    await target.deliver(roster, roster, st, 0);
+    await target.close();
+    const { readdirSync } = await import('node:fs');
+    expect(
+      readdirSync(sshd.root)
+        .filter((f) => !f.startsWith('.'))
+        .sort(),
+    ).toEqual([
+      'academicSessions.csv',
+      'classes.csv',
+      'courses.csv',
+      'demographics.csv',
+      'enrollments.csv',
+      'manifest.csv',
+      'orgs.csv',
+      'users.csv',
+    ]);
+  });
+
   it('says where a connection failed', async () => {
     const target = new SftpTarget(
       sftpConfig({
