@@ -54,7 +54,7 @@ export interface Hold {
 }
 
 export interface PlanWarning {
-  readonly code: 'UNMANAGED_RECORDS' | 'BLACKOUT';
+  readonly code: 'UNMANAGED_RECORDS' | 'BLACKOUT' | 'RETRY_REJECTED';
   readonly message: string;
 }
 

@@ -13,6 +13,7 @@ import type { RosterVersion } from '../model/entities.js';
 import { batchErrorsCsv, exportBatch, processBatch } from './batch.js';
 import type { SandboxConfig } from './config.js';
 import { REST_BASES, RestView } from './rest.js';
+import { portInUse } from './sftp-server.js';
 import { renderStatusPage } from './status-page.js';
 import { newId, type PortalStore, type SyncRecord } from './store.js';
 import { reportOf } from './sync.js';
@@ -321,7 +322,9 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     });
   });
   return new Promise((resolve, reject) => {
-    server.on('error', reject);
+    server.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? portInUse('HTTP', config.host, config.http.port, 'http.port') : err),
+    );
     server.listen(config.http.port, config.host, () => {
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;

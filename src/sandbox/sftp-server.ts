@@ -27,6 +27,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { join, posix } from 'node:path';
 import ssh2 from 'ssh2';
+import { InputError } from '../errors.js';
 import type { SandboxConfig, SandboxUser } from './config.js';
 
 const { Server, utils } = ssh2;
@@ -68,6 +69,14 @@ export function hostKey(dataDir: string): { privateKey: string; fingerprint: str
   const key = Array.isArray(parsed) ? parsed[0]! : parsed;
   const fingerprint = `SHA256:${createHash('sha256').update(key.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
   return { privateKey, fingerprint };
+}
+
+export function portInUse(what: string, host: string, port: number, setting: string): InputError {
+  return new InputError(
+    'SANDBOX_PORT_IN_USE',
+    `the ${what} port ${host}:${port} is in use`,
+    `Stop what uses it, or set ${setting} in the sandbox config (0 picks a free port).`,
+  );
 }
 
 function same(a: string | Buffer, b: string | Buffer): boolean {
@@ -346,7 +355,9 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
   });
 
   return new Promise((resolvePromise, reject) => {
-    server.on('error', reject);
+    server.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? portInUse('SFTP', config.host, config.sftp.port, 'sftp.port') : err),
+    );
     server.listen(config.sftp.port, config.host, () => {
       const port = (server.address() as AddressInfo).port;
       resolvePromise({

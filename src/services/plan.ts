@@ -13,9 +13,10 @@ import {
 import { InputError, RosterError, UsageError } from '../errors.js';
 import { type RosterCommit, rosterCommit } from '../git/repo.js';
 import type { EntityName } from '../model/entities.js';
-import type { Roster } from '../model/roster.js';
+import { type Roster, RosterBuilder } from '../model/roster.js';
 import { computePlan, PlanKeyError } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
+import { keyField } from '../plan/policy.js';
 import { loadRoster } from '../source/load.js';
 import { createTarget } from '../targets/create.js';
 import type { TargetState } from '../targets/state.js';
@@ -30,6 +31,23 @@ export class InvalidRosterError extends RosterError {
     });
     this.name = 'InvalidRosterError';
   }
+}
+
+function withoutRejected(roster: Roster, state: TargetState, target: TargetConfig): Roster {
+  const rejected = new Set(state.rejected.map((r) => `${r.entity}\u0000${r.key}`));
+  const b = new RosterBuilder(roster.version);
+  b.source = roster.source;
+  for (const e of roster.entities()) {
+    const mode = roster.explicitModes()[e];
+    if (mode) b.modes[e] = mode;
+    const table = roster.table(e);
+    for (const f of table.extensionFields) b.table(e).declareField(f);
+    const field = keyField(target.policy, e);
+    for (let i = 0; i < table.size; i++) {
+      if (!rejected.has(`${e}\u0000${table.value(i, field)}`)) b.addNormalized(e, table.get(i));
+    }
+  }
+  return b.build();
 }
 
 export interface PlanContext {
@@ -87,11 +105,13 @@ async function planWith(
   const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
   if (!validation.valid) throw new InvalidRosterError(validation);
   const state = await target.readState();
-  const current = target.readLive
+  const held = target.readLive
     ? await target.readLive()
     : state
       ? await target.readCurrent(state)
       : undefined;
+  // Records the portal rejected last time are not there: leaving them out makes the plan send them again.
+  const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
   const git = await rosterCommit(config.rosterPath);
   // A live target never applied holds nothing of ours: everything there is unmanaged.
   const managed = state
@@ -123,6 +143,13 @@ async function planWith(
       );
     }
     throw err;
+  }
+  if (state?.rejected.length) {
+    const warning = {
+      code: 'RETRY_REJECTED' as const,
+      message: `The portal rejected ${state.rejected.length} record(s) at the last delivery (roster status lists them); they are sent again.`,
+    };
+    plan = { ...plan, warnings: [...plan.warnings, warning] };
   }
   return { config, targetConfig, target, desired: loaded.roster, state, current, git, plan };
 }

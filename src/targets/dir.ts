@@ -31,7 +31,7 @@ import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
 import type { Roster } from '../model/roster.js';
-import { Diagnostics } from '../validate/diagnostic.js';
+import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
 import { parseState, type TargetState } from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
@@ -69,7 +69,7 @@ export class DirTarget implements Target {
     const file = join(this.current, 'snapshot.zip');
     const diagnostics = new Diagnostics();
     const { roster } = await readOneRoster(await zipFiles(file, diagnostics), diagnostics);
-    if (diagnostics.errorCount > 0) {
+    if (unreadable(diagnostics)) {
       throw new InputError(
         'STATE_CORRUPT',
         `${file} cannot be read back (${diagnostics.list[0]?.message})`,

@@ -23,7 +23,7 @@ import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/w
 import { zipFiles } from '../formats/package-files.js';
 import { ENTITIES, type EntityName } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
-import { Diagnostics } from '../validate/diagnostic.js';
+import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
 import { withRetry } from './retry.js';
 import { parseState, type RejectedRecord, type TargetState } from './state.js';
@@ -214,7 +214,7 @@ export class SftpTarget implements Target {
         await zipFiles(join(local, 'snapshot.zip'), diagnostics),
         diagnostics,
       );
-      if (diagnostics.errorCount > 0)
+      if (unreadable(diagnostics))
         throw new InputError(
           'STATE_CORRUPT',
           `${this.where(file)} cannot be read back`,

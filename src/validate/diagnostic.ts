@@ -280,3 +280,14 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
 function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Whether a package could not be read back as a whole (a damaged zip, manifest, file or header),
+ * as opposed to records that break rules: a target's snapshot holds what was delivered after
+ * policy, which may lack fields a rule wants (a withheld username).
+ */
+export function unreadable(diagnostics: Diagnostics): boolean {
+  return diagnostics.list.some(
+    (d) => d.severity === 'error' && /^(ZIP_|MANIFEST_|CSV_|HEADER_|FILE_)/.test(d.code),
+  );
+}

@@ -152,3 +152,32 @@ describe('apply through the sandbox', () => {
     expect(readFileSync(join(out, 'users.csv'), 'utf8')).toMatch(/^ADD,sch-001,stu-000003,student,/m);
   });
 });
+
+describe('records the portal rejects', () => {
+  it('are listed by status and sent again by the next plan', async () => {
+    const sb = await testSandbox({ syncEvery: '300ms' });
+    // The policy withholds a field the portal requires: it rejects those users.
+    const repo = districtRepo({
+      git: false,
+      students: 12,
+      config: `roster: roster\ntargets:\n  - name: portal\n    kind: sftp\n    host: 127.0.0.1\n    port: ${sb.sftp.port}\n    username: district\n    hostKey: "${sb.sftp.hostKeyFingerprint}"\n    auth: { passwordEnv: PORTAL_PASSWORD }\n    reportDir: outbox\n    reportWaitSeconds: 20\n    policy:\n      share: { withhold: { users: [username] } }\n`,
+    });
+    const env = { PORTAL_PASSWORD: PASSWORD };
+    const applied = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
+    expect(applied.status).toBe(0);
+    expect(applied.stderr).toMatch(/Warning: the portal rejected \d+ record\(s\)/);
+    const status = await rosterAsync(['status'], { cwd: repo.dir, env });
+    expect(status.stdout).toContain(
+      'rejected: users stf-00001  VALUE_REQUIRED  username is required in users.csv',
+    );
+    const planned = await rosterAsync(['plan', '--format', 'json'], { cwd: repo.dir, env });
+    expect(planned.stderr).toBe('');
+    const plan = JSON.parse(planned.stdout);
+    expect(plan.warnings.map((w: { code: string }) => w.code)).toContain('RETRY_REJECTED');
+    expect(
+      plan.changes.filter(
+        (c: { entity: string; action: string }) => c.entity === 'users' && c.action === 'create',
+      ).length,
+    ).toBeGreaterThan(10);
+  });
+});

@@ -562,3 +562,21 @@ describe('sandbox: e-mail', () => {
     expect(sync!.status).toBe('succeeded');
   });
 });
+
+describe('sandbox: ports', () => {
+  it('says which port is in use, without a stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    const data = writeTree(tempDir(), {
+      'sandbox.yaml': `sftp: { port: ${port}, users: [ { username: d, password: pw-123456 } ] }\nhttp: { port: 0, tokens: [ token-123456 ] }\n`,
+    });
+    const { startSandbox } = await import('../../src/sandbox/sandbox.js');
+    await expect(startSandbox({ dataDir: data })).rejects.toMatchObject({
+      code: 'SANDBOX_PORT_IN_USE',
+      message: `the SFTP port 127.0.0.1:${port} is in use`,
+    });
+    blocker.close();
+  });
+});
