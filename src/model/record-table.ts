@@ -5,6 +5,7 @@
  * and decoded on demand. Where each record came from (file, line) is kept alongside for diagnostics.
  */
 import { type EntityName, fieldNames } from './entities.js';
+import { fingerprintValues } from './fingerprint.js';
 
 /** A record as the rest of the code sees it: field name -> normalized string value ('' when empty). */
 export type RosterRecord = Readonly<Record<string, string>>;
@@ -40,6 +41,21 @@ export class RecordTable {
   /** Extension columns (not part of the OneRoster model) seen in this table. */
   get extensionFields(): string[] {
     return this.fields.slice(fieldNames(this.entity).length);
+  }
+
+  private sortedOrder: { names: string[]; index: number[] } | undefined;
+
+  /** The record's fingerprint (as fingerprintRecord(get(index))), without decoding it to an object. */
+  fingerprint(index: number): string {
+    if (!this.sortedOrder || this.sortedOrder.index.length !== this.fields.length) {
+      const index = this.fields.map((_, i) => i).sort((a, b) => (this.fields[a]! < this.fields[b]! ? -1 : 1));
+      this.sortedOrder = { names: index.map((i) => this.fields[i]!), index };
+    }
+    const parts = this.rows[index]!.split(SEP);
+    const { names, index: order } = this.sortedOrder;
+    const values = new Array<string>(order.length);
+    for (let k = 0; k < order.length; k++) values[k] = parts[order[k]!] ?? '';
+    return fingerprintValues(names, values);
   }
 
   /** Makes sure a field exists (an extension column seen in a header), even when all its values are empty. */

@@ -9,7 +9,7 @@
 import { isRedacted, type Policy } from '../config/config.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
-import { fingerprintRecord, fingerprintRoster } from '../model/fingerprint.js';
+import { fingerprintRoster } from '../model/fingerprint.js';
 import { KeyMap } from '../model/key-set.js';
 import type { RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
@@ -114,15 +114,20 @@ export function computePlan(input: PlanInput): Plan {
     const entityChanges: PlanChange[] = [];
 
     for (let i = 0; i < want.size; i++) {
-      const record = want.get(i);
-      const key = record[field] ?? '';
+      const key = want.value(i, field);
       if (key === '') {
-        keyless.push(record.sourcedId!);
+        keyless.push(want.value(i, 'sourcedId'));
         continue;
       }
       seen.set(key, true);
-      const school = schoolOf(entity, record, schools, userSchool);
       const at = have ? haveIndex.get(key) : undefined;
+      // Compare by fingerprint first; build objects only for records that change.
+      if (at !== undefined && have!.fingerprint(at) === want.fingerprint(i)) {
+        counts.unchanged++;
+        continue;
+      }
+      const record = want.get(i);
+      const school = schoolOf(entity, record, schools, userSchool);
       if (at === undefined) {
         counts.create++;
         entityChanges.push({
@@ -137,10 +142,6 @@ export function computePlan(input: PlanInput): Plan {
         continue;
       }
       const before = have!.get(at);
-      if (fingerprintRecord(before) === fingerprintRecord(record)) {
-        counts.unchanged++;
-        continue;
-      }
       counts.update++;
       entityChanges.push({
         action: 'update',
@@ -164,13 +165,13 @@ export function computePlan(input: PlanInput): Plan {
           unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
           continue;
         }
-        const record = have.get(i);
         const soft = policy.deleteStyle === 'soft' && entity === 'users';
-        if (soft && record.enabledUser === 'false') {
+        if (soft && have.value(i, 'enabledUser') === 'false') {
           counts.unchanged++; // disabled by an earlier soft delete
           continue;
         }
         counts.delete++;
+        const record = have.get(i);
         const school = schoolOf(entity, record, schools, userSchool);
         const reason: ChangeReason = soft
           ? 'disable_because_absent_from_roster'

@@ -46,10 +46,15 @@ export function renderPlanText(plan: Plan, options: PlanRenderOptions = {}): str
   const out: string[] = [];
   const t = plan.target;
   out.push(
-    `Target "${t.name}" (${t.kind}, ${t.mode})${plan.basis.stateLineage ? `, state serial ${plan.basis.stateSerial}` : ', never applied'}.`,
+    t.kind === 'diff'
+      ? 'From the old roster to the new one:'
+      : `Target "${t.name}" (${t.kind}, ${t.mode})${plan.basis.stateLineage ? `, state serial ${plan.basis.stateSerial}` : ', never applied'}.`,
   );
   if (plan.changes.length === 0) {
-    out.push('', s.green('No changes. The target holds what the roster says.'));
+    out.push(
+      '',
+      s.green(t.kind === 'diff' ? 'No differences.' : 'No changes. The target holds what the roster says.'),
+    );
     for (const w of plan.warnings) out.push(s.yellow(`Warning: ${w.message}`));
     return `${out.join('\n')}\n`;
   }

@@ -1,0 +1,254 @@
+// The city-scale benchmark: one run, the same inputs for every tool.
+//
+//   npm run bench                 # size S (quick; also run by the test suite)
+//   npm run bench -- --size M     # or L; --keep keeps the inputs in bench/tmp/<size>
+//
+// A seeded district is generated (roster generate's engine), written as OneRoster 1.1 CSV, and
+// mutated with a known ground truth (1% of each entity removed, 2% changed in one field, 1% added;
+// a variant with shuffled rows). Every tool runs on the same two folders; wall time and peak RSS
+// come from /usr/bin/time. Keyed tools must report the ground truth (the correctness gate), or the
+// bench fails. Results go to bench/results/ (machine, versions, figures).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import Papa from 'papaparse';
+import { writeOneRosterDir } from '../dist/formats/oneroster-csv/write.js';
+import { generateDistrict, seededRandom } from '../dist/generate/generate.js';
+
+const SIZES = {
+  S: { schools: 8, students: 9_000 },
+  M: { schools: 60, students: 100_000 },
+  L: { schools: 400, students: 1_000_000 },
+};
+const args = process.argv.slice(2);
+const size = (args[args.indexOf('--size') + 1] ?? 'S').toUpperCase();
+if (!SIZES[size] || (args.includes('--size') && args.indexOf('--size') === args.length - 1)) {
+  console.error('usage: node bench/run.js [--size S|M|L]');
+  process.exit(64);
+}
+const ROOT = resolve('bench/tmp', size);
+const BIN = resolve('bin/run.js');
+rmSync(ROOT, { recursive: true, force: true });
+mkdirSync(ROOT, { recursive: true });
+
+// 1. Inputs.
+const t0 = performance.now();
+const roster = generateDistrict({ ...SIZES[size], seed: `bench-${size}` });
+const base = join(ROOT, 'base');
+await writeOneRosterDir(roster, base);
+console.log(
+  `generated ${size}: ${roster.table('users').size} users, ${roster.table('enrollments').size} enrollments in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
+
+// 2. Mutation with ground truth: per entity file, remove 1%, change one field in 2%, add 1%.
+const CHANGE = {
+  users: 'middleName',
+  enrollments: 'endDate',
+  classes: 'location',
+  demographics: 'cityOfBirth',
+  courses: 'courseCode',
+};
+const rnd = seededRandom(`mutate-${size}`);
+function mutate(dir, out, shuffle) {
+  mkdirSync(out, { recursive: true });
+  const truth = {};
+  for (const file of readdirSync(dir)) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const entity = file.replace(/\.csv$/, '');
+    if (!CHANGE[entity]) {
+      writeFileSync(join(out, file), text);
+      continue;
+    }
+    const lines = text.split('\n').filter((l) => l !== '');
+    const header = lines[0];
+    const col = header.split(',').indexOf(CHANGE[entity]);
+    const rows = [];
+    const t = { added: 0, removed: 0, changed: 0 };
+    for (const line of lines.slice(1)) {
+      const r = rnd();
+      if (r < 0.01) {
+        t.removed++;
+        continue;
+      }
+      if (r < 0.03 && !line.includes('"')) {
+        const cells = line.split(',');
+        cells[col] = entity === 'enrollments' ? '2026-06-01' : `x${Math.floor(rnd() * 1e6)}`;
+        rows.push(cells.join(','));
+        t.changed++;
+        continue;
+      }
+      rows.push(line);
+    }
+    const n = Math.floor((lines.length - 1) * 0.01);
+    for (let i = 0; i < n; i++) {
+      const cells = lines[1 + Math.floor(rnd() * (lines.length - 1))].split(',');
+      if (cells.join(',').includes('"')) continue;
+      cells[0] = `${cells[0]}-new${i}`;
+      rows.push(cells.join(','));
+      t.added++;
+    }
+    if (shuffle)
+      for (let i = rows.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [rows[i], rows[j]] = [rows[j], rows[i]];
+      }
+    writeFileSync(join(out, file), `${[header, ...rows].join('\n')}\n`);
+    truth[entity] = t;
+  }
+  return truth;
+}
+const variants = {
+  mutated: mutate(base, join(ROOT, 'mutated'), false),
+  shuffled: mutate(base, join(ROOT, 'shuffled'), true),
+};
+// Demographics rows are keyed by their user: a removed user's demographics row stays unless removed itself.
+
+// 3. Tools.
+function timed(cmd, argv, opts = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    ...opts,
+  });
+  const last = r.stderr.trim().split('\n').pop() ?? '';
+  const [wall, rssKb] = last.split(' ').map(Number);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, wall, rssMb: rssKb / 1024 };
+}
+const files = (dir) =>
+  readdirSync(dir)
+    .filter((f) => f !== 'manifest.csv')
+    .map((f) => join(dir, f));
+const bytes = files(base).reduce((n, f) => n + statSync(f).size, 0) * 2;
+const rows = files(base).reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').length - 2, 0) * 2;
+
+const results = [];
+let gateFailed = false;
+function record(tool, variant, run, counts) {
+  const truth = variants[variant];
+  let gate = '-';
+  if (counts) {
+    const ok = Object.entries(truth).every(
+      ([e, t]) =>
+        counts[e] &&
+        counts[e].added === t.added &&
+        counts[e].removed === t.removed &&
+        counts[e].changed === t.changed,
+    );
+    gate = ok ? 'ok' : 'FAIL';
+    if (!ok) {
+      gateFailed = true;
+      console.error(
+        `correctness gate failed for ${tool} (${variant}):\n  expected ${JSON.stringify(truth)}\n  got      ${JSON.stringify(counts)}`,
+      );
+    }
+  }
+  results.push({
+    tool,
+    variant,
+    wallSeconds: run.wall,
+    peakRssMb: Math.round(run.rssMb),
+    rowsPerSecond: Math.round(rows / Math.max(run.wall, 0.01)),
+    gate,
+    status: run.status,
+  });
+}
+
+for (const variant of Object.keys(variants)) {
+  const next = join(ROOT, variant);
+  // roster diff (keyed).
+  const d = timed(process.execPath, [BIN, 'diff', base, next, '--format', 'json']);
+  if (d.status !== 0) console.error(d.stderr);
+  const plan = d.status === 0 ? JSON.parse(d.stdout) : { summary: { byEntity: {} } };
+  const counts = Object.fromEntries(
+    Object.entries(plan.summary.byEntity).map(([e, c]) => [
+      e,
+      { added: c.create, removed: c.delete, changed: c.update },
+    ]),
+  );
+  record('roster diff', variant, d, counts);
+  // Line-set baseline: LC_ALL=C sort + join -v1 -v2 on the key, comm -3 on whole lines.
+  const sortJoin = timed('bash', [
+    '-c',
+    `set -e; cd "${ROOT}"; for f in $(ls ${base} | grep -v manifest); do LC_ALL=C sort -t, -k1,1 base/$f > a.s; LC_ALL=C sort -t, -k1,1 ${variant}/$f > b.s; LC_ALL=C join -t, -v1 -v2 -o 0 a.s b.s | wc -l; LC_ALL=C sort base/$f > a.l; LC_ALL=C sort ${variant}/$f > b.l; LC_ALL=C comm -3 a.l b.l | wc -l; done`,
+  ]);
+  record('sort + join/comm', variant, sortJoin);
+  record('git diff --no-index --stat', variant, timed('git', ['diff', '--no-index', '--stat', base, next]));
+  if (size !== 'L') {
+    // daff, keyed by sourcedId, one file pair at a time.
+    let total = { wall: 0, rssMb: 0, status: 0 };
+    const daffCounts = {};
+    for (const f of files(base)) {
+      const name = f.split('/').pop();
+      const entity = name.replace(/\.csv$/, '');
+      const r = timed(process.execPath, [
+        resolve('node_modules/daff/bin/daff.js'),
+        'diff',
+        '--id',
+        'sourcedId',
+        '--output-format',
+        'csv',
+        f,
+        join(next, name),
+      ]);
+      total = {
+        wall: total.wall + r.wall,
+        rssMb: Math.max(total.rssMb, r.rssMb),
+        status: total.status || (r.status > 1 ? r.status : 0),
+      };
+      if (!CHANGE[entity]) continue;
+      const marks = Papa.parse(r.stdout, { skipEmptyLines: true }).data.map((row) => row[0]);
+      daffCounts[entity] = {
+        added: marks.filter((m) => m === '+++').length,
+        removed: marks.filter((m) => m === '---').length,
+        changed: marks.filter((m) => m === '->').length,
+      };
+    }
+    record('daff --id sourcedId', variant, total, daffCounts);
+  }
+}
+record(
+  'read floor (cat)',
+  'mutated',
+  timed('bash', ['-c', `cat ${base}/*.csv ${ROOT}/mutated/*.csv > /dev/null`]),
+);
+record(
+  'parse floor (PapaParse)',
+  'mutated',
+  timed(process.execPath, [
+    '-e',
+    `const P=require('${resolve('node_modules/papaparse')}');const fs=require('fs');let n=0;for(const d of ['${base}','${ROOT}/mutated'])for(const f of fs.readdirSync(d)){P.parse(fs.readFileSync(d+'/'+f,'utf8'),{step(){n++}})}console.log(n)`,
+  ]),
+);
+
+// 4. Report.
+const ours = results.find((r) => r.tool === 'roster diff' && r.variant === 'mutated');
+console.log(
+  `\nsize ${size}: ${rows.toLocaleString('en-US')} rows, ${(bytes / 1048576).toFixed(1)} MiB (both sides)\n`,
+);
+console.log(
+  `${'tool'.padEnd(30)} ${'variant'.padEnd(9)} ${'wall s'.padStart(8)} ${'RSS MB'.padStart(8)} ${'rows/s'.padStart(11)} ${'x ours'.padStart(7)}  gate`,
+);
+for (const r of results) {
+  console.log(
+    `${r.tool.padEnd(30)} ${r.variant.padEnd(9)} ${r.wallSeconds.toFixed(2).padStart(8)} ${String(r.peakRssMb).padStart(8)} ${r.rowsPerSecond.toLocaleString('en-US').padStart(11)} ${(r.wallSeconds / ours.wallSeconds).toFixed(2).padStart(7)}  ${r.gate}`,
+  );
+}
+const versions = {
+  node: process.version,
+  roster: JSON.parse(readFileSync('package.json', 'utf8')).version,
+  daff: JSON.parse(readFileSync('node_modules/daff/package.json', 'utf8')).version,
+  git: execFileSync('git', ['--version'], { encoding: 'utf8' }).trim(),
+};
+mkdirSync('bench/results', { recursive: true });
+const out = `bench/results/${size}-${new Date().toISOString().slice(0, 10)}.json`;
+writeFileSync(
+  out,
+  `${JSON.stringify({ size, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 1024 ** 3) }, versions, inputs: { rows, bytes, users: roster.table('users').size, enrollments: roster.table('enrollments').size }, truth: variants, results }, null, 2)}\n`,
+);
+console.log(`\nwrote ${out}`);
+if (!args.includes('--keep')) rmSync(ROOT, { recursive: true, force: true });
+if (gateFailed) {
+  console.error('correctness gate FAILED');
+  process.exit(1);
+}

@@ -1,0 +1,113 @@
+/**
+ * `roster diff`: the keyed record diff of two rosters (two paths, or two git revisions of the
+ * repo's roster), computed by the plan engine as "what turns OLD into NEW" and rendered like a plan.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { defaultPolicy, findConfig, loadConfig } from '../config/config.js';
+import { UsageError } from '../errors.js';
+import { computePlan } from '../plan/compute.js';
+import type { Plan } from '../plan/plan.js';
+import { loadRoster } from '../source/load.js';
+
+export interface DiffOptions {
+  readonly showPersonalData?: boolean;
+  readonly now?: Date;
+}
+
+/** A revision range `A..B` of the repo at `repo` → the roster folder at each revision (temp folders). */
+function checkoutRevisions(repo: string, range: string): { old: string; next: string; cleanup: () => void } {
+  const [a, b] = range.split('..') as [string, string];
+  const config = findConfig(repo);
+  const top = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: repo, encoding: 'utf8' }).trim();
+  const rosterDir = relative(top, config ? loadConfig(config).rosterPath : repo) || '.';
+  const dirs: string[] = [];
+  const extract = (rev: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-diff-'));
+    dirs.push(dir);
+    try {
+      execFileSync(
+        'sh',
+        ['-c', `git archive --format=tar "$1" -- "$2" | tar -x -C "$3"`, 'sh', rev, rosterDir, dir],
+        { cwd: top, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    } catch (err) {
+      throw new UsageError(
+        'REVISION_NOT_FOUND',
+        `cannot read ${rosterDir} at revision ${rev}: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`,
+        'Give two revisions that hold the roster, e.g. roster diff HEAD~1..HEAD.',
+      );
+    }
+    return join(dir, rosterDir);
+  };
+  return {
+    old: extract(a),
+    next: extract(b || 'HEAD'),
+    cleanup: () => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Diffs two rosters. `oldPath`/`newPath` are paths, or `oldPath` is a range `A..B` (newPath undefined). */
+export async function diffRosters(
+  oldPath: string,
+  newPath: string | undefined,
+  options: DiffOptions = {},
+): Promise<Plan> {
+  let cleanup = () => {};
+  let a = oldPath;
+  let b = newPath;
+  if (b === undefined) {
+    if (!oldPath.includes('..'))
+      throw new UsageError(
+        'USAGE',
+        'roster diff needs two paths or a revision range A..B',
+        'e.g. roster diff old/ new/ or roster diff HEAD~1..HEAD',
+      );
+    const revs = checkoutRevisions('.', oldPath);
+    a = revs.old;
+    b = revs.next;
+    cleanup = revs.cleanup;
+  }
+  try {
+    const [before, after] = [await loadRoster(a), await loadRoster(b)];
+    for (const [loaded, path] of [
+      [before, a],
+      [after, b],
+    ] as const) {
+      const errors = loaded.diagnostics.list.filter(
+        (d) => d.severity === 'error' && /^(ZIP_|MANIFEST_MISSING|CSV_ENCODING|CSV_EMPTY)/.test(d.code),
+      );
+      if (errors.length > 0)
+        throw new UsageError(
+          'ROSTER_UNREADABLE',
+          `${path} cannot be read: ${errors[0]!.message}`,
+          'Run roster validate on it.',
+        );
+    }
+    // Everything is compared and nothing is held: a diff reports, it does not deliver.
+    const policy = {
+      ...defaultPolicy(),
+      thresholds: {
+        deletePercent: 100,
+        updatePercent: 100,
+        minimumChanges: Number.MAX_SAFE_INTEGER,
+        perEntity: {},
+      },
+    };
+    return computePlan({
+      desired: after.roster,
+      current: before.roster,
+      target: { name: 'diff', kind: 'diff', mode: 'bulk', policy },
+      state: { lineage: 'diff', serial: 0 },
+      commit: null,
+      now: options.now ?? new Date(),
+      showPersonalData: options.showPersonalData ?? false,
+    });
+  } finally {
+    cleanup();
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The benchmark's S size with its correctness gate: every keyed tool (roster diff, daff) must report
+ * the mutation's ground truth. Timings are printed, never asserted here (performance goals live in
+ * the benchmark, not in tests).
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+describe('npm run bench (size S)', () => {
+  it('runs every tool on the same inputs and passes the correctness gate', () => {
+    const r = spawnSync(process.execPath, ['bench/run.js', '--size', 'S'], {
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    expect(r.stderr).not.toContain('correctness gate');
+    expect(r.status, r.stderr).toBe(0);
+    for (const tool of [
+      'roster diff',
+      'sort + join/comm',
+      'git diff --no-index --stat',
+      'daff --id sourcedId',
+      'read floor (cat)',
+      'parse floor (PapaParse)',
+    ]) {
+      expect(r.stdout).toContain(tool);
+    }
+    expect(r.stdout.match(/ ok$/gm)?.length).toBe(4); // roster diff and daff, plain and shuffled
+  }, 180_000);
+});
