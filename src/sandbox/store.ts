@@ -19,6 +19,7 @@ import { zipFiles } from '../formats/package-files.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import type { Roster } from '../model/roster.js';
+import { processAlive } from '../targets/lock.js';
 import { Diagnostics } from '../validate/diagnostic.js';
 import type { EntitySyncCounts, Rejection } from './process.js';
 
@@ -156,7 +157,7 @@ export class PortalStore {
         } catch {
           holder = undefined;
         }
-        const dead = !holder || (holder.host === hostname() && !alive(holder.pid));
+        const dead = !holder || (holder.host === hostname() && !processAlive(holder.pid));
         if (!dead)
           throw new InputError(
             'SANDBOX_BUSY',
@@ -167,14 +168,5 @@ export class PortalStore {
       }
     }
     throw new InputError('SANDBOX_BUSY', 'cannot take the sync lock', 'Try again.');
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

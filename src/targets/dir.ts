@@ -1,16 +1,3 @@
-/**
- * The `dir` target: a local folder standing for a vendor's drop. The embedded default: no server.
- *
- *   <path>/OneRoster.zip      -> current/OneRoster.zip   (what the "vendor" picks up)
- *   <path>/current            -> generations/<serial>    (switched atomically: the commit point)
- *   <path>/generations/<serial>/{OneRoster.zip, snapshot.zip, state.json}
- *   <path>/lock.json          (exclusive create; holder, host, pid, operation, time)
- *
- * A delivery is written into a new generation folder, then `current` is re-pointed by renaming a
- * new symlink over it. A process killed at any moment leaves `current` on the old generation or
- * the new one, so delivery and state always agree. The last few generations are kept.
- */
-import { randomUUID } from 'node:crypto';
 import {
   existsSync,
   lstatSync,
@@ -23,7 +10,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { DirTargetConfig } from '../config/config.js';
 import { InputError, LockHeldError, StalePlanError } from '../errors.js';
@@ -33,6 +19,7 @@ import { zipFiles } from '../formats/package-files.js';
 import type { Roster } from '../model/roster.js';
 import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
+import { lockStatus, newLockInfo } from './lock.js';
 import { parseState, type TargetState } from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
 
@@ -88,15 +75,7 @@ export class DirTarget implements Target {
 
   async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
     mkdirSync(this.location, { recursive: true });
-    const user = safeUser();
-    const info: LockInfo = {
-      id: randomUUID(),
-      holder: `${user}@${hostname()}`,
-      host: hostname(),
-      pid: process.pid,
-      operation,
-      createdAt: new Date().toISOString(),
-    };
+    const info = newLockInfo(operation);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -126,22 +105,7 @@ export class DirTarget implements Target {
     } catch {
       return undefined;
     }
-    let info: LockInfo;
-    try {
-      info = JSON.parse(text) as LockInfo;
-    } catch {
-      // A lock file cut short by a crash while it was written: its holder is gone.
-      return {
-        id: '',
-        holder: 'unknown',
-        host: '',
-        pid: 0,
-        operation: 'unknown',
-        createdAt: 'unknown',
-        stale: true,
-      };
-    }
-    return { ...info, stale: info.host === hostname() && !processAlive(info.pid) };
+    return lockStatus(text);
   }
 
   async forceUnlock(): Promise<LockStatus | undefined> {
@@ -211,23 +175,6 @@ function isSymlink(path: string): boolean {
     return lstatSync(path).isSymbolicLink() && existsSync(path);
   } catch {
     return false;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }
 

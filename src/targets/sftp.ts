@@ -11,9 +11,9 @@
  * - With `reportDir`, apply waits (bounded) for the portal's processing report and folds the
  *   records it rejected into the state.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpTargetConfig } from '../config/config.js';
@@ -25,6 +25,7 @@ import { ENTITIES, type EntityName } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
 import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
+import { lockStatus, newLockInfo } from './lock.js';
 import { withRetry } from './retry.js';
 import { parseState, type RejectedRecord, type TargetState } from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
@@ -232,18 +233,7 @@ export class SftpTarget implements Target {
 
   async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
     await this.ensureDir(this.config.stateDir);
-    let user = 'unknown';
-    try {
-      user = userInfo().username;
-    } catch {}
-    const info: LockInfo = {
-      id: randomUUID(),
-      holder: `${user}@${hostname()}`,
-      host: hostname(),
-      pid: process.pid,
-      operation,
-      createdAt: new Date().toISOString(),
-    };
+    const info = newLockInfo(operation);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const client = await this.sftp();
@@ -276,29 +266,7 @@ export class SftpTarget implements Target {
     const text = await this.op('download', file, async (c) =>
       (await c.exists(file)) ? ((await c.get(file)) as Buffer).toString('utf8') : undefined,
     );
-    if (text === undefined) return undefined;
-    try {
-      const info = JSON.parse(text) as LockInfo;
-      let dead = false;
-      if (info.host === hostname()) {
-        try {
-          process.kill(info.pid, 0);
-        } catch (err) {
-          dead = (err as NodeJS.ErrnoException).code === 'ESRCH';
-        }
-      }
-      return { ...info, stale: dead };
-    } catch {
-      return {
-        id: '',
-        holder: 'unknown',
-        host: '',
-        pid: 0,
-        operation: 'unknown',
-        createdAt: 'unknown',
-        stale: true,
-      };
-    }
+    return text === undefined ? undefined : lockStatus(text);
   }
 
   async unlock(lock: LockInfo): Promise<void> {

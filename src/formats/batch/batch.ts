@@ -4,6 +4,7 @@
  * file. Headers are exact (case-sensitive, in order, nothing extra): a wrong header fails the
  * whole upload, as vendor batch uploads do.
  */
+import { ENTITIES } from '../../model/entities.js';
 import { csvLine } from '../csv/write-csv.js';
 
 export const BATCH_USERS_COLUMNS = [
@@ -24,18 +25,11 @@ export const BATCH_USERS_COLUMNS = [
   'primary_teacher',
 ] as const;
 
-export const BATCH_DEMOGRAPHICS_COLUMNS = [
+/** user_sis_id, then demographics.csv's birth date, sex and race/ethnicity columns. */
+export const BATCH_DEMOGRAPHICS_COLUMNS: readonly string[] = [
   'user_sis_id',
-  'birthDate',
-  'sex',
-  'americanIndianOrAlaskaNative',
-  'asian',
-  'blackOrAfricanAmerican',
-  'nativeHawaiianOrOtherPacificIslander',
-  'white',
-  'demographicRaceTwoOrMoreRaces',
-  'hispanicOrLatinoEthnicity',
-] as const;
+  ...(ENTITIES.demographics.columns['1.1'] ?? []).slice(3, 12),
+];
 
 /**
  * ADD: add or update the person, and enrol them in the class when class_sis_id is given.
@@ -46,7 +40,7 @@ export const BATCH_ACTIONS = ['ADD', 'DROP', 'REMOVE-CLASS', 'REMOVE-USER'] as c
 export type BatchAction = (typeof BATCH_ACTIONS)[number];
 
 export type BatchUserRow = Record<(typeof BATCH_USERS_COLUMNS)[number], string>;
-export type BatchDemographicsRow = Record<(typeof BATCH_DEMOGRAPHICS_COLUMNS)[number], string>;
+export type BatchDemographicsRow = Record<string, string> & { user_sis_id: string };
 
 /** Problems with a header (empty when it is exactly right). */
 export function checkBatchHeader(
