@@ -65,6 +65,31 @@ export class RecordTable {
     this.fields.push(name);
   }
 
+  /** The position of `name` in `fields`, or -1. */
+  fieldIndexOf(name: string): number {
+    return this.fieldIndex.get(name) ?? -1;
+  }
+
+  /**
+   * Adds a record given as normalized values aligned with `fields` (missing trailing values are
+   * empty). The fast path of the readers: no object is built for the row.
+   */
+  addValues(values: string[], origin?: Origin): number {
+    let end = values.length;
+    while (end > 1 && (values[end - 1] ?? '') === '') end--;
+    if (end < values.length) values.length = end;
+    this.rows.push(values.join(SEP));
+    if (origin) this.setOrigin(this.rows.length - 1, origin);
+    return this.rows.length - 1;
+  }
+
+  private setOrigin(index: number, origin: Origin): void {
+    let f = this.files.lastIndexOf(origin.file);
+    if (f < 0) f = this.files.push(origin.file) - 1;
+    this.originFile[index] = f;
+    this.originLine[index] = origin.line;
+  }
+
   /** Adds a record whose values are already normalized. Returns its index. */
   add(record: RosterRecord, origin?: Origin): number {
     const values: string[] = new Array(this.fields.length).fill('');
@@ -82,12 +107,7 @@ export class RecordTable {
     let end = values.length;
     while (end > 1 && values[end - 1] === '') end--;
     this.rows.push(values.slice(0, end).join(SEP));
-    if (origin) {
-      let f = this.files.lastIndexOf(origin.file);
-      if (f < 0) f = this.files.push(origin.file) - 1;
-      this.originFile[this.rows.length - 1] = f;
-      this.originLine[this.rows.length - 1] = origin.line;
-    }
+    if (origin) this.setOrigin(this.rows.length - 1, origin);
     return this.rows.length - 1;
   }
 

@@ -67,7 +67,9 @@ export class PortalStore {
   async current(): Promise<Roster | undefined> {
     if (!existsSync(this.currentFile)) return undefined;
     const diagnostics = new Diagnostics();
-    const { roster } = await readOneRoster(await zipFiles(this.currentFile, diagnostics), diagnostics);
+    const { roster } = await readOneRoster(await zipFiles(this.currentFile, diagnostics), diagnostics, {
+      checkFields: false,
+    });
     if (diagnostics.errorCount > 0) {
       throw new InputError(
         'SANDBOX_STORE_CORRUPT',

@@ -73,7 +73,10 @@ export async function diffRosters(
     cleanup = revs.cleanup;
   }
   try {
-    const [before, after] = [await loadRoster(a), await loadRoster(b)];
+    const [before, after] = [
+      await loadRoster(a, { checkFields: false }),
+      await loadRoster(b, { checkFields: false }),
+    ];
     for (const [loaded, path] of [
       [before, a],
       [after, b],

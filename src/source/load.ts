@@ -19,6 +19,8 @@ export type { RosterFormat };
 export interface LoadOptions extends ZipOptions {
   /** Diagnostic codes to leave out (e.g. CSV_HEADER_ONLY for vendors that want header-only files). */
   readonly ignore?: readonly string[];
+  /** Run the field rules while reading CSV (default true; off for a diff). */
+  readonly checkFields?: boolean;
 }
 
 export interface LoadedRoster {
@@ -96,6 +98,8 @@ export async function loadRoster(path: string, options: LoadOptions = {}): Promi
   }
   const files =
     format === 'oneroster-zip' ? await zipFiles(location, diagnostics, options) : directoryFiles(location);
-  const { roster, duplicates } = await readOneRoster(files, diagnostics);
+  const { roster, duplicates } = await readOneRoster(files, diagnostics, {
+    checkFields: options.checkFields !== false,
+  });
   return { roster, diagnostics, format, location, duplicates };
 }

@@ -55,7 +55,9 @@ export class DirTarget implements Target {
   async readCurrent(state: TargetState): Promise<Roster> {
     const file = join(this.current, 'snapshot.zip');
     const diagnostics = new Diagnostics();
-    const { roster } = await readOneRoster(await zipFiles(file, diagnostics), diagnostics);
+    const { roster } = await readOneRoster(await zipFiles(file, diagnostics), diagnostics, {
+      checkFields: false,
+    });
     if (unreadable(diagnostics)) {
       throw new InputError(
         'STATE_CORRUPT',

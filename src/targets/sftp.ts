@@ -214,6 +214,7 @@ export class SftpTarget implements Target {
       const { roster } = await readOneRoster(
         await zipFiles(join(local, 'snapshot.zip'), diagnostics),
         diagnostics,
+        { checkFields: false },
       );
       if (unreadable(diagnostics))
         throw new InputError(

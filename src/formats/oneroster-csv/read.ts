@@ -6,10 +6,12 @@ import {
   ENTITIES,
   type EntityName,
   entitiesOf,
+  type FieldSpec,
   MANIFEST_FILES,
   type RosterVersion,
 } from '../../model/entities.js';
 import { KeySet } from '../../model/key-set.js';
+import { normalizeValue } from '../../model/normalize.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
 import type { Diagnostics } from '../../validate/diagnostic.js';
 import { checkRecordFields } from '../../validate/field-rules.js';
@@ -32,7 +34,19 @@ const OTHER_FILES = new Set(
 );
 
 /** Reads the package. Never throws for bad input: findings go to `diagnostics`. */
-export async function readOneRoster(files: PackageFiles, diagnostics: Diagnostics): Promise<ReadResult> {
+export interface ReadOptions {
+  /**
+   * Run the field rules on every row (default). Off where only the data is wanted (a diff, a
+   * target's own snapshot): reading is then about a third faster.
+   */
+  readonly checkFields?: boolean;
+}
+
+export async function readOneRoster(
+  files: PackageFiles,
+  diagnostics: Diagnostics,
+  options: ReadOptions = {},
+): Promise<ReadResult> {
   if (files.rejected) return { roster: new RosterBuilder('1.1').build(), duplicates: new Map() };
   const present = new Set(files.names);
   let manifest: ManifestInfo | undefined;
@@ -100,7 +114,10 @@ export async function readOneRoster(files: PackageFiles, diagnostics: Diagnostic
     // A present file is bulk unless the manifest says delta: when manifest and files disagree, the data wins.
     const mode: FileMode = stated === 'delta' ? 'delta' : 'bulk';
     builder.modes[entity] = mode;
-    duplicates.set(entity, await readEntityFile(files, entity, version, mode, builder, diagnostics));
+    duplicates.set(
+      entity,
+      await readEntityFile(files, entity, version, mode, builder, diagnostics, options.checkFields !== false),
+    );
   }
   await files.close();
   return { roster: builder.build(), duplicates };
@@ -113,8 +130,16 @@ async function readEntityFile(
   mode: FileMode,
   builder: RosterBuilder,
   diagnostics: Diagnostics,
+  checkFields: boolean,
 ): Promise<Set<string>> {
   const file = ENTITIES[entity].file;
+  const table = builder.table(entity);
+  const specs = ENTITIES[entity].fields;
+  // Per header position: where its value goes in the table's row, and how it is normalized.
+  let slots: number[] = [];
+  let slotSpecs: (FieldSpec | undefined)[] = [];
+  const idSlot = () => columns?.indexOf('sourcedId') ?? -1;
+  let idColumn = -1;
   const seen = new KeySet();
   const duplicates = new Set<string>();
   let columns: readonly (string | null)[] | undefined;
@@ -128,7 +153,10 @@ async function readEntityFile(
         // A BOM is dropped by the decoder; header names are kept exactly, for the case rule.
         columns = mapHeader(entity, version, cells, file, diagnostics).columns;
         // Extension columns are kept even when every value is empty: the vendor asked for them.
-        for (const c of columns) if (c !== null) builder.table(entity).declareField(c);
+        for (const c of columns) if (c !== null) table.declareField(c);
+        slots = columns.map((c) => (c === null ? -1 : table.fieldIndexOf(c)));
+        slotSpecs = columns.map((c) => (c === null ? undefined : specs[c]));
+        idColumn = idSlot();
         headerWidth = cells.length;
         return;
       }
@@ -141,33 +169,35 @@ async function readEntityFile(
           message: `${file} line ${line} has ${cells.length} fields; the header has ${headerWidth}`,
         });
       }
-      const record: Record<string, string> = {};
-      const position: Record<string, number> = {};
-      for (let i = 0; i < columns.length && i < cells.length; i++) {
-        const field = columns[i];
-        if (field) {
-          record[field] = cells[i]!;
-          position[field] = i + 1;
+      if (checkFields) {
+        const record: Record<string, string> = {};
+        const position: Record<string, number> = {};
+        for (let i = 0; i < columns.length && i < cells.length; i++) {
+          const field = columns[i];
+          if (field) {
+            record[field] = cells[i]!;
+            position[field] = i + 1;
+          }
         }
+        checkRecordFields(
+          record,
+          {
+            entity,
+            version,
+            mode,
+            file,
+            position: (f) => ({ line, ...(position[f] ? { column: position[f] } : {}) }),
+          },
+          diagnostics,
+        );
       }
-      checkRecordFields(
-        record,
-        {
-          entity,
-          version,
-          mode,
-          file,
-          position: (f) => ({ line, ...(position[f] ? { column: position[f] } : {}) }),
-        },
-        diagnostics,
-      );
-      const id = (record.sourcedId ?? '').trim();
+      const id = idColumn >= 0 ? (cells[idColumn] ?? '').trim() : '';
       if (id !== '' && !seen.add(id)) {
         duplicates.add(id);
         diagnostics.add('DUPLICATE_SOURCED_ID', {
           file,
           line,
-          column: position.sourcedId,
+          column: idColumn + 1,
           entity,
           recordId: id,
           field: 'sourcedId',
@@ -175,7 +205,12 @@ async function readEntityFile(
         });
         return;
       }
-      builder.add(entity, record, { file, line });
+      const values = new Array<string>(table.fields.length).fill('');
+      for (let i = 0; i < slots.length && i < cells.length; i++) {
+        const slot = slots[i]!;
+        if (slot >= 0) values[slot] = normalizeValue(slotSpecs[i], cells[i]!);
+      }
+      table.addValues(values, { file, line });
     },
     diagnostics,
   );
