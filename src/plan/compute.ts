@@ -74,17 +74,29 @@ export function computePlan(input: PlanInput): Plan {
   const userSchool = new Map<string, string>();
   for (const r of [desired, current]) {
     if (!r) continue;
-    for (const o of r.table('orgs')) if (o.type === 'school') schools.add(o.sourcedId!);
+    const orgs = r.table('orgs');
+    for (let i = 0; i < orgs.size; i++)
+      if (orgs.value(i, 'type') === 'school') schools.add(orgs.value(i, 'sourcedId'));
   }
+  // Read only the fields needed (no record objects): this runs over every user of both rosters.
   for (const r of [current, desired]) {
     if (!r) continue;
-    for (const u of r.table('users')) {
-      const s = schoolOf('users', u, schools, new Map());
-      if (s) userSchool.set(u.sourcedId!, s);
+    const users = r.table('users');
+    for (let i = 0; i < users.size; i++) {
+      const primary = users.value(i, 'primaryOrgSourcedId');
+      const school = schools.has(primary)
+        ? primary
+        : users
+            .value(i, 'orgSourcedIds')
+            .split(',')
+            .find((o) => schools.has(o));
+      if (school) userSchool.set(users.value(i, 'sourcedId'), school);
     }
-    for (const role of r.table('roles')) {
-      if (schools.has(role.orgSourcedId!) && !userSchool.has(role.userSourcedId!))
-        userSchool.set(role.userSourcedId!, role.orgSourcedId!);
+    const roles = r.table('roles');
+    for (let i = 0; i < roles.size; i++) {
+      const org = roles.value(i, 'orgSourcedId');
+      const user = roles.value(i, 'userSourcedId');
+      if (schools.has(org) && !userSchool.has(user)) userSchool.set(user, org);
     }
   }
 

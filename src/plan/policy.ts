@@ -16,6 +16,12 @@ export function isShared(policy: Policy, entity: EntityName): boolean {
 
 /** The roster as the target may receive it. */
 export function applyPolicy(roster: Roster, policy: Policy): Roster {
+  // Everything shared, nothing withheld: the roster as it is (a Roster is never changed).
+  if (
+    policy.share.entities === undefined &&
+    Object.values(policy.share.withhold).every((f) => !f || f.length === 0)
+  )
+    return roster;
   const builder = new RosterBuilder(roster.version);
   builder.source = roster.source;
   for (const entity of roster.entities()) {

@@ -62,8 +62,9 @@ export function findHolds(input: SafetyInput): Hold[] {
 
   // A school whose enrollments would all disappear.
   const enrollmentsBySchool = new Map<string, number>();
-  for (const e of current.table('enrollments')) {
-    const s = e.schoolSourcedId ?? '';
+  const enrollments = current.table('enrollments');
+  for (let i = 0; i < enrollments.size; i++) {
+    const s = enrollments.value(i, 'schoolSourcedId');
     enrollmentsBySchool.set(s, (enrollmentsBySchool.get(s) ?? 0) + 1);
   }
   const removedBySchool = new Map<string, number>();
@@ -110,13 +111,18 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
     }
     return out;
   };
-  const index = (roster: Roster) => {
+  // Decode only the records that are deleted or created.
+  const index = (roster: Roster, keys: ReadonlySet<string>) => {
     const map = new Map<string, RosterRecord>();
-    for (const r of roster.table(entity)) map.set(r[field] ?? '', r);
+    const t = roster.table(entity);
+    for (let i = 0; i < t.size; i++) {
+      const key = t.value(i, field);
+      if (keys.has(key)) map.set(key, t.get(i));
+    }
     return map;
   };
-  const oldRecords = index(current);
-  const newRecords = index(desired);
+  const oldRecords = index(current, new Set(deleted.map((c) => c.key)));
+  const newRecords = index(desired, new Set(created.map((c) => c.key)));
   const oldBirths = birth(current);
   const newBirths = birth(desired);
   const bySignature = new Map<string, string>();
