@@ -65,6 +65,14 @@ export class RecordTable {
     this.fields.push(name);
   }
 
+  /**
+   * The record as stored (normalized values in `fields` order, trailing empties dropped). Two
+   * tables with the same `fields` store equal records as equal strings: a cheap first comparison.
+   */
+  stored(index: number): string {
+    return this.rows[index]!;
+  }
+
   /** The position of `name` in `fields`, or -1. */
   fieldIndexOf(name: string): number {
     return this.fieldIndex.get(name) ?? -1;

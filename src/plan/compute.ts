@@ -122,6 +122,8 @@ export function computePlan(input: PlanInput): Plan {
     const haveIndex = new KeyMap<number>();
     if (have) for (let i = 0; i < have.size; i++) haveIndex.set(have.value(i, field), i);
     const seen = new KeyMap<true>();
+    // Same columns on both sides: equal stored strings mean equal records, no hashing needed.
+    const sameLayout = have !== undefined && have.fields.join('\u0000') === want.fields.join('\u0000');
     const keyless: string[] = [];
     const entityChanges: PlanChange[] = [];
 
@@ -134,7 +136,10 @@ export function computePlan(input: PlanInput): Plan {
       seen.set(key, true);
       const at = have ? haveIndex.get(key) : undefined;
       // Compare by fingerprint first; build objects only for records that change.
-      if (at !== undefined && have!.fingerprint(at) === want.fingerprint(i)) {
+      if (
+        at !== undefined &&
+        ((sameLayout && have!.stored(at) === want.stored(i)) || have!.fingerprint(at) === want.fingerprint(i))
+      ) {
         counts.unchanged++;
         continue;
       }
