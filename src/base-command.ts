@@ -6,12 +6,23 @@
 import { Command, Errors, Flags } from '@oclif/core';
 import { BugError, RosterError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
+import type { ProgressListener } from './progress.js';
+import { progressLine } from './render/progress.js';
 import { COLOR, PLAIN, type Style } from './render/style.js';
+
+/** `{ progress }` when there is a listener, `{}` otherwise (for options objects). */
+export function progressOption(progress: ProgressListener | undefined): { progress?: ProgressListener } {
+  return progress ? { progress } : {};
+}
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     'no-color': Flags.boolean({
       description: 'Do not colour the output (colour is used only on a terminal anyway).',
+      helpGroup: 'GLOBAL',
+    }),
+    quiet: Flags.boolean({
+      description: 'No progress line on stderr (shown only on a terminal anyway).',
       helpGroup: 'GLOBAL',
     }),
   };
@@ -22,7 +33,28 @@ export abstract class BaseCommand extends Command {
   }
 
   protected write(text: string): void {
+    this.endProgress();
     process.stdout.write(text);
+  }
+
+  private progressShown = false;
+
+  /**
+   * A progress listener that keeps one line on stderr up to date, or undefined when stderr is not
+   * a terminal or --quiet was given (nothing is written then).
+   */
+  protected progress(quiet: boolean | undefined): ProgressListener | undefined {
+    if (quiet || !process.stderr.isTTY) return undefined;
+    return (event) => {
+      this.progressShown = true;
+      process.stderr.write(`\r\u001b[2K${progressLine(event)}`);
+    };
+  }
+
+  /** Clears the progress line before other output. */
+  protected endProgress(): void {
+    if (this.progressShown) process.stderr.write('\r\u001b[2K');
+    this.progressShown = false;
   }
 
   /** Common flags of the commands that work on a district repo and its targets. */
@@ -37,6 +69,7 @@ export abstract class BaseCommand extends Command {
   protected override async catch(
     err: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
+    this.endProgress();
     if (err instanceof Errors.ExitError) throw err;
     const debug = /\broster\b|\*/.test(process.env.DEBUG ?? '');
     if (err instanceof RosterError) {

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, progressOption } from '../base-command.js';
 import { UsageError } from '../errors.js';
 import type { Plan as PlanData } from '../plan/plan.js';
 import { readPlanFile } from '../plan/plan-file.js';
@@ -78,6 +78,7 @@ export default class Apply extends BaseCommand {
         lockTimeoutMs: parseDuration(flags['lock-timeout']),
         showPersonalData: flags['show-personal-data'],
         confirm,
+        ...progressOption(this.progress(flags.quiet)),
       });
     } catch (err) {
       if (err instanceof InvalidRosterError)

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
 import { diffRosters } from '../services/diff.js';
@@ -31,7 +31,10 @@ export default class Diff extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Diff);
-    const plan = await diffRosters(args.old, args.new, { showPersonalData: flags['show-personal-data'] });
+    const plan = await diffRosters(args.old, args.new, {
+      showPersonalData: flags['show-personal-data'],
+      ...progressOption(this.progress(flags.quiet)),
+    });
     this.write(renderPlan(plan, flags.format as PlanFormat, { style: this.styleFor(flags['no-color']) }));
     if (flags['exit-code'] && plan.changes.length > 0) this.exit(ExitCode.Changes);
   }

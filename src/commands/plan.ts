@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
 import { writePlanFile } from '../plan/plan-file.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
@@ -42,6 +42,7 @@ export default class Plan extends BaseCommand {
         repo: flags.repo,
         ...(flags.target ? { target: flags.target } : {}),
         showPersonalData: flags['show-personal-data'],
+        ...progressOption(this.progress(flags.quiet)),
       });
     } catch (err) {
       if (err instanceof InvalidRosterError)

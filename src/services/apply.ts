@@ -114,6 +114,7 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
       rejected: [],
     };
     faultPoint('apply:before-deliver');
+    options.progress?.({ stage: 'deliver', detail: `to ${ctx.target.location}` });
     const receipt = await ctx.target.deliver(delivery, snapshot, state, ctx.state?.serial ?? 0);
     return { outcome: 'applied', plan, state: receipt.state, warnings: receipt.warnings };
   } finally {

@@ -10,11 +10,13 @@ import { defaultPolicy, findConfig, loadConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import { computePlan } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
+import type { ProgressListener } from '../progress.js';
 import { loadRoster } from '../source/load.js';
 
 export interface DiffOptions {
   readonly showPersonalData?: boolean;
   readonly now?: Date;
+  readonly progress?: ProgressListener;
 }
 
 /** A revision range `A..B` of the repo at `repo` → the roster folder at each revision (temp folders). */

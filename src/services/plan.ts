@@ -17,6 +17,7 @@ import { type Roster, RosterBuilder } from '../model/roster.js';
 import { computePlan, PlanKeyError } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import { keyField } from '../plan/policy.js';
+import type { ProgressListener } from '../progress.js';
 import { loadRoster } from '../source/load.js';
 import { createTarget } from '../targets/create.js';
 import type { TargetState } from '../targets/state.js';
@@ -67,6 +68,7 @@ export interface PlanOptions {
   readonly target?: string;
   readonly showPersonalData?: boolean;
   readonly now?: Date;
+  readonly progress?: ProgressListener;
 }
 
 export function loadRepoConfig(repo: string): RosterConfig {
@@ -100,7 +102,7 @@ async function planWith(
   targetConfig: TargetConfig,
   target: Target,
 ): Promise<PlanContext> {
-  const loaded = await loadRoster(config.rosterPath);
+  const loaded = await loadRoster(config.rosterPath, options.progress ? { progress: options.progress } : {});
   validateRoster(loaded.roster, loaded.diagnostics);
   const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
   if (!validation.valid) throw new InvalidRosterError(validation);
@@ -122,6 +124,7 @@ async function planWith(
       ? {}
       : undefined;
   let plan: Plan;
+  options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
   try {
     plan = computePlan({
       desired: loaded.roster,

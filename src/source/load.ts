@@ -12,6 +12,7 @@ import { directoryFiles, type ZipOptions, zipFiles } from '../formats/package-fi
 import { readRosterYaml, YAML_EXTENSIONS } from '../formats/yaml/read.js';
 import type { EntityName } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
+import type { ProgressListener } from '../progress.js';
 import { Diagnostics } from '../validate/diagnostic.js';
 
 export type { RosterFormat };
@@ -21,6 +22,7 @@ export interface LoadOptions extends ZipOptions {
   readonly ignore?: readonly string[];
   /** Run the field rules while reading CSV (default true; off for a diff). */
   readonly checkFields?: boolean;
+  readonly progress?: ProgressListener;
 }
 
 export interface LoadedRoster {
@@ -93,7 +95,11 @@ export async function loadRoster(path: string, options: LoadOptions = {}): Promi
   const { location, format } = locateRoster(path);
   const diagnostics = new Diagnostics(options.ignore);
   if (format === 'yaml') {
-    const { roster } = await readRosterYaml(directoryFiles(location, { recursive: true }), diagnostics);
+    const { roster } = await readRosterYaml(
+      directoryFiles(location, { recursive: true }),
+      diagnostics,
+      options.progress,
+    );
     return { roster, diagnostics, format, location };
   }
   const files =

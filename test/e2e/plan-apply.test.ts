@@ -270,6 +270,8 @@ describe('confirmation on a terminal', () => {
     const repo = districtRepo({ git: false, students: 20 });
     const cancelled = await applyOnTty(repo.dir, 'y');
     expect(cancelled).toMatch(/Plan: \d+ to add/);
+    // On a terminal, a progress line on stderr (cleared before the plan is shown).
+    expect(cancelled).toContain('reading schools/sch-001.yaml');
     expect(cancelled).toContain('Cancelled. Nothing was applied.');
     expect(existsSync(join(repo.target, 'current'))).toBe(false);
     const applied = await applyOnTty(repo.dir, 'yes');

@@ -13,6 +13,7 @@ import {
 import { KeySet } from '../../model/key-set.js';
 import { normalizeValue } from '../../model/normalize.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
+import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
 import type { Diagnostics } from '../../validate/diagnostic.js';
 import { checkRecordFields } from '../../validate/field-rules.js';
 import { readCsv } from '../csv/read-csv.js';
@@ -40,6 +41,8 @@ export interface ReadOptions {
    * target's own snapshot): reading is then about a third faster.
    */
   readonly checkFields?: boolean;
+  /** Told of each file and of every PROGRESS_EVERY_ROWS rows. */
+  readonly progress?: ProgressListener;
 }
 
 export async function readOneRoster(
@@ -114,9 +117,19 @@ export async function readOneRoster(
     // A present file is bulk unless the manifest says delta: when manifest and files disagree, the data wins.
     const mode: FileMode = stated === 'delta' ? 'delta' : 'bulk';
     builder.modes[entity] = mode;
+    options.progress?.({ stage: 'read', detail: ENTITIES[entity].file });
     duplicates.set(
       entity,
-      await readEntityFile(files, entity, version, mode, builder, diagnostics, options.checkFields !== false),
+      await readEntityFile(
+        files,
+        entity,
+        version,
+        mode,
+        builder,
+        diagnostics,
+        options.checkFields !== false,
+        options.progress,
+      ),
     );
   }
   await files.close();
@@ -131,6 +144,7 @@ async function readEntityFile(
   builder: RosterBuilder,
   diagnostics: Diagnostics,
   checkFields: boolean,
+  progress?: ProgressListener,
 ): Promise<Set<string>> {
   const file = ENTITIES[entity].file;
   const table = builder.table(entity);
@@ -161,6 +175,8 @@ async function readEntityFile(
         return;
       }
       dataRows++;
+      if (progress && dataRows % PROGRESS_EVERY_ROWS === 0)
+        progress({ stage: 'read', detail: file, rows: dataRows });
       if (cells.length !== headerWidth) {
         diagnostics.add('CSV_ROW_WIDTH', {
           file,

@@ -22,6 +22,7 @@ import {
 import { ENTITIES, type EntityName, isListType, type RosterVersion } from '../../model/entities.js';
 import { KeySet } from '../../model/key-set.js';
 import { type FileMode, type Roster, RosterBuilder, type RosterSource } from '../../model/roster.js';
+import type { ProgressListener } from '../../progress.js';
 import type { Diagnostics } from '../../validate/diagnostic.js';
 import { checkRecordFields, type FieldPosition } from '../../validate/field-rules.js';
 import { closest } from '../oneroster-csv/header.js';
@@ -69,9 +70,14 @@ function streamToString(files: PackageFiles, name: string): Promise<string> {
 }
 
 /** Reads every .yaml/.yml file of `files` as one roster. Never throws for bad input. */
-export async function readRosterYaml(files: PackageFiles, diagnostics: Diagnostics): Promise<YamlReadResult> {
+export async function readRosterYaml(
+  files: PackageFiles,
+  diagnostics: Diagnostics,
+  progress?: ProgressListener,
+): Promise<YamlReadResult> {
   const parsed: ParsedFile[] = [];
   for (const name of files.names.filter((n) => YAML_EXTENSIONS.some((e) => n.endsWith(e)))) {
+    progress?.({ stage: 'read', detail: name });
     const text = await streamToString(files, name);
     const file = parseFile(name, text, diagnostics);
     if (file) parsed.push(file);
