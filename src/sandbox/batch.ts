@@ -11,13 +11,14 @@ import {
   type BatchUserRow,
   batchCsv,
   checkBatchHeader,
+  classCells,
+  userCells,
 } from '../formats/batch/batch.js';
 import { convertVersion } from '../model/convert-version.js';
 import { derivedEnrollmentId } from '../model/derived-ids.js';
 import { ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRecord } from '../model/fingerprint.js';
 import { normalizeRecord, splitList } from '../model/normalize.js';
-import type { RosterRecord } from '../model/record-table.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 import { Diagnostics } from '../validate/diagnostic.js';
 import { checkRecordFields } from '../validate/field-rules.js';
@@ -257,34 +258,16 @@ export function exportBatch(roster: Roster | undefined): { users: string; demogr
   const users = new Map([...r.table('users')].map((u) => [u.sourcedId!, u]));
   const enrolled = new Set<string>();
   const rows: Record<string, string>[] = [];
-  const userCells = (u: RosterRecord, org: string) => ({
-    action: 'ADD',
-    org_sis_id: org,
-    user_sis_id: u.sourcedId!,
-    role: u.role ?? '',
-    username: u.username ?? '',
-    firstName: u.givenName ?? '',
-    lastName: u.familyName ?? '',
-    userEmail: u.email ?? '',
-    userGrade: u.grades ?? '',
-  });
   for (const e of [...r.table('enrollments')].sort((a, b) => (a.sourcedId! < b.sourcedId! ? -1 : 1))) {
     const u = users.get(e.userSourcedId!);
     const c = classes.get(e.classSourcedId!);
     if (!u || !c) continue;
     enrolled.add(u.sourcedId!);
-    rows.push({
-      ...userCells(u, c.schoolSourcedId!),
-      class_sis_id: c.sourcedId!,
-      className: c.title ?? '',
-      classGrade: c.grades ?? '',
-      course_sis_id: c.courseSourcedId ?? '',
-      term_sis_id: c.termSourcedIds ?? '',
-      primary_teacher: e.role === 'teacher' ? e.primary || 'false' : '',
-    });
+    rows.push({ action: 'ADD', ...userCells(u, c.schoolSourcedId!), ...classCells(c, e) });
   }
   for (const u of [...users.values()].sort((a, b) => (a.sourcedId! < b.sourcedId! ? -1 : 1))) {
-    if (!enrolled.has(u.sourcedId!)) rows.push(userCells(u, splitList(u.orgSourcedIds ?? '')[0] ?? ''));
+    if (!enrolled.has(u.sourcedId!))
+      rows.push({ action: 'ADD', ...userCells(u, splitList(u.orgSourcedIds ?? '')[0] ?? '') });
   }
   const demo = [...r.table('demographics')].map((d) => ({ ...d, user_sis_id: d.sourcedId! }));
   return {

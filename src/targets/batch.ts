@@ -14,7 +14,13 @@ import Papa from 'papaparse';
 import { FormData, request } from 'undici';
 import type { BatchTargetConfig } from '../config/config.js';
 import { InputError, StalePlanError } from '../errors.js';
-import { BATCH_DEMOGRAPHICS_COLUMNS, BATCH_USERS_COLUMNS, batchCsv } from '../formats/batch/batch.js';
+import {
+  BATCH_DEMOGRAPHICS_COLUMNS,
+  BATCH_USERS_COLUMNS,
+  batchCsv,
+  classCells,
+  userCells,
+} from '../formats/batch/batch.js';
 import { convertVersion } from '../model/convert-version.js';
 import { derivedEnrollmentId } from '../model/derived-ids.js';
 import type { EntityName } from '../model/entities.js';
@@ -131,23 +137,6 @@ export function batchFiles(
     ]),
   );
   const rows: Record<string, string>[] = [];
-  const userCells = (u: RosterRecord, org: string) => ({
-    org_sis_id: org,
-    user_sis_id: u.sourcedId!,
-    role: u.role ?? '',
-    username: u.username ?? '',
-    firstName: u.givenName ?? '',
-    lastName: u.familyName ?? '',
-    userEmail: u.email ?? '',
-    userGrade: u.grades ?? '',
-  });
-  const classCells = (c: RosterRecord) => ({
-    class_sis_id: c.sourcedId!,
-    className: c.title ?? '',
-    classGrade: c.grades ?? '',
-    course_sis_id: c.courseSourcedId ?? '',
-    term_sis_id: c.termSourcedIds ?? '',
-  });
   const enrolledClasses = new Set<string>();
   for (const u of delivery.table('users')) {
     if (u.status === 'tobedeleted') rows.push({ action: 'REMOVE-USER', user_sis_id: u.sourcedId! });
@@ -164,8 +153,7 @@ export function batchFiles(
       rows.push({
         action: 'ADD',
         ...userCells(u, c.schoolSourcedId!),
-        ...classCells(c),
-        primary_teacher: e.role === 'teacher' ? e.primary || 'false' : '',
+        ...classCells(c, e),
       });
     }
   }
@@ -182,8 +170,7 @@ export function batchFiles(
       rows.push({
         action: 'ADD',
         ...userCells(u, c.schoolSourcedId!),
-        ...classCells(c),
-        primary_teacher: e.role === 'teacher' ? e.primary || 'false' : '',
+        ...classCells(c, e),
       });
   }
   const demographics = [...delivery.table('demographics')]

@@ -65,3 +65,31 @@ export function batchCsv(columns: readonly string[], rows: Iterable<Record<strin
   for (const row of rows) out += csvLine(columns.map((c) => row[c] ?? ''));
   return out;
 }
+
+type Row = Readonly<Record<string, string | undefined>>;
+
+/** The person's columns of a users.csv row. */
+export function userCells(user: Row, org: string): Record<string, string> {
+  return {
+    org_sis_id: org,
+    user_sis_id: user.sourcedId ?? '',
+    role: user.role ?? '',
+    username: user.username ?? '',
+    firstName: user.givenName ?? '',
+    lastName: user.familyName ?? '',
+    userEmail: user.email ?? '',
+    userGrade: user.grades ?? '',
+  };
+}
+
+/** The class's columns of a users.csv row, and the enrollment's primary_teacher. */
+export function classCells(klass: Row, enrollment?: Row): Record<string, string> {
+  return {
+    class_sis_id: klass.sourcedId ?? '',
+    className: klass.title ?? '',
+    classGrade: klass.grades ?? '',
+    course_sis_id: klass.courseSourcedId ?? '',
+    term_sis_id: klass.termSourcedIds ?? '',
+    primary_teacher: enrollment?.role === 'teacher' ? enrollment.primary || 'false' : '',
+  };
+}
