@@ -11,9 +11,9 @@ import { generateDistrict } from '../../src/generate/generate.js';
 import { RosterBuilder } from '../../src/model/roster.js';
 import { PortalStore } from '../../src/sandbox/store.js';
 import { BatchTarget } from '../../src/targets/batch.js';
-import { STATE_FORMAT_VERSION, type TargetState } from '../../src/targets/state.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 import { TOKEN, testSandbox } from '../helpers/sandbox.js';
+import { testState } from '../helpers/state.js';
 import { runTargetContract } from './target-contract.js';
 
 process.env.ROSTER_TEST_BATCH_TOKEN = TOKEN;
@@ -85,23 +85,7 @@ runTargetContract('batch (sandbox)', {
   },
 });
 
-function state(target: BatchTarget, serial: number): TargetState {
-  return {
-    formatVersion: STATE_FORMAT_VERSION,
-    tool: 'roster-as-code',
-    target: target.name,
-    lineage: 'l',
-    serial,
-    appliedAt: '',
-    appliedCommit: null,
-    appliedDirty: false,
-    rosterFingerprint: '',
-    oneRosterVersion: '1.1',
-    mode: 'delta',
-    records: {},
-    rejected: [],
-  };
-}
+const state = (target: BatchTarget, serial: number) => testState(target.name, serial, { mode: 'delta' });
 
 async function misbehaving(
   handler: (

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { DirTarget } from '../../src/targets/dir.js';
-import type { TargetState } from '../../src/targets/state.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { testState } from '../helpers/state.js';
 import { runTargetContract } from './target-contract.js';
 
 runTargetContract('dir', {
@@ -32,23 +32,7 @@ runTargetContract('dir', {
   },
 });
 
-function state(target: string, serial: number): TargetState {
-  return {
-    formatVersion: 1,
-    tool: 'roster-as-code',
-    target,
-    lineage: 'l',
-    serial,
-    appliedAt: '',
-    appliedCommit: null,
-    appliedDirty: false,
-    rosterFingerprint: '',
-    oneRosterVersion: '1.1',
-    mode: 'bulk',
-    records: {},
-    rejected: [],
-  };
-}
+const state = (target: string, serial: number) => testState(target, serial);
 
 describe('dir target specifics', () => {
   it('refuses the state of another target', async () => {

@@ -10,10 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { defaultPolicy, type SftpTargetConfig } from '../../src/config/config.js';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { SftpTarget } from '../../src/targets/sftp.js';
-import { STATE_FORMAT_VERSION, type TargetState } from '../../src/targets/state.js';
+import type { TargetState } from '../../src/targets/state.js';
 import { package11 } from '../helpers/fixtures.js';
 import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
 import { startSshd } from '../helpers/sshd.js';
+import { testState } from '../helpers/state.js';
 import { runTargetContract } from './target-contract.js';
 
 let counter = 0;
@@ -154,21 +155,7 @@ describe('sftp target against OpenSSH sshd', () => {
       }),
     );
     const roster = generateDistrict({ schools: 1, students: 3, seed: 1 });
-    const st: TargetState = {
-      formatVersion: STATE_FORMAT_VERSION,
-      tool: 'roster-as-code',
-      target: target.name,
-      lineage: 'l',
-      serial: 1,
-      appliedAt: '',
-      appliedCommit: null,
-      appliedDirty: false,
-      rosterFingerprint: '',
-      oneRosterVersion: '1.1',
-      mode: 'bulk',
-      records: {},
-      rejected: [],
-    };
+    const st: TargetState = testState(target.name, 1);
     await target.deliver(roster, roster, st, 0);
     await target.close();
     const { readdirSync } = await import('node:fs');
@@ -260,21 +247,7 @@ describe('sftp target against the sandbox landing zone', () => {
   });
 
   function state(target: SftpTarget, serial: number): TargetState {
-    return {
-      formatVersion: STATE_FORMAT_VERSION,
-      tool: 'roster-as-code',
-      target: target.name,
-      lineage: 'l',
-      serial,
-      appliedAt: '',
-      appliedCommit: null,
-      appliedDirty: false,
-      rosterFingerprint: '',
-      oneRosterVersion: '1.1',
-      mode: 'bulk',
-      records: { users: { t1: 'x', u1: 'x', u2: 'x' } },
-      rejected: [],
-    };
+    return testState(target.name, serial, { records: { users: { t1: 'x', u1: 'x', u2: 'x' } } });
   }
 
   it('waits for the processing report and folds rejected records into the state', async () => {

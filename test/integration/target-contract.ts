@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { fingerprintRoster } from '../../src/model/fingerprint.js';
 import { rostersEqual } from '../../src/model/roster.js';
-import { STATE_FORMAT_VERSION, type TargetState } from '../../src/targets/state.js';
+import type { TargetState } from '../../src/targets/state.js';
 import type { Target } from '../../src/targets/target.js';
+import { testState } from '../helpers/state.js';
 
 export interface ContractHooks {
   /** A fresh target with nothing applied. */
@@ -22,22 +23,11 @@ export interface ContractHooks {
   readonly deltaOnly?: boolean;
 }
 
-function stateFor(target: Target, serial: number, lineage = 'contract-lineage'): TargetState {
-  return {
-    formatVersion: STATE_FORMAT_VERSION,
-    tool: 'roster-as-code',
-    target: target.name,
-    lineage,
-    serial,
-    appliedAt: new Date(0).toISOString(),
-    appliedCommit: null,
-    appliedDirty: false,
-    rosterFingerprint: '0'.repeat(32),
-    oneRosterVersion: '1.1',
-    mode: 'bulk',
+function stateFor(target: Target, serial: number): TargetState {
+  return testState(target.name, serial, {
+    lineage: 'contract-lineage',
     records: { orgs: { district: 'x' } },
-    rejected: [],
-  };
+  });
 }
 
 export function runTargetContract(kind: string, hooks: ContractHooks): void {
