@@ -207,7 +207,8 @@ export function computePlan(input: PlanInput): Plan {
       }
     }
     entityChanges.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    changes.push(...entityChanges);
+    // Not push(...): spreading a city's worth of changes as arguments overflows the stack.
+    for (const c of entityChanges) changes.push(c);
     if (counts.create + counts.update + counts.delete + counts.unchanged > 0 || (have && have.size > 0))
       byEntity[entity] = counts;
   }

@@ -185,7 +185,7 @@ export class SftpTarget implements Target {
         .map((f) => STATE_FILE.exec(f.name)?.[1])
         .filter((x): x is string => x !== undefined)
         .map(Number);
-      return serials.length ? Math.max(...serials) : undefined;
+      return serials.length ? serials.reduce((a, b) => Math.max(a, b)) : undefined;
     });
   }
 

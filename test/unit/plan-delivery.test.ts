@@ -177,3 +177,27 @@ describe('durations', () => {
   ])('%s is %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it('refuses nonsense', () => expect(() => parseDuration('soon')).toThrow(/not a duration/));
 });
+
+describe('plans of city size', () => {
+  it('hold hundreds of thousands of changes (no argument spreading)', () => {
+    const b = new RosterBuilder('1.1');
+    for (let i = 0; i < 300_000; i++) {
+      b.addNormalized('enrollments', {
+        sourcedId: `e${i}`,
+        classSourcedId: 'k',
+        schoolSourcedId: 's',
+        userSourcedId: `u${i}`,
+        role: 'student',
+      });
+    }
+    const p = computePlan({
+      desired: b.build(),
+      current: undefined,
+      target: { name: 't', kind: 'dir', mode: 'bulk', policy: defaultPolicy() },
+      state: undefined,
+      commit: null,
+      now: NOW,
+    });
+    expect(p.changes.length).toBe(300_000);
+  });
+});
