@@ -155,6 +155,30 @@ describe('configuration', () => {
     expect(config.targets[0]!.policy.thresholds).toMatchObject({ deletePercent: 5, updatePercent: 50 });
   });
 
+  it('requires https for a batch target, except on loopback, and a host key for sftp', () => {
+    const dir = tempDir();
+    const file = join(dir, 'roster.config.yaml');
+    writeFileSync(
+      file,
+      'targets:\n  - { name: b, kind: batch, url: "http://portal.example.org", tokenEnv: T }\n',
+    );
+    expect(() => loadConfig(file)).toThrow(/url must use https/);
+    writeFileSync(
+      file,
+      'targets:\n  - { name: b, kind: batch, url: "http://127.0.0.1:8080", tokenEnv: T }\n',
+    );
+    expect(loadConfig(file).targets[0]).toMatchObject({
+      kind: 'batch',
+      mode: 'delta',
+      url: 'http://127.0.0.1:8080',
+    });
+    writeFileSync(
+      file,
+      'targets:\n  - { name: s, kind: sftp, host: h, username: u, auth: { agent: true } }\n',
+    );
+    expect(() => loadConfig(file)).toThrow(/must have required property 'hostKey'/);
+  });
+
   it('reports every problem with its line and column', () => {
     const dir = tempDir();
     writeFileSync(
