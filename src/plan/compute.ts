@@ -121,7 +121,8 @@ export function computePlan(input: PlanInput): Plan {
     const have = current?.table(entity);
     const haveIndex = new KeyMap<number>();
     if (have) for (let i = 0; i < have.size; i++) haveIndex.set(have.value(i, field), i);
-    const seen = new KeyMap<true>();
+    // Which current records the roster still has: one byte per record, not a second key map.
+    const matched = new Uint8Array(have?.size ?? 0);
     // Same columns on both sides: equal stored strings mean equal records, no hashing needed.
     const sameLayout = have !== undefined && have.fields.join('\u0000') === want.fields.join('\u0000');
     const keyless: string[] = [];
@@ -133,8 +134,8 @@ export function computePlan(input: PlanInput): Plan {
         keyless.push(want.value(i, 'sourcedId'));
         continue;
       }
-      seen.set(key, true);
       const at = have ? haveIndex.get(key) : undefined;
+      if (at !== undefined) matched[at] = 1;
       // Compare by fingerprint first; build objects only for records that change.
       if (
         at !== undefined &&
@@ -177,7 +178,8 @@ export function computePlan(input: PlanInput): Plan {
       const managed = input.managed ? (input.managed[entity] ?? new Set<string>()) : undefined;
       for (let i = 0; i < have.size; i++) {
         const key = have.value(i, field);
-        if (seen.has(key)) continue;
+        // (Several current records may share a key: the one the index holds speaks for all.)
+        if (matched[i] === 1 || matched[haveIndex.get(key) ?? i] === 1) continue;
         if (managed && !managed.has(key)) {
           unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
           continue;
