@@ -1,56 +1,82 @@
 /**
- * A set of strings that may hold more entries than one V8 Set allows (2^24 on Node 20, reported
- * 2^23 on Node 24): keys are spread over shards by a cheap hash. Ten million enrollment ids fit.
+ * Sets and maps of strings that may hold more entries than one V8 Set or Map allows (2^24 on
+ * Node 20, reported 2^23 on Node 24). They start as one native Set/Map (no hashing of our own on
+ * the hot path) and open another when one reaches SHARD_LIMIT; a lookup asks each in turn. Ten
+ * million enrollment ids take two shards.
  */
-const SHARDS = 16;
-
-function shardOf(key: string): number {
-  // FNV-1a over at most the last 8 UTF-16 units: ids usually differ at the end.
-  let h = 0x811c9dc5;
-  for (let i = Math.max(0, key.length - 8); i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % SHARDS;
-}
+export const SHARD_LIMIT = 4_000_000;
 
 export class KeySet {
-  private readonly shards: Set<string>[] = Array.from({ length: SHARDS }, () => new Set<string>());
+  private readonly shards: Set<string>[] = [new Set<string>()];
+
+  constructor(private readonly limit = SHARD_LIMIT) {}
 
   /** Adds `key`; returns false when it was already present. */
   add(key: string): boolean {
-    const shard = this.shards[shardOf(key)]!;
-    if (shard.has(key)) return false;
-    shard.add(key);
+    if (this.has(key)) return false;
+    let last = this.shards[this.shards.length - 1]!;
+    if (last.size >= this.limit) {
+      last = new Set<string>();
+      this.shards.push(last);
+    }
+    last.add(key);
     return true;
   }
 
   has(key: string): boolean {
-    return this.shards[shardOf(key)]!.has(key);
+    for (const s of this.shards) if (s.has(key)) return true;
+    return false;
   }
 
   get size(): number {
     return this.shards.reduce((n, s) => n + s.size, 0);
+  }
+
+  /** How many native Sets hold the keys (for tests). */
+  get shardCount(): number {
+    return this.shards.length;
   }
 }
 
-/** A map from string keys with the same sharding as KeySet. */
+/** A map from string keys, sharded like KeySet. Setting an existing key replaces its value. */
 export class KeyMap<V> {
-  private readonly shards: Map<string, V>[] = Array.from({ length: SHARDS }, () => new Map<string, V>());
+  private readonly shards: Map<string, V>[] = [new Map<string, V>()];
+
+  constructor(private readonly limit = SHARD_LIMIT) {}
 
   set(key: string, value: V): void {
-    this.shards[shardOf(key)]!.set(key, value);
+    for (const m of this.shards) {
+      if (m.has(key)) {
+        m.set(key, value);
+        return;
+      }
+    }
+    let last = this.shards[this.shards.length - 1]!;
+    if (last.size >= this.limit) {
+      last = new Map<string, V>();
+      this.shards.push(last);
+    }
+    last.set(key, value);
   }
 
   get(key: string): V | undefined {
-    return this.shards[shardOf(key)]!.get(key);
+    for (const m of this.shards) {
+      const v = m.get(key);
+      if (v !== undefined || m.has(key)) return v;
+    }
+    return undefined;
   }
 
   has(key: string): boolean {
-    return this.shards[shardOf(key)]!.has(key);
+    for (const m of this.shards) if (m.has(key)) return true;
+    return false;
   }
 
   get size(): number {
-    return this.shards.reduce((n, s) => n + s.size, 0);
+    return this.shards.reduce((n, m) => n + m.size, 0);
+  }
+
+  get shardCount(): number {
+    return this.shards.length;
   }
 }

@@ -47,6 +47,8 @@ export interface PlanInput {
   readonly showPersonalData?: boolean;
   /** What the target's format can carry (applied to the desired roster after policy). */
   readonly shape?: (roster: Roster) => Roster;
+  /** The desired roster's fingerprint when already known (or not wanted: a diff applies nothing). */
+  readonly desiredFingerprint?: string;
 }
 
 export const REDACTED = '(redacted)';
@@ -251,7 +253,7 @@ export function computePlan(input: PlanInput): Plan {
     formatVersion: PLAN_FORMAT_VERSION,
     target: { name: target.name, kind: target.kind, mode: target.mode },
     basis: {
-      desiredFingerprint: fingerprintRoster(input.desired),
+      desiredFingerprint: input.desiredFingerprint ?? fingerprintRoster(input.desired),
       oneRosterVersion: desired.version,
       stateLineage: input.state?.lineage ?? null,
       stateSerial: input.state?.serial ?? 0,

@@ -111,6 +111,8 @@ export async function diffRosters(
       commit: null,
       now: options.now ?? new Date(),
       showPersonalData: options.showPersonalData ?? false,
+      // A diff is never applied: no need to fingerprint the whole new roster for staleness.
+      desiredFingerprint: '0'.repeat(32),
     });
   } finally {
     cleanup();

@@ -113,4 +113,22 @@ describe('KeySet and KeyMap', () => {
     expect(map.get('enr-1234')).toBe(1234);
     expect(map.size).toBe(50_000);
   });
+
+  it('open a new shard at the limit and still answer across shards (the >16M case, at small scale)', () => {
+    const set = new KeySet(1000);
+    const map = new KeyMap<number>(1000);
+    for (let i = 0; i < 3500; i++) {
+      set.add(`k${i}`);
+      map.set(`k${i}`, i);
+    }
+    expect(set.shardCount).toBe(4);
+    expect(map.shardCount).toBe(4);
+    expect(set.add('k10')).toBe(false); // found in the first shard
+    expect(set.size).toBe(3500);
+    map.set('k10', -1); // replaced where it is, not added again
+    expect(map.get('k10')).toBe(-1);
+    expect(map.size).toBe(3500);
+    expect(map.get('k3499')).toBe(3499);
+    expect(map.has('k3500')).toBe(false);
+  });
 });
