@@ -3,12 +3,15 @@
  * turned into exit codes (see src/exit-codes.ts). A user never sees a stack trace unless they ask
  * for one with DEBUG=roster.
  */
+import { relative } from 'node:path';
 import { Command, Errors, Flags } from '@oclif/core';
 import { BugError, RosterError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgressListener } from './progress.js';
 import { progressLine } from './render/progress.js';
 import { COLOR, PLAIN, type Style } from './render/style.js';
+import { renderValidation } from './render/validation.js';
+import { InvalidRosterError } from './services/plan.js';
 
 /** `{ progress }` when there is a listener, `{}` otherwise (for options objects). */
 export function progressOption(progress: ProgressListener | undefined): { progress?: ProgressListener } {
@@ -73,7 +76,12 @@ export abstract class BaseCommand extends Command {
     if (err instanceof Errors.ExitError) throw err;
     const debug = /\broster\b|\*/.test(process.env.DEBUG ?? '');
     if (err instanceof RosterError) {
-      if (err.report) process.stdout.write(err.report);
+      // An invalid roster: the findings first, then the error.
+      if (err instanceof InvalidRosterError) {
+        process.stdout.write(
+          renderValidation(err.result, 'text', { base: relative(process.cwd(), err.result.location) || '.' }),
+        );
+      }
       this.printError(err.code, err.message, err.hint);
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       return this.exit(err.exitCode);

@@ -9,8 +9,6 @@ export class RosterError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
-  /** A rendered report to print before the error (e.g. the validation findings), set by the command. */
-  report?: string;
 
   constructor(
     code: string,

@@ -1,4 +1,3 @@
-import { relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
@@ -6,9 +5,7 @@ import { UsageError } from '../errors.js';
 import type { Plan as PlanData } from '../plan/plan.js';
 import { readPlanFile } from '../plan/plan-file.js';
 import { renderPlanText, summaryLine } from '../render/plan.js';
-import { renderValidation } from '../render/validation.js';
 import { applyRoster } from '../services/apply.js';
-import { InvalidRosterError } from '../services/plan.js';
 
 export default class Apply extends BaseCommand {
   static override summary =
@@ -67,26 +64,17 @@ export default class Apply extends BaseCommand {
       rl.close();
       return answer.trim() === 'yes';
     };
-    let result: Awaited<ReturnType<typeof applyRoster>>;
-    try {
-      result = await applyRoster({
-        repo: flags.repo,
-        target: savedPlan?.target.name ?? flags.target,
-        ...(savedPlan ? { savedPlan } : {}),
-        allowMassChange: flags['allow-mass-change'],
-        ignoreBlackout: flags['ignore-blackout'],
-        lockTimeoutMs: parseDuration(flags['lock-timeout']),
-        showPersonalData: flags['show-personal-data'],
-        confirm,
-        ...progressOption(this.progress(flags.quiet)),
-      });
-    } catch (err) {
-      if (err instanceof InvalidRosterError)
-        err.report = renderValidation(err.result, 'text', {
-          base: relative(process.cwd(), err.result.location) || '.',
-        });
-      throw err;
-    }
+    const result = await applyRoster({
+      repo: flags.repo,
+      target: savedPlan?.target.name ?? flags.target,
+      ...(savedPlan ? { savedPlan } : {}),
+      allowMassChange: flags['allow-mass-change'],
+      ignoreBlackout: flags['ignore-blackout'],
+      lockTimeoutMs: parseDuration(flags['lock-timeout']),
+      showPersonalData: flags['show-personal-data'],
+      confirm,
+      ...progressOption(this.progress(flags.quiet)),
+    });
     if (result.outcome === 'no-changes') this.write('No changes. Nothing to apply.\n');
     else if (result.outcome === 'cancelled') this.write('Cancelled. Nothing was applied.\n');
     else {

@@ -1,11 +1,9 @@
-import { relative } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
 import { writePlanFile } from '../plan/plan-file.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
-import { renderValidation } from '../render/validation.js';
-import { InvalidRosterError, makePlan } from '../services/plan.js';
+import { makePlan } from '../services/plan.js';
 
 export default class Plan extends BaseCommand {
   static override summary = 'Show what would change at a target, without changing anything.';
@@ -36,21 +34,12 @@ export default class Plan extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Plan);
-    let ctx: Awaited<ReturnType<typeof makePlan>>;
-    try {
-      ctx = await makePlan({
-        repo: flags.repo,
-        ...(flags.target ? { target: flags.target } : {}),
-        showPersonalData: flags['show-personal-data'],
-        ...progressOption(this.progress(flags.quiet)),
-      });
-    } catch (err) {
-      if (err instanceof InvalidRosterError)
-        err.report = renderValidation(err.result, 'text', {
-          base: relative(process.cwd(), err.result.location) || '.',
-        });
-      throw err;
-    }
+    const ctx = await makePlan({
+      repo: flags.repo,
+      ...(flags.target ? { target: flags.target } : {}),
+      showPersonalData: flags['show-personal-data'],
+      ...progressOption(this.progress(flags.quiet)),
+    });
     if (flags.out) writePlanFile(flags.out, ctx.plan);
     this.write(renderPlan(ctx.plan, flags.format as PlanFormat, { style: this.styleFor(flags['no-color']) }));
     if (flags.out && flags.format === 'text')

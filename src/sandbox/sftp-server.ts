@@ -188,6 +188,15 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
               (err as Error).message,
             );
           };
+          /** Runs a file-system step and answers OK, or the error it raised. */
+          const step = (reqid: number, fn: () => void) => {
+            try {
+              fn();
+              sftp.status(reqid, STATUS_CODE.OK);
+            } catch (err) {
+              fail(reqid, err);
+            }
+          };
           const handleOf = (buf: Buffer) => (buf.length === 4 ? handles.get(buf.readUInt32BE(0)) : undefined);
           const newHandle = (h: Handle) => {
             const id = next++;
@@ -307,32 +316,13 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
             const { virtual } = resolve(path);
             sftp.name(reqid, [{ filename: virtual, longname: virtual, attrs: {} as never }]);
           });
-          sftp.on('REMOVE', (reqid, path) => {
-            try {
-              unlinkSync(resolve(path).real);
-              sftp.status(reqid, STATUS_CODE.OK);
-            } catch (err) {
-              fail(reqid, err);
-            }
-          });
-          sftp.on('MKDIR', (reqid, path) => {
-            try {
-              mkdirSync(resolve(path).real);
-              sftp.status(reqid, STATUS_CODE.OK);
-            } catch (err) {
-              fail(reqid, err);
-            }
-          });
+          sftp.on('REMOVE', (reqid, path) => step(reqid, () => unlinkSync(resolve(path).real)));
+          sftp.on('MKDIR', (reqid, path) => step(reqid, () => mkdirSync(resolve(path).real)));
           sftp.on('RMDIR', (reqid, path) => {
             const { virtual, real } = resolve(path);
             if (virtual === '/' || virtual === '/outbox')
               return sftp.status(reqid, STATUS_CODE.PERMISSION_DENIED);
-            try {
-              rmdirSync(real);
-              sftp.status(reqid, STATUS_CODE.OK);
-            } catch (err) {
-              fail(reqid, err);
-            }
+            step(reqid, () => rmdirSync(real));
           });
           sftp.on('RENAME', (reqid, from, to) => {
             const src = resolve(from).real;
@@ -340,12 +330,7 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
             // SFTP v3: renaming onto an existing file fails (as OpenSSH's server does).
             if (existsSync(dst))
               return sftp.status(reqid, STATUS_CODE.FAILURE, `${posix.basename(to)} already exists`);
-            try {
-              renameSync(src, dst);
-              sftp.status(reqid, STATUS_CODE.OK);
-            } catch (err) {
-              fail(reqid, err);
-            }
+            step(reqid, () => renameSync(src, dst));
           });
           sftp.on('READLINK', (reqid) => sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED));
           sftp.on('SYMLINK', (reqid) => sftp.status(reqid, STATUS_CODE.PERMISSION_DENIED));
