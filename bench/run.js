@@ -9,7 +9,7 @@
 // come from /usr/bin/time. Keyed tools must report the ground truth (the correctness gate), or the
 // bench fails. Results go to bench/results/ (machine, versions, figures).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import Papa from 'papaparse';
@@ -50,44 +50,77 @@ const CHANGE = {
   courses: 'courseCode',
 };
 const rnd = seededRandom(`mutate-${size}`);
+const cellsOf = (line) => (line.includes('"') ? Papa.parse(line).data[0] : line.split(','));
+const lineOf = (cells) => (cells.some((c) => /[",]/.test(c)) ? Papa.unparse([cells]) : cells.join(','));
+// What removing a record takes with it, so that the mutated roster stays valid (the plan path
+// refuses an invalid roster): a course's classes, a class's or a user's enrollments and
+// demographics. Parents are mutated first. The cascaded rows count as removed.
+const ORDER = ['courses', 'classes', 'users', 'demographics', 'enrollments'];
+const PARENTS = {
+  classes: { courseSourcedId: 'courses' },
+  users: {},
+  demographics: { sourcedId: 'users' },
+  enrollments: { classSourcedId: 'classes', userSourcedId: 'users' },
+  courses: {},
+};
 function mutate(dir, out, shuffle) {
   mkdirSync(out, { recursive: true });
   const truth = {};
-  for (const file of readdirSync(dir)) {
-    const text = readFileSync(join(dir, file), 'utf8');
-    const entity = file.replace(/\.csv$/, '');
-    if (!CHANGE[entity]) {
-      writeFileSync(join(out, file), text);
-      continue;
-    }
-    const lines = text.split('\n').filter((l) => l !== '');
+  const removed = {};
+  const added = {};
+  for (const file of readdirSync(dir))
+    if (!CHANGE[file.replace(/\.csv$/, '')]) writeFileSync(join(out, file), readFileSync(join(dir, file)));
+  for (const entity of ORDER) {
+    const file = `${entity}.csv`;
+    const lines = readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     const header = lines[0];
-    const col = header.split(',').indexOf(CHANGE[entity]);
+    const names = header.split(',');
+    const col = names.indexOf(CHANGE[entity]);
+    const parents = Object.entries(PARENTS[entity]).map(([field, parent]) => [names.indexOf(field), parent]);
+    const gone = new Set();
+    removed[entity] = gone;
     const rows = [];
+    const kept = [];
     const t = { added: 0, removed: 0, changed: 0 };
     for (const line of lines.slice(1)) {
+      const cells = cellsOf(line);
       const r = rnd();
-      if (r < 0.01) {
+      if (r < 0.01 || parents.some(([i, parent]) => removed[parent].has(cells[i]))) {
+        gone.add(cells[0]);
         t.removed++;
         continue;
       }
-      if (r < 0.03 && !line.includes('"')) {
-        const cells = line.split(',');
-        cells[col] = entity === 'enrollments' ? '2026-06-01' : `x${Math.floor(rnd() * 1e6)}`;
-        rows.push(cells.join(','));
+      kept.push(cells);
+      if (r < 0.03) {
+        const next = [...cells];
+        next[col] = entity === 'enrollments' ? '2026-06-01' : `x${Math.floor(rnd() * 1e6)}`;
+        rows.push(lineOf(next));
         t.changed++;
         continue;
       }
       rows.push(line);
     }
-    const n = Math.floor((lines.length - 1) * 0.01);
-    for (let i = 0; i < n; i++) {
-      const cells = lines[1 + Math.floor(rnd() * (lines.length - 1))].split(',');
-      if (cells.join(',').includes('"')) continue;
-      cells[0] = `${cells[0]}-new${i}`;
-      rows.push(cells.join(','));
-      t.added++;
+    // New records copy kept ones under new ids; a new user gets demographics of its own.
+    const fresh = [];
+    if (entity === 'demographics') {
+      for (const id of added.users) {
+        const cells = [...kept[Math.floor(rnd() * kept.length)]];
+        cells[0] = id;
+        fresh.push(cells);
+      }
+    } else {
+      const n = Math.floor((lines.length - 1) * 0.01);
+      for (let i = 0; i < n; i++) {
+        const cells = [...kept[Math.floor(rnd() * kept.length)]];
+        cells[0] = `${cells[0]}-new${i}`;
+        fresh.push(cells);
+      }
     }
+    added[entity] = fresh.map((c) => c[0]);
+    for (const cells of fresh) rows.push(lineOf(cells));
+    t.added = fresh.length;
     if (shuffle)
       for (let i = rows.length - 1; i > 0; i--) {
         const j = Math.floor(rnd() * (i + 1));
@@ -102,7 +135,6 @@ const variants = {
   mutated: mutate(base, join(ROOT, 'mutated'), false),
   shuffled: mutate(base, join(ROOT, 'shuffled'), true),
 };
-// Demographics rows are keyed by their user: a removed user's demographics row stays unless removed itself.
 
 // 3. Tools.
 function timed(cmd, argv, opts = {}) {
@@ -154,19 +186,57 @@ function record(tool, variant, run, counts) {
   });
 }
 
-for (const variant of Object.keys(variants)) {
-  const next = join(ROOT, variant);
-  // roster diff (keyed).
-  const d = timed(process.execPath, [BIN, 'diff', base, next, '--format', 'json']);
-  if (d.status !== 0) console.error(d.stderr);
-  const plan = d.status === 0 ? JSON.parse(d.stdout) : { summary: { byEntity: {} } };
-  const counts = Object.fromEntries(
+// The full plan path: a district repo whose `dir` target holds the original set (applied once,
+// not timed); its roster folder then points at a mutated set and `roster plan` is timed.
+const repo = join(ROOT, 'repo');
+mkdirSync(repo, { recursive: true });
+writeFileSync(
+  join(repo, 'roster.config.yaml'),
+  'roster: roster\ntargets:\n  - { name: bench, kind: dir, path: target, mode: bulk }\n',
+);
+symlinkSync(base, join(repo, 'roster'));
+const t1 = performance.now();
+// (stdout, the whole plan, is not wanted: at L it would overflow spawnSync's buffer.)
+const applied = spawnSync(process.execPath, [BIN, 'apply', '--repo', repo, '--auto-approve', '--quiet'], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+if (applied.status !== 0) {
+  console.error(`applying the original set failed:\n${applied.stderr}`);
+  process.exit(1);
+}
+console.log(
+  `applied the original set to the bench target in ${((performance.now() - t1) / 1000).toFixed(1)} s`,
+);
+const countsOf = (plan) =>
+  Object.fromEntries(
     Object.entries(plan.summary.byEntity).map(([e, c]) => [
       e,
       { added: c.create, removed: c.delete, changed: c.update },
     ]),
   );
-  record('roster diff', variant, d, counts);
+
+for (const variant of Object.keys(variants)) {
+  const next = join(ROOT, variant);
+  rmSync(join(repo, 'roster'));
+  symlinkSync(next, join(repo, 'roster'));
+  const p = timed(process.execPath, [BIN, 'plan', '--repo', repo, '--format', 'json', '--quiet']);
+  if (p.status !== 0) console.error(p.stderr);
+  record(
+    'roster plan',
+    variant,
+    p,
+    countsOf(p.status === 0 ? JSON.parse(p.stdout) : { summary: { byEntity: {} } }),
+  );
+  // roster diff (keyed).
+  const d = timed(process.execPath, [BIN, 'diff', base, next, '--format', 'json']);
+  if (d.status !== 0) console.error(d.stderr);
+  record(
+    'roster diff',
+    variant,
+    d,
+    countsOf(d.status === 0 ? JSON.parse(d.stdout) : { summary: { byEntity: {} } }),
+  );
   // Line-set baseline: LC_ALL=C sort + join -v1 -v2 on the key, comm -3 on whole lines.
   const sortJoin = timed('bash', [
     '-c',

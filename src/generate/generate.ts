@@ -51,6 +51,13 @@ const SUBJECTS: [string, string, string][] = [
   ['Social Studies', 'SOC', '04051'],
   ['Physical Education', 'PE', '08001'],
   ['Visual Arts', 'ART', '05154'],
+  ['Music', 'MUS', '05105'],
+  ['World Languages', 'WL', '06101'],
+];
+/** Elementary students have a homeroom and seven subject classes: eight classes a day, like everyone. */
+const ELEMENTARY_SUBJECTS: [string, string, string][] = [
+  ['Homeroom', 'HR', ''],
+  ...SUBJECTS.filter(([, code]) => code !== 'WL'),
 ];
 const CLASS_SIZE = 25;
 const SECTIONS_PER_TEACHER = 5;
@@ -191,15 +198,14 @@ export function generateDistrict(options: GenerateOptions): Roster {
         });
       }
       const sections = Math.max(1, Math.ceil(students.length / CLASS_SIZE));
-      const subjects: [string, string, string][] =
-        level === 'elementary' ? [['Homeroom', 'HR', '']] : SUBJECTS;
+      const subjects: [string, string, string][] = level === 'elementary' ? ELEMENTARY_SUBJECTS : SUBJECTS;
       let teacher: { id: string; load: number } | undefined;
       for (const [subject, code, sced] of subjects) {
         const courseId = `crs-${schoolId.slice(4)}-${code.toLowerCase()}-${grade.toLowerCase()}`;
         b.add('courses', {
           sourcedId: courseId,
           schoolYearSourcedId: sy,
-          title: level === 'elementary' ? `Grade ${gradeLabel(grade)} Homeroom` : `${subject} ${grade}`,
+          title: code === 'HR' ? `Grade ${gradeLabel(grade)} Homeroom` : `${subject} ${grade}`,
           courseCode: `${code}-${grade}`,
           grades: grade,
           orgSourcedId: schoolId,
@@ -207,7 +213,7 @@ export function generateDistrict(options: GenerateOptions): Roster {
           subjectCodes: sced,
         });
         for (let sec = 1; sec <= sections; sec++) {
-          if (!teacher || teacher.load >= (level === 'elementary' ? 1 : SECTIONS_PER_TEACHER)) {
+          if (!teacher || teacher.load >= (code === 'HR' ? 1 : SECTIONS_PER_TEACHER)) {
             const t = person('staff');
             teacher = { id: `stf-${pad(t.n, 5)}`, load: 0 };
             b.add('users', {
@@ -224,20 +230,20 @@ export function generateDistrict(options: GenerateOptions): Roster {
           }
           teacher.load++;
           const classId = `${courseId}-${sec}`;
-          const period = String(1 + ((SUBJECTS.findIndex(([n]) => n === subject) + sec) % 7));
+          const period = String(1 + ((SUBJECTS.findIndex(([n]) => n === subject) + sec) % SUBJECTS.length));
           b.add('classes', {
             sourcedId: classId,
-            title: `${level === 'elementary' ? `Grade ${gradeLabel(grade)} Homeroom` : `${subject} ${grade}`} - Section ${sec}`,
+            title: `${code === 'HR' ? `Grade ${gradeLabel(grade)} Homeroom` : `${subject} ${grade}`} - Section ${sec}`,
             grades: grade,
             courseSourcedId: courseId,
             classCode: `${code}-${grade}-${sec}`,
-            classType: level === 'elementary' ? 'homeroom' : 'scheduled',
+            classType: code === 'HR' ? 'homeroom' : 'scheduled',
             location: `Room ${100 + Math.floor(rnd() * 200)}`,
             schoolSourcedId: schoolId,
             termSourcedIds: `${fall},${spring}`,
             subjects: sced ? subject : '',
             subjectCodes: sced,
-            periods: level === 'elementary' ? '' : period,
+            periods: code === 'HR' ? '' : period,
           });
           b.add('enrollments', {
             sourcedId: derivedEnrollmentId(classId, teacher.id, 'teacher'),
@@ -257,6 +263,8 @@ export function generateDistrict(options: GenerateOptions): Roster {
             });
           }
         }
+        // A homeroom teacher has one section; the subject classes get teachers of their own.
+        if (code === 'HR') teacher = undefined;
       }
     }
   });
