@@ -2,6 +2,7 @@
 //
 //   npm run bench                 # size S (quick; also run by the test suite)
 //   npm run bench -- --size M     # or L; --keep keeps the inputs in bench/tmp/<size>
+//   ... --reuse                   # reuse kept inputs (no generation, no apply); --ours: only roster's tools
 //
 // A seeded district is generated (roster generate's engine), written as OneRoster 1.1 CSV, and
 // mutated with a known ground truth (1% of each entity removed, 2% changed in one field, 1% added;
@@ -9,7 +10,16 @@
 // come from /usr/bin/time. Keyed tools must report the ground truth (the correctness gate), or the
 // bench fails. Results go to bench/results/ (machine, versions, figures).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import Papa from 'papaparse';
@@ -22,24 +32,39 @@ const SIZES = {
   L: { schools: 400, students: 1_000_000 },
 };
 const args = process.argv.slice(2);
-const size = (args[args.indexOf('--size') + 1] ?? 'S').toUpperCase();
+const size = (args.includes('--size') ? (args[args.indexOf('--size') + 1] ?? '') : 'S').toUpperCase();
 if (!SIZES[size] || (args.includes('--size') && args.indexOf('--size') === args.length - 1)) {
   console.error('usage: node bench/run.js [--size S|M|L]');
   process.exit(64);
 }
 const ROOT = resolve('bench/tmp', size);
 const BIN = resolve('bin/run.js');
-rmSync(ROOT, { recursive: true, force: true });
-mkdirSync(ROOT, { recursive: true });
-
-// 1. Inputs.
-const t0 = performance.now();
-const roster = generateDistrict({ ...SIZES[size], seed: `bench-${size}` });
 const base = join(ROOT, 'base');
-await writeOneRosterDir(roster, base);
-console.log(
-  `generated ${size}: ${roster.table('users').size} users, ${roster.table('enrollments').size} enrollments in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-);
+const repo = join(ROOT, 'repo');
+// --reuse: the inputs (and the applied target) of an earlier --keep run of this size.
+const reuse = args.includes('--reuse') && existsSync(join(ROOT, 'inputs.json'));
+// --ours: only roster diff and roster plan (while working on them).
+const oursOnly = args.includes('--ours');
+
+async function prepare() {
+  rmSync(ROOT, { recursive: true, force: true });
+  mkdirSync(ROOT, { recursive: true });
+  // 1. Inputs.
+  const t0 = performance.now();
+  const roster = generateDistrict({ ...SIZES[size], seed: `bench-${size}` });
+  await writeOneRosterDir(roster, base);
+  const users = roster.table('users').size;
+  const enrollments = roster.table('enrollments').size;
+  console.log(
+    `generated ${size}: ${users} users, ${enrollments} enrollments in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const truth = {
+    mutated: mutate(base, join(ROOT, 'mutated'), false),
+    shuffled: mutate(base, join(ROOT, 'shuffled'), true),
+  };
+  applyBase();
+  return { users, enrollments, truth };
+}
 
 // 2. Mutation with ground truth: per entity file, remove 1%, change one field in 2%, add 1%.
 const CHANGE = {
@@ -131,10 +156,16 @@ function mutate(dir, out, shuffle) {
   }
   return truth;
 }
-const variants = {
-  mutated: mutate(base, join(ROOT, 'mutated'), false),
-  shuffled: mutate(base, join(ROOT, 'shuffled'), true),
-};
+
+let inputs;
+if (reuse) {
+  inputs = JSON.parse(readFileSync(join(ROOT, 'inputs.json'), 'utf8'));
+  console.log(`reusing the inputs in ${ROOT}`);
+} else {
+  inputs = await prepare();
+  writeFileSync(join(ROOT, 'inputs.json'), `${JSON.stringify(inputs, null, 2)}\n`);
+}
+const variants = inputs.truth;
 
 // 3. Tools.
 function timed(cmd, argv, opts = {}) {
@@ -188,26 +219,29 @@ function record(tool, variant, run, counts) {
 
 // The full plan path: a district repo whose `dir` target holds the original set (applied once,
 // not timed); its roster folder then points at a mutated set and `roster plan` is timed.
-const repo = join(ROOT, 'repo');
-mkdirSync(repo, { recursive: true });
-writeFileSync(
-  join(repo, 'roster.config.yaml'),
-  'roster: roster\ntargets:\n  - { name: bench, kind: dir, path: target, mode: bulk }\n',
-);
-symlinkSync(base, join(repo, 'roster'));
-const t1 = performance.now();
 // (stdout, the whole plan, is not wanted: at L it would overflow spawnSync's buffer.)
-const applied = spawnSync(process.execPath, [BIN, 'apply', '--repo', repo, '--auto-approve', '--quiet'], {
-  encoding: 'utf8',
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-if (applied.status !== 0) {
-  console.error(`applying the original set failed:\n${applied.stderr}`);
-  process.exit(1);
+function applyBase() {
+  mkdirSync(repo, { recursive: true });
+  writeFileSync(
+    join(repo, 'roster.config.yaml'),
+    'roster: roster\ntargets:\n  - { name: bench, kind: dir, path: target, mode: bulk }\n',
+  );
+  symlinkSync(base, join(repo, 'roster'));
+  const t1 = performance.now();
+  const applied = spawnSync(process.execPath, [BIN, 'apply', '--repo', repo, '--auto-approve', '--quiet'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  if (applied.status !== 0) {
+    console.error(`applying the original set failed:\n${applied.stderr}`);
+    process.exit(1);
+  }
+  console.log(
+    `applied the original set to the bench target in ${((performance.now() - t1) / 1000).toFixed(1)} s`,
+  );
 }
-console.log(
-  `applied the original set to the bench target in ${((performance.now() - t1) / 1000).toFixed(1)} s`,
-);
+
+
 const countsOf = (plan) =>
   Object.fromEntries(
     Object.entries(plan.summary.byEntity).map(([e, c]) => [
@@ -237,6 +271,7 @@ for (const variant of Object.keys(variants)) {
     d,
     countsOf(d.status === 0 ? JSON.parse(d.stdout) : { summary: { byEntity: {} } }),
   );
+  if (oursOnly) continue;
   // Line-set baseline: LC_ALL=C sort + join -v1 -v2 on the key, comm -3 on whole lines.
   const sortJoin = timed('bash', [
     '-c',
@@ -277,19 +312,21 @@ for (const variant of Object.keys(variants)) {
     record('daff --id sourcedId', variant, total, daffCounts);
   }
 }
-record(
-  'read floor (cat)',
-  'mutated',
-  timed('bash', ['-c', `cat ${base}/*.csv ${ROOT}/mutated/*.csv > /dev/null`]),
-);
-record(
-  'parse floor (PapaParse)',
-  'mutated',
-  timed(process.execPath, [
-    '-e',
-    `const P=require('${resolve('node_modules/papaparse')}');const fs=require('fs');let n=0;for(const d of ['${base}','${ROOT}/mutated'])for(const f of fs.readdirSync(d)){P.parse(fs.readFileSync(d+'/'+f,'utf8'),{step(){n++}})}console.log(n)`,
-  ]),
-);
+if (!oursOnly)
+  record(
+    'read floor (cat)',
+    'mutated',
+    timed('bash', ['-c', `cat ${base}/*.csv ${ROOT}/mutated/*.csv > /dev/null`]),
+  );
+if (!oursOnly)
+  record(
+    'parse floor (PapaParse)',
+    'mutated',
+    timed(process.execPath, [
+      '-e',
+      `const P=require('${resolve('node_modules/papaparse')}');const fs=require('fs');let n=0;for(const d of ['${base}','${ROOT}/mutated'])for(const f of fs.readdirSync(d)){P.parse(fs.readFileSync(d+'/'+f,'utf8'),{step(){n++}})}console.log(n)`,
+    ]),
+  );
 
 // 4. Report.
 const ours = results.find((r) => r.tool === 'roster diff' && r.variant === 'mutated');
@@ -314,7 +351,7 @@ mkdirSync('bench/results', { recursive: true });
 const out = `bench/results/${size}-${new Date().toISOString().slice(0, 10)}.json`;
 writeFileSync(
   out,
-  `${JSON.stringify({ size, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 1024 ** 3) }, versions, inputs: { rows, bytes, users: roster.table('users').size, enrollments: roster.table('enrollments').size }, truth: variants, results }, null, 2)}\n`,
+  `${JSON.stringify({ size, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 1024 ** 3) }, versions, inputs: { rows, bytes, users: inputs.users, enrollments: inputs.enrollments }, truth: variants, results }, null, 2)}\n`,
 );
 console.log(`\nwrote ${out}`);
 if (!args.includes('--keep')) rmSync(ROOT, { recursive: true, force: true });

@@ -1,9 +1,13 @@
 /**
  * Compact storage for the records of one entity. A large district has ~10M enrollments; holding
- * each as a JS object would cost hundreds of bytes apiece, so each record is kept as one string
- * (its values joined by U+001F, the ASCII unit separator, which normalization strips from values)
- * and decoded on demand. Where each record came from (file, line) is kept alongside for diagnostics.
+ * each as a JS object (or even one JS string) would cost hundreds of bytes apiece and keep the
+ * garbage collector busy, so records live as UTF-8 bytes in large buffers (an arena, outside the
+ * JS heap): each record's normalized values in `fields` order, joined by U+001F (the ASCII unit
+ * separator, which normalization strips from values), trailing empty values dropped. Per record
+ * the table keeps only numbers in typed arrays: where its bytes are, a 32-bit hash of them, and
+ * where it was read from (~22 bytes). Records are decoded on demand.
  */
+import { hashBytes, sameBytes } from './byte-hash.js';
 import { type EntityName, fieldNames } from './entities.js';
 import { fingerprintValues } from './fingerprint.js';
 
@@ -16,17 +20,42 @@ export interface Origin {
   readonly line: number;
 }
 
+/** A byte range inside one of a table's buffers (filled by RecordTable.locate). */
+export interface ByteRange {
+  buffer: Buffer;
+  start: number;
+  end: number;
+}
+
+/** The separator between a record's values. */
+export const SEPARATOR = 0x1f;
 const SEP = '\u001f';
+const CHUNK_BYTES = 4 << 20;
+
+function grow<T extends Uint8Array | Uint16Array | Uint32Array>(array: T, needed: number): T {
+  if (needed <= array.length) return array;
+  const next = new (array.constructor as new (n: number) => T)(Math.max(needed, array.length * 2));
+  next.set(array);
+  return next;
+}
 
 export class RecordTable {
   readonly entity: EntityName;
   /** Model fields first, then extension columns (`metadata.*` and others) in first-seen order. */
   readonly fields: string[];
   private readonly fieldIndex = new Map<string, number>();
-  private readonly rows: string[] = [];
+  private count = 0;
+  private readonly chunks: Buffer[] = [];
+  private chunk: Buffer = Buffer.alloc(0);
+  private used = 0;
+  private chunkOf = new Uint16Array(64);
+  private offsets = new Uint32Array(64);
+  private lengths = new Uint32Array(64);
+  private hashes = new Uint32Array(64);
   private readonly files: string[] = [];
-  private readonly originFile: number[] = [];
-  private readonly originLine: number[] = [];
+  private originFile = new Uint16Array(64);
+  /** 0: no origin known. */
+  private originLine = new Uint32Array(64);
 
   constructor(entity: EntityName) {
     this.entity = entity;
@@ -35,27 +64,12 @@ export class RecordTable {
   }
 
   get size(): number {
-    return this.rows.length;
+    return this.count;
   }
 
   /** Extension columns (not part of the OneRoster model) seen in this table. */
   get extensionFields(): string[] {
     return this.fields.slice(fieldNames(this.entity).length);
-  }
-
-  private sortedOrder: { names: string[]; index: number[] } | undefined;
-
-  /** The record's fingerprint (as fingerprintRecord(get(index))), without decoding it to an object. */
-  fingerprint(index: number): string {
-    if (!this.sortedOrder || this.sortedOrder.index.length !== this.fields.length) {
-      const index = this.fields.map((_, i) => i).sort((a, b) => (this.fields[a]! < this.fields[b]! ? -1 : 1));
-      this.sortedOrder = { names: index.map((i) => this.fields[i]!), index };
-    }
-    const parts = this.rows[index]!.split(SEP);
-    const { names, index: order } = this.sortedOrder;
-    const values = new Array<string>(order.length);
-    for (let k = 0; k < order.length; k++) values[k] = parts[order[k]!] ?? '';
-    return fingerprintValues(names, values);
   }
 
   /** Makes sure a field exists (an extension column seen in a header), even when all its values are empty. */
@@ -65,37 +79,79 @@ export class RecordTable {
     this.fields.push(name);
   }
 
-  /**
-   * The record as stored (normalized values in `fields` order, trailing empties dropped). Two
-   * tables with the same `fields` store equal records as equal strings: a cheap first comparison.
-   */
-  stored(index: number): string {
-    return this.rows[index]!;
-  }
-
   /** The position of `name` in `fields`, or -1. */
   fieldIndexOf(name: string): number {
     return this.fieldIndex.get(name) ?? -1;
   }
 
+  // --- Adding records -------------------------------------------------------------------------
+
   /**
-   * Adds a record given as normalized values aligned with `fields` (missing trailing values are
-   * empty). The fast path of the readers: no object is built for the row.
+   * Room for a record of at most `maxBytes` bytes: write it into `writeBuffer` from the offset
+   * returned, then call endRecord with where it ends. (The readers' fast path: no string is made.)
    */
-  addValues(values: string[], origin?: Origin): number {
-    let end = values.length;
-    while (end > 1 && (values[end - 1] ?? '') === '') end--;
-    if (end < values.length) values.length = end;
-    this.rows.push(values.join(SEP));
-    if (origin) this.setOrigin(this.rows.length - 1, origin);
-    return this.rows.length - 1;
+  beginRecord(maxBytes: number): number {
+    if (this.chunks.length === 0 || this.used + maxBytes > this.chunk.length) {
+      if (this.chunks.length >= 0xffff) throw new RangeError(`${this.entity}: too many records`);
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, maxBytes));
+      this.chunks.push(this.chunk);
+      this.used = 0;
+    }
+    return this.used;
   }
 
-  private setOrigin(index: number, origin: Origin): void {
-    let f = this.files.lastIndexOf(origin.file);
-    if (f < 0) f = this.files.push(origin.file) - 1;
-    this.originFile[index] = f;
-    this.originLine[index] = origin.line;
+  /** The buffer beginRecord made room in. */
+  get writeBuffer(): Buffer {
+    return this.chunk;
+  }
+
+  /** Ends the record begun at beginRecord's offset; trailing separators are dropped. Returns its index. */
+  endRecord(end: number, fileId = -1, line = 0): number {
+    const start = this.used;
+    const buf = this.chunk;
+    while (end > start && buf[end - 1] === SEPARATOR) end--;
+    const i = this.count++;
+    if (i >= this.offsets.length) this.reserve(i + 1);
+    this.chunkOf[i] = this.chunks.length - 1;
+    this.offsets[i] = start;
+    this.lengths[i] = end - start;
+    this.hashes[i] = hashBytes(buf, start, end);
+    if (fileId >= 0) {
+      this.originFile[i] = fileId;
+      this.originLine[i] = line;
+    }
+    this.used = end;
+    return i;
+  }
+
+  private reserve(n: number): void {
+    this.chunkOf = grow(this.chunkOf, n);
+    this.offsets = grow(this.offsets, n);
+    this.lengths = grow(this.lengths, n);
+    this.hashes = grow(this.hashes, n);
+    this.originFile = grow(this.originFile, n);
+    this.originLine = grow(this.originLine, n);
+  }
+
+  /** The id to pass to endRecord for records read from `file`. */
+  fileId(file: string): number {
+    let f = this.files.lastIndexOf(file);
+    if (f < 0) f = this.files.push(file) - 1;
+    return f;
+  }
+
+  private addJoined(text: string, origin?: Origin): number {
+    const at = this.beginRecord(text.length * 3);
+    const written = this.chunk.write(text, at, 'utf8');
+    return this.endRecord(at + written, origin ? this.fileId(origin.file) : -1, origin?.line ?? 0);
+  }
+
+  /**
+   * Adds a record given as normalized values aligned with `fields` (missing trailing values are
+   * empty). No object is built for the row.
+   */
+  addValues(values: readonly string[], origin?: Origin): number {
+    return this.addJoined(values.join(SEP), origin);
   }
 
   /** Adds a record whose values are already normalized. Returns its index. */
@@ -112,18 +168,92 @@ export class RecordTable {
       }
       values[i] = value;
     }
-    let end = values.length;
-    while (end > 1 && values[end - 1] === '') end--;
-    this.rows.push(values.slice(0, end).join(SEP));
-    if (origin) this.setOrigin(this.rows.length - 1, origin);
-    return this.rows.length - 1;
+    return this.addValues(values, origin);
+  }
+
+  /** Drops every record from index `size` on (a reader abandoning a file it reads again). */
+  truncate(size: number): void {
+    if (size >= this.count) return;
+    this.count = size;
+    const c = size === 0 ? -1 : this.chunkOf[size - 1]!;
+    this.chunks.length = c + 1;
+    this.chunk = c < 0 ? Buffer.alloc(0) : this.chunks[c]!;
+    this.used = c < 0 ? 0 : this.offsets[size - 1]! + this.lengths[size - 1]!;
+  }
+
+  // --- Reading records ------------------------------------------------------------------------
+
+  /** The buffer holding record `index`, and where in it the record starts and ends. */
+  locate(index: number, out: ByteRange): ByteRange {
+    if (index >= this.count) throw new RangeError(`no record ${index} in ${this.entity}`);
+    out.buffer = this.chunks[this.chunkOf[index]!]!;
+    out.start = this.offsets[index]!;
+    out.end = out.start + this.lengths[index]!;
+    return out;
+  }
+
+  /**
+   * Narrows `out` (a located record) to the value at field position `position`; false when the
+   * record has no such value (it is empty).
+   */
+  static narrow(out: ByteRange, position: number): boolean {
+    const { buffer } = out;
+    let s = out.start;
+    for (let k = 0; k < position; k++) {
+      const at = buffer.indexOf(SEPARATOR, s);
+      if (at < 0 || at >= out.end) {
+        out.start = out.end;
+        return false;
+      }
+      s = at + 1;
+    }
+    let e = s;
+    while (e < out.end && buffer[e] !== SEPARATOR) e++;
+    out.start = s;
+    out.end = e;
+    return e > s;
+  }
+
+  /** A 32-bit hash of the record's stored bytes. */
+  hashOf(index: number): number {
+    return this.hashes[index]!;
+  }
+
+  /**
+   * True when record `index` is stored exactly as record `j` of `other` (same values in the same
+   * field order). Two tables with the same `fields` store equal records as equal bytes.
+   */
+  sameStored(index: number, other: RecordTable, j: number): boolean {
+    if (this.hashes[index] !== other.hashes[j] || this.lengths[index] !== other.lengths[j]) return false;
+    const a = this.locate(index, scratchA);
+    const b = other.locate(j, scratchB);
+    return sameBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end);
+  }
+
+  /** The record as stored (normalized values in `fields` order, trailing empties dropped). */
+  stored(index: number): string {
+    const r = this.locate(index, scratchA);
+    return r.buffer.toString('utf8', r.start, r.end);
+  }
+
+  private sortedOrder: { names: string[]; index: number[] } | undefined;
+
+  /** The record's fingerprint (as fingerprintRecord(get(index))), without decoding it to an object. */
+  fingerprint(index: number): string {
+    if (!this.sortedOrder || this.sortedOrder.index.length !== this.fields.length) {
+      const index = this.fields.map((_, i) => i).sort((a, b) => (this.fields[a]! < this.fields[b]! ? -1 : 1));
+      this.sortedOrder = { names: index.map((i) => this.fields[i]!), index };
+    }
+    const parts = this.stored(index).split(SEP);
+    const { names, index: order } = this.sortedOrder;
+    const values = new Array<string>(order.length);
+    for (let k = 0; k < order.length; k++) values[k] = parts[order[k]!] ?? '';
+    return fingerprintValues(names, values);
   }
 
   /** The record at `index`, with every field of the table present ('' when empty). */
   get(index: number): RosterRecord {
-    const raw = this.rows[index];
-    if (raw === undefined) throw new RangeError(`no record ${index} in ${this.entity}`);
-    const parts = raw.split(SEP);
+    const parts = this.stored(index).split(SEP);
     const record: Record<string, string> = {};
     for (let i = 0; i < this.fields.length; i++) record[this.fields[i]!] = parts[i] ?? '';
     return record;
@@ -131,26 +261,24 @@ export class RecordTable {
 
   /** One field of the record at `index`, without decoding the others. */
   value(index: number, field: string): string {
-    const i = this.fieldIndex.get(field);
-    if (i === undefined) return '';
-    const raw = this.rows[index]!;
-    let start = 0;
-    for (let k = 0; k < i; k++) {
-      start = raw.indexOf(SEP, start);
-      if (start < 0) return '';
-      start++;
-    }
-    const end = raw.indexOf(SEP, start);
-    return end < 0 ? raw.slice(start) : raw.slice(start, end);
+    const position = this.fieldIndex.get(field);
+    if (position === undefined) return '';
+    const r = this.locate(index, scratchA);
+    if (!RecordTable.narrow(r, position)) return '';
+    return r.buffer.toString('utf8', r.start, r.end);
   }
 
   origin(index: number): Origin | undefined {
-    const f = this.originFile[index];
-    if (f === undefined) return undefined;
-    return { file: this.files[f]!, line: this.originLine[index]! };
+    const line = this.originLine[index];
+    if (!line || index >= this.count) return undefined;
+    return { file: this.files[this.originFile[index]!]!, line };
   }
 
   *[Symbol.iterator](): IterableIterator<RosterRecord> {
-    for (let i = 0; i < this.rows.length; i++) yield this.get(i);
+    for (let i = 0; i < this.count; i++) yield this.get(i);
   }
 }
+
+// Reused ranges for the methods above (single-threaded: never held across calls).
+const scratchA: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
+const scratchB: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };

@@ -10,8 +10,8 @@ import { isRedacted, type Policy } from '../config/config.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
-import { KeyMap } from '../model/key-set.js';
-import type { RosterRecord } from '../model/record-table.js';
+import { KeyIndex } from '../model/key-index.js';
+import { RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import {
   type ChangeReason,
@@ -121,32 +121,36 @@ export function computePlan(input: PlanInput): Plan {
     const counts: EntityCounts = { create: 0, update: 0, delete: 0, unchanged: 0 };
     const want = desired.table(entity);
     const have = current?.table(entity);
-    const haveIndex = new KeyMap<number>();
-    if (have) for (let i = 0; i < have.size; i++) haveIndex.set(have.value(i, field), i);
+    // Typed-array indexes on the key bytes: no string per record, no Map over 8M entries.
+    const haveIndex = have ? KeyIndex.of(have, field) : undefined;
+    const wantKey = want.fieldIndexOf(field);
+    const haveKey = have ? have.fieldIndexOf(field) : -1;
     // Which current records the roster still has: one byte per record, not a second key map.
     const matched = new Uint8Array(have?.size ?? 0);
-    // Same columns on both sides: equal stored strings mean equal records, no hashing needed.
+    // Same columns on both sides: equal stored bytes mean equal records, no hashing needed.
     const sameLayout = have !== undefined && have.fields.join('\u0000') === want.fields.join('\u0000');
     const keyless: string[] = [];
     const entityChanges: PlanChange[] = [];
+    const range = { buffer: Buffer.alloc(0), start: 0, end: 0 };
 
     for (let i = 0; i < want.size; i++) {
-      const key = want.value(i, field);
-      if (key === '') {
+      if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
         keyless.push(want.value(i, 'sourcedId'));
         continue;
       }
-      const at = have ? haveIndex.get(key) : undefined;
+      const found = haveIndex ? haveIndex.findBytes(range.buffer, range.start, range.end) : -1;
+      const at = found >= 0 ? found : undefined;
       if (at !== undefined) matched[at] = 1;
-      // Compare by fingerprint first; build objects only for records that change.
+      // Compare the stored bytes first, then fingerprints (which ignore dateLastModified); objects only for changes.
       if (
         at !== undefined &&
-        ((sameLayout && have!.stored(at) === want.stored(i)) || have!.fingerprint(at) === want.fingerprint(i))
+        ((sameLayout && have!.sameStored(at, want, i)) || have!.fingerprint(at) === want.fingerprint(i))
       ) {
         counts.unchanged++;
         continue;
       }
       const record = want.get(i);
+      const key = record[field]!;
       const school = schoolOf(entity, record, schools, userSchool);
       if (at === undefined) {
         counts.create++;
@@ -179,9 +183,11 @@ export function computePlan(input: PlanInput): Plan {
       // With a state, only what it records as delivered is ours (none of an entity it does not list).
       const managed = input.managed ? (input.managed[entity] ?? new Set<string>()) : undefined;
       for (let i = 0; i < have.size; i++) {
-        const key = have.value(i, field);
+        if (matched[i] === 1) continue;
         // (Several current records may share a key: the one the index holds speaks for all.)
-        if (matched[i] === 1 || matched[haveIndex.get(key) ?? i] === 1) continue;
+        const first = haveIndex!.findFrom(have, i, haveKey);
+        if (first >= 0 && matched[first] === 1) continue;
+        const key = have.value(i, field);
         if (managed && !managed.has(key)) {
           unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
           continue;

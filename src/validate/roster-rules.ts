@@ -7,52 +7,71 @@
  * already hold the record (as Longsight's `bulkOnly` reference mode).
  */
 import { ENTITIES, type EntityName, isListType } from '../model/entities.js';
-import { KeyMap, KeySet } from '../model/key-set.js';
+import { KeyIndex } from '../model/key-index.js';
+import { KeyMap } from '../model/key-set.js';
 import { splitList } from '../model/normalize.js';
-import type { Origin, RecordTable } from '../model/record-table.js';
+import { type ByteRange, type Origin, RecordTable } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import type { Diagnostics } from './diagnostic.js';
 
 export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
-  const ids = new Map<EntityName, KeySet>();
+  // Typed-array indexes on the sourcedId bytes: references resolve without a string per record.
+  const ids = new Map<EntityName, KeyIndex>();
   for (const entity of roster.entities()) {
     if (entity === 'enrollments') continue; // nothing references enrollments; skip 10M ids
-    const set = new KeySet();
-    const table = roster.table(entity);
-    for (let i = 0; i < table.size; i++) set.add(table.value(i, 'sourcedId'));
-    ids.set(entity, set);
+    ids.set(entity, KeyIndex.of(roster.table(entity), 'sourcedId'));
   }
   const orgTypes = typesOf(roster, 'orgs');
   const sessionTypes = typesOf(roster, 'academicSessions');
+  const range: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
 
   for (const entity of roster.entities()) {
     const table = roster.table(entity);
     const spec = ENTITIES[entity];
     const fromDelta = roster.mode(entity) === 'delta';
     const missingFile = new Set<string>();
-    const refFields = Object.entries(spec.fields).filter(([, f]) => f.type === 'ref' || f.type === 'refList');
-    for (let i = 0; i < table.size; i++) {
-      const id = table.value(i, 'sourcedId');
-      const where = () => at(table.origin(i), entity, id);
-      for (const [field, fieldSpec] of refFields) {
-        const raw = table.value(i, field);
-        if (raw === '') continue;
+    const refFields = Object.entries(spec.fields)
+      .filter(([, f]) => f.type === 'ref' || f.type === 'refList')
+      .map(([field, fieldSpec]) => {
         const target = fieldSpec.ref!;
-        const values = isListType(fieldSpec.type) ? splitList(raw) : [raw];
-        for (const value of values) {
-          if (roster.mode(target) === 'absent' || !roster.entities().includes(target)) {
-            if (!fromDelta && !missingFile.has(field)) {
-              missingFile.add(field);
-              diagnostics.add('REFERENCE_FILE_MISSING', {
-                ...where(),
-                field,
-                message: `${spec.file} references ${ENTITIES[target].file} (${field}), but the package has no ${ENTITIES[target].file}`,
-              });
-            }
-            continue;
+        const absent = roster.mode(target) === 'absent' || !roster.entities().includes(target);
+        return {
+          field,
+          position: table.fieldIndexOf(field),
+          list: isListType(fieldSpec.type),
+          target,
+          absent,
+          index: ids.get(target),
+          // Only these references need the value as text (to look up the referenced record's type).
+          typed: field === 'schoolSourcedId' || field === 'schoolYearSourcedId',
+          lenient: fromDelta || roster.mode(target) === 'delta',
+        };
+      });
+    const startPosition = table.fieldIndexOf(startField(entity));
+    const endPosition = table.fieldIndexOf(endField(entity));
+    for (let i = 0; i < table.size; i++) {
+      const where = () => at(table.origin(i), entity, table.value(i, 'sourcedId'));
+      for (const ref of refFields) {
+        if (ref.position < 0 || !RecordTable.narrow(table.locate(i, range), ref.position)) continue;
+        const { field, target } = ref;
+        if (ref.absent) {
+          if (!fromDelta && !missingFile.has(field)) {
+            missingFile.add(field);
+            diagnostics.add('REFERENCE_FILE_MISSING', {
+              ...where(),
+              field,
+              message: `${spec.file} references ${ENTITIES[target].file} (${field}), but the package has no ${ENTITIES[target].file}`,
+            });
           }
-          if (!ids.get(target)?.has(value)) {
-            if (fromDelta || roster.mode(target) === 'delta') continue;
+          continue;
+        }
+        if (!ref.list && !ref.typed) {
+          if (ref.index!.findBytes(range.buffer, range.start, range.end) >= 0 || ref.lenient) continue;
+        }
+        const values = ref.list ? splitList(table.value(i, field)) : [table.value(i, field)];
+        for (const value of values) {
+          if (ref.index!.find(value) < 0) {
+            if (ref.lenient) continue;
             diagnostics.add('REFERENCE_MISSING', {
               ...where(),
               field,
@@ -63,13 +82,14 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
           checkReferenceType(entity, field, value, orgTypes, sessionTypes, where, diagnostics);
         }
       }
-      checkDateOrder(
-        entity,
-        table.value(i, startField(entity)),
-        table.value(i, endField(entity)),
-        where,
-        diagnostics,
-      );
+      // Most records have neither date: decode them only when present.
+      if (
+        startPosition >= 0 &&
+        endPosition >= 0 &&
+        RecordTable.narrow(table.locate(i, range), endPosition) &&
+        RecordTable.narrow(table.locate(i, range), startPosition)
+      )
+        checkDateOrder(entity, table.value(i, startField(entity)), table.value(i, endField(entity)), where, diagnostics);
     }
   }
 
@@ -154,14 +174,14 @@ function checkDateOrder(
 
 function checkDemographicsUsers(
   roster: Roster,
-  ids: Map<EntityName, KeySet>,
+  ids: Map<EntityName, KeyIndex>,
   diagnostics: Diagnostics,
 ): void {
   if (roster.mode('demographics') === 'delta' || roster.mode('users') !== 'bulk') return;
   const table = roster.table('demographics');
   for (let i = 0; i < table.size; i++) {
-    const id = table.value(i, 'sourcedId');
-    if (!ids.get('users')?.has(id)) {
+    if ((ids.get('users')?.findFrom(table, i, 0) ?? -1) < 0) {
+      const id = table.value(i, 'sourcedId');
       diagnostics.add('REFERENCE_MISSING', {
         ...at(table.origin(i), 'demographics', id),
         field: 'sourcedId',

@@ -10,7 +10,7 @@ import {
   MANIFEST_FILES,
   type RosterVersion,
 } from '../../model/entities.js';
-import { KeySet } from '../../model/key-set.js';
+import { KeyIndex } from '../../model/key-index.js';
 import { normalizeValue } from '../../model/normalize.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
 import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
@@ -154,7 +154,8 @@ async function readEntityFile(
   let slotSpecs: (FieldSpec | undefined)[] = [];
   const idSlot = () => columns?.indexOf('sourcedId') ?? -1;
   let idColumn = -1;
-  const seen = new KeySet();
+  // Duplicates are found on the stored bytes: no string per id, no Map over 8M entries.
+  const seen = new KeyIndex(table, table.fieldIndexOf('sourcedId'));
   const duplicates = new Set<string>();
   let columns: readonly (string | null)[] | undefined;
   let headerWidth = 0;
@@ -207,8 +208,15 @@ async function readEntityFile(
           diagnostics,
         );
       }
-      const id = idColumn >= 0 ? (cells[idColumn] ?? '').trim() : '';
-      if (id !== '' && !seen.add(id)) {
+      const values = new Array<string>(table.fields.length).fill('');
+      for (let i = 0; i < slots.length && i < cells.length; i++) {
+        const slot = slots[i]!;
+        if (slot >= 0) values[slot] = normalizeValue(slotSpecs[i], cells[i]!);
+      }
+      const index = table.addValues(values, { file, line });
+      if (seen.add(index) >= 0) {
+        table.truncate(index);
+        const id = (cells[idColumn] ?? '').trim();
         duplicates.add(id);
         diagnostics.add('DUPLICATE_SOURCED_ID', {
           file,
@@ -219,14 +227,7 @@ async function readEntityFile(
           field: 'sourcedId',
           message: `${file} has sourcedId ${JSON.stringify(id)} more than once`,
         });
-        return;
       }
-      const values = new Array<string>(table.fields.length).fill('');
-      for (let i = 0; i < slots.length && i < cells.length; i++) {
-        const slot = slots[i]!;
-        if (slot >= 0) values[slot] = normalizeValue(slotSpecs[i], cells[i]!);
-      }
-      table.addValues(values, { file, line });
     },
     diagnostics,
   );

@@ -1,0 +1,33 @@
+/**
+ * A 32-bit hash of a byte range (FNV-1a with a murmur3 finalizer), for the typed-array indexes and
+ * as a cheap first test of record equality. Not a fingerprint: equal hashes are always confirmed
+ * by comparing the bytes.
+ */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** True when two byte ranges hold the same bytes. */
+export function sameBytes(
+  a: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  b: Uint8Array,
+  bStart: number,
+  bEnd: number,
+): boolean {
+  const n = aEnd - aStart;
+  if (n !== bEnd - bStart) return false;
+  // Short keys (ids) compare faster in JS than through a native call.
+  if (n <= 48) {
+    for (let k = 0; k < n; k++) if (a[aStart + k] !== b[bStart + k]) return false;
+    return true;
+  }
+  return Buffer.compare(a.subarray(aStart, aEnd), b.subarray(bStart, bEnd)) === 0;
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { hashBytes } from '../../src/model/byte-hash.js';
+import { KeyIndex } from '../../src/model/key-index.js';
+import { RecordTable } from '../../src/model/record-table.js';
+
+function enrollments(n: number, id = (i: number) => `enr-${i}`): RecordTable {
+  const t = new RecordTable('enrollments');
+  for (let i = 0; i < n; i++)
+    t.add({ sourcedId: id(i), classSourcedId: `cls-${i % 7}`, userSourcedId: `stu-${i}`, role: 'student' });
+  return t;
+}
+
+describe('RecordTable (byte arena)', () => {
+  it('keeps records across many buffers and decodes each exactly, non-ASCII included', () => {
+    const t = new RecordTable('users');
+    const names = ['Zoë', 'Łukasz', '李', 'Amélie', 'Ngọc'];
+    // ~600k records of ~40 bytes: several 4 MiB buffers.
+    for (let i = 0; i < 120_000; i++)
+      t.add({ sourcedId: `u${i}`, givenName: names[i % 5]!, familyName: 'O’Brien', role: 'student' });
+    expect(t.size).toBe(120_000);
+    expect(t.value(119_999, 'sourcedId')).toBe('u119999');
+    expect(t.value(7, 'givenName')).toBe('李');
+    expect(t.get(4).familyName).toBe('O’Brien');
+    expect(t.value(4, 'middleName')).toBe('');
+  });
+
+  it('compares stored records byte for byte, and hashes equal records equally', () => {
+    const a = enrollments(3);
+    const b = enrollments(3);
+    b.add({ sourcedId: 'enr-0', classSourcedId: 'cls-0', userSourcedId: 'stu-0', role: 'teacher' });
+    expect(a.sameStored(0, b, 0)).toBe(true);
+    expect(a.hashOf(0)).toBe(b.hashOf(0));
+    expect(a.sameStored(0, b, 3)).toBe(false);
+    expect(a.sameStored(1, b, 0)).toBe(false);
+  });
+
+  it('drops trailing empty values, and takes records back on truncate', () => {
+    const t = enrollments(10);
+    expect(t.stored(0)).toBe('enr-0\u001f\u001f\u001fcls-0\u001f\u001fstu-0\u001fstudent');
+    t.truncate(4);
+    expect(t.size).toBe(4);
+    t.add({ sourcedId: 'again' });
+    expect(t.value(4, 'sourcedId')).toBe('again');
+    expect(t.value(3, 'sourcedId')).toBe('enr-3');
+    expect(() => t.get(5)).toThrow(RangeError);
+  });
+});
+
+describe('KeyIndex', () => {
+  it('finds records by key bytes, from strings and from other tables', () => {
+    const t = enrollments(1000);
+    const index = KeyIndex.of(t, 'sourcedId');
+    expect(index.size).toBe(1000);
+    expect(index.find('enr-0')).toBe(0);
+    expect(index.find('enr-999')).toBe(999);
+    expect(index.find('enr-1000')).toBe(-1);
+    expect(index.find('')).toBe(-1);
+    const other = enrollments(5, (i) => `enr-${i * 400}`);
+    expect([0, 1, 2, 3, 4].map((j) => index.findFrom(other, j, 0))).toEqual([0, 400, 800, -1, -1]);
+  });
+
+  it('reports the record already holding a key, and skips empty keys', () => {
+    const t = enrollments(3, (i) => (i === 2 ? 'enr-0' : `enr-${i}`));
+    t.add({ sourcedId: '', role: 'student' });
+    const index = new KeyIndex(t, 0);
+    expect([0, 1, 2, 3].map((i) => index.add(i))).toEqual([-1, -1, 0, -1]);
+    expect(index.size).toBe(2);
+  });
+
+  it('stays exact when every key collides (a constant hash)', () => {
+    const t = enrollments(2000);
+    const index = new KeyIndex(t, 0, { hash: () => 7 });
+    for (let i = 0; i < t.size; i++) expect(index.add(i)).toBe(-1);
+    for (const i of [0, 1, 999, 1999]) expect(index.find(`enr-${i}`)).toBe(i);
+    expect(index.find('enr-2000')).toBe(-1);
+  });
+
+  it('grows from a few slots, never more than 70% full (the >16M case, at small scale)', () => {
+    // A weak hash (2^15 distinct values, spread, for 2^17 keys) from one slot: 14 doublings, exact answers.
+    const t = enrollments(1 << 17);
+    const index = new KeyIndex(t, 0, { capacity: 1, hash: (b, s, e) => Math.imul(hashBytes(b, s, e) & 0x7fff, 0x9e3779b1) });
+    for (let i = 0; i < t.size; i++) index.add(i);
+    expect(index.size).toBe(1 << 17);
+    expect(index.capacity).toBe(1 << 18);
+    for (let i = 0; i < t.size; i += 997) expect(index.find(`enr-${i}`)).toBe(i);
+    expect(index.find('enr-x')).toBe(-1);
+  });
+});
