@@ -212,6 +212,7 @@ function record(tool, variant, run, counts) {
     wallSeconds: run.wall,
     peakRssMb: Math.round(run.rssMb),
     rowsPerSecond: Math.round(rows / Math.max(run.wall, 0.01)),
+    mibPerSecond: Math.round(bytes / 1048576 / Math.max(run.wall, 0.01)),
     gate,
     status: run.status,
   });
@@ -240,7 +241,6 @@ function applyBase() {
     `applied the original set to the bench target in ${((performance.now() - t1) / 1000).toFixed(1)} s`,
   );
 }
-
 
 const countsOf = (plan) =>
   Object.fromEntries(
@@ -328,17 +328,29 @@ if (!oursOnly)
     ]),
   );
 
+// Our parse stage alone: the byte scanner the OneRoster reader uses, over the same files.
+if (!oursOnly)
+  record(
+    'parse floor (ours: byte scanner)',
+    'mutated',
+    timed(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import {scanCsv} from '${resolve('dist/formats/csv/scan-csv.js')}';import fs from 'node:fs';let n=0;for(const d of ['${base}','${ROOT}/mutated'])for(const f of fs.readdirSync(d)){const o=await scanCsv(fs.createReadStream(d+'/'+f,{highWaterMark:1<<20}),{row(){n++}});if(o.kind!=='done')throw new Error(f+': '+o.reason)}console.log(n)`,
+    ]),
+  );
+
 // 4. Report.
 const ours = results.find((r) => r.tool === 'roster diff' && r.variant === 'mutated');
 console.log(
   `\nsize ${size}: ${rows.toLocaleString('en-US')} rows, ${(bytes / 1048576).toFixed(1)} MiB (both sides)\n`,
 );
 console.log(
-  `${'tool'.padEnd(30)} ${'variant'.padEnd(9)} ${'wall s'.padStart(8)} ${'RSS MB'.padStart(8)} ${'rows/s'.padStart(11)} ${'x ours'.padStart(7)}  gate`,
+  `${'tool'.padEnd(34)} ${'variant'.padEnd(9)} ${'wall s'.padStart(8)} ${'RSS MB'.padStart(8)} ${'rows/s'.padStart(11)} ${'MiB/s'.padStart(7)} ${'x ours'.padStart(7)}  gate`,
 );
 for (const r of results) {
   console.log(
-    `${r.tool.padEnd(30)} ${r.variant.padEnd(9)} ${r.wallSeconds.toFixed(2).padStart(8)} ${String(r.peakRssMb).padStart(8)} ${r.rowsPerSecond.toLocaleString('en-US').padStart(11)} ${(r.wallSeconds / ours.wallSeconds).toFixed(2).padStart(7)}  ${r.gate}`,
+    `${r.tool.padEnd(34)} ${r.variant.padEnd(9)} ${r.wallSeconds.toFixed(2).padStart(8)} ${String(r.peakRssMb).padStart(8)} ${r.rowsPerSecond.toLocaleString('en-US').padStart(11)} ${String(r.mibPerSecond).padStart(7)} ${(r.wallSeconds / ours.wallSeconds).toFixed(2).padStart(7)}  ${r.gate}`,
   );
 }
 const versions = {

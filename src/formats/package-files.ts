@@ -39,7 +39,8 @@ export function directoryFiles(dir: string, options: { recursive?: boolean } = {
   return {
     label: dir,
     names,
-    open: (name) => createReadStream(join(dir, name)),
+    // Large reads: the readers work on whole lines of big chunks.
+    open: (name) => createReadStream(join(dir, name), { highWaterMark: 1 << 20 }),
     close: async () => {},
   };
 }

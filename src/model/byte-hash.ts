@@ -3,14 +3,25 @@
  * as a cheap first test of record equality. Not a fingerprint: equal hashes are always confirmed
  * by comparing the bytes.
  */
-export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
+export function hashBytes(bytes: Uint8Array, start: number, end: number, seed = 0x811c9dc5): number {
+  let h = seed;
   for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return mix32(h);
+}
+
+/** The murmur3 finalizer: spreads every input bit over the output. */
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A 32-bit hash of a string's UTF-8 bytes. */
+export function hashString(text: string, seed?: number): number {
+  const bytes = Buffer.from(text, 'utf8');
+  return hashBytes(bytes, 0, bytes.length, seed);
 }
 
 /** True when two byte ranges hold the same bytes. */

@@ -46,7 +46,9 @@ export class KeyIndex {
 
   /** An index of every record of `table` by `field`; with duplicates, the first record is found. */
   static of(table: RecordTable, field: string): KeyIndex {
-    const index = new KeyIndex(table, table.fieldIndexOf(field), { capacity: (table.size / MAX_LOAD) * 1.01 });
+    const index = new KeyIndex(table, table.fieldIndexOf(field), {
+      capacity: (table.size / MAX_LOAD) * 1.01,
+    });
     for (let i = 0; i < table.size; i++) index.add(i);
     return index;
   }

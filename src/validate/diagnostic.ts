@@ -257,6 +257,11 @@ export class Diagnostics {
     });
   }
 
+  /** Drops the findings after the first `count` (a reader reading a file again from the start). */
+  rollback(count: number): void {
+    this.list.length = Math.min(this.list.length, count);
+  }
+
   get errorCount(): number {
     return this.list.filter((d) => d.severity === 'error').length;
   }

@@ -89,7 +89,13 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
         RecordTable.narrow(table.locate(i, range), endPosition) &&
         RecordTable.narrow(table.locate(i, range), startPosition)
       )
-        checkDateOrder(entity, table.value(i, startField(entity)), table.value(i, endField(entity)), where, diagnostics);
+        checkDateOrder(
+          entity,
+          table.value(i, startField(entity)),
+          table.value(i, endField(entity)),
+          where,
+          diagnostics,
+        );
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * The benchmark's S size with its correctness gate: every keyed tool (roster diff, daff) must report
+ * The benchmark's S size with its correctness gate: every keyed tool (roster plan, roster diff, daff) must report
  * the mutation's ground truth. Timings are printed, never asserted here (performance goals live in
  * the benchmark, not in tests).
  */
@@ -15,15 +15,18 @@ describe('npm run bench (size S)', () => {
     expect(r.stderr).not.toContain('correctness gate');
     expect(r.status, r.stderr).toBe(0);
     for (const tool of [
+      'roster plan',
       'roster diff',
       'sort + join/comm',
       'git diff --no-index --stat',
       'daff --id sourcedId',
       'read floor (cat)',
       'parse floor (PapaParse)',
+      'parse floor (ours: byte scanner)',
     ]) {
       expect(r.stdout).toContain(tool);
     }
-    expect(r.stdout.match(/ ok$/gm)?.length).toBe(4); // roster diff and daff, plain and shuffled
+    // roster plan, roster diff and daff, plain and shuffled.
+    expect(r.stdout.match(/ ok$/gm)?.length).toBe(6);
   }, 180_000);
 });

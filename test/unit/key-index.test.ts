@@ -78,7 +78,10 @@ describe('KeyIndex', () => {
   it('grows from a few slots, never more than 70% full (the >16M case, at small scale)', () => {
     // A weak hash (2^15 distinct values, spread, for 2^17 keys) from one slot: 14 doublings, exact answers.
     const t = enrollments(1 << 17);
-    const index = new KeyIndex(t, 0, { capacity: 1, hash: (b, s, e) => Math.imul(hashBytes(b, s, e) & 0x7fff, 0x9e3779b1) });
+    const index = new KeyIndex(t, 0, {
+      capacity: 1,
+      hash: (b, s, e) => Math.imul(hashBytes(b, s, e) & 0x7fff, 0x9e3779b1),
+    });
     for (let i = 0; i < t.size; i++) index.add(i);
     expect(index.size).toBe(1 << 17);
     expect(index.capacity).toBe(1 << 18);

@@ -12,11 +12,13 @@ import {
 } from '../../model/entities.js';
 import { KeyIndex } from '../../model/key-index.js';
 import { normalizeValue } from '../../model/normalize.js';
+import { type RecordTable, SEPARATOR } from '../../model/record-table.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
 import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
 import type { Diagnostics } from '../../validate/diagnostic.js';
 import { checkRecordFields } from '../../validate/field-rules.js';
 import { readCsv } from '../csv/read-csv.js';
+import { type ScanHandler, type ScannedRow, type ScanOutcome, scanCsv } from '../csv/scan-csv.js';
 import type { PackageFiles } from '../package-files.js';
 import { closest, mapHeader } from './header.js';
 import { MANIFEST_FILE, type ManifestInfo, readManifest } from './manifest.js';
@@ -43,6 +45,8 @@ export interface ReadOptions {
   readonly checkFields?: boolean;
   /** Told of each file and of every PROGRESS_EVERY_ROWS rows. */
   readonly progress?: ProgressListener;
+  /** 'general': skip the fast byte scanner (tests compare the two readers). */
+  readonly reader?: 'auto' | 'general';
 }
 
 export async function readOneRoster(
@@ -129,6 +133,7 @@ export async function readOneRoster(
         diagnostics,
         options.checkFields !== false,
         options.progress,
+        options.reader ?? 'auto',
       ),
     );
   }
@@ -136,6 +141,10 @@ export async function readOneRoster(
   return { roster: builder.build(), duplicates };
 }
 
+/**
+ * Reads one entity file: with the fast byte scanner when the file is in its shape, else (or when
+ * it stops part-way) again from the start with the general parser, whose findings are exact.
+ */
 async function readEntityFile(
   files: PackageFiles,
   entity: EntityName,
@@ -144,107 +153,242 @@ async function readEntityFile(
   builder: RosterBuilder,
   diagnostics: Diagnostics,
   checkFields: boolean,
-  progress?: ProgressListener,
+  progress: ProgressListener | undefined,
+  reader: 'auto' | 'general',
 ): Promise<Set<string>> {
   const file = ENTITIES[entity].file;
   const table = builder.table(entity);
-  const specs = ENTITIES[entity].fields;
-  // Per header position: where its value goes in the table's row, and how it is normalized.
-  let slots: number[] = [];
-  let slotSpecs: (FieldSpec | undefined)[] = [];
-  const idSlot = () => columns?.indexOf('sourcedId') ?? -1;
-  let idColumn = -1;
-  // Duplicates are found on the stored bytes: no string per id, no Map over 8M entries.
-  const seen = new KeyIndex(table, table.fieldIndexOf('sourcedId'));
-  const duplicates = new Set<string>();
-  let columns: readonly (string | null)[] | undefined;
-  let headerWidth = 0;
-  let dataRows = 0;
+  const mark = { records: table.size, diagnostics: diagnostics.list.length };
+  const fast = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
+  const scanned: ScanOutcome =
+    reader === 'general' ? { kind: 'fallback', reason: 'asked for' } : await scanCsv(files.open(file), fast);
+  if (scanned.kind === 'done') {
+    if (!scanned.empty && !scanned.finalNewline) {
+      diagnostics.add('CSV_NO_FINAL_NEWLINE', {
+        file,
+        line: Math.max(1, fast.lastLine),
+        message: `${file} does not end with a line break`,
+      });
+    }
+    fast.finish(scanned.empty, false);
+    return fast.duplicates;
+  }
+  // Take back what the fast pass added, and read the file again with the general parser.
+  table.truncate(mark.records);
+  diagnostics.rollback(mark.diagnostics);
+  const general = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
   const result = await readCsv(
     files.open(file),
     file,
-    (cells, line) => {
-      if (columns === undefined) {
-        // A BOM is dropped by the decoder; header names are kept exactly, for the case rule.
-        columns = mapHeader(entity, version, cells, file, diagnostics).columns;
-        // Extension columns are kept even when every value is empty: the vendor asked for them.
-        for (const c of columns) if (c !== null) table.declareField(c);
-        slots = columns.map((c) => (c === null ? -1 : table.fieldIndexOf(c)));
-        slotSpecs = columns.map((c) => (c === null ? undefined : specs[c]));
-        idColumn = idSlot();
-        headerWidth = cells.length;
-        return;
-      }
-      dataRows++;
-      if (progress && dataRows % PROGRESS_EVERY_ROWS === 0)
-        progress({ stage: 'read', detail: file, rows: dataRows });
-      if (cells.length !== headerWidth) {
-        diagnostics.add('CSV_ROW_WIDTH', {
-          file,
-          line,
-          entity,
-          message: `${file} line ${line} has ${cells.length} fields; the header has ${headerWidth}`,
-        });
-      }
-      if (checkFields) {
-        const record: Record<string, string> = {};
-        const position: Record<string, number> = {};
-        for (let i = 0; i < columns.length && i < cells.length; i++) {
-          const field = columns[i];
-          if (field) {
-            record[field] = cells[i]!;
-            position[field] = i + 1;
-          }
-        }
-        checkRecordFields(
-          record,
-          {
-            entity,
-            version,
-            mode,
-            file,
-            position: (f) => ({ line, ...(position[f] ? { column: position[f] } : {}) }),
-          },
-          diagnostics,
-        );
-      }
-      const values = new Array<string>(table.fields.length).fill('');
-      for (let i = 0; i < slots.length && i < cells.length; i++) {
-        const slot = slots[i]!;
-        if (slot >= 0) values[slot] = normalizeValue(slotSpecs[i], cells[i]!);
-      }
-      const index = table.addValues(values, { file, line });
-      if (seen.add(index) >= 0) {
-        table.truncate(index);
-        const id = (cells[idColumn] ?? '').trim();
-        duplicates.add(id);
-        diagnostics.add('DUPLICATE_SOURCED_ID', {
-          file,
-          line,
-          column: idColumn + 1,
-          entity,
-          recordId: id,
-          field: 'sourcedId',
-          message: `${file} has sourcedId ${JSON.stringify(id)} more than once`,
-        });
-      }
-    },
+    (cells, line) => general.cells(cells, line),
     diagnostics,
   );
-  if (result.empty) {
-    diagnostics.add('CSV_EMPTY_FILE', {
-      file,
-      line: 1,
-      entity,
-      message: `${file} is empty (not even a header)`,
-    });
-  } else if (!result.aborted && dataRows === 0) {
-    diagnostics.add('CSV_HEADER_ONLY', {
-      file,
-      line: 1,
-      entity,
-      message: `${file} has a header but no data rows`,
+  general.finish(result.empty, result.aborted);
+  return general.duplicates;
+}
+
+/** The rows of one entity file, from either reader, into the entity's table. */
+class EntityFileReader implements ScanHandler {
+  readonly duplicates = new Set<string>();
+  lastLine = 0;
+  private readonly file: string;
+  private readonly specs: Readonly<Record<string, FieldSpec>>;
+  private columns: readonly (string | null)[] | undefined;
+  private headerWidth = 0;
+  private idColumn = -1;
+  private dataRows = 0;
+  /** Per table field: the header position it is read from (-1: none). */
+  private columnOfField = new Int32Array(0);
+  private specOfField: (FieldSpec | undefined)[] = [];
+  /** Per table field: values whose type may be spelled in more than one way (checked, not copied blind). */
+  private typedField = new Uint8Array(0);
+  private readonly lastRaw: string[] = [];
+  private readonly lastNormal: string[] = [];
+  // Duplicates are found on the stored bytes: no string per id, no Map over 8M entries.
+  private readonly seen: KeyIndex;
+  private readonly fileId: number;
+
+  constructor(
+    private readonly entity: EntityName,
+    private readonly version: RosterVersion,
+    private readonly mode: FileMode,
+    private readonly table: RecordTable,
+    private readonly diagnostics: Diagnostics,
+    private readonly checkFields: boolean,
+    private readonly progress: ProgressListener | undefined,
+  ) {
+    this.file = ENTITIES[entity].file;
+    this.specs = ENTITIES[entity].fields;
+    this.seen = new KeyIndex(table, table.fieldIndexOf('sourcedId'));
+    for (let i = 0; i < table.size; i++) this.seen.add(i);
+    this.fileId = table.fileId(this.file);
+  }
+
+  private header(cells: string[]): void {
+    const { table } = this;
+    // A BOM is dropped by the reader; header names are kept exactly, for the case rule.
+    const columns = mapHeader(this.entity, this.version, cells, this.file, this.diagnostics).columns;
+    this.columns = columns;
+    // Extension columns are kept even when every value is empty: the vendor asked for them.
+    for (const c of columns) if (c !== null) table.declareField(c);
+    const n = table.fields.length;
+    this.columnOfField = new Int32Array(n).fill(-1);
+    this.typedField = new Uint8Array(n);
+    this.specOfField = table.fields.map((f) => this.specs[f]);
+    for (const [i, c] of columns.entries()) if (c !== null) this.columnOfField[table.fieldIndexOf(c)] = i;
+    for (let f = 0; f < n; f++) {
+      const type = this.specOfField[f]?.type;
+      this.typedField[f] = type && !['string', 'ref', 'guid', 'date', 'year'].includes(type) ? 1 : 0;
+    }
+    this.idColumn = columns.indexOf('sourcedId');
+    this.headerWidth = cells.length;
+  }
+
+  /** A row from the fast scanner. */
+  row(row: ScannedRow, line: number): void {
+    this.lastLine = line;
+    if (this.columns === undefined) {
+      const cells =
+        row.cells ??
+        Array.from({ length: row.count }, (_, k) => row.bytes.toString('utf8', row.starts[k], row.ends[k]));
+      this.header(cells);
+      return;
+    }
+    const { bytes, starts, ends, count, cells } = row;
+    const text = (c: number) => (cells ? cells[c]! : bytes.toString('utf8', starts[c], ends[c]));
+    this.beginRow(count, line, text);
+    const { table, columnOfField } = this;
+    const n = table.fields.length;
+    const room =
+      (cells ? cells.reduce((k, c) => k + c.length, 0) * 3 : ends[count - 1]! - starts[0]!) + n * 32;
+    const begin = table.beginRecord(room);
+    const out = table.writeBuffer;
+    let at = begin;
+    for (let f = 0; f < n; f++) {
+      if (f > 0) out[at++] = SEPARATOR;
+      const c = columnOfField[f]!;
+      if (c < 0 || c >= count) continue;
+      if (!cells) {
+        const s = starts[c]!;
+        const e = ends[c]!;
+        if (s === e) continue;
+        const first = bytes[s]!;
+        const last = bytes[e - 1]!;
+        // Copied as they are unless the value may need normalizing: a typed value, white space or
+        // a control character or a non-ASCII character at an edge (trim() knows Unicode spaces).
+        if (
+          !row.unusual &&
+          this.typedField[f] === 0 &&
+          first > 0x20 &&
+          first < 0x80 &&
+          last > 0x20 &&
+          last < 0x80
+        ) {
+          if (e - s < 24) for (let k = s; k < e; k++) out[at++] = bytes[k]!;
+          else at += bytes.copy(out, at, s, e);
+          continue;
+        }
+      }
+      const raw = text(c);
+      let value: string;
+      if (raw === this.lastRaw[f]) value = this.lastNormal[f]!;
+      else {
+        value = normalizeValue(this.specOfField[f], raw);
+        this.lastRaw[f] = raw;
+        this.lastNormal[f] = value;
+      }
+      if (value !== '') at += out.write(value, at, 'utf8');
+    }
+    this.endRow(table.endRecord(at, this.fileId, line), line, text);
+  }
+
+  /** A row from the general parser. */
+  cells(cells: string[], line: number): void {
+    if (this.columns === undefined) {
+      this.header(cells);
+      return;
+    }
+    const text = (c: number) => cells[c]!;
+    this.beginRow(cells.length, line, text);
+    const { table, columnOfField } = this;
+    const values = new Array<string>(table.fields.length).fill('');
+    for (let f = 0; f < values.length; f++) {
+      const c = columnOfField[f]!;
+      if (c >= 0 && c < cells.length) values[f] = normalizeValue(this.specOfField[f], cells[c]!);
+    }
+    this.endRow(table.addValues(values, { file: this.file, line }), line, text);
+  }
+
+  private beginRow(width: number, line: number, text: (column: number) => string): void {
+    const { file, entity, diagnostics } = this;
+    this.dataRows++;
+    if (this.progress && this.dataRows % PROGRESS_EVERY_ROWS === 0)
+      this.progress({ stage: 'read', detail: file, rows: this.dataRows });
+    if (width !== this.headerWidth) {
+      diagnostics.add('CSV_ROW_WIDTH', {
+        file,
+        line,
+        entity,
+        message: `${file} line ${line} has ${width} fields; the header has ${this.headerWidth}`,
+      });
+    }
+    if (!this.checkFields) return;
+    const columns = this.columns!;
+    const record: Record<string, string> = {};
+    const position: Record<string, number> = {};
+    for (let i = 0; i < columns.length && i < width; i++) {
+      const field = columns[i];
+      if (field) {
+        record[field] = text(i);
+        position[field] = i + 1;
+      }
+    }
+    checkRecordFields(
+      record,
+      {
+        entity,
+        version: this.version,
+        mode: this.mode,
+        file,
+        position: (f) => ({ line, ...(position[f] ? { column: position[f] } : {}) }),
+      },
+      diagnostics,
+    );
+  }
+
+  private endRow(index: number, line: number, text: (column: number) => string): void {
+    if (this.seen.add(index) < 0) return;
+    // The first record with a sourcedId is kept; later ones are reported and dropped.
+    this.table.truncate(index);
+    const id = text(this.idColumn).trim();
+    this.duplicates.add(id);
+    this.diagnostics.add('DUPLICATE_SOURCED_ID', {
+      file: this.file,
+      line,
+      column: this.idColumn + 1,
+      entity: this.entity,
+      recordId: id,
+      field: 'sourcedId',
+      message: `${this.file} has sourcedId ${JSON.stringify(id)} more than once`,
     });
   }
-  return duplicates;
+
+  finish(empty: boolean, aborted: boolean): void {
+    const { file, entity } = this;
+    if (empty) {
+      this.diagnostics.add('CSV_EMPTY_FILE', {
+        file,
+        line: 1,
+        entity,
+        message: `${file} is empty (not even a header)`,
+      });
+    } else if (!aborted && this.dataRows === 0) {
+      this.diagnostics.add('CSV_HEADER_ONLY', {
+        file,
+        line: 1,
+        entity,
+        message: `${file} has a header but no data rows`,
+      });
+    }
+  }
 }

@@ -1,0 +1,99 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { scanCsv, splitQuotedLine } from '../../src/formats/csv/scan-csv.js';
+import { readOneRoster } from '../../src/formats/oneroster-csv/read.js';
+import { directoryFiles } from '../../src/formats/package-files.js';
+import { Diagnostics } from '../../src/validate/diagnostic.js';
+import { csv, package11, tempDir, writeTree } from '../helpers/fixtures.js';
+
+/** Scans `chunks` (fed one by one, as a stream would) into rows of strings. */
+async function scan(...chunks: (string | Buffer)[]) {
+  const rows: { line: number; cells: string[] }[] = [];
+  const outcome = await scanCsv(
+    Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))),
+    {
+      row(r, line) {
+        const cells =
+          r.cells ??
+          Array.from({ length: r.count }, (_, k) => r.bytes.toString('utf8', r.starts[k], r.ends[k]));
+        rows.push({ line, cells });
+      },
+    },
+  );
+  return { outcome, rows };
+}
+
+describe('the fast CSV scanner', () => {
+  it('finds fields and line numbers across chunk boundaries, with CRLF, a BOM and blank lines', async () => {
+    const { outcome, rows } = await scan('\ufeffa,b,c\r\n1,2', ',3\r\n\r\n  \n4,"x, ""y""",\n');
+    expect(outcome).toEqual({ kind: 'done', rows: 3, empty: false, finalNewline: true });
+    expect(rows).toEqual([
+      { line: 1, cells: ['a', 'b', 'c'] },
+      { line: 2, cells: ['1', '2', '3'] },
+      { line: 5, cells: ['4', 'x, "y"', ''] },
+    ]);
+  });
+
+  it('keeps a multi-byte character split between two chunks whole', async () => {
+    const bytes = Buffer.from('id,name\n1,Zoë\n');
+    const cut = bytes.indexOf(0xc3) + 1;
+    const { rows } = await scan(bytes.subarray(0, cut), bytes.subarray(cut));
+    expect(rows[1]!.cells).toEqual(['1', 'Zoë']);
+  });
+
+  it('tells of a last line without a line break, and of an empty file', async () => {
+    expect((await scan('a,b\n1,2')).outcome).toMatchObject({ kind: 'done', rows: 2, finalNewline: false });
+    expect((await scan('\n \n')).outcome).toMatchObject({ kind: 'done', rows: 0, empty: true });
+  });
+
+  it.each([
+    ['a quoted value over a line break', 'a,b\n1,"x\ny"\n'],
+    ['an unclosed quote', 'a,b\n1,"x\n'],
+    ['text after a closing quote', 'a,b\n1,"x"y\n'],
+    ['a quote inside an unquoted value', 'a,b\n1,x"y\n'],
+    ['bytes that are not UTF-8', Buffer.from([0x61, 0x0a, 0x63, 0x61, 0x66, 0xe9, 0x0a])],
+    ['UTF-16', Buffer.from([0xff, 0xfe, 0x61, 0x00])],
+    ['a bare carriage return', 'a,b\r1,2\n'],
+  ])('hands %s over to the general parser', async (_what, input) => {
+    expect((await scan(input)).outcome.kind).toBe('fallback');
+  });
+
+  it('splits quoted lines as RFC 4180 says', () => {
+    expect(splitQuotedLine('"a","b,c",,"d""e"')).toEqual(['a', 'b,c', '', 'd"e']);
+    expect(splitQuotedLine('"",x')).toEqual(['', 'x']);
+    expect(splitQuotedLine('"a"b')).toBeUndefined();
+  });
+});
+
+describe('the fast and the general reader', () => {
+  async function read(dir: string, reader: 'auto' | 'general') {
+    const diagnostics = new Diagnostics();
+    const { roster } = await readOneRoster(directoryFiles(dir), diagnostics, { reader });
+    const tables = Object.fromEntries(
+      roster.entities().map((e) => [e, { fields: roster.table(e).fields, records: [...roster.table(e)] }]),
+    );
+    return { tables, diagnostics: diagnostics.list };
+  }
+
+  it('read the same records and report the same findings, values needing normalization included', async () => {
+    const p = package11();
+    const users = csv(
+      ...p['users.csv']!.toString().trim().split('\n'),
+      // Spaces, a tab, upper-case booleans and enumerations, a duplicate and a wrong width.
+      'u9,, , TRUE ,s1,Student,alice9 ,,Ali\tce,Smith,,,,,,,03,',
+      'u9,,,true,s1,student,alice9,,Alice,Smith,,,,,,,03,',
+      'u10,,,true,s1,student,alice10,,Alice,Smith,,,,,,,03,,extra',
+    );
+    const dir = writeTree(tempDir(), { ...p, 'users.csv': users });
+    const fast = await read(dir, 'auto');
+    const general = await read(dir, 'general');
+    expect(fast).toEqual(general);
+    expect(fast.diagnostics.map((d) => d.code)).toContain('DUPLICATE_SOURCED_ID');
+    expect(fast.tables.users!.records.find((u) => u.sourcedId === 'u9')).toMatchObject({
+      enabledUser: 'true',
+      role: 'student',
+      username: 'alice9',
+      givenName: 'Alice',
+    });
+  });
+});
