@@ -27,9 +27,7 @@ export default class Status extends BaseCommand {
       } finally {
         await target.close?.();
       }
-      const records = state
-        ? Object.fromEntries(Object.entries(state.records).map(([e, m]) => [e, Object.keys(m ?? {}).length]))
-        : {};
+      const records = state?.recordCounts ?? {};
       rows.push({
         target: t.name,
         kind: t.kind,

@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { selectTarget } from '../config/config.js';
 import { RosterError, StalePlanError } from '../errors.js';
 import type { EntityName } from '../model/entities.js';
-import { fingerprintRecord, fingerprintRoster } from '../model/fingerprint.js';
+import { fingerprintRoster } from '../model/fingerprint.js';
 import { buildDelivery } from '../plan/delivery.js';
 import type { Plan } from '../plan/plan.js';
-import { applyPolicy, keyField } from '../plan/policy.js';
+import { applyPolicy } from '../plan/policy.js';
 import { createTarget } from '../targets/create.js';
 import { faultPoint } from '../targets/faults.js';
 import { STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
@@ -86,17 +86,10 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
       policy: ctx.targetConfig.policy,
       now,
     });
-    const records: Partial<Record<EntityName, Record<string, string>>> = {};
+    const recordCounts: Partial<Record<EntityName, number>> = {};
     for (const entity of snapshot.entities()) {
-      const table = snapshot.table(entity);
-      if (table.size === 0) continue;
-      const field = keyField(ctx.targetConfig.policy, entity);
-      const map: Record<string, string> = {};
-      for (let i = 0; i < table.size; i++) {
-        const r = table.get(i);
-        map[r[field]!] = fingerprintRecord(r);
-      }
-      records[entity] = map;
+      const size = snapshot.table(entity).size;
+      if (size > 0) recordCounts[entity] = size;
     }
     const state: TargetState = {
       formatVersion: STATE_FORMAT_VERSION,
@@ -110,7 +103,7 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
       rosterFingerprint: fingerprintRoster(ctx.desired),
       oneRosterVersion: desired.version,
       mode: ctx.targetConfig.mode,
-      records,
+      recordCounts,
       rejected: [],
     };
     faultPoint('apply:before-deliver');

@@ -115,14 +115,14 @@ async function planWith(
   // Records the portal rejected last time are not there: leaving them out makes the plan send them again.
   const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
   const git = await rosterCommit(config.rosterPath);
-  // A live target never applied holds nothing of ours: everything there is unmanaged.
-  const managed = state
-    ? (Object.fromEntries(
-        Object.entries(state.records).map(([e, keys]) => [e, new Set(Object.keys(keys ?? {}))]),
-      ) as Partial<Record<EntityName, Set<string>>>)
-    : target.readLive
-      ? {}
-      : undefined;
+  // A target compared through its own snapshot holds only what we delivered (managed: all of it).
+  // A live target holds more: ours are the records of the snapshot it keeps of our deliveries;
+  // never applied, nothing there is ours.
+  const managed = target.readLive
+    ? state && target.readDelivered
+      ? keysOf(await target.readDelivered(state), targetConfig)
+      : {}
+    : undefined;
   let plan: Plan;
   options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
   try {
@@ -155,4 +155,17 @@ async function planWith(
     plan = { ...plan, warnings: [...plan.warnings, warning] };
   }
   return { config, targetConfig, target, desired: loaded.roster, state, current, git, plan };
+}
+
+/** The key (policy `ids`) of every record, per entity: a live target's managed records. */
+function keysOf(roster: Roster, target: TargetConfig): Partial<Record<EntityName, Set<string>>> {
+  const keys: Partial<Record<EntityName, Set<string>>> = {};
+  for (const entity of roster.entities()) {
+    const table = roster.table(entity);
+    const field = keyField(target.policy, entity);
+    const set = new Set<string>();
+    for (let i = 0; i < table.size; i++) set.add(table.value(i, field));
+    keys[entity] = set;
+  }
+  return keys;
 }

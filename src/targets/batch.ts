@@ -308,6 +308,10 @@ export class BatchTarget implements Target {
     return this.readLive();
   }
 
+  readDelivered(state: TargetState): Promise<Roster> {
+    return this.local.readCurrent(state);
+  }
+
   lock(operation: string, timeoutMs: number): Promise<LockInfo> {
     return this.local.lock(operation, timeoutMs);
   }

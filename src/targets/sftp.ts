@@ -21,7 +21,7 @@ import { InputError, LockHeldError, RosterError, StalePlanError } from '../error
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
-import { ENTITIES, type EntityName } from '../model/entities.js';
+import { ENTITIES } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
 import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
@@ -424,14 +424,12 @@ interface RejectionLike {
 export function foldRejections(state: TargetState, rejections: readonly RejectionLike[]): TargetState {
   const byFile = new Map(Object.values(ENTITIES).map((e) => [e.file, e.name]));
   const rejected: RejectedRecord[] = [];
-  const records: Partial<Record<EntityName, Record<string, string>>> = Object.fromEntries(
-    Object.entries(state.records).map(([e, m]) => [e, { ...m }]),
-  );
+  const recordCounts = { ...state.recordCounts };
   for (const r of rejections) {
     const entity = byFile.get(r.file);
     if (!entity || !r.recordId) continue;
     rejected.push({ entity, key: r.recordId, code: r.code, message: r.message });
-    delete records[entity]?.[r.recordId];
+    recordCounts[entity] = Math.max(0, (recordCounts[entity] ?? 0) - 1);
   }
-  return { ...state, records, rejected };
+  return { ...state, recordCounts, rejected };
 }

@@ -5,7 +5,7 @@
 import { InputError } from '../errors.js';
 import type { EntityName, RosterVersion } from '../model/entities.js';
 
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 2;
 
 export interface RejectedRecord {
   readonly entity: EntityName;
@@ -30,8 +30,12 @@ export interface TargetState {
   readonly rosterFingerprint: string;
   readonly oneRosterVersion: RosterVersion;
   readonly mode: 'bulk' | 'delta';
-  /** Fingerprints of the records delivered, per entity, by key. */
-  readonly records: Partial<Record<EntityName, Record<string, string>>>;
+  /**
+   * How many records were delivered, per entity. The records themselves are in the target's
+   * snapshot (format 1 listed every record's key and fingerprint here: 600 MB of JSON for a city,
+   * more than one JavaScript string can hold).
+   */
+  readonly recordCounts: Partial<Record<EntityName, number>>;
   /** Records the portal rejected at the last delivery (none for dir targets). */
   readonly rejected: readonly RejectedRecord[];
 }
@@ -55,6 +59,7 @@ export function parseState(text: string, where: string, target: string): TargetS
       'Point the target at a folder of its own.',
     );
   }
+  if (data.formatVersion === 1) data = fromFormat1(data);
   if (data.formatVersion !== STATE_FORMAT_VERSION) {
     throw new InputError(
       'STATE_VERSION',
@@ -72,13 +77,26 @@ export function parseState(text: string, where: string, target: string): TargetS
   if (
     typeof data.lineage !== 'string' ||
     typeof data.serial !== 'number' ||
-    typeof data.records !== 'object'
+    typeof data.recordCounts !== 'object'
   ) {
     throw new InputError(
       'STATE_CORRUPT',
-      `${where} is missing lineage, serial or records`,
+      `${where} is missing lineage, serial or recordCounts`,
       'The target state is damaged; restore it from a backup.',
     );
   }
   return data as TargetState;
+}
+
+/** A format 1 state (every record's key and fingerprint) read as format 2 (counts). */
+function fromFormat1(data: Partial<TargetState> & { records?: unknown }): Partial<TargetState> {
+  const { records, ...rest } = data;
+  if (records === null || typeof records !== 'object') return data;
+  const recordCounts = Object.fromEntries(
+    Object.entries(records as Record<string, Record<string, string> | undefined>).map(([e, m]) => [
+      e,
+      Object.keys(m ?? {}).length,
+    ]),
+  );
+  return { ...rest, formatVersion: STATE_FORMAT_VERSION, recordCounts };
 }

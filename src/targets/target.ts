@@ -82,6 +82,12 @@ export interface Target {
    */
   readLive?(): Promise<Roster>;
 
+  /**
+   * For a live target: what roster-as-code delivered (the snapshot it keeps). Its records are
+   * ours; anything else the live export shows is unmanaged, and never removed.
+   */
+  readDelivered?(state: TargetState): Promise<Roster>;
+
   /** For a target whose format carries only part of a roster: the roster as it can carry it. */
   shape?(roster: Roster): Roster;
 }

@@ -3,9 +3,6 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../src/config/config.js';
-import { fingerprintRecord } from '../../src/model/fingerprint.js';
-import { keyField } from '../../src/plan/policy.js';
 import { DirTarget } from '../../src/targets/dir.js';
 import { BIN, roster } from '../helpers/cli.js';
 import { districtRepo, git } from '../helpers/repo.js';
@@ -30,9 +27,7 @@ async function assertConsistent(targetDir: string) {
   if (!state) return undefined;
   const current = await target.readCurrent(state);
   for (const entity of current.entities()) {
-    const field = keyField(defaultPolicy(), entity);
-    const fps = Object.fromEntries([...current.table(entity)].map((r) => [r[field], fingerprintRecord(r)]));
-    expect(fps, entity).toEqual(state.records[entity] ?? {});
+    expect(current.table(entity).size, entity).toBe(state.recordCounts[entity] ?? 0);
   }
   return state;
 }

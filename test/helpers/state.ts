@@ -14,7 +14,7 @@ export function testState(target: string, serial: number, extra: Partial<TargetS
     rosterFingerprint: '',
     oneRosterVersion: '1.1',
     mode: 'bulk',
-    records: {},
+    recordCounts: {},
     rejected: [],
     ...extra,
   };

@@ -247,7 +247,7 @@ describe('sftp target against the sandbox landing zone', () => {
   });
 
   function state(target: SftpTarget, serial: number): TargetState {
-    return testState(target.name, serial, { records: { users: { t1: 'x', u1: 'x', u2: 'x' } } });
+    return testState(target.name, serial, { recordCounts: { users: 3 } });
   }
 
   it('waits for the processing report and folds rejected records into the state', async () => {
@@ -271,7 +271,7 @@ describe('sftp target against the sandbox landing zone', () => {
       expect(receipt.state.rejected).toEqual([
         expect.objectContaining({ entity: 'users', key: 'u2', code: 'VALUE_EMAIL' }),
       ]);
-      expect(receipt.state.records.users).toEqual({ t1: 'x', u1: 'x' });
+      expect(receipt.state.recordCounts.users).toBe(2);
       expect(receipt.warnings[0]).toContain('rejected 1 record(s)');
       expect((await target.readState())?.rejected).toHaveLength(1);
     } finally {

@@ -26,7 +26,7 @@ export interface ContractHooks {
 function stateFor(target: Target, serial: number): TargetState {
   return testState(target.name, serial, {
     lineage: 'contract-lineage',
-    records: { orgs: { district: 'x' } },
+    recordCounts: { orgs: 1 },
   });
 }
 
