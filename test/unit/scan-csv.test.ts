@@ -96,4 +96,32 @@ describe('the fast and the general reader', () => {
       givenName: 'Alice',
     });
   });
+
+  it('find the same field findings when the fast reader skips rows it knows are clean', async () => {
+    const p = package11();
+    const enrollments = csv(
+      ...p['enrollments.csv']!.toString().trim().split('\n'),
+      'e4,,,k1,s1,u1,student,,,', // clean, and like many others (remembered answers)
+      'e5,,,k1,s1,u2,Student,TRUE,2025-02-30,', // enumeration case, boolean case, impossible date
+      'e6,,,,s1,u2,student,,,', // a required reference missing
+      'e 7,,,k1,s1,u2,student,,,', // not a sourcedId
+      'e8,active,,k1,s1,u1,student,,,', // status in a bulk file
+      'e9,,,k1,s1,u1,proctor,false,2025-08-18,2026-01-10',
+      'e10,,,k1,s1,u1,student,,,',
+    );
+    const dir = writeTree(tempDir(), { ...p, 'enrollments.csv': enrollments });
+    const fast = await read(dir, 'auto');
+    const general = await read(dir, 'general');
+    expect(fast).toEqual(general);
+    const codes = fast.diagnostics.map((d) => `${d.code}@${d.line}`);
+    for (const c of [
+      'VALUE_ENUM@6',
+      'VALUE_BOOLEAN@6',
+      'VALUE_DATE@6',
+      'VALUE_REQUIRED@7',
+      'VALUE_GUID@8',
+      'STATUS_IN_BULK@9',
+    ])
+      expect(codes).toContain(c);
+  });
 });
