@@ -20,6 +20,11 @@ export interface KeyIndexOptions {
 
 const MAX_LOAD = 0.7;
 
+const built = new WeakMap<
+  RecordTable,
+  Map<string, { index: KeyIndex; covered: number; generation: number }>
+>();
+
 export class KeyIndex {
   private records: Int32Array;
   private hashes: Uint32Array;
@@ -44,13 +49,29 @@ export class KeyIndex {
     this.hash = options.hash ?? hashBytes;
   }
 
-  /** An index of every record of `table` by `field`; with duplicates, the first record is found. */
+  /**
+   * An index of every record of `table` by `field`; with duplicates, the first record is found.
+   * Built once per table and field (readers, rules and the plan engine share it).
+   */
   static of(table: RecordTable, field: string): KeyIndex {
+    const known = built.get(table)?.get(field);
+    if (known && known.covered === table.size && known.generation === table.generation) return known.index;
     const index = new KeyIndex(table, table.fieldIndexOf(field), {
       capacity: (table.size / MAX_LOAD) * 1.01,
     });
     for (let i = 0; i < table.size; i++) index.add(i);
+    KeyIndex.remember(index, field);
     return index;
+  }
+
+  /** Keeps `index` (covering every record of its table now) for KeyIndex.of to hand out. */
+  static remember(index: KeyIndex, field: string): void {
+    let byField = built.get(index.table);
+    if (!byField) {
+      byField = new Map();
+      built.set(index.table, byField);
+    }
+    byField.set(field, { index, covered: index.table.size, generation: index.table.generation });
   }
 
   get size(): number {

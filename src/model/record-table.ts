@@ -171,9 +171,16 @@ export class RecordTable {
     return this.addValues(values, origin);
   }
 
+  /** Grows by one whenever records are taken back (what was indexed may no longer be there). */
+  get generation(): number {
+    return this.truncations;
+  }
+  private truncations = 0;
+
   /** Drops every record from index `size` on (a reader abandoning a file it reads again). */
   truncate(size: number): void {
     if (size >= this.count) return;
+    this.truncations++;
     this.count = size;
     const c = size === 0 ? -1 : this.chunkOf[size - 1]!;
     this.chunks.length = c + 1;

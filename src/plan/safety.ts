@@ -3,8 +3,11 @@
  * (--allow-mass-change). Vendors and rostering services hold such syncs too (Clever's thresholds:
  * >10% deleted or >75% updated; a GG4L "critical changes level"); ours default to 5% / 50%.
  */
+
+import { sameBytes } from '../model/byte-hash.js';
 import type { EntityName } from '../model/entities.js';
-import type { RosterRecord } from '../model/record-table.js';
+import { KeyIndex } from '../model/key-index.js';
+import { type ByteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import type { PlanTarget } from './compute.js';
 import type { EntityCounts, Hold, PlanChange } from './plan.js';
@@ -61,17 +64,12 @@ export function findHolds(input: SafetyInput): Hold[] {
   }
 
   // A school whose enrollments would all disappear.
-  const enrollmentsBySchool = new Map<string, number>();
-  const enrollments = current.table('enrollments');
-  for (let i = 0; i < enrollments.size; i++) {
-    const s = enrollments.value(i, 'schoolSourcedId');
-    enrollmentsBySchool.set(s, (enrollmentsBySchool.get(s) ?? 0) + 1);
-  }
   const removedBySchool = new Map<string, number>();
   for (const c of changes) {
     if (c.entity === 'enrollments' && c.action === 'delete' && c.school)
       removedBySchool.set(c.school, (removedBySchool.get(c.school) ?? 0) + 1);
   }
+  const enrollmentsBySchool = countBySchool(current.table('enrollments'), [...removedBySchool.keys()]);
   for (const [school, removed] of [...removedBySchool].sort()) {
     if (removed === enrollmentsBySchool.get(school)) {
       holds.push({
@@ -95,8 +93,17 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
   const created = changes.filter((c) => c.entity === entity && c.action === 'create');
   if (deleted.length === 0 || created.length === 0 || !current) return [];
   const field = keyField(target.policy, entity);
-  const birth = (r: Roster) =>
-    new Map([...r.table('demographics')].map((d) => [d.sourcedId!, d.birthDate ?? '']));
+  // Birth dates of the people concerned only (demographics has a row per student).
+  const birth = (r: Roster, ids: ReadonlySet<string>) => {
+    const births = new Map<string, string>();
+    const d = r.table('demographics');
+    const index = KeyIndex.of(d, 'sourcedId');
+    for (const id of ids) {
+      const at = index.find(id);
+      if (at >= 0) births.set(id, d.value(at, 'birthDate'));
+    }
+    return births;
+  };
   const signatures = (record: RosterRecord, births: Map<string, string>): string[] => {
     const out: string[] = [];
     if (entity === 'users') {
@@ -123,8 +130,10 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
   };
   const oldRecords = index(current, new Set(deleted.map((c) => c.key)));
   const newRecords = index(desired, new Set(created.map((c) => c.key)));
-  const oldBirths = birth(current);
-  const newBirths = birth(desired);
+  const idsOf = (records: Map<string, RosterRecord>) =>
+    new Set([...records.values()].map((r) => r.sourcedId!));
+  const oldBirths = birth(current, idsOf(oldRecords));
+  const newBirths = birth(desired, idsOf(newRecords));
   const bySignature = new Map<string, string>();
   for (const d of deleted) {
     const r = oldRecords.get(d.key);
@@ -157,4 +166,21 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
       pairs,
     },
   ];
+}
+
+/** How many records of `table` name each of `schools` as their schoolSourcedId (bytes compared, no strings). */
+function countBySchool(table: RecordTable, schools: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (schools.length === 0) return counts;
+  const position = table.fieldIndexOf('schoolSourcedId');
+  const wanted = schools.map((s) => Buffer.from(s, 'utf8'));
+  const tally = new Array<number>(schools.length).fill(0);
+  const r: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
+  for (let i = 0; i < table.size; i++) {
+    if (!RecordTable.narrow(table.locate(i, r), position)) continue;
+    for (let k = 0; k < wanted.length; k++)
+      if (sameBytes(wanted[k]!, 0, wanted[k]!.length, r.buffer, r.start, r.end)) tally[k] = tally[k]! + 1;
+  }
+  for (const [k, s] of schools.entries()) counts.set(s, tally[k]!);
+  return counts;
 }

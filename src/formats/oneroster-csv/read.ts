@@ -454,6 +454,8 @@ class EntityFileReader implements ScanHandler {
 
   finish(empty: boolean, aborted: boolean): void {
     const { file, entity } = this;
+    // The sourcedId index built for finding duplicates serves the rules and the plan engine too.
+    KeyIndex.remember(this.seen, 'sourcedId');
     if (empty) {
       this.diagnostics.add('CSV_EMPTY_FILE', {
         file,
