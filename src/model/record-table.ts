@@ -20,6 +20,21 @@ export interface Origin {
   readonly line: number;
 }
 
+/** A RecordTable as plain data (see RecordTable.toTransfer). */
+export interface TableData {
+  readonly entity: EntityName;
+  readonly fields: readonly string[];
+  readonly count: number;
+  readonly chunks: Uint8Array[];
+  readonly chunkOf: Uint16Array;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly hashes: Uint32Array;
+  readonly files: readonly string[];
+  readonly originFile: Uint16Array;
+  readonly originLine: Uint32Array;
+}
+
 /** A byte range inside one of a table's buffers (filled by RecordTable.locate). */
 export interface ByteRange {
   buffer: Buffer;
@@ -313,6 +328,56 @@ export class RecordTable {
     const line = this.originLine[index];
     if (!line || index >= this.count) return undefined;
     return { file: this.files[this.originFile[index]!]!, line };
+  }
+
+  /**
+   * The table as plain data for another thread (postMessage): its buffers move, not copy, so
+   * the table must not be used here afterwards. `transfer` lists what to move.
+   */
+  toTransfer(): { data: TableData; transfer: ArrayBuffer[] } {
+    const n = this.count;
+    const data: TableData = {
+      entity: this.entity,
+      fields: this.fields,
+      count: n,
+      chunks: this.chunks.map((c) => new Uint8Array(c.buffer, c.byteOffset, c.length)),
+      chunkOf: this.chunkOf.subarray(0, n),
+      offsets: this.offsets.subarray(0, n),
+      lengths: this.lengths.subarray(0, n),
+      hashes: this.hashes.subarray(0, n),
+      files: this.files,
+      originFile: this.originFile.subarray(0, n),
+      originLine: this.originLine.subarray(0, n),
+    };
+    const transfer = [
+      ...data.chunks.map((c) => c.buffer as ArrayBuffer),
+      ...[data.chunkOf, data.offsets, data.lengths, data.hashes, data.originFile, data.originLine].map(
+        (a) => a.buffer as ArrayBuffer,
+      ),
+    ];
+    return { data, transfer: [...new Set(transfer)] };
+  }
+
+  /** A table from toTransfer's data (received from another thread). */
+  static fromTransfer(data: TableData): RecordTable {
+    const table = new RecordTable(data.entity);
+    for (const f of data.fields) table.declareField(f);
+    table.count = data.count;
+    table.chunks.push(...data.chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.length)));
+    table.chunk = table.chunks[table.chunks.length - 1] ?? Buffer.alloc(0);
+    // Appending goes to a fresh buffer: the last one's free space is not known exactly here.
+    table.used = table.chunk.length;
+    const n = data.count;
+    const view = <T>(kind: new (b: ArrayBuffer, o: number, n: number) => T, a: ArrayBufferView): T =>
+      new kind(a.buffer as ArrayBuffer, a.byteOffset, n);
+    table.chunkOf = view(Uint16Array, data.chunkOf);
+    table.offsets = view(Uint32Array, data.offsets);
+    table.lengths = view(Uint32Array, data.lengths);
+    table.hashes = view(Uint32Array, data.hashes);
+    table.files.push(...data.files);
+    table.originFile = view(Uint16Array, data.originFile);
+    table.originLine = view(Uint32Array, data.originLine);
+    return table;
   }
 
   *[Symbol.iterator](): IterableIterator<RosterRecord> {

@@ -5,7 +5,7 @@
  */
 import { ENTITY_NAMES, type EntityName, entitiesOf, type RosterVersion } from './entities.js';
 import { normalizeRecord } from './normalize.js';
-import { type Origin, RecordTable, type RosterRecord } from './record-table.js';
+import { type Origin, RecordTable, type RosterRecord, type TableData } from './record-table.js';
 
 /** How a file's records are meant (manifest.csv `file.*`): replace, change, or not sent. */
 export type FileMode = 'bulk' | 'delta' | 'absent';
@@ -57,6 +57,33 @@ export class Roster {
   get size(): number {
     return ENTITY_NAMES.reduce((n, e) => n + this.tables[e].size, 0);
   }
+
+  /** The roster as plain data for another thread; its tables must not be used here afterwards. */
+  toTransfer(): { data: RosterData; transfer: ArrayBuffer[] } {
+    const transfer: ArrayBuffer[] = [];
+    const tables = ENTITY_NAMES.map((e) => {
+      const t = this.tables[e].toTransfer();
+      transfer.push(...t.transfer);
+      return t.data;
+    });
+    return { data: { version: this.version, source: this.source, modes: this.modes, tables }, transfer };
+  }
+
+  /** A roster from toTransfer's data. */
+  static fromTransfer(data: RosterData): Roster {
+    const tables = Object.fromEntries(
+      data.tables.map((t) => [t.entity, RecordTable.fromTransfer(t)]),
+    ) as Record<EntityName, RecordTable>;
+    return new Roster(data.version, tables, data.modes, data.source);
+  }
+}
+
+/** A Roster as plain data (see Roster.toTransfer). */
+export interface RosterData {
+  readonly version: RosterVersion;
+  readonly source: RosterSource;
+  readonly modes: Partial<Record<EntityName, FileMode>>;
+  readonly tables: TableData[];
 }
 
 export class RosterBuilder {

@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import { computePlan } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import type { ProgressListener } from '../progress.js';
+import { loadInBackground } from '../source/background.js';
 import { loadRoster } from '../source/load.js';
 
 export interface DiffOptions {
@@ -75,10 +76,11 @@ export async function diffRosters(
     cleanup = revs.cleanup;
   }
   try {
-    const [before, after] = [
-      await loadRoster(a, { checkFields: false }),
-      await loadRoster(b, { checkFields: false }),
-    ];
+    // The old side on another thread while this one reads the new side.
+    const [before, after] = await Promise.all([
+      loadInBackground(a, { checkFields: false }),
+      loadRoster(b, { checkFields: false }),
+    ]);
     for (const [loaded, path] of [
       [before, a],
       [after, b],

@@ -18,11 +18,11 @@ import { computePlan, PlanKeyError } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import { keyField } from '../plan/policy.js';
 import type { ProgressListener } from '../progress.js';
-import { loadRoster } from '../source/load.js';
+import { loadInBackground } from '../source/background.js';
 import { createTarget } from '../targets/create.js';
 import type { TargetState } from '../targets/state.js';
 import type { Target } from '../targets/target.js';
-import { summarize, type ValidationResult, validateRoster } from '../validate/validate.js';
+import { summarize, type ValidationResult } from '../validate/validate.js';
 
 /** The roster is invalid: nothing is planned or applied. Carries the validation result to render. */
 export class InvalidRosterError extends RosterError {
@@ -102,18 +102,31 @@ async function planWith(
   targetConfig: TargetConfig,
   target: Target,
 ): Promise<PlanContext> {
-  const loaded = await loadRoster(config.rosterPath, options.progress ? { progress: options.progress } : {});
-  validateRoster(loaded.roster, loaded.diagnostics);
+  // The desired roster is read and validated on another thread while the target is read here.
+  const desired = loadInBackground(config.rosterPath, {
+    validate: true,
+    ...(options.progress ? { progress: options.progress } : {}),
+  });
+  const held = (async () => {
+    const state = await target.readState();
+    const roster = target.readLive
+      ? await target.readLive()
+      : state
+        ? await target.readCurrent(state)
+        : undefined;
+    return { state, roster };
+  })();
+  const [desiredResult, heldResult] = await Promise.allSettled([desired, held]);
+  // An invalid roster is the first thing to say, even when the target could not be read.
+  if (desiredResult.status === 'rejected') throw desiredResult.reason;
+  const loaded = desiredResult.value;
   const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
   if (!validation.valid) throw new InvalidRosterError(validation);
-  const state = await target.readState();
-  const held = target.readLive
-    ? await target.readLive()
-    : state
-      ? await target.readCurrent(state)
-      : undefined;
+  if (heldResult.status === 'rejected') throw heldResult.reason;
+  const { state, roster: current0 } = heldResult.value;
   // Records the portal rejected last time are not there: leaving them out makes the plan send them again.
-  const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
+  const current =
+    current0 && state?.rejected.length ? withoutRejected(current0, state, targetConfig) : current0;
   const git = await rosterCommit(config.rosterPath);
   // A target compared through its own snapshot holds only what we delivered (managed: all of it).
   // A live target holds more: ours are the records of the snapshot it keeps of our deliveries;

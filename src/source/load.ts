@@ -106,6 +106,7 @@ export async function loadRoster(path: string, options: LoadOptions = {}): Promi
     format === 'oneroster-zip' ? await zipFiles(location, diagnostics, options) : directoryFiles(location);
   const { roster, duplicates } = await readOneRoster(files, diagnostics, {
     checkFields: options.checkFields !== false,
+    ...(options.progress ? { progress: options.progress } : {}),
   });
   return { roster, diagnostics, format, location, duplicates };
 }

@@ -89,3 +89,24 @@ describe('KeyIndex', () => {
     expect(index.find('enr-x')).toBe(-1);
   });
 });
+
+describe('Roster transfer (to and from another thread)', () => {
+  it('moves every table without copying and reads back the same roster', async () => {
+    const { generateDistrict } = await import('../../src/generate/generate.js');
+    const { Roster } = await import('../../src/model/roster.js');
+    const { fingerprintRoster } = await import('../../src/model/fingerprint.js');
+    const roster = generateDistrict({ schools: 2, students: 200, seed: 'transfer' });
+    const before = fingerprintRoster(roster);
+    const firstUser = roster.table('users').get(0);
+    const { data, transfer } = roster.toTransfer();
+    // What postMessage does: the buffers move (they are detached here afterwards).
+    const moved = structuredClone(data, { transfer });
+    expect(transfer[0]!.byteLength).toBe(0);
+    const back = Roster.fromTransfer(moved);
+    expect(fingerprintRoster(back)).toBe(before);
+    expect(back.table('users').get(0)).toEqual(firstUser);
+    // And it can still grow.
+    back.table('users').add({ sourcedId: 'late', role: 'student' });
+    expect(back.table('users').value(back.table('users').size - 1, 'sourcedId')).toBe('late');
+  });
+});

@@ -147,6 +147,8 @@ const CHECK_VALUE = 2;
 const REQUIRED = 4;
 /** Distinct values remembered per column: enough for roles, grades, dates and booleans. */
 const MEMO_LIMIT = 1024;
+/** Typed values (roles, booleans, dates) longer than this are not remembered as bytes. */
+const CANONICAL_BYTES = 64;
 /** The bytes a sourcedId may hold (the VALUE_GUID rule). */
 const ID_BYTE = new Uint8Array(256);
 for (const ch of '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz./@_-')
@@ -214,6 +216,9 @@ class EntityFileReader implements ScanHandler {
   /** Per table field: values whose type may be spelled in more than one way (checked, not copied blind). */
   private typedField = new Uint8Array(0);
   private readonly lastRaw: string[] = [];
+  /** Per table field: the last typed value that was already canonical, as bytes (-1: none). */
+  private canonicalBytes: Buffer[] = [];
+  private canonicalLength = new Int32Array(0);
   private readonly lastNormal: string[] = [];
   // Duplicates are found on the stored bytes: no string per id, no Map over 8M entries.
   private readonly seen: KeyIndex;
@@ -245,6 +250,8 @@ class EntityFileReader implements ScanHandler {
     const n = table.fields.length;
     this.columnOfField = new Int32Array(n).fill(-1);
     this.typedField = new Uint8Array(n);
+    this.canonicalBytes = Array.from({ length: n }, () => Buffer.alloc(CANONICAL_BYTES));
+    this.canonicalLength = new Int32Array(n).fill(-1);
     this.specOfField = table.fields.map((f) => this.specs[f]);
     for (const [i, c] of columns.entries()) if (c !== null) this.columnOfField[table.fieldIndexOf(c)] = i;
     for (let f = 0; f < n; f++) {
@@ -366,6 +373,16 @@ class EntityFileReader implements ScanHandler {
           else at += bytes.copy(out, at, s, e);
           continue;
         }
+        // A typed value spelled as the previous row's was, which needed no normalizing: copy it.
+        if (!row.unusual && this.canonicalLength[f] === e - s) {
+          const held = this.canonicalBytes[f]!;
+          let same = true;
+          for (let k = 0; same && k < e - s; k++) same = held[k] === bytes[s + k];
+          if (same) {
+            for (let k = s; k < e; k++) out[at++] = bytes[k]!;
+            continue;
+          }
+        }
       }
       const raw = text(c);
       let value: string;
@@ -374,6 +391,14 @@ class EntityFileReader implements ScanHandler {
         value = normalizeValue(this.specOfField[f], raw);
         this.lastRaw[f] = raw;
         this.lastNormal[f] = value;
+      }
+      if (!cells && !row.unusual) {
+        const s = starts[c]!;
+        const e = ends[c]!;
+        if (value === raw && e - s <= CANONICAL_BYTES) {
+          bytes.copy(this.canonicalBytes[f]!, 0, s, e);
+          this.canonicalLength[f] = e - s;
+        } else this.canonicalLength[f] = -1;
       }
       if (value !== '') at += out.write(value, at, 'utf8');
     }
