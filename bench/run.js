@@ -11,14 +11,17 @@
 // bench fails. Results go to bench/results/ (machine, versions, figures).
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -88,6 +91,29 @@ const PARENTS = {
   enrollments: { classSourcedId: 'classes', userSourcedId: 'users' },
   courses: {},
 };
+// Files are handled as bytes: an L enrollments.csv is larger than one JavaScript string can be.
+function readLines(file) {
+  const buf = readFileSync(file);
+  const lines = [];
+  for (let s = 0; s < buf.length; ) {
+    const e = buf.indexOf(10, s);
+    const end = e < 0 ? buf.length : e;
+    if (end > s) lines.push(buf.toString('utf8', s, end));
+    s = end + 1;
+  }
+  return lines;
+}
+function writeLines(file, lines) {
+  const fd = openSync(file, 'w');
+  for (let i = 0; i < lines.length; i += 10_000) writeSync(fd, `${lines.slice(i, i + 10_000).join('\n')}\n`);
+  closeSync(fd);
+}
+function countLines(file) {
+  const buf = readFileSync(file);
+  let n = 0;
+  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
 function mutate(dir, out, shuffle) {
   mkdirSync(out, { recursive: true });
   const truth = {};
@@ -97,9 +123,7 @@ function mutate(dir, out, shuffle) {
     if (!CHANGE[file.replace(/\.csv$/, '')]) writeFileSync(join(out, file), readFileSync(join(dir, file)));
   for (const entity of ORDER) {
     const file = `${entity}.csv`;
-    const lines = readFileSync(join(dir, file), 'utf8')
-      .split('\n')
-      .filter((l) => l !== '');
+    const lines = readLines(join(dir, file));
     const header = lines[0];
     const names = header.split(',');
     const col = names.indexOf(CHANGE[entity]);
@@ -117,7 +141,7 @@ function mutate(dir, out, shuffle) {
         t.removed++;
         continue;
       }
-      kept.push(cells);
+      kept.push(rows.length); // (where its line is: new records copy kept ones)
       if (r < 0.03) {
         const next = [...cells];
         next[col] = entity === 'enrollments' ? '2026-06-01' : `x${Math.floor(rnd() * 1e6)}`;
@@ -128,17 +152,18 @@ function mutate(dir, out, shuffle) {
       rows.push(line);
     }
     // New records copy kept ones under new ids; a new user gets demographics of its own.
+    const keptLine = (k) => rows[kept[k]];
     const fresh = [];
     if (entity === 'demographics') {
       for (const id of added.users) {
-        const cells = [...kept[Math.floor(rnd() * kept.length)]];
+        const cells = cellsOf(keptLine(Math.floor(rnd() * kept.length)));
         cells[0] = id;
         fresh.push(cells);
       }
     } else {
       const n = Math.floor((lines.length - 1) * 0.01);
       for (let i = 0; i < n; i++) {
-        const cells = [...kept[Math.floor(rnd() * kept.length)]];
+        const cells = cellsOf(keptLine(Math.floor(rnd() * kept.length)));
         cells[0] = `${cells[0]}-new${i}`;
         fresh.push(cells);
       }
@@ -151,7 +176,7 @@ function mutate(dir, out, shuffle) {
         const j = Math.floor(rnd() * (i + 1));
         [rows[i], rows[j]] = [rows[j], rows[i]];
       }
-    writeFileSync(join(out, file), `${[header, ...rows].join('\n')}\n`);
+    writeLines(join(out, file), [header, ...rows]);
     truth[entity] = t;
   }
   return truth;
@@ -183,7 +208,7 @@ const files = (dir) =>
     .filter((f) => f !== 'manifest.csv')
     .map((f) => join(dir, f));
 const bytes = files(base).reduce((n, f) => n + statSync(f).size, 0) * 2;
-const rows = files(base).reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').length - 2, 0) * 2;
+const rows = files(base).reduce((n, f) => n + countLines(f) - 1, 0) * 2;
 
 const results = [];
 let gateFailed = false;
@@ -324,7 +349,7 @@ if (!oursOnly)
     'mutated',
     timed(process.execPath, [
       '-e',
-      `const P=require('${resolve('node_modules/papaparse')}');const fs=require('fs');let n=0;for(const d of ['${base}','${ROOT}/mutated'])for(const f of fs.readdirSync(d)){P.parse(fs.readFileSync(d+'/'+f,'utf8'),{step(){n++}})}console.log(n)`,
+      `const P=require('${resolve('node_modules/papaparse')}');const fs=require('fs');(async()=>{let n=0;for(const d of ['${base}','${ROOT}/mutated'])for(const f of fs.readdirSync(d))await new Promise((complete)=>P.parse(fs.createReadStream(d+'/'+f,{highWaterMark:1<<20,encoding:'utf8'}),{step(){n++},complete}));console.log(n)})()`,
     ]),
   );
 
