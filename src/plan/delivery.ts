@@ -7,9 +7,10 @@
  *   dateLastModified filled (tobedeleted for removals).
  */
 import type { Policy } from '../config/config.js';
-import type { EntityName } from '../model/entities.js';
+import { ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { KeyMap } from '../model/key-set.js';
-import { type Roster, RosterBuilder } from '../model/roster.js';
+import type { RecordTable } from '../model/record-table.js';
+import { type FileMode, Roster, RosterBuilder } from '../model/roster.js';
 import type { PlanChange } from './plan.js';
 import { keyField } from './policy.js';
 
@@ -28,25 +29,15 @@ export function buildDelivery(input: {
 }): Delivery {
   const { desired, current, changes, policy } = input;
   const stamp = input.now.toISOString();
-  const snapshot = new RosterBuilder(desired.version);
-  snapshot.source = desired.source;
-  for (const entity of desired.entities()) {
-    const table = desired.table(entity);
-    for (const f of table.extensionFields) snapshot.table(entity).declareField(f);
-    for (let i = 0; i < table.size; i++) snapshot.addNormalized(entity, table.get(i));
-    if (table.size > 0 || current?.table(entity).size) snapshot.modes[entity] = 'bulk';
-  }
-  // Soft delete: users absent from the roster stay at the target, disabled.
-  if (policy.deleteStyle === 'soft' && current) {
-    const field = keyField(policy, 'users');
-    const inDesired = new KeyMap<true>();
-    for (let i = 0; i < desired.table('users').size; i++)
-      inDesired.set(desired.table('users').value(i, field), true);
-    for (const u of current.table('users')) {
-      if (!inDesired.has(u[field] ?? '')) snapshot.addNormalized('users', { ...u, enabledUser: 'false' });
-    }
-  }
-  const snap = snapshot.build();
+  const modes: Partial<Record<EntityName, FileMode>> = {};
+  for (const entity of desired.entities())
+    if (desired.table(entity).size > 0 || current?.table(entity).size) modes[entity] = 'bulk';
+  // Without soft deletes the snapshot is the desired roster itself (a Roster is never changed):
+  // no copy of a city's ten million records.
+  const snap =
+    policy.deleteStyle === 'soft' && current
+      ? withSoftDeletes(desired, current, policy, modes)
+      : new Roster(desired.version, tablesOf(desired), modes, desired.source);
   if (input.mode === 'bulk') return { delivery: snap, snapshot: snap };
 
   const delta = new RosterBuilder(desired.version);
@@ -75,4 +66,33 @@ export function buildDelivery(input: {
     }
   }
   return { delivery: delta.build(), snapshot: snap };
+}
+
+function tablesOf(roster: Roster): Record<EntityName, RecordTable> {
+  return Object.fromEntries(ENTITY_NAMES.map((e) => [e, roster.table(e)])) as Record<EntityName, RecordTable>;
+}
+
+/** The desired roster plus the users it no longer has, kept at the target but disabled. */
+function withSoftDeletes(
+  desired: Roster,
+  current: Roster,
+  policy: Policy,
+  modes: Partial<Record<EntityName, FileMode>>,
+): Roster {
+  const snapshot = new RosterBuilder(desired.version);
+  snapshot.source = desired.source;
+  Object.assign(snapshot.modes, modes);
+  for (const entity of desired.entities()) {
+    const table = desired.table(entity);
+    for (const f of table.extensionFields) snapshot.table(entity).declareField(f);
+    for (let i = 0; i < table.size; i++) snapshot.addNormalized(entity, table.get(i));
+  }
+  const field = keyField(policy, 'users');
+  const inDesired = new KeyMap<true>();
+  for (let i = 0; i < desired.table('users').size; i++)
+    inDesired.set(desired.table('users').value(i, field), true);
+  for (const u of current.table('users')) {
+    if (!inDesired.has(u[field] ?? '')) snapshot.addNormalized('users', { ...u, enabledUser: 'false' });
+  }
+  return snapshot.build();
 }
