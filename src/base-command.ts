@@ -8,6 +8,7 @@ import { Command, Errors, Flags } from '@oclif/core';
 import { BugError, RosterError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgressListener } from './progress.js';
+import { TEXT_DETAIL_LIMIT } from './render/plan.js';
 import { progressLine } from './render/progress.js';
 import { COLOR, PLAIN, type Style } from './render/style.js';
 import { renderValidation } from './render/validation.js';
@@ -59,6 +60,15 @@ export abstract class BaseCommand extends Command {
     if (this.progressShown) process.stderr.write('\r\u001b[2K');
     this.progressShown = false;
   }
+
+  /** How many changes text output lists one by one (plan, apply, diff). */
+  static detailLimitFlag = {
+    'detail-limit': Flags.integer({
+      min: 0,
+      default: TEXT_DETAIL_LIMIT,
+      description: 'List at most this many changes one by one in text output (the summary counts them all).',
+    }),
+  };
 
   /** Common flags of the commands that work on a district repo and its targets. */
   static repoFlags = {

@@ -20,6 +20,7 @@ export default class Apply extends BaseCommand {
   static override args = { planfile: Args.string({ description: 'A plan saved with `roster plan --out`.' }) };
   static override flags = {
     ...BaseCommand.repoFlags,
+    ...BaseCommand.detailLimitFlag,
     'auto-approve': Flags.boolean({ description: 'Do not ask for confirmation.' }),
     'allow-mass-change': Flags.boolean({
       description:
@@ -55,7 +56,7 @@ export default class Apply extends BaseCommand {
     }
     const style = this.styleFor(flags['no-color']);
     const confirm = async (plan: PlanData) => {
-      this.write(renderPlanText(plan, { style }));
+      this.write(renderPlanText(plan, { style, detailLimit: flags['detail-limit'] }));
       if (flags['auto-approve']) return true;
       const rl = createInterface({ input: process.stdin, output: process.stdout });
       const answer = await rl.question(

@@ -18,6 +18,7 @@ export default class Diff extends BaseCommand {
     new: Args.string({ description: 'The new roster (a path).' }),
   };
   static override flags = {
+    ...BaseCommand.detailLimitFlag,
     format: Flags.string({
       options: ['text', 'markdown', 'json'],
       default: 'text',
@@ -35,7 +36,12 @@ export default class Diff extends BaseCommand {
       showPersonalData: flags['show-personal-data'],
       ...progressOption(this.progress(flags.quiet)),
     });
-    this.write(renderPlan(plan, flags.format as PlanFormat, { style: this.styleFor(flags['no-color']) }));
+    this.write(
+      renderPlan(plan, flags.format as PlanFormat, {
+        style: this.styleFor(flags['no-color']),
+        detailLimit: flags['detail-limit'],
+      }),
+    );
     if (flags['exit-code'] && plan.changes.length > 0) this.exit(ExitCode.Changes);
   }
 }

@@ -17,6 +17,7 @@ export default class Plan extends BaseCommand {
   ];
   static override flags = {
     ...BaseCommand.repoFlags,
+    ...BaseCommand.detailLimitFlag,
     out: Flags.string({ description: 'Save the plan (JSON) for `roster apply FILE`.' }),
     format: Flags.string({
       options: ['text', 'markdown', 'json'],
@@ -41,7 +42,12 @@ export default class Plan extends BaseCommand {
       ...progressOption(this.progress(flags.quiet)),
     });
     if (flags.out) writePlanFile(flags.out, ctx.plan);
-    this.write(renderPlan(ctx.plan, flags.format as PlanFormat, { style: this.styleFor(flags['no-color']) }));
+    this.write(
+      renderPlan(ctx.plan, flags.format as PlanFormat, {
+        style: this.styleFor(flags['no-color']),
+        detailLimit: flags['detail-limit'],
+      }),
+    );
     if (flags.out && flags.format === 'text')
       this.write(`Saved the plan to ${flags.out}. Apply exactly this plan with: roster apply ${flags.out}\n`);
     if (flags['detailed-exitcode'] && ctx.plan.changes.length > 0) this.exit(ExitCode.Changes);

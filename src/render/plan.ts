@@ -39,7 +39,15 @@ function entityRows(
 
 export interface PlanRenderOptions {
   readonly style?: Style;
+  /**
+   * At most this many changes are listed record by record (default TEXT_DETAIL_LIMIT); the
+   * summary always counts them all. A city's first apply has ten million.
+   */
+  readonly detailLimit?: number;
 }
+
+/** Changes listed one by one in text output before the rest are only counted. */
+export const TEXT_DETAIL_LIMIT = 2_000;
 
 export function renderPlanText(plan: Plan, options: PlanRenderOptions = {}): string {
   const s = options.style ?? PLAIN;
@@ -87,7 +95,8 @@ export function renderPlanText(plan: Plan, options: PlanRenderOptions = {}): str
   }
   for (const w of plan.warnings) out.push('', s.yellow(`Warning: ${w.message}`));
   out.push('');
-  for (const c of plan.changes) {
+  const limit = options.detailLimit ?? TEXT_DETAIL_LIMIT;
+  for (const c of plan.changes.length > limit ? plan.changes.slice(0, limit) : plan.changes) {
     const colour = c.action === 'create' ? s.green : c.action === 'update' ? s.yellow : s.red;
     const verb = c.reason === 'disable_because_absent_from_roster' ? 'disable' : c.action;
     out.push(
@@ -96,6 +105,14 @@ export function renderPlanText(plan: Plan, options: PlanRenderOptions = {}): str
       ),
     );
     for (const f of c.fields ?? []) out.push(`      ${fieldLine(c, f)}`);
+  }
+  if (plan.changes.length > limit) {
+    out.push(
+      '',
+      s.dim(
+        `  ... and ${(plan.changes.length - limit).toLocaleString('en-US')} more changes, counted in the summary (--detail-limit shows more; --format json lists every one).`,
+      ),
+    );
   }
   out.push('', s.bold(summaryLine(plan)));
   return `${out.join('\n')}\n`;

@@ -8,7 +8,12 @@ import { RosterBuilder, sortedRecords } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
 import { buildDelivery } from '../../src/plan/delivery.js';
 import { applyPolicy } from '../../src/plan/policy.js';
-import { MARKDOWN_LIMIT, renderPlanMarkdown, renderPlanText } from '../../src/render/plan.js';
+import {
+  MARKDOWN_LIMIT,
+  renderPlanMarkdown,
+  renderPlanText,
+  TEXT_DETAIL_LIMIT,
+} from '../../src/render/plan.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
@@ -223,5 +228,11 @@ describe('plans of city size', () => {
       now: NOW,
     });
     expect(p.changes.length).toBe(300_000);
+    // Text lists the first changes one by one and counts the rest.
+    const text = renderPlanText(p);
+    expect(text.match(/^ {2}\+ enrollments /gm)).toHaveLength(TEXT_DETAIL_LIMIT);
+    expect(text).toContain('... and 298,000 more changes, counted in the summary');
+    expect(text.trimEnd().endsWith('Plan: 300000 to add, 0 to change, 0 to remove.')).toBe(true);
+    expect(renderPlanText(p, { detailLimit: 5 }).match(/^ {2}\+ enrollments /gm)).toHaveLength(5);
   });
 });
