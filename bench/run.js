@@ -65,6 +65,8 @@ async function prepare() {
     mutated: mutate(base, join(ROOT, 'mutated'), false),
     shuffled: mutate(base, join(ROOT, 'shuffled'), true),
   };
+  // Kept before the (long) apply, so that --reuse can pick up from here.
+  writeFileSync(join(ROOT, 'inputs.json'), `${JSON.stringify({ users, enrollments, truth }, null, 2)}\n`);
   applyBase();
   return { users, enrollments, truth };
 }
@@ -186,9 +188,9 @@ let inputs;
 if (reuse) {
   inputs = JSON.parse(readFileSync(join(ROOT, 'inputs.json'), 'utf8'));
   console.log(`reusing the inputs in ${ROOT}`);
+  if (!existsSync(join(repo, 'target', 'current'))) applyBase();
 } else {
   inputs = await prepare();
-  writeFileSync(join(ROOT, 'inputs.json'), `${JSON.stringify(inputs, null, 2)}\n`);
 }
 const variants = inputs.truth;
 
@@ -252,6 +254,8 @@ function applyBase() {
     join(repo, 'roster.config.yaml'),
     'roster: roster\ntargets:\n  - { name: bench, kind: dir, path: target, mode: bulk }\n',
   );
+  rmSync(join(repo, 'roster'), { force: true });
+  rmSync(join(repo, 'target'), { recursive: true, force: true }); // (an earlier, failed apply)
   symlinkSync(base, join(repo, 'roster'));
   const t1 = performance.now();
   const applied = spawnSync(process.execPath, [BIN, 'apply', '--repo', repo, '--auto-approve', '--quiet'], {

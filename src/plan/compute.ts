@@ -154,28 +154,36 @@ export function computePlan(input: PlanInput): Plan {
       const school = schoolOf(entity, record, schools, userSchool);
       if (at === undefined) {
         counts.create++;
-        entityChanges.push({
-          action: 'create',
-          entity,
-          key,
-          sourcedId: record.sourcedId!,
-          ...(school ? { school } : {}),
-          reason: 'create_because_absent_at_target',
-          fields: fieldsOf(entity, record, mask),
-        });
+        entityChanges.push(
+          withFields(
+            {
+              action: 'create',
+              entity,
+              key,
+              sourcedId: record.sourcedId!,
+              ...(school ? { school } : {}),
+              reason: 'create_because_absent_at_target',
+            },
+            () => fieldsOf(entity, want.get(i), mask),
+          ),
+        );
         continue;
       }
-      const before = have!.get(at);
       counts.update++;
-      entityChanges.push({
-        action: 'update',
-        entity,
-        key,
-        sourcedId: record.sourcedId!,
-        ...(school ? { school } : {}),
-        reason: 'update_because_fields_differ',
-        fields: diffFields(entity, before, record, mask),
-      });
+      const held = have!;
+      entityChanges.push(
+        withFields(
+          {
+            action: 'update',
+            entity,
+            key,
+            sourcedId: record.sourcedId!,
+            ...(school ? { school } : {}),
+            reason: 'update_because_fields_differ',
+          },
+          () => diffFields(entity, held.get(at), want.get(i), mask),
+        ),
+      );
     }
     if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));
 
@@ -203,17 +211,22 @@ export function computePlan(input: PlanInput): Plan {
         const reason: ChangeReason = soft
           ? 'disable_because_absent_from_roster'
           : 'delete_because_absent_from_roster';
-        entityChanges.push({
-          action: 'delete',
-          entity,
-          key,
-          sourcedId: record.sourcedId!,
-          ...(school ? { school } : {}),
-          reason,
-          fields: soft
-            ? [{ name: 'enabledUser', before: 'true', after: 'false' }]
-            : beforeFieldsOf(entity, record, mask),
-        });
+        entityChanges.push(
+          withFields(
+            {
+              action: 'delete',
+              entity,
+              key,
+              sourcedId: record.sourcedId!,
+              ...(school ? { school } : {}),
+              reason,
+            },
+            () =>
+              soft
+                ? [{ name: 'enabledUser', before: 'true', after: 'false' }]
+                : beforeFieldsOf(entity, have.get(i), mask),
+          ),
+        );
       }
     }
     entityChanges.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -281,6 +294,16 @@ export function computePlan(input: PlanInput): Plan {
 }
 
 type Mask = (entity: EntityName, field: string, value: string) => string | undefined;
+
+/**
+ * A change whose `fields` are decoded from its records when read (renderers, JSON), not held:
+ * a city's first plan has ten million changes, and their field lists would not fit in memory.
+ * The property is enumerable, so JSON and copies see it like any other.
+ */
+function withFields(change: Omit<PlanChange, 'fields'>, fields: () => FieldChange[]): PlanChange {
+  Object.defineProperty(change, 'fields', { get: fields, enumerable: true });
+  return change as PlanChange;
+}
 
 function fieldsOf(entity: EntityName, record: RosterRecord, mask: Mask): FieldChange[] {
   const out: FieldChange[] = [];
