@@ -369,10 +369,34 @@ if (!oursOnly)
     ]),
   );
 
+// Index memory: what the reader keeps per record besides the record's own bytes (typed arrays
+// of the record tables, with their spare room, and the sourcedId indexes).
+const { loadRoster } = await import('../dist/source/load.js');
+const { KeyIndex } = await import('../dist/model/key-index.js');
+const loadedBase = await loadRoster(base, { checkFields: false });
+let indexBytes = 0;
+let dataBytes = 0;
+let records = 0;
+for (const entity of loadedBase.roster.entities()) {
+  const table = loadedBase.roster.table(entity);
+  const f = table.footprint;
+  indexBytes += f.indexBytes + KeyIndex.of(table, 'sourcedId').byteLength;
+  dataBytes += f.dataBytes;
+  records += table.size;
+}
+const memory = {
+  records,
+  indexBytesPerRecord: Math.round(indexBytes / records),
+  dataBytesPerRecord: Math.round(dataBytes / records),
+};
+
 // 4. Report.
 const ours = results.find((r) => r.tool === 'roster diff' && r.variant === 'mutated');
 console.log(
   `\nsize ${size}: ${rows.toLocaleString('en-US')} rows, ${(bytes / 1048576).toFixed(1)} MiB (both sides)\n`,
+);
+console.log(
+  `index memory: ${memory.indexBytesPerRecord} bytes per record (tables and sourcedId index; the goal is <= 100), plus ${memory.dataBytesPerRecord} bytes of record data\n`,
 );
 console.log(
   `${'tool'.padEnd(34)} ${'variant'.padEnd(9)} ${'wall s'.padStart(8)} ${'RSS MB'.padStart(8)} ${'rows/s'.padStart(11)} ${'MiB/s'.padStart(7)} ${'x ours'.padStart(7)}  gate`,
@@ -392,7 +416,7 @@ mkdirSync('bench/results', { recursive: true });
 const out = `bench/results/${size}-${new Date().toISOString().slice(0, 10)}.json`;
 writeFileSync(
   out,
-  `${JSON.stringify({ size, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 1024 ** 3) }, versions, inputs: { rows, bytes, users: inputs.users, enrollments: inputs.enrollments }, truth: variants, results }, null, 2)}\n`,
+  `${JSON.stringify({ size, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 1024 ** 3) }, versions, inputs: { rows, bytes, users: inputs.users, enrollments: inputs.enrollments }, truth: variants, memory, results }, null, 2)}\n`,
 );
 console.log(`\nwrote ${out}`);
 if (!args.includes('--keep')) rmSync(ROOT, { recursive: true, force: true });

@@ -78,6 +78,11 @@ export class KeyIndex {
     return this.count;
   }
 
+  /** Memory held by the index. */
+  get byteLength(): number {
+    return this.records.byteLength + this.hashes.byteLength;
+  }
+
   /** Slots in use and free (for tests and the memory figures). */
   get capacity(): number {
     return this.mask + 1;

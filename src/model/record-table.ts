@@ -205,6 +205,21 @@ export class RecordTable {
 
   // --- Reading records ------------------------------------------------------------------------
 
+  /**
+   * Memory: the per-record numbers (typed arrays, with their spare room), the records' bytes, and
+   * the buffers holding them (4 MiB each: a small table's is mostly empty).
+   */
+  get footprint(): { indexBytes: number; dataBytes: number; bufferBytes: number } {
+    const arrays = [this.chunkOf, this.offsets, this.lengths, this.hashes, this.originFile, this.originLine];
+    let dataBytes = 0;
+    for (let i = 0; i < this.count; i++) dataBytes += this.lengths[i]!;
+    return {
+      indexBytes: arrays.reduce((n, a) => n + a.byteLength, 0),
+      dataBytes,
+      bufferBytes: this.chunks.reduce((n, c) => n + c.length, 0),
+    };
+  }
+
   /** The buffer holding record `index`, and where in it the record starts and ends. */
   locate(index: number, out: ByteRange): ByteRange {
     if (index >= this.count) throw new RangeError(`no record ${index} in ${this.entity}`);
