@@ -14,6 +14,7 @@ import { KeyIndex } from '../model/key-index.js';
 import { RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import {
+  type ChangeAction,
   type ChangeReason,
   type EntityCounts,
   type FieldChange,
@@ -102,6 +103,11 @@ export function computePlan(input: PlanInput): Plan {
     }
   }
 
+  // One string per school for every change that names it.
+  const schoolNames = new Map([...schools].map((s) => [s, s]));
+  const canonicalSchool = (school: string | undefined) =>
+    school === undefined ? undefined : (schoolNames.get(school) ?? school);
+
   const mask = (entity: EntityName, field: string, value: string): string | undefined => {
     if (value === '') return undefined;
     if (isRedacted(policy, field) || (entity === 'demographics' && isRedacted(policy, 'demographics')))
@@ -131,6 +137,13 @@ export function computePlan(input: PlanInput): Plan {
     const sameLayout = have !== undefined && have.fields.join('\u0000') === want.fields.join('\u0000');
     const keyless: string[] = [];
     const entityChanges: PlanChange[] = [];
+    const source: FieldSource = {
+      entity,
+      want,
+      have,
+      mask,
+      soft: policy.deleteStyle === 'soft' && entity === 'users',
+    };
     const range = { buffer: Buffer.alloc(0), start: 0, end: 0 };
 
     for (let i = 0; i < want.size; i++) {
@@ -150,40 +163,17 @@ export function computePlan(input: PlanInput): Plan {
         continue;
       }
       const record = want.get(i);
-      const key = record[field]!;
-      const school = schoolOf(entity, record, schools, userSchool);
+      // Fresh, flat strings: a change outlives the decoded record (a city's first plan has 10M).
+      const key = want.value(i, field);
+      const sourcedId = field === 'sourcedId' ? key : want.value(i, 'sourcedId');
+      const school = canonicalSchool(schoolOf(entity, record, schools, userSchool));
       if (at === undefined) {
         counts.create++;
-        entityChanges.push(
-          withFields(
-            {
-              action: 'create',
-              entity,
-              key,
-              sourcedId: record.sourcedId!,
-              ...(school ? { school } : {}),
-              reason: 'create_because_absent_at_target',
-            },
-            () => fieldsOf(entity, want.get(i), mask),
-          ),
-        );
+        entityChanges.push(new Change('create', entity, key, sourcedId, school, CREATE, source, i, -1));
         continue;
       }
       counts.update++;
-      const held = have!;
-      entityChanges.push(
-        withFields(
-          {
-            action: 'update',
-            entity,
-            key,
-            sourcedId: record.sourcedId!,
-            ...(school ? { school } : {}),
-            reason: 'update_because_fields_differ',
-          },
-          () => diffFields(entity, held.get(at), want.get(i), mask),
-        ),
-      );
+      entityChanges.push(new Change('update', entity, key, sourcedId, school, UPDATE, source, i, at));
     }
     if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));
 
@@ -206,27 +196,12 @@ export function computePlan(input: PlanInput): Plan {
           continue;
         }
         counts.delete++;
-        const record = have.get(i);
-        const school = schoolOf(entity, record, schools, userSchool);
+        const school = canonicalSchool(schoolOf(entity, have.get(i), schools, userSchool));
         const reason: ChangeReason = soft
           ? 'disable_because_absent_from_roster'
           : 'delete_because_absent_from_roster';
-        entityChanges.push(
-          withFields(
-            {
-              action: 'delete',
-              entity,
-              key,
-              sourcedId: record.sourcedId!,
-              ...(school ? { school } : {}),
-              reason,
-            },
-            () =>
-              soft
-                ? [{ name: 'enabledUser', before: 'true', after: 'false' }]
-                : beforeFieldsOf(entity, have.get(i), mask),
-          ),
-        );
+        const sourcedId = field === 'sourcedId' ? key : have.value(i, 'sourcedId');
+        entityChanges.push(new Change('delete', entity, key, sourcedId, school, reason, source, -1, i));
       }
     }
     entityChanges.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -295,15 +270,71 @@ export function computePlan(input: PlanInput): Plan {
 
 type Mask = (entity: EntityName, field: string, value: string) => string | undefined;
 
-/**
- * A change whose `fields` are decoded from its records when read (renderers, JSON), not held:
- * a city's first plan has ten million changes, and their field lists would not fit in memory.
- * The property is enumerable, so JSON and copies see it like any other.
- */
-function withFields(change: Omit<PlanChange, 'fields'>, fields: () => FieldChange[]): PlanChange {
-  Object.defineProperty(change, 'fields', { get: fields, enumerable: true });
-  return change as PlanChange;
+const CREATE: ChangeReason = 'create_because_absent_at_target';
+const UPDATE: ChangeReason = 'update_because_fields_differ';
+
+/** What a Change needs to decode its fields: the two tables of its entity and the masking. */
+interface FieldSource {
+  readonly entity: EntityName;
+  readonly want: RecordTable;
+  readonly have: RecordTable | undefined;
+  readonly mask: Mask;
+  /** Deletes of this entity disable (users with deleteStyle soft). */
+  readonly soft: boolean;
 }
+
+/**
+ * A planned change whose `fields` are decoded from its records when read (by a renderer, or
+ * JSON through toJSON), not held: a city's first plan has ten million changes, and their field
+ * lists would not fit in memory. About 100 bytes each.
+ */
+class Change implements PlanChange {
+  readonly #source: FieldSource;
+  readonly #wantIndex: number;
+  readonly #haveIndex: number;
+
+  constructor(
+    readonly action: ChangeAction,
+    readonly entity: EntityName,
+    readonly key: string,
+    readonly sourcedId: string,
+    readonly school: string | undefined,
+    readonly reason: ChangeReason,
+    source: FieldSource,
+    wantIndex: number,
+    haveIndex: number,
+  ) {
+    this.#source = source;
+    this.#wantIndex = wantIndex;
+    this.#haveIndex = haveIndex;
+    // An own, enumerable property like any other (JSON, copies and comparisons see it), read
+    // through one shared getter.
+    Object.defineProperty(this, 'fields', FIELDS);
+  }
+
+  declare readonly fields: FieldChange[];
+
+  static decode(change: Change): FieldChange[] {
+    return change.decodeFields();
+  }
+
+  private decodeFields(): FieldChange[] {
+    const { entity, want, have, mask, soft } = this.#source;
+    if (this.action === 'create') return fieldsOf(entity, want.get(this.#wantIndex), mask);
+    if (this.action === 'update')
+      return diffFields(entity, have!.get(this.#haveIndex), want.get(this.#wantIndex), mask);
+    return soft
+      ? [{ name: 'enabledUser', before: 'true', after: 'false' }]
+      : beforeFieldsOf(entity, have!.get(this.#haveIndex), mask);
+  }
+}
+
+const FIELDS: PropertyDescriptor = {
+  get(this: Change) {
+    return Change.decode(this);
+  },
+  enumerable: true,
+};
 
 function fieldsOf(entity: EntityName, record: RosterRecord, mask: Mask): FieldChange[] {
   const out: FieldChange[] = [];
