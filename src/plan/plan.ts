@@ -1,6 +1,8 @@
 /**
  * The Plan: the changes that turn what a target holds into the desired roster, after policy.
  * A Plan is data (saved as versioned JSON, schemas/plan.schema.json); renderers only format it.
+ * (A computed plan's changes decode their `fields` from the rosters when read, so that a plan of
+ * millions of changes fits in memory; JSON and copies see ordinary properties.)
  * Format version 1.0: a minor version only adds fields; a major one may change them.
  */
 import type { EntityName, RosterVersion } from '../model/entities.js';

@@ -1,4 +1,5 @@
 import {
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -134,7 +135,9 @@ export class DirTarget implements Target {
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     await writeOneRosterZip(delivery, join(tmp, 'OneRoster.zip'));
-    await writeOneRosterZip(snapshot, join(tmp, 'snapshot.zip'));
+    // A bulk delivery is the snapshot: write it once.
+    if (snapshot === delivery) copyFileSync(join(tmp, 'OneRoster.zip'), join(tmp, 'snapshot.zip'));
+    else await writeOneRosterZip(snapshot, join(tmp, 'snapshot.zip'));
     writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     faultPoint('dir:after-write');
     const final = join(generations, name);
