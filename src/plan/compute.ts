@@ -74,34 +74,45 @@ export function computePlan(input: PlanInput): Plan {
   const current = input.current ? convertVersion(input.current, desired.version).roster : undefined;
 
   const schools = new Set<string>();
-  const userSchool = new Map<string, string>();
   for (const r of [desired, current]) {
     if (!r) continue;
     const orgs = r.table('orgs');
     for (let i = 0; i < orgs.size; i++)
       if (orgs.value(i, 'type') === 'school') schools.add(orgs.value(i, 'sourcedId'));
   }
-  // Read only the fields needed (no record objects): this runs over every user of both rosters.
-  for (const r of [current, desired]) {
-    if (!r) continue;
-    const users = r.table('users');
-    for (let i = 0; i < users.size; i++) {
-      const primary = users.value(i, 'primaryOrgSourcedId');
-      const school = schools.has(primary)
-        ? primary
-        : users
-            .value(i, 'orgSourcedIds')
-            .split(',')
-            .find((o) => schools.has(o));
-      if (school) userSchool.set(users.value(i, 'sourcedId'), school);
+  // A user's school, looked up when a change needs it (a city has a million users, and a plan
+  // touches a few thousand): the desired roster's word first, then what the target holds.
+  const rosters = current ? [desired, current] : [desired];
+  const userSchools = new Map<string, string | null>();
+  const roleSchools = new Map<Roster, Map<string, string>>();
+  const userSchool = (id: string): string | undefined => {
+    let school = userSchools.get(id);
+    if (school === undefined) {
+      school = null;
+      for (const r of rosters) {
+        const users = r.table('users');
+        const at = KeyIndex.of(users, 'sourcedId').find(id);
+        if (at < 0) continue;
+        const primary = users.value(at, 'primaryOrgSourcedId');
+        const found = schools.has(primary)
+          ? primary
+          : users
+              .value(at, 'orgSourcedIds')
+              .split(',')
+              .find((o) => schools.has(o));
+        if (found) {
+          school = found;
+          break;
+        }
+      }
+      for (const r of [...rosters].reverse()) {
+        if (school !== null) break;
+        school = rolesByUser(r, roleSchools, schools).get(id) ?? null;
+      }
+      userSchools.set(id, school);
     }
-    const roles = r.table('roles');
-    for (let i = 0; i < roles.size; i++) {
-      const org = roles.value(i, 'orgSourcedId');
-      const user = roles.value(i, 'userSourcedId');
-      if (schools.has(org) && !userSchool.has(user)) userSchool.set(user, org);
-    }
-  }
+    return school ?? undefined;
+  };
 
   // One string per school for every change that names it.
   const schoolNames = new Map([...schools].map((s) => [s, s]));
@@ -335,6 +346,26 @@ const FIELDS: PropertyDescriptor = {
   },
   enumerable: true,
 };
+
+/** Each user's first school among its roles (OneRoster 1.2), built once per roster when needed. */
+function rolesByUser(
+  roster: Roster,
+  built: Map<Roster, Map<string, string>>,
+  schools: ReadonlySet<string>,
+): Map<string, string> {
+  let map = built.get(roster);
+  if (!map) {
+    map = new Map();
+    const roles = roster.table('roles');
+    for (let i = 0; i < roles.size; i++) {
+      const org = roles.value(i, 'orgSourcedId');
+      const user = roles.value(i, 'userSourcedId');
+      if (schools.has(org) && !map.has(user)) map.set(user, org);
+    }
+    built.set(roster, map);
+  }
+  return map;
+}
 
 function fieldsOf(entity: EntityName, record: RosterRecord, mask: Mask): FieldChange[] {
   const out: FieldChange[] = [];

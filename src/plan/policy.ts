@@ -54,13 +54,13 @@ export function keyField(policy: Policy, entity: EntityName): string {
 
 /**
  * The school a record belongs to, for per-school summaries: the org itself for schools, else the
- * record's school reference. `schools` is the set of school org ids; `userSchool` maps users.
+ * record's school reference. `schools` is the set of school org ids; `userSchool` finds a user's.
  */
 export function schoolOf(
   entity: EntityName,
   record: RosterRecord,
   schools: ReadonlySet<string>,
-  userSchool: ReadonlyMap<string, string>,
+  userSchool: (user: string) => string | undefined,
 ): string | undefined {
   switch (entity) {
     case 'orgs':
@@ -74,15 +74,13 @@ export function schoolOf(
       return (
         (schools.has(record.primaryOrgSourcedId ?? '') ? record.primaryOrgSourcedId : undefined) ??
         splitList(record.orgSourcedIds ?? '').find((o) => schools.has(o)) ??
-        userSchool.get(record.sourcedId!)
+        userSchool(record.sourcedId!)
       );
     case 'demographics':
-      return userSchool.get(record.sourcedId!);
+      return userSchool(record.sourcedId!);
     case 'roles':
     case 'userProfiles':
-      return schools.has(record.orgSourcedId ?? '')
-        ? record.orgSourcedId
-        : userSchool.get(record.userSourcedId!);
+      return schools.has(record.orgSourcedId ?? '') ? record.orgSourcedId : userSchool(record.userSourcedId!);
     default:
       return undefined;
   }

@@ -4,7 +4,7 @@
  * >10% deleted or >75% updated; a GG4L "critical changes level"); ours default to 5% / 50%.
  */
 
-import { sameBytes } from '../model/byte-hash.js';
+import { hashBytes, sameBytes } from '../model/byte-hash.js';
 import type { EntityName } from '../model/entities.js';
 import { KeyIndex } from '../model/key-index.js';
 import { type ByteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
@@ -168,17 +168,28 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
   ];
 }
 
-/** How many records of `table` name each of `schools` as their schoolSourcedId (bytes compared, no strings). */
+/**
+ * How many records of `table` name each of `schools` as their schoolSourcedId. Each record's
+ * value is hashed as bytes and looked up (no string per record; a city has 8M enrollments and
+ * hundreds of schools).
+ */
 function countBySchool(table: RecordTable, schools: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
   if (schools.length === 0) return counts;
   const position = table.fieldIndexOf('schoolSourcedId');
   const wanted = schools.map((s) => Buffer.from(s, 'utf8'));
+  const byHash = new Map<number, number[]>();
+  for (const [k, bytes] of wanted.entries()) {
+    const h = hashBytes(bytes, 0, bytes.length);
+    byHash.set(h, [...(byHash.get(h) ?? []), k]);
+  }
   const tally = new Array<number>(schools.length).fill(0);
   const r: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
   for (let i = 0; i < table.size; i++) {
     if (!RecordTable.narrow(table.locate(i, r), position)) continue;
-    for (let k = 0; k < wanted.length; k++)
+    const candidates = byHash.get(hashBytes(r.buffer, r.start, r.end));
+    if (!candidates) continue;
+    for (const k of candidates)
       if (sameBytes(wanted[k]!, 0, wanted[k]!.length, r.buffer, r.start, r.end)) tally[k] = tally[k]! + 1;
   }
   for (const [k, s] of schools.entries()) counts.set(s, tally[k]!);

@@ -76,10 +76,11 @@ export async function diffRosters(
     cleanup = revs.cleanup;
   }
   try {
-    // The old side on another thread while this one reads the new side.
+    // The new side on another thread while this one reads the old side (whose sourcedId index,
+    // built while reading, the plan engine then uses here).
     const [before, after] = await Promise.all([
-      loadInBackground(a, { checkFields: false }),
-      loadRoster(b, { checkFields: false }),
+      loadRoster(a, { checkFields: false }),
+      loadInBackground(b, { checkFields: false }),
     ]);
     for (const [loaded, path] of [
       [before, a],

@@ -36,11 +36,16 @@ describe('roster diff (built CLI)', () => {
   it('reports a side that cannot be read as the same typed error from the reading thread, or without one', () => {
     const repo = districtRepo({ students: 10 });
     for (const env of [{}, { ROSTER_THREADS: '1' }]) {
-      // The old side is read on the other thread.
-      const missing = roster(['diff', 'no-such-folder', 'roster'], { cwd: repo.dir, env });
-      expect(missing.status).toBe(64);
-      expect(missing.stderr).toContain('Error [PATH_NOT_FOUND] no-such-folder does not exist');
-      expect(missing.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      // The new side is read on the other thread, the old one here.
+      for (const args of [
+        ['roster', 'no-such-folder'],
+        ['no-such-folder', 'roster'],
+      ]) {
+        const missing = roster(['diff', ...args], { cwd: repo.dir, env });
+        expect(missing.status).toBe(64);
+        expect(missing.stderr).toContain('Error [PATH_NOT_FOUND] no-such-folder does not exist');
+        expect(missing.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      }
     }
   });
 });
