@@ -11,6 +11,15 @@ import { type ByteRange, RecordTable } from './record-table.js';
 
 export type ByteHash = (bytes: Uint8Array, start: number, end: number) => number;
 
+/** A KeyIndex as plain data (see KeyIndex.exportFor). */
+export interface IndexData {
+  readonly field: string;
+  readonly position: number;
+  readonly records: Int32Array;
+  readonly hashes: Uint32Array;
+  readonly count: number;
+}
+
 export interface KeyIndexOptions {
   /** Initial number of slots (rounded up to a power of two). */
   readonly capacity?: number;
@@ -76,6 +85,38 @@ export class KeyIndex {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The indexes KeyIndex.of would hand out for `table`, as plain data for another thread. */
+  static exportFor(table: RecordTable): { data: IndexData[]; transfer: ArrayBuffer[] } {
+    const data: IndexData[] = [];
+    for (const [field, known] of built.get(table) ?? []) {
+      if (known.covered !== table.size || known.generation !== table.generation) continue;
+      const { index } = known;
+      data.push({
+        field,
+        position: index.position,
+        records: index.records,
+        hashes: index.hashes,
+        count: index.count,
+      });
+    }
+    return {
+      data,
+      transfer: data.flatMap((d) => [d.records.buffer as ArrayBuffer, d.hashes.buffer as ArrayBuffer]),
+    };
+  }
+
+  /** Takes back exportFor's data for `table` (received from another thread). */
+  static importFor(table: RecordTable, data: readonly IndexData[]): void {
+    for (const d of data) {
+      const index = new KeyIndex(table, d.position);
+      index.records = new Int32Array(d.records.buffer as ArrayBuffer, d.records.byteOffset, d.records.length);
+      index.hashes = new Uint32Array(d.hashes.buffer as ArrayBuffer, d.hashes.byteOffset, d.hashes.length);
+      index.mask = d.records.length - 1;
+      index.count = d.count;
+      KeyIndex.remember(index, d.field);
+    }
   }
 
   /** Memory held by the index. */

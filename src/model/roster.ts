@@ -4,6 +4,7 @@
  * not changed afterwards.
  */
 import { ENTITY_NAMES, type EntityName, entitiesOf, type RosterVersion } from './entities.js';
+import { type IndexData, KeyIndex } from './key-index.js';
 import { normalizeRecord } from './normalize.js';
 import { type Origin, RecordTable, type RosterRecord, type TableData } from './record-table.js';
 
@@ -61,18 +62,30 @@ export class Roster {
   /** The roster as plain data for another thread; its tables must not be used here afterwards. */
   toTransfer(): { data: RosterData; transfer: ArrayBuffer[] } {
     const transfer: ArrayBuffer[] = [];
+    const indexes: IndexData[][] = [];
     const tables = ENTITY_NAMES.map((e) => {
+      // The indexes built while reading go along (a city's take seconds to build again).
+      const i = KeyIndex.exportFor(this.tables[e]);
+      indexes.push(i.data);
+      transfer.push(...i.transfer);
       const t = this.tables[e].toTransfer();
       transfer.push(...t.transfer);
       return t.data;
     });
-    return { data: { version: this.version, source: this.source, modes: this.modes, tables }, transfer };
+    return {
+      data: { version: this.version, source: this.source, modes: this.modes, tables, indexes },
+      transfer: [...new Set(transfer)],
+    };
   }
 
   /** A roster from toTransfer's data. */
   static fromTransfer(data: RosterData): Roster {
     const tables = Object.fromEntries(
-      data.tables.map((t) => [t.entity, RecordTable.fromTransfer(t)]),
+      data.tables.map((t, i) => {
+        const table = RecordTable.fromTransfer(t);
+        KeyIndex.importFor(table, data.indexes[i] ?? []);
+        return [t.entity, table];
+      }),
     ) as Record<EntityName, RecordTable>;
     return new Roster(data.version, tables, data.modes, data.source);
   }
@@ -84,6 +97,8 @@ export interface RosterData {
   readonly source: RosterSource;
   readonly modes: Partial<Record<EntityName, FileMode>>;
   readonly tables: TableData[];
+  /** Per table (same order): its KeyIndexes. */
+  readonly indexes: IndexData[][];
 }
 
 export class RosterBuilder {

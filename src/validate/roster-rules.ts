@@ -42,8 +42,8 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
           target,
           absent,
           index: ids.get(target),
-          // Only these references need the value as text (to look up the referenced record's type).
-          typed: field === 'schoolSourcedId' || field === 'schoolYearSourcedId',
+          // References whose record must also be of a type (a school, a school year).
+          type: requiredType(entity, field),
           lenient: fromDelta || roster.mode(target) === 'delta',
         };
       });
@@ -65,8 +65,10 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
           }
           continue;
         }
-        if (!ref.list && !ref.typed) {
-          if (ref.index!.findBytes(range.buffer, range.start, range.end) >= 0 || ref.lenient) continue;
+        if (!ref.list) {
+          // Found (and of the right type) on the bytes: nothing to report, no string made.
+          const found = ref.index!.findBytes(range.buffer, range.start, range.end);
+          if (found < 0 ? ref.lenient : !ref.type || ofType(roster, target, ref.type)[found] === 1) continue;
         }
         const values = ref.list ? splitList(table.value(i, field)) : [table.value(i, field)];
         for (const value of values) {
@@ -113,6 +115,31 @@ function at(origin: Origin | undefined, entity: EntityName, recordId: string) {
     entity,
     recordId,
   };
+}
+
+/** The type a reference's record must have, when the rules say (checkReferenceType). */
+function requiredType(entity: EntityName, field: string): string | undefined {
+  if (field === 'schoolSourcedId' && (entity === 'classes' || entity === 'enrollments')) return 'school';
+  if (field === 'schoolYearSourcedId' && entity === 'courses') return 'schoolYear';
+  return undefined;
+}
+
+const typeFlags = new WeakMap<RecordTable, Map<string, Uint8Array>>();
+/** Per record of `entity`: 1 when its type is `type` (built once per table and type). */
+function ofType(roster: Roster, entity: EntityName, type: string): Uint8Array {
+  const table = roster.table(entity);
+  let byType = typeFlags.get(table);
+  if (!byType) {
+    byType = new Map();
+    typeFlags.set(table, byType);
+  }
+  let flags = byType.get(type);
+  if (!flags || flags.length !== table.size) {
+    flags = new Uint8Array(table.size);
+    for (let i = 0; i < table.size; i++) flags[i] = table.value(i, 'type') === type ? 1 : 0;
+    byType.set(type, flags);
+  }
+  return flags;
 }
 
 function typesOf(roster: Roster, entity: 'orgs' | 'academicSessions'): Map<string, string> {

@@ -98,6 +98,7 @@ describe('Roster transfer (to and from another thread)', () => {
     const roster = generateDistrict({ schools: 2, students: 200, seed: 'transfer' });
     const before = fingerprintRoster(roster);
     const firstUser = roster.table('users').get(0);
+    KeyIndex.of(roster.table('users'), 'sourcedId');
     const { data, transfer } = roster.toTransfer();
     // What postMessage does: the buffers move (they are detached here afterwards).
     const moved = structuredClone(data, { transfer });
@@ -105,6 +106,9 @@ describe('Roster transfer (to and from another thread)', () => {
     const back = Roster.fromTransfer(moved);
     expect(fingerprintRoster(back)).toBe(before);
     expect(back.table('users').get(0)).toEqual(firstUser);
+    // The sourcedId index built while reading comes along, and finds what it found before.
+    const { KeyIndex: Index } = await import('../../src/model/key-index.js');
+    expect(Index.of(back.table('users'), 'sourcedId').find(firstUser.sourcedId!)).toBe(0);
     // And it can still grow.
     back.table('users').add({ sourcedId: 'late', role: 'student' });
     expect(back.table('users').value(back.table('users').size - 1, 'sourcedId')).toBe('late');
