@@ -107,7 +107,7 @@ async function planWith(
     validate: true,
     ...(options.progress ? { progress: options.progress } : {}),
   });
-  const held = (async () => {
+  const reading = (async () => {
     const state = await target.readState();
     const roster = target.readLive
       ? await target.readLive()
@@ -116,17 +116,16 @@ async function planWith(
         : undefined;
     return { state, roster };
   })();
-  const [desiredResult, heldResult] = await Promise.allSettled([desired, held]);
+  const [desiredResult, heldResult] = await Promise.allSettled([desired, reading]);
   // An invalid roster is the first thing to say, even when the target could not be read.
   if (desiredResult.status === 'rejected') throw desiredResult.reason;
   const loaded = desiredResult.value;
   const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
   if (!validation.valid) throw new InvalidRosterError(validation);
   if (heldResult.status === 'rejected') throw heldResult.reason;
-  const { state, roster: current0 } = heldResult.value;
+  const { state, roster: held } = heldResult.value;
   // Records the portal rejected last time are not there: leaving them out makes the plan send them again.
-  const current =
-    current0 && state?.rejected.length ? withoutRejected(current0, state, targetConfig) : current0;
+  const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
   const git = await rosterCommit(config.rosterPath);
   // A target compared through its own snapshot holds only what we delivered (managed: all of it).
   // A live target holds more: ours are the records of the snapshot it keeps of our deliveries;

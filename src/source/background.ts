@@ -3,8 +3,9 @@
  * desired roster while the target's snapshot is read; a diff reads both sides): on a 2-core
  * runner that takes a third or more off the wall time. The roster comes back without a copy.
  *
- * When the compiled worker is not there (the sources run under the test runner), or with
- * ROSTER_THREADS=1, the roster is loaded on this thread instead: same result, one at a time.
+ * A small roster is loaded on this thread: starting a worker costs ~0.3 s, more than it saves
+ * below WORKER_MIN_BYTES. So is every roster when the compiled worker is not there (the sources
+ * run under the test runner) or with ROSTER_THREADS=1; ROSTER_THREADS=2 always uses the worker.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ import { Roster, type RosterData } from '../model/roster.js';
 import type { ProgressEvent } from '../progress.js';
 import { type Diagnostic, Diagnostics } from '../validate/diagnostic.js';
 import { validateRoster } from '../validate/validate.js';
-import { type LoadedRoster, type LoadOptions, loadRoster, type RosterFormat } from './load.js';
+import { type LoadedRoster, type LoadOptions, loadRoster, type RosterFormat, rosterBytes } from './load.js';
 
 export interface BackgroundLoadOptions extends LoadOptions {
   /** Also run the roster rules (validateRoster) on that thread. */
@@ -55,10 +56,19 @@ export type LoadResponse =
 
 const WORKER = new URL('./load-worker.js', import.meta.url);
 
+/** Rosters smaller than this (their files' total size) are read on the calling thread. */
+export const WORKER_MIN_BYTES = 16 << 20;
+
+function useWorker(path: string): boolean {
+  const setting = process.env.ROSTER_THREADS;
+  if (setting === '1' || !existsSync(fileURLToPath(WORKER))) return false;
+  return setting === '2' || rosterBytes(path) >= WORKER_MIN_BYTES;
+}
+
 /** Loads (and optionally validates) the roster at `path` on another thread when one is available. */
 export function loadInBackground(path: string, options: BackgroundLoadOptions = {}): Promise<LoadedRoster> {
   const { progress, validate, ...rest } = options;
-  if (process.env.ROSTER_THREADS === '1' || !existsSync(fileURLToPath(WORKER))) {
+  if (!useWorker(path)) {
     return loadRoster(path, options).then((loaded) => {
       if (validate) validateRoster(loaded.roster, loaded.diagnostics);
       return loaded;

@@ -81,6 +81,19 @@ export function locateRoster(path: string): { location: string; format: RosterFo
   );
 }
 
+/** The total size of the roster's files at `path` (what reading it will take). */
+export function rosterBytes(path: string): number {
+  const { location } = locateRoster(path);
+  const sizeOf = (p: string): number => {
+    const stat = statSync(p);
+    if (!stat.isDirectory()) return stat.size;
+    let total = 0;
+    for (const entry of readdirSync(p)) if (!entry.startsWith('.')) total += sizeOf(join(p, entry));
+    return total;
+  };
+  return sizeOf(location);
+}
+
 function hasYamlFiles(dir: string): boolean {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
