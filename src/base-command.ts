@@ -3,6 +3,7 @@
  * turned into exit codes (see src/exit-codes.ts). A user never sees a stack trace unless they ask
  * for one with DEBUG=roster.
  */
+import { once } from 'node:events';
 import { relative } from 'node:path';
 import { Command, Errors, Flags } from '@oclif/core';
 import { BugError, RosterError } from './errors.js';
@@ -39,6 +40,12 @@ export abstract class BaseCommand extends Command {
   protected write(text: string): void {
     this.endProgress();
     process.stdout.write(text);
+  }
+
+  /** Writes pieces of output as the reader takes them (a city's JSON plan is gigabytes). */
+  protected async writeChunks(chunks: Iterable<string>): Promise<void> {
+    this.endProgress();
+    for (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
   }
 
   private progressShown = false;

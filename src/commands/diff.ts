@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
+import { planJsonChunks } from '../plan/plan-file.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
 import { diffRosters } from '../services/diff.js';
 
@@ -36,12 +37,14 @@ export default class Diff extends BaseCommand {
       showPersonalData: flags['show-personal-data'],
       ...progressOption(this.progress(flags.quiet)),
     });
-    this.write(
-      renderPlan(plan, flags.format as PlanFormat, {
-        style: this.styleFor(flags['no-color']),
-        detailLimit: flags['detail-limit'],
-      }),
-    );
+    if (flags.format === 'json') await this.writeChunks(planJsonChunks(plan));
+    else
+      this.write(
+        renderPlan(plan, flags.format as PlanFormat, {
+          style: this.styleFor(flags['no-color']),
+          detailLimit: flags['detail-limit'],
+        }),
+      );
     if (flags['exit-code'] && plan.changes.length > 0) this.exit(ExitCode.Changes);
   }
 }

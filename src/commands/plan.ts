@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { writePlanFile } from '../plan/plan-file.js';
+import { planJsonChunks, writePlanFile } from '../plan/plan-file.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
 import { makePlan } from '../services/plan.js';
 
@@ -42,12 +42,14 @@ export default class Plan extends BaseCommand {
       ...progressOption(this.progress(flags.quiet)),
     });
     if (flags.out) writePlanFile(flags.out, ctx.plan);
-    this.write(
-      renderPlan(ctx.plan, flags.format as PlanFormat, {
-        style: this.styleFor(flags['no-color']),
-        detailLimit: flags['detail-limit'],
-      }),
-    );
+    if (flags.format === 'json') await this.writeChunks(planJsonChunks(ctx.plan));
+    else
+      this.write(
+        renderPlan(ctx.plan, flags.format as PlanFormat, {
+          style: this.styleFor(flags['no-color']),
+          detailLimit: flags['detail-limit'],
+        }),
+      );
     if (flags.out && flags.format === 'text')
       this.write(`Saved the plan to ${flags.out}. Apply exactly this plan with: roster apply ${flags.out}\n`);
     if (flags['detailed-exitcode'] && ctx.plan.changes.length > 0) this.exit(ExitCode.Changes);

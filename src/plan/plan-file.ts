@@ -1,5 +1,5 @@
 /** Saved plan files: versioned JSON checked against schemas/plan.schema.json on reading. */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { InputError } from '../errors.js';
@@ -17,9 +17,47 @@ export function checkPlan(data: unknown): string[] {
   return validator(data) ? [] : (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 
+/**
+ * The JSON plan (exactly `JSON.stringify(plan, null, 2)` and a line break) in pieces of about
+ * CHUNK_CHARS: a city's first plan is gigabytes of JSON, more than one string can hold, so it is
+ * written piece by piece. Changes are turned into JSON one at a time.
+ */
+export function* planJsonChunks(plan: Plan, chunkChars = 1 << 20): Generator<string> {
+  let buffer = '{';
+  const entries = Object.entries(plan).filter(([, v]) => v !== undefined);
+  for (const [n, [key, value]] of entries.entries()) {
+    buffer += `\n  ${JSON.stringify(key)}: `;
+    if (key === 'changes' && Array.isArray(value) && value.length > 0) {
+      buffer += '[';
+      for (const [i, change] of value.entries()) {
+        buffer += `${i > 0 ? ',' : ''}\n    ${indent(JSON.stringify(change, null, 2), '    ')}`;
+        if (buffer.length >= chunkChars) {
+          yield buffer;
+          buffer = '';
+        }
+      }
+      buffer += '\n  ]';
+    } else {
+      buffer += indent(JSON.stringify(value, null, 2), '  ');
+    }
+    if (n < entries.length - 1) buffer += ',';
+  }
+  yield `${buffer}\n}\n`;
+}
+
+function indent(json: string, by: string): string {
+  return json.replaceAll('\n', `\n${by}`);
+}
+
+/** Writes the plan as JSON, piece by piece (a city's first plan is larger than one string). */
 export function writePlanFile(path: string, plan: Plan): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(plan, null, 2)}\n`);
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const chunk of planJsonChunks(plan)) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }
 

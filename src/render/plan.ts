@@ -4,6 +4,7 @@
  */
 import type { EntityName } from '../model/entities.js';
 import type { FieldChange, Plan, PlanChange } from '../plan/plan.js';
+import { planJsonChunks } from '../plan/plan-file.js';
 import { PLAIN, type Style } from './style.js';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
@@ -186,7 +187,7 @@ function escapeMd(text: string): string {
 }
 
 export function renderPlanJson(plan: Plan): string {
-  return `${JSON.stringify(plan, null, 2)}\n`;
+  return [...planJsonChunks(plan)].join('');
 }
 
 export function renderPlan(plan: Plan, format: PlanFormat, options: PlanRenderOptions = {}): string {

@@ -7,6 +7,7 @@ import { generateDistrict } from '../../src/generate/generate.js';
 import { RosterBuilder, sortedRecords } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
 import { buildDelivery } from '../../src/plan/delivery.js';
+import { planJsonChunks } from '../../src/plan/plan-file.js';
 import { applyPolicy } from '../../src/plan/policy.js';
 import {
   MARKDOWN_LIMIT,
@@ -234,5 +235,18 @@ describe('plans of city size', () => {
     expect(text).toContain('... and 298,000 more changes, counted in the summary');
     expect(text.trimEnd().endsWith('Plan: 300000 to add, 0 to change, 0 to remove.')).toBe(true);
     expect(renderPlanText(p, { detailLimit: 5 }).match(/^ {2}\+ enrollments /gm)).toHaveLength(5);
+  });
+
+  it('are written as JSON piece by piece, exactly as JSON.stringify would write them whole', () => {
+    const small = plan(generateDistrict({ schools: 1, students: 40, seed: 'json' }), undefined);
+    const pieces = [...planJsonChunks(small, 1_000)];
+    expect(pieces.length).toBeGreaterThan(5);
+    expect(pieces.join('')).toBe(`${JSON.stringify(small, null, 2)}\n`);
+    const none = plan(
+      generateDistrict({ schools: 1, students: 3, seed: 'x' }),
+      generateDistrict({ schools: 1, students: 3, seed: 'x' }),
+    );
+    expect(none.changes).toHaveLength(0);
+    expect([...planJsonChunks(none)].join('')).toBe(`${JSON.stringify(none, null, 2)}\n`);
   });
 });
