@@ -1,5 +1,5 @@
 /** Saved plan files: versioned JSON checked against schemas/plan.schema.json on reading. */
-import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { InputError } from '../errors.js';
@@ -61,8 +61,18 @@ export function writePlanFile(path: string, plan: Plan): void {
   renameSync(tmp, path);
 }
 
+/** Saved plans above this size are refused (JSON.parse needs the whole text as one string). */
+export const PLAN_FILE_MAX_BYTES = 256 << 20;
+
 export function readPlanFile(path: string): Plan {
   let data: unknown;
+  if (existsSync(path) && statSync(path).size > PLAN_FILE_MAX_BYTES) {
+    throw new InputError(
+      'PLAN_TOO_LARGE',
+      `${path} is a plan of ${Math.round(statSync(path).size / 1048576)} MiB, too large to read back (the limit is ${PLAN_FILE_MAX_BYTES / 1048576} MiB)`,
+      'Run `roster apply` without a plan file: it plans again, shows the plan and asks before applying (or use --auto-approve in CI).',
+    );
+  }
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {

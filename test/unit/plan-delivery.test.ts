@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/commands/apply.js';
@@ -7,7 +7,7 @@ import { generateDistrict } from '../../src/generate/generate.js';
 import { RosterBuilder, sortedRecords } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
 import { buildDelivery } from '../../src/plan/delivery.js';
-import { planJsonChunks } from '../../src/plan/plan-file.js';
+import { PLAN_FILE_MAX_BYTES, planJsonChunks, readPlanFile } from '../../src/plan/plan-file.js';
 import { applyPolicy } from '../../src/plan/policy.js';
 import {
   MARKDOWN_LIMIT,
@@ -248,5 +248,12 @@ describe('plans of city size', () => {
     );
     expect(none.changes).toHaveLength(0);
     expect([...planJsonChunks(none)].join('')).toBe(`${JSON.stringify(none, null, 2)}\n`);
+  });
+
+  it('are refused as plan files when too large to read back, with a clear error', () => {
+    const file = join(tempDir(), 'plan.json');
+    writeFileSync(file, '{}');
+    truncateSync(file, PLAN_FILE_MAX_BYTES + 1);
+    expect(() => readPlanFile(file)).toThrow(expect.objectContaining({ code: 'PLAN_TOO_LARGE' }));
   });
 });
