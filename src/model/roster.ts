@@ -59,13 +59,6 @@ export class Roster {
     return ENTITY_NAMES.reduce((n, e) => n + this.tables[e].size, 0);
   }
 
-  /** This roster with the tables of `entities` taken from `other` (two parts read apart). */
-  withTablesOf(other: Roster, entities: readonly EntityName[]): Roster {
-    const tables = { ...this.tables };
-    for (const e of entities) tables[e] = other.table(e);
-    return new Roster(this.version, tables, this.modes, this.source);
-  }
-
   /** The roster as plain data for another thread; its tables must not be used here afterwards. */
   toTransfer(): { data: RosterData; transfer: ArrayBuffer[] } {
     const transfer: ArrayBuffer[] = [];

@@ -18,7 +18,7 @@ import { computePlan, PlanKeyError } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import { keyField } from '../plan/policy.js';
 import type { ProgressListener } from '../progress.js';
-import { loadAndValidate } from '../source/background.js';
+import { loadInBackground } from '../source/background.js';
 import { createTarget } from '../targets/create.js';
 import type { TargetState } from '../targets/state.js';
 import type { Target } from '../targets/target.js';
@@ -102,8 +102,11 @@ async function planWith(
   targetConfig: TargetConfig,
   target: Target,
 ): Promise<PlanContext> {
-  // The desired roster is read (in part or whole on another thread) while the target is read.
-  const desired = loadAndValidate(config.rosterPath, options.progress ? { progress: options.progress } : {});
+  // The desired roster is read and validated on another thread while the target is read here.
+  const desired = loadInBackground(config.rosterPath, {
+    validate: true,
+    ...(options.progress ? { progress: options.progress } : {}),
+  });
   const reading = (async () => {
     const state = await target.readState();
     const roster = target.readLive

@@ -17,14 +17,7 @@ import { Roster, type RosterData } from '../model/roster.js';
 import type { ProgressEvent } from '../progress.js';
 import { type Diagnostic, Diagnostics } from '../validate/diagnostic.js';
 import { validateRoster } from '../validate/validate.js';
-import {
-  type LoadedRoster,
-  type LoadOptions,
-  loadRoster,
-  locateRoster,
-  type RosterFormat,
-  rosterBytes,
-} from './load.js';
+import { type LoadedRoster, type LoadOptions, loadRoster, type RosterFormat, rosterBytes } from './load.js';
 
 export interface BackgroundLoadOptions extends LoadOptions {
   /** Also run the roster rules (validateRoster) on that thread. */
@@ -132,28 +125,4 @@ function revive(e: Extract<LoadResponse, { kind: 'failed' }>['error']): Error {
     ...(e.hint !== undefined ? { hint: e.hint } : {}),
     ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
   });
-}
-
-/** Entity files the worker reads when a large OneRoster CSV roster is read in two parts. */
-const WORKER_ENTITIES: readonly EntityName[] = ['enrollments'];
-
-/**
- * Loads and validates a roster using both threads. A large OneRoster CSV roster is read in two
- * parts at once (enrollments, most of a city's rows, on the worker; the other files here, beside
- * whatever else this thread is doing), then checked as one. Roster YAML, and rosters too small
- * for a worker, go through loadInBackground.
- */
-export async function loadAndValidate(path: string, options: LoadOptions = {}): Promise<LoadedRoster> {
-  const { format } = locateRoster(path);
-  if (format === 'yaml' || !useWorker(path)) return loadInBackground(path, { ...options, validate: true });
-  const [others, these] = await Promise.all([
-    loadRoster(path, { ...options, part: { entities: WORKER_ENTITIES, role: 'others' } }),
-    loadInBackground(path, { ...options, part: { entities: WORKER_ENTITIES, role: 'these' } }),
-  ]);
-  const roster = others.roster.withTablesOf(these.roster, WORKER_ENTITIES);
-  const diagnostics = others.diagnostics;
-  diagnostics.list.push(...these.diagnostics.list);
-  validateRoster(roster, diagnostics);
-  const duplicates = new Map([...(others.duplicates ?? []), ...(these.duplicates ?? [])]);
-  return { roster, diagnostics, format: others.format, location: others.location, duplicates };
 }

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { CONFIG_FILE, findConfig, loadConfig } from '../config/config.js';
 import { InputError, UsageError } from '../errors.js';
 import type { RosterFormat } from '../formats/format.js';
-import { type RosterPart, readOneRoster } from '../formats/oneroster-csv/read.js';
+import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { directoryFiles, type ZipOptions, zipFiles } from '../formats/package-files.js';
 import { readRosterYaml, YAML_EXTENSIONS } from '../formats/yaml/read.js';
 import type { EntityName } from '../model/entities.js';
@@ -23,8 +23,6 @@ export interface LoadOptions extends ZipOptions {
   /** Run the field rules while reading CSV (default true; off for a diff). */
   readonly checkFields?: boolean;
   readonly progress?: ProgressListener;
-  /** OneRoster CSV: read part of the roster (see ReadOptions.part); ignored for roster YAML. */
-  readonly part?: RosterPart;
 }
 
 export interface LoadedRoster {
@@ -117,14 +115,11 @@ export async function loadRoster(path: string, options: LoadOptions = {}): Promi
     );
     return { roster, diagnostics, format, location };
   }
-  // The zip's own findings, like the package's, belong to one part only.
-  const zipFindings = options.part?.role === 'these' ? new Diagnostics() : diagnostics;
   const files =
-    format === 'oneroster-zip' ? await zipFiles(location, zipFindings, options) : directoryFiles(location);
+    format === 'oneroster-zip' ? await zipFiles(location, diagnostics, options) : directoryFiles(location);
   const { roster, duplicates } = await readOneRoster(files, diagnostics, {
     checkFields: options.checkFields !== false,
     ...(options.progress ? { progress: options.progress } : {}),
-    ...(options.part ? { part: options.part } : {}),
   });
   return { roster, diagnostics, format, location, duplicates };
 }

@@ -15,7 +15,7 @@ import { normalizeValue } from '../../model/normalize.js';
 import { type RecordTable, SEPARATOR } from '../../model/record-table.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
 import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
-import { Diagnostics } from '../../validate/diagnostic.js';
+import type { Diagnostics } from '../../validate/diagnostic.js';
 import { checkRecordFields, fieldValueIsClean, requiredFields } from '../../validate/field-rules.js';
 import { readCsv } from '../csv/read-csv.js';
 import { type ScanHandler, type ScannedRow, type ScanOutcome, scanCsv } from '../csv/scan-csv.js';
@@ -47,30 +47,14 @@ export interface ReadOptions {
   readonly progress?: ProgressListener;
   /** 'general': skip the fast byte scanner (tests compare the two readers). */
   readonly reader?: 'auto' | 'general';
-  /**
-   * Read part of the package (two threads reading one roster): 'these' reads only the files of
-   * `entities` and reports nothing about the package as a whole; 'others' reads everything else
-   * and does report it. The two parts together are the whole roster (see mergeParts).
-   */
-  readonly part?: RosterPart;
-}
-
-export interface RosterPart {
-  readonly entities: readonly EntityName[];
-  readonly role: 'these' | 'others';
 }
 
 export async function readOneRoster(
   files: PackageFiles,
-  findings: Diagnostics,
+  diagnostics: Diagnostics,
   options: ReadOptions = {},
 ): Promise<ReadResult> {
   if (files.rejected) return { roster: new RosterBuilder('1.1').build(), duplicates: new Map() };
-  const { part } = options;
-  const readsFile = (entity: EntityName) =>
-    !part || (part.role === 'these') === part.entities.includes(entity);
-  // Findings about the package as a whole (manifest, file names) are the other part's to report.
-  const diagnostics = part?.role === 'these' ? new Diagnostics() : findings;
   const present = new Set(files.names);
   let manifest: ManifestInfo | undefined;
   if (present.has(MANIFEST_FILE)) {
@@ -137,7 +121,6 @@ export async function readOneRoster(
     // A present file is bulk unless the manifest says delta: when manifest and files disagree, the data wins.
     const mode: FileMode = stated === 'delta' ? 'delta' : 'bulk';
     builder.modes[entity] = mode;
-    if (!readsFile(entity)) continue;
     options.progress?.({ stage: 'read', detail: ENTITIES[entity].file });
     duplicates.set(
       entity,
@@ -147,7 +130,7 @@ export async function readOneRoster(
         version,
         mode,
         builder,
-        findings,
+        diagnostics,
         options.checkFields !== false,
         options.progress,
         options.reader ?? 'auto',
