@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -156,6 +156,39 @@ describe('plan -> apply -> plan (a district repo in git)', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('Error [BLACKOUT]');
     expect(roster(['apply', '--auto-approve', '--ignore-blackout'], { cwd: repo.dir }).status).toBe(0);
+  });
+});
+
+describe('a OneRoster CSV roster read on the worker thread', () => {
+  it('plans exactly as on one thread, and reports each finding once', () => {
+    const repo = districtRepo({
+      git: false,
+      config:
+        'roster: csv\ntargets:\n  - { name: local, kind: dir, path: .roster/targets/local, mode: bulk }\n',
+    });
+    // generate wrote roster YAML into roster/: the CSV roster the config names is converted from it.
+    expect(
+      roster(['convert', 'roster', '--to', 'oneroster-1.1', '--out', 'csv'], { cwd: repo.dir }).status,
+    ).toBe(0);
+    const plans = ['2', '1'].map((threads) => {
+      // (The plan is saved to a file: it is more JSON than the test helper takes on stdout.)
+      const out = join(repo.dir, `plan-${threads}.json`);
+      const r = roster(['plan', '--format', 'markdown', '--out', out], {
+        cwd: repo.dir,
+        env: { ROSTER_THREADS: threads },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const { basis, ...rest } = JSON.parse(readFileSync(out, 'utf8'));
+      return { ...rest, basis: { ...basis, createdAt: '' } };
+    });
+    expect(plans[0]).toEqual(plans[1]);
+    expect(plans[0].summary.byEntity.enrollments.create).toBeGreaterThan(0);
+
+    const file = join(repo.dir, 'csv', 'enrollments.csv');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/,student,/, ',Student,'));
+    const bad = roster(['plan'], { cwd: repo.dir, env: { ROSTER_THREADS: '2' } });
+    expect(bad.status).toBe(1);
+    expect(bad.stdout.concat(bad.stderr).match(/VALUE_ENUM/g)).toHaveLength(1);
   });
 });
 
