@@ -7,7 +7,7 @@
  * leaves nothing for the garbage collector to trace.
  */
 import { hashBytes, sameBytes } from './byte-hash.js';
-import { type ByteRange, RecordTable } from './record-table.js';
+import { type ByteRange, byteRange, RecordTable } from './record-table.js';
 
 export type ByteHash = (bytes: Uint8Array, start: number, end: number) => number;
 
@@ -40,9 +40,9 @@ export class KeyIndex {
   private mask: number;
   private count = 0;
   private readonly hash: ByteHash;
-  private readonly key: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
-  private readonly probe: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
-  private readonly held: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
+  private readonly key = byteRange();
+  private readonly probe = byteRange();
+  private readonly held = byteRange();
 
   /** Indexes records of `table` by the field at `position` (records are added with add()). */
   constructor(

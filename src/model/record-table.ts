@@ -42,6 +42,12 @@ export interface ByteRange {
   end: number;
 }
 
+/** An empty range, to be filled by RecordTable.locate (one per loop, reused for every record). */
+export function byteRange(): ByteRange {
+  return { buffer: EMPTY, start: 0, end: 0 };
+}
+const EMPTY = Buffer.alloc(0);
+
 /** The separator between a record's values. */
 export const SEPARATOR = 0x1f;
 const SEP = '\u001f';
@@ -401,5 +407,5 @@ export class RecordTable {
 }
 
 // Reused ranges for the methods above (single-threaded: never held across calls).
-const scratchA: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
-const scratchB: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
+const scratchA = byteRange();
+const scratchB = byteRange();

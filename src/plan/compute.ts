@@ -11,7 +11,7 @@ import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import { KeyIndex } from '../model/key-index.js';
-import { RecordTable, type RosterRecord } from '../model/record-table.js';
+import { byteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import {
   type ChangeAction,
@@ -155,7 +155,7 @@ export function computePlan(input: PlanInput): Plan {
       mask,
       soft: policy.deleteStyle === 'soft' && entity === 'users',
     };
-    const range = { buffer: Buffer.alloc(0), start: 0, end: 0 };
+    const range = byteRange();
 
     for (let i = 0; i < want.size; i++) {
       if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {

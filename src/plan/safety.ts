@@ -3,11 +3,10 @@
  * (--allow-mass-change). Vendors and rostering services hold such syncs too (Clever's thresholds:
  * >10% deleted or >75% updated; a GG4L "critical changes level"); ours default to 5% / 50%.
  */
-
 import { hashBytes, sameBytes } from '../model/byte-hash.js';
 import type { EntityName } from '../model/entities.js';
 import { KeyIndex } from '../model/key-index.js';
-import { type ByteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
+import { byteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import type { PlanTarget } from './compute.js';
 import type { EntityCounts, Hold, PlanChange } from './plan.js';
@@ -184,7 +183,7 @@ function countBySchool(table: RecordTable, schools: readonly string[]): Map<stri
     byHash.set(h, [...(byHash.get(h) ?? []), k]);
   }
   const tally = new Array<number>(schools.length).fill(0);
-  const r: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
+  const r = byteRange();
   for (let i = 0; i < table.size; i++) {
     if (!RecordTable.narrow(table.locate(i, r), position)) continue;
     const candidates = byHash.get(hashBytes(r.buffer, r.start, r.end));

@@ -10,7 +10,7 @@ import { ENTITIES, type EntityName, isListType } from '../model/entities.js';
 import { KeyIndex } from '../model/key-index.js';
 import { KeyMap } from '../model/key-set.js';
 import { splitList } from '../model/normalize.js';
-import { type ByteRange, type Origin, RecordTable } from '../model/record-table.js';
+import { byteRange, type Origin, RecordTable } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import type { Diagnostics } from './diagnostic.js';
 
@@ -23,7 +23,7 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
   }
   const orgTypes = typesOf(roster, 'orgs');
   const sessionTypes = typesOf(roster, 'academicSessions');
-  const range: ByteRange = { buffer: Buffer.alloc(0), start: 0, end: 0 };
+  const range = byteRange();
 
   for (const entity of roster.entities()) {
     const table = roster.table(entity);
