@@ -134,13 +134,15 @@ function checkField(
  * this (and remembers the answer for fields with few distinct values) to skip checkRecordFields
  * on rows where nothing can be found; any doubt sends the row through checkRecordFields.
  */
-export function fieldValueIsClean(ctx: Omit<RecordContext, 'position'>, field: string, raw: string): boolean {
+export function fieldValueIsClean(ctx: RecordContext, field: string, raw: string): boolean {
   const fieldSpec = ENTITIES[ctx.entity].fields[field];
   if (!fieldSpec) return true;
-  const counter = new Diagnostics();
-  checkField(field, fieldSpec, raw, { ...ctx, position: () => ({}) }, () => ({ file: ctx.file }), counter);
-  return counter.list.length === 0;
+  // Asked once per row for fields of unique values (e-mail addresses): no allocation per call.
+  scratch.rollback(0);
+  checkField(field, fieldSpec, raw, ctx, () => ({ file: ctx.file }), scratch);
+  return scratch.list.length === 0;
 }
+const scratch = new Diagnostics();
 
 /**
  * Fields whose emptiness is a finding in this file: required ones, and role and orgSourcedIds of

@@ -16,7 +16,12 @@ import { type RecordTable, SEPARATOR } from '../../model/record-table.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
 import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
 import type { Diagnostics } from '../../validate/diagnostic.js';
-import { checkRecordFields, fieldValueIsClean, requiredFields } from '../../validate/field-rules.js';
+import {
+  checkRecordFields,
+  fieldValueIsClean,
+  type RecordContext,
+  requiredFields,
+} from '../../validate/field-rules.js';
 import { readCsv } from '../csv/read-csv.js';
 import { type ScanHandler, type ScannedRow, type ScanOutcome, scanCsv } from '../csv/scan-csv.js';
 import type { PackageFiles } from '../package-files.js';
@@ -274,9 +279,11 @@ class EntityFileReader implements ScanHandler {
   /** Rows always get the full check (a required column is missing; subjects beside subjectCodes). */
   private alwaysCheck = false;
   private readonly clean: Map<string, boolean>[] = [];
+  private checkContext: RecordContext | undefined;
 
   private prepareChecks(columns: readonly (string | null)[]): void {
     const ctx = { entity: this.entity, version: this.version, mode: this.mode, file: this.file };
+    this.checkContext = { ...ctx, position: () => ({}) };
     const required = requiredFields(ctx);
     this.checkKind = new Uint8Array(columns.length);
     for (const [i, field] of columns.entries()) {
@@ -315,11 +322,7 @@ class EntityFileReader implements ScanHandler {
         const memo = this.clean[c]!;
         let ok = memo.get(raw);
         if (ok === undefined) {
-          ok = fieldValueIsClean(
-            { entity: this.entity, version: this.version, mode: this.mode, file: this.file },
-            this.columns![c]!,
-            raw,
-          );
+          ok = fieldValueIsClean(this.checkContext!, this.columns![c]!, raw);
           if (memo.size < MEMO_LIMIT) memo.set(raw, ok);
         }
         if (!ok) return false;
