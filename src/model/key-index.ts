@@ -4,14 +4,15 @@
  * in two typed arrays: per slot the record's index and the key's 32-bit hash, so a probe compares
  * bytes only when the hashes agree. At most 70% full, it costs 11-23 bytes per record, has no
  * entry limit below 2^30 (V8's Map and Set stop at 2^24 entries on Node 20, 2^23 on Node 24), and
- * leaves nothing for the garbage collector to trace.
+ * leaves nothing for the garbage collector to trace. Like its table, it lives in shared memory and
+ * goes to another thread with it (see shareFor).
  */
 import { hashBytes, sameBytes } from './byte-hash.js';
-import { type ByteRange, byteRange, RecordTable } from './record-table.js';
+import { type ByteRange, byteRange, RecordTable, sharedArray } from './record-table.js';
 
 export type ByteHash = (bytes: Uint8Array, start: number, end: number) => number;
 
-/** A KeyIndex as plain data (see KeyIndex.exportFor). */
+/** A KeyIndex as plain data over shared memory (see KeyIndex.shareFor). */
 export interface IndexData {
   readonly field: string;
   readonly position: number;
@@ -52,8 +53,8 @@ export class KeyIndex {
   ) {
     let capacity = 16;
     while (capacity < (options.capacity ?? 16)) capacity *= 2;
-    this.records = new Int32Array(capacity).fill(-1);
-    this.hashes = new Uint32Array(capacity);
+    this.records = sharedArray(Int32Array, capacity).fill(-1);
+    this.hashes = sharedArray(Uint32Array, capacity);
     this.mask = capacity - 1;
     this.hash = options.hash ?? hashBytes;
   }
@@ -87,8 +88,12 @@ export class KeyIndex {
     return this.count;
   }
 
-  /** The indexes KeyIndex.of would hand out for `table`, as plain data for another thread. */
-  static exportFor(table: RecordTable): { data: IndexData[]; transfer: ArrayBuffer[] } {
+  /**
+   * The indexes KeyIndex.of would hand out for `table`, as plain data for another thread (views of
+   * their shared memory: nothing is copied, and they stay usable here). A shared index is only
+   * read: adding to it after sharing would change what the other thread reads.
+   */
+  static shareFor(table: RecordTable): IndexData[] {
     const data: IndexData[] = [];
     for (const [field, known] of built.get(table) ?? []) {
       if (known.covered !== table.size || known.generation !== table.generation) continue;
@@ -101,18 +106,15 @@ export class KeyIndex {
         count: index.count,
       });
     }
-    return {
-      data,
-      transfer: data.flatMap((d) => [d.records.buffer as ArrayBuffer, d.hashes.buffer as ArrayBuffer]),
-    };
+    return data;
   }
 
-  /** Takes back exportFor's data for `table` (received from another thread). */
-  static importFor(table: RecordTable, data: readonly IndexData[]): void {
+  /** Takes shareFor's data for `table` (received from another thread). */
+  static fromShared(table: RecordTable, data: readonly IndexData[]): void {
     for (const d of data) {
       const index = new KeyIndex(table, d.position);
-      index.records = new Int32Array(d.records.buffer as ArrayBuffer, d.records.byteOffset, d.records.length);
-      index.hashes = new Uint32Array(d.hashes.buffer as ArrayBuffer, d.hashes.byteOffset, d.hashes.length);
+      index.records = d.records;
+      index.hashes = d.hashes;
       index.mask = d.records.length - 1;
       index.count = d.count;
       KeyIndex.remember(index, d.field);
@@ -187,8 +189,8 @@ export class KeyIndex {
   private rehash(capacity: number): void {
     const records = this.records;
     const hashes = this.hashes;
-    this.records = new Int32Array(capacity).fill(-1);
-    this.hashes = new Uint32Array(capacity);
+    this.records = sharedArray(Int32Array, capacity).fill(-1);
+    this.hashes = sharedArray(Uint32Array, capacity);
     this.mask = capacity - 1;
     for (let s = 0; s < records.length; s++) {
       const record = records[s]!;

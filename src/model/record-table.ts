@@ -6,6 +6,10 @@
  * separator, which normalization strips from values), trailing empty values dropped. Per record
  * the table keeps only numbers in typed arrays: where its bytes are, a 32-bit hash of them, and
  * where it was read from (~22 bytes). Records are decoded on demand.
+ *
+ * All of it is shared memory (SharedArrayBuffer): a table read on a worker thread can be read on
+ * the main one at once, while the worker goes on reading it too (see share). Once shared, a table
+ * is only read; appending to it afterwards moves it to fresh memory on that side.
  */
 import { hashBytes, hashString, mix32, sameBytes } from './byte-hash.js';
 import { type EntityName, fieldNames } from './entities.js';
@@ -20,7 +24,7 @@ export interface Origin {
   readonly line: number;
 }
 
-/** A RecordTable as plain data (see RecordTable.toTransfer). */
+/** A RecordTable as plain data over shared memory (see RecordTable.share). */
 export interface TableData {
   readonly entity: EntityName;
   readonly fields: readonly string[];
@@ -53,9 +57,18 @@ export const SEPARATOR = 0x1f;
 const SEP = '\u001f';
 const CHUNK_BYTES = 4 << 20;
 
-function grow<T extends Uint8Array | Uint16Array | Uint32Array>(array: T, needed: number): T {
+type TypedArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+type TypedArrayKind<T> = { new (buffer: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number };
+
+/** A zero-filled typed array of `length` elements in shared memory (postMessage shares it, never copies). */
+export function sharedArray<T extends TypedArray>(kind: TypedArrayKind<T>, length: number): T {
+  return new kind(new SharedArrayBuffer(length * kind.BYTES_PER_ELEMENT));
+}
+
+function grow<T extends Uint16Array | Uint32Array>(array: T, needed: number): T {
   if (needed <= array.length) return array;
-  const next = new (array.constructor as new (n: number) => T)(Math.max(needed, array.length * 2));
+  const kind = array.constructor as unknown as TypedArrayKind<T>;
+  const next = sharedArray(kind, Math.max(needed, array.length * 2));
   next.set(array);
   return next;
 }
@@ -69,14 +82,14 @@ export class RecordTable {
   private readonly chunks: Buffer[] = [];
   private chunk: Buffer = Buffer.alloc(0);
   private used = 0;
-  private chunkOf = new Uint16Array(64);
-  private offsets = new Uint32Array(64);
-  private lengths = new Uint32Array(64);
-  private hashes = new Uint32Array(64);
+  private chunkOf = sharedArray(Uint16Array, 64);
+  private offsets = sharedArray(Uint32Array, 64);
+  private lengths = sharedArray(Uint32Array, 64);
+  private hashes = sharedArray(Uint32Array, 64);
   private readonly files: string[] = [];
-  private originFile = new Uint16Array(64);
+  private originFile = sharedArray(Uint16Array, 64);
   /** 0: no origin known. */
-  private originLine = new Uint32Array(64);
+  private originLine = sharedArray(Uint32Array, 64);
 
   constructor(entity: EntityName) {
     this.entity = entity;
@@ -114,7 +127,7 @@ export class RecordTable {
   beginRecord(maxBytes: number): number {
     if (this.chunks.length === 0 || this.used + maxBytes > this.chunk.length) {
       if (this.chunks.length >= 0xffff) throw new RangeError(`${this.entity}: too many records`);
-      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, maxBytes));
+      this.chunk = Buffer.from(new SharedArrayBuffer(Math.max(CHUNK_BYTES, maxBytes)));
       this.chunks.push(this.chunk);
       this.used = 0;
     }
@@ -241,17 +254,20 @@ export class RecordTable {
    */
   static narrow(out: ByteRange, position: number): boolean {
     const { buffer } = out;
+    const end = out.end;
+    // A JS loop, not buffer.indexOf: records are short, and a native call per field cost more
+    // than the scan (seconds over a city's references).
     let s = out.start;
     for (let k = 0; k < position; k++) {
-      const at = buffer.indexOf(SEPARATOR, s);
-      if (at < 0 || at >= out.end) {
-        out.start = out.end;
+      while (s < end && buffer[s] !== SEPARATOR) s++;
+      if (s >= end) {
+        out.start = end;
         return false;
       }
-      s = at + 1;
+      s++;
     }
     let e = s;
-    while (e < out.end && buffer[e] !== SEPARATOR) e++;
+    while (e < end && buffer[e] !== SEPARATOR) e++;
     out.start = s;
     out.end = e;
     return e > s;
@@ -352,35 +368,31 @@ export class RecordTable {
   }
 
   /**
-   * The table as plain data for another thread (postMessage): its buffers move, not copy, so
-   * the table must not be used here afterwards. `transfer` lists what to move.
+   * The table as plain data for another thread (postMessage): views of its shared memory, so
+   * nothing is copied and the table stays usable here. Neither side may append to the records
+   * shared (appending after this point is safe: it grows into fresh memory on that side).
    */
-  toTransfer(): { data: TableData; transfer: ArrayBuffer[] } {
+  share(): TableData {
     const n = this.count;
-    const data: TableData = {
+    // The next record goes to a fresh chunk: the receiving side must not see this one change.
+    this.used = this.chunk.length;
+    return {
       entity: this.entity,
-      fields: this.fields,
+      fields: [...this.fields],
       count: n,
       chunks: this.chunks.map((c) => new Uint8Array(c.buffer, c.byteOffset, c.length)),
       chunkOf: this.chunkOf.subarray(0, n),
       offsets: this.offsets.subarray(0, n),
       lengths: this.lengths.subarray(0, n),
       hashes: this.hashes.subarray(0, n),
-      files: this.files,
+      files: [...this.files],
       originFile: this.originFile.subarray(0, n),
       originLine: this.originLine.subarray(0, n),
     };
-    const transfer = [
-      ...data.chunks.map((c) => c.buffer as ArrayBuffer),
-      ...[data.chunkOf, data.offsets, data.lengths, data.hashes, data.originFile, data.originLine].map(
-        (a) => a.buffer as ArrayBuffer,
-      ),
-    ];
-    return { data, transfer: [...new Set(transfer)] };
   }
 
-  /** A table from toTransfer's data (received from another thread). */
-  static fromTransfer(data: TableData): RecordTable {
+  /** A table over share()'s data (received from another thread). */
+  static fromShared(data: TableData): RecordTable {
     const table = new RecordTable(data.entity);
     for (const f of data.fields) table.declareField(f);
     table.count = data.count;

@@ -59,31 +59,23 @@ export class Roster {
     return ENTITY_NAMES.reduce((n, e) => n + this.tables[e].size, 0);
   }
 
-  /** The roster as plain data for another thread; its tables must not be used here afterwards. */
-  toTransfer(): { data: RosterData; transfer: ArrayBuffer[] } {
-    const transfer: ArrayBuffer[] = [];
-    const indexes: IndexData[][] = [];
-    const tables = ENTITY_NAMES.map((e) => {
-      // The indexes built while reading go along (a city's take seconds to build again).
-      const i = KeyIndex.exportFor(this.tables[e]);
-      indexes.push(i.data);
-      transfer.push(...i.transfer);
-      const t = this.tables[e].toTransfer();
-      transfer.push(...t.transfer);
-      return t.data;
-    });
-    return {
-      data: { version: this.version, source: this.source, modes: this.modes, tables, indexes },
-      transfer: [...new Set(transfer)],
-    };
+  /**
+   * The roster as plain data for another thread (postMessage): views of its tables' and indexes'
+   * shared memory, so nothing is copied and it stays usable here (both sides only read it).
+   */
+  share(): RosterData {
+    const tables = ENTITY_NAMES.map((e) => this.tables[e].share());
+    // The indexes built while reading go along (a city's take seconds to build again).
+    const indexes = ENTITY_NAMES.map((e) => KeyIndex.shareFor(this.tables[e]));
+    return { version: this.version, source: this.source, modes: this.modes, tables, indexes };
   }
 
-  /** A roster from toTransfer's data. */
-  static fromTransfer(data: RosterData): Roster {
+  /** A roster over share()'s data (received from another thread). */
+  static fromShared(data: RosterData): Roster {
     const tables = Object.fromEntries(
       data.tables.map((t, i) => {
-        const table = RecordTable.fromTransfer(t);
-        KeyIndex.importFor(table, data.indexes[i] ?? []);
+        const table = RecordTable.fromShared(t);
+        KeyIndex.fromShared(table, data.indexes[i] ?? []);
         return [t.entity, table];
       }),
     ) as Record<EntityName, RecordTable>;
@@ -91,7 +83,7 @@ export class Roster {
   }
 }
 
-/** A Roster as plain data (see Roster.toTransfer). */
+/** A Roster as plain data over shared memory (see Roster.share). */
 export interface RosterData {
   readonly version: RosterVersion;
   readonly source: RosterSource;

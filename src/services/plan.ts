@@ -18,7 +18,8 @@ import { computePlan, PlanKeyError } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import { keyField } from '../plan/policy.js';
 import type { ProgressListener } from '../progress.js';
-import { loadInBackground } from '../source/background.js';
+import { startLoading } from '../source/background.js';
+import type { LoadedRoster } from '../source/load.js';
 import { createTarget } from '../targets/create.js';
 import type { TargetState } from '../targets/state.js';
 import type { Target } from '../targets/target.js';
@@ -102,8 +103,9 @@ async function planWith(
   targetConfig: TargetConfig,
   target: Target,
 ): Promise<PlanContext> {
-  // The desired roster is read and validated on another thread while the target is read here.
-  const desired = loadInBackground(config.rosterPath, {
+  // The desired roster is read and validated on another thread while the target is read here;
+  // the plan is computed while that thread is still validating (and thrown away if invalid).
+  const loading = startLoading(config.rosterPath, {
     validate: true,
     ...(options.progress ? { progress: options.progress } : {}),
   });
@@ -116,30 +118,60 @@ async function planWith(
         : undefined;
     return { state, roster };
   })();
-  const [desiredResult, heldResult] = await Promise.allSettled([desired, reading]);
-  // An invalid roster is the first thing to say, even when the target could not be read.
-  if (desiredResult.status === 'rejected') throw desiredResult.reason;
-  const loaded = desiredResult.value;
-  const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
-  if (!validation.valid) throw new InvalidRosterError(validation);
-  if (heldResult.status === 'rejected') throw heldResult.reason;
+  /** The roster once validated: an invalid roster is the first thing to say, whatever else failed. */
+  const validRoster = async (): Promise<LoadedRoster> => {
+    const loaded = await loading.validated;
+    const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
+    if (!validation.valid) throw new InvalidRosterError(validation);
+    return loaded;
+  };
+  const [readResult, heldResult] = await Promise.allSettled([loading.read, reading]);
+  if (readResult.status === 'rejected') throw readResult.reason;
+  if (heldResult.status === 'rejected') {
+    await validRoster();
+    throw heldResult.reason;
+  }
+  if (!loading.concurrent) await validRoster();
+  const loaded = readResult.value;
   const { state, roster: held } = heldResult.value;
-  // Records the portal rejected last time are not there: leaving them out makes the plan send them again.
-  const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
-  const git = await rosterCommit(config.rosterPath);
-  // A target compared through its own snapshot holds only what we delivered (managed: all of it).
-  // A live target holds more: ours are the records of the snapshot it keeps of our deliveries;
-  // never applied, nothing there is ours.
-  const managed = target.readLive
-    ? state && target.readDelivered
-      ? keysOf(await target.readDelivered(state), targetConfig)
-      : {}
-    : undefined;
   let plan: Plan;
-  options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
+  try {
+    // Records the portal rejected last time are not there: leaving them out makes the plan send them again.
+    const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
+    const git = await rosterCommit(config.rosterPath);
+    // A target compared through its own snapshot holds only what we delivered (managed: all of it).
+    // A live target holds more: ours are the records of the snapshot it keeps of our deliveries;
+    // never applied, nothing there is ours.
+    const managed = target.readLive
+      ? state && target.readDelivered
+        ? keysOf(await target.readDelivered(state), targetConfig)
+        : {}
+      : undefined;
+    options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
+    plan = planFor(loaded.roster, current, managed, targetConfig, target, state, git, options);
+    await validRoster();
+    return { config, targetConfig, target, desired: loaded.roster, state, current, git, plan };
+  } catch (err) {
+    // Whatever went wrong while planning, an invalid roster is what to fix first.
+    await validRoster();
+    throw err;
+  }
+}
+
+function planFor(
+  desired: Roster,
+  current: Roster | undefined,
+  managed: Partial<Record<EntityName, Set<string>>> | undefined,
+  targetConfig: TargetConfig,
+  target: Target,
+  state: TargetState | undefined,
+  git: RosterCommit | null,
+  options: PlanOptions,
+): Plan {
+  let plan: Plan;
   try {
     plan = computePlan({
-      desired: loaded.roster,
+      desired,
       current,
       ...(managed ? { managed } : {}),
       target: targetConfig,
@@ -166,7 +198,7 @@ async function planWith(
     };
     plan = { ...plan, warnings: [...plan.warnings, warning] };
   }
-  return { config, targetConfig, target, desired: loaded.roster, state, current, git, plan };
+  return plan;
 }
 
 /** The key (policy `ids`) of every record, per entity: a live target's managed records. */

@@ -31,17 +31,18 @@ export interface LoadRequest {
   readonly validate: boolean;
 }
 
-/** @internal What the worker answers. */
+/** @internal What the worker answers: progress, then `read`, then (when validating) `validated`; or `failed`. */
 export type LoadResponse =
   | { readonly kind: 'progress'; readonly event: ProgressEvent }
   | {
-      readonly kind: 'loaded';
+      readonly kind: 'read';
       readonly roster: RosterData;
       readonly diagnostics: readonly Diagnostic[];
       readonly format: RosterFormat;
       readonly location: string;
       readonly duplicates: [EntityName, string[]][] | undefined;
     }
+  | { readonly kind: 'validated'; readonly diagnostics: readonly Diagnostic[] }
   | {
       readonly kind: 'failed';
       readonly error: {
@@ -53,6 +54,18 @@ export type LoadResponse =
         stack?: string | undefined;
       };
     };
+
+/**
+ * A roster being loaded: `read` settles once it is read (its field findings in `diagnostics`),
+ * `validated` once the roster rules have run too (their findings added to the same diagnostics).
+ * With `concurrent`, the rules run on another thread, so the roster may be used (read only)
+ * between the two, e.g. to compute a plan while it is being validated.
+ */
+export interface BackgroundLoad {
+  readonly read: Promise<LoadedRoster>;
+  readonly validated: Promise<LoadedRoster>;
+  readonly concurrent: boolean;
+}
 
 const WORKER = new URL('./load-worker.js', import.meta.url);
 
@@ -67,49 +80,83 @@ function useWorker(path: string): boolean {
 
 /** Loads (and optionally validates) the roster at `path` on another thread when one is available. */
 export function loadInBackground(path: string, options: BackgroundLoadOptions = {}): Promise<LoadedRoster> {
+  return startLoading(path, options).validated;
+}
+
+/**
+ * Starts loading (and optionally validating) the roster at `path`, on another thread when one is
+ * available; see BackgroundLoad for what settles when.
+ */
+export function startLoading(path: string, options: BackgroundLoadOptions = {}): BackgroundLoad {
   const { progress, validate, ...rest } = options;
   if (!useWorker(path)) {
-    return loadRoster(path, options).then((loaded) => {
+    const read = loadRoster(path, options);
+    const validated = read.then((loaded) => {
       if (validate) validateRoster(loaded.roster, loaded.diagnostics);
       return loaded;
     });
+    // (The roster is validated before anyone sees it read: one thread gains nothing from overlap.)
+    return { read: validated, validated, concurrent: false };
   }
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER);
-    let settled = false;
-    worker.on('message', (message: LoadResponse) => {
-      if (message.kind === 'progress') {
+  let onRead!: { resolve: (loaded: LoadedRoster) => void; reject: (err: Error) => void };
+  let onValidated!: typeof onRead;
+  const read = new Promise<LoadedRoster>((resolve, reject) => {
+    onRead = { resolve, reject };
+  });
+  const validated = new Promise<LoadedRoster>((resolve, reject) => {
+    onValidated = { resolve, reject };
+  });
+  // Whoever waits only for `read` must not see an unhandled rejection of `validated` (and back).
+  read.catch(() => {});
+  validated.catch(() => {});
+  let loaded: LoadedRoster | undefined;
+  let settled = false;
+  const fail = (err: Error) => {
+    settled = true;
+    onRead.reject(err);
+    onValidated.reject(err);
+  };
+  const worker = new Worker(WORKER);
+  worker.on('message', (message: LoadResponse) => {
+    switch (message.kind) {
+      case 'progress':
         progress?.(message.event);
         return;
+      case 'read': {
+        const diagnostics = new Diagnostics(rest.ignore);
+        diagnostics.list.push(...message.diagnostics);
+        loaded = {
+          roster: Roster.fromShared(message.roster),
+          diagnostics,
+          format: message.format,
+          location: message.location,
+          ...(message.duplicates
+            ? { duplicates: new Map(message.duplicates.map(([e, ids]) => [e, new Set(ids)])) }
+            : {}),
+        };
+        onRead.resolve(loaded);
+        if (validate) return;
+        break;
       }
-      settled = true;
-      void worker.terminate();
-      if (message.kind === 'failed') {
-        reject(revive(message.error));
-        return;
-      }
-      const diagnostics = new Diagnostics(rest.ignore);
-      diagnostics.list.push(...message.diagnostics);
-      resolve({
-        roster: Roster.fromTransfer(message.roster),
-        diagnostics,
-        format: message.format,
-        location: message.location,
-        ...(message.duplicates
-          ? { duplicates: new Map(message.duplicates.map(([e, ids]) => [e, new Set(ids)])) }
-          : {}),
-      });
-    });
-    worker.on('error', (err) => {
-      if (!settled) reject(new BugError(`reading ${path} failed: ${err.message}`, err));
-      settled = true;
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new BugError(`the thread reading ${path} stopped (exit code ${code})`));
-      settled = true;
-    });
-    worker.postMessage({ path, options: rest, validate: validate ?? false } satisfies LoadRequest);
+      case 'validated':
+        loaded!.diagnostics.list.push(...message.diagnostics);
+        break;
+      case 'failed':
+        fail(revive(message.error));
+        break;
+    }
+    if (!settled && loaded) onValidated.resolve(loaded);
+    settled = true;
+    void worker.terminate();
   });
+  worker.on('error', (err) => {
+    if (!settled) fail(new BugError(`reading ${path} failed: ${err.message}`, err));
+  });
+  worker.on('exit', (code) => {
+    if (!settled) fail(new BugError(`the thread reading ${path} stopped (exit code ${code})`));
+  });
+  worker.postMessage({ path, options: rest, validate: validate ?? false } satisfies LoadRequest);
+  return { read, validated, concurrent: true };
 }
 
 /** The worker's error as the typed error it was (rendered by the one error handler). */

@@ -1,6 +1,6 @@
 /**
  * The worker side of loadInBackground: reads (and, when asked, validates) one roster on its own
- * thread and hands it back without copying (its buffers are transferred).
+ * thread and hands it back without copying (its memory is shared), before validating it.
  */
 import { parentPort } from 'node:worker_threads';
 import { RosterError } from '../errors.js';
@@ -14,17 +14,25 @@ parentPort!.once('message', async (request: LoadRequest) => {
       ...request.options,
       progress: (event) => parentPort!.postMessage({ kind: 'progress', event } satisfies LoadResponse),
     });
-    if (request.validate) validateRoster(loaded.roster, loaded.diagnostics);
-    const { data, transfer } = loaded.roster.toTransfer();
+    // The roster goes back as soon as it is read (shared memory: nothing is copied), so the
+    // caller can use it while the roster rules run here; their findings follow.
+    const found = loaded.diagnostics.list.length;
     const response: LoadResponse = {
-      kind: 'loaded',
-      roster: data,
-      diagnostics: loaded.diagnostics.list,
+      kind: 'read',
+      roster: loaded.roster.share(),
+      diagnostics: loaded.diagnostics.list.slice(),
       format: loaded.format,
       location: loaded.location,
       duplicates: loaded.duplicates ? [...loaded.duplicates].map(([e, ids]) => [e, [...ids]]) : undefined,
     };
-    parentPort!.postMessage(response, transfer);
+    parentPort!.postMessage(response);
+    if (request.validate) {
+      validateRoster(loaded.roster, loaded.diagnostics);
+      parentPort!.postMessage({
+        kind: 'validated',
+        diagnostics: loaded.diagnostics.list.slice(found),
+      } satisfies LoadResponse);
+    }
   } catch (err) {
     const e = err as Partial<RosterError> & Error;
     parentPort!.postMessage({

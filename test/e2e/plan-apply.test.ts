@@ -189,6 +189,21 @@ describe('a OneRoster CSV roster read on the worker thread', () => {
     const bad = roster(['plan'], { cwd: repo.dir, env: { ROSTER_THREADS: '2' } });
     expect(bad.status).toBe(1);
     expect(bad.stdout.concat(bad.stderr).match(/VALUE_ENUM/g)).toHaveLength(1);
+
+    // A roster rule's finding arrives while the plan is being computed here: the plan is dropped.
+    const lines = readFileSync(file, 'utf8').replace(',Student,', ',student,').split('\n');
+    const row = lines[1]!.split(',');
+    row[lines[0]!.split(',').indexOf('classSourcedId')] = 'cls-gone';
+    lines[1] = row.join(',');
+    writeFileSync(file, lines.join('\n'));
+    const out = join(repo.dir, 'plan-invalid.json');
+    const broken = roster(['plan', '--out', out], { cwd: repo.dir, env: { ROSTER_THREADS: '2' } });
+    expect(broken.status).toBe(1);
+    expect(broken.stdout.match(/REFERENCE_MISSING/g)).toHaveLength(1);
+    expect(broken.stdout).toContain('"cls-gone"');
+    expect(broken.stderr).toContain('Error [ROSTER_INVALID]');
+    expect(broken.stdout).not.toMatch(/to create/);
+    expect(existsSync(out)).toBe(false);
   });
 });
 

@@ -90,27 +90,34 @@ describe('KeyIndex', () => {
   });
 });
 
-describe('Roster transfer (to and from another thread)', () => {
-  it('moves every table without copying and reads back the same roster', async () => {
+describe('Roster sharing (with another thread)', () => {
+  it('shares every table and index without copying; both sides read the same roster', async () => {
     const { generateDistrict } = await import('../../src/generate/generate.js');
     const { Roster } = await import('../../src/model/roster.js');
     const { fingerprintRoster } = await import('../../src/model/fingerprint.js');
     const roster = generateDistrict({ schools: 2, students: 200, seed: 'transfer' });
     const before = fingerprintRoster(roster);
     const firstUser = roster.table('users').get(0);
-    KeyIndex.of(roster.table('users'), 'sourcedId');
-    const { data, transfer } = roster.toTransfer();
-    // What postMessage does: the buffers move (they are detached here afterwards).
-    const moved = structuredClone(data, { transfer });
-    expect(transfer[0]!.byteLength).toBe(0);
-    const back = Roster.fromTransfer(moved);
+    const sentIndex = KeyIndex.of(roster.table('users'), 'sourcedId');
+    const data = roster.share();
+    // What postMessage does with shared memory: the other side gets views of the same bytes.
+    const received = structuredClone(data);
+    expect(received.tables[0]!.chunks[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const back = Roster.fromShared(received);
     expect(fingerprintRoster(back)).toBe(before);
     expect(back.table('users').get(0)).toEqual(firstUser);
+    // The sending side keeps working on the same memory.
+    expect(fingerprintRoster(roster)).toBe(before);
+    expect(sentIndex.find(firstUser.sourcedId!)).toBe(0);
     // The sourcedId index built while reading comes along, and finds what it found before.
     const { KeyIndex: Index } = await import('../../src/model/key-index.js');
     expect(Index.of(back.table('users'), 'sourcedId').find(firstUser.sourcedId!)).toBe(0);
-    // And it can still grow.
+    // Either side can still grow, into its own memory: the other side does not see it.
+    const size = roster.table('users').size;
     back.table('users').add({ sourcedId: 'late', role: 'student' });
-    expect(back.table('users').value(back.table('users').size - 1, 'sourcedId')).toBe('late');
+    roster.table('users').add({ sourcedId: 'early', role: 'teacher' });
+    expect(back.table('users').value(size, 'sourcedId')).toBe('late');
+    expect(roster.table('users').value(size, 'sourcedId')).toBe('early');
+    expect(back.table('users').get(size - 1)).toEqual(roster.table('users').get(size - 1));
   });
 });
