@@ -1,11 +1,11 @@
 /**
  * KeyIndex: finds a table's records by the bytes of one field (sourcedId, or the key a target
  * uses), without making a string per record. An open-addressing hash table (linear probing) held
- * in two typed arrays: per slot the record's index and the key's 32-bit hash, so a probe compares
- * bytes only when the hashes agree. At most 70% full, it costs 11-23 bytes per record, has no
- * entry limit below 2^30 (V8's Map and Set stop at 2^24 entries on Node 20, 2^23 on Node 24), and
- * leaves nothing for the garbage collector to trace. Like its table, it lives in shared memory and
- * goes to another thread with it (see shareFor).
+ * in one typed array: per slot the record's index and, beside it (one cache line, one memory
+ * access), the key's 32-bit hash, so a probe compares bytes only when the hashes agree. At most
+ * 70% full, it costs 11-23 bytes per record, has no entry limit below 2^30 (V8's Map and Set stop
+ * at 2^24 entries on Node 20, 2^23 on Node 24), and leaves nothing for the garbage collector to
+ * trace. Like its table, it lives in shared memory and goes to another thread with it (shareFor).
  */
 import { hashBytes, sameBytes } from './byte-hash.js';
 import { type ByteRange, byteRange, RecordTable, sharedArray } from './record-table.js';
@@ -16,8 +16,8 @@ export type ByteHash = (bytes: Uint8Array, start: number, end: number) => number
 export interface IndexData {
   readonly field: string;
   readonly position: number;
-  readonly records: Int32Array;
-  readonly hashes: Uint32Array;
+  /** Per slot: record index (-1: free), then the key's hash. */
+  readonly slots: Int32Array;
   readonly count: number;
 }
 
@@ -36,8 +36,8 @@ const built = new WeakMap<
 >();
 
 export class KeyIndex {
-  private records: Int32Array;
-  private hashes: Uint32Array;
+  /** Slot s: [2s] the record (-1 when free), [2s + 1] its key's 32-bit hash. */
+  private slots: Int32Array;
   private mask: number;
   private count = 0;
   private readonly hash: ByteHash;
@@ -53,8 +53,7 @@ export class KeyIndex {
   ) {
     let capacity = 16;
     while (capacity < (options.capacity ?? 16)) capacity *= 2;
-    this.records = sharedArray(Int32Array, capacity).fill(-1);
-    this.hashes = sharedArray(Uint32Array, capacity);
+    this.slots = freeSlots(capacity);
     this.mask = capacity - 1;
     this.hash = options.hash ?? hashBytes;
   }
@@ -98,13 +97,7 @@ export class KeyIndex {
     for (const [field, known] of built.get(table) ?? []) {
       if (known.covered !== table.size || known.generation !== table.generation) continue;
       const { index } = known;
-      data.push({
-        field,
-        position: index.position,
-        records: index.records,
-        hashes: index.hashes,
-        count: index.count,
-      });
+      data.push({ field, position: index.position, slots: index.slots, count: index.count });
     }
     return data;
   }
@@ -113,9 +106,8 @@ export class KeyIndex {
   static fromShared(table: RecordTable, data: readonly IndexData[]): void {
     for (const d of data) {
       const index = new KeyIndex(table, d.position);
-      index.records = d.records;
-      index.hashes = d.hashes;
-      index.mask = d.records.length - 1;
+      index.slots = d.slots;
+      index.mask = d.slots.length / 2 - 1;
       index.count = d.count;
       KeyIndex.remember(index, d.field);
     }
@@ -123,7 +115,7 @@ export class KeyIndex {
 
   /** Memory held by the index. */
   get byteLength(): number {
-    return this.records.byteLength + this.hashes.byteLength;
+    return this.slots.byteLength;
   }
 
   /** Slots in use and free (for tests and the memory figures). */
@@ -138,14 +130,15 @@ export class KeyIndex {
   add(index: number): number {
     const key = this.keyOf(index, this.key);
     if (key.end === key.start) return -1;
-    const h = this.hash(key.buffer, key.start, key.end) >>> 0;
+    const h = this.hash(key.buffer, key.start, key.end) | 0;
     const found = this.lookup(key.buffer, key.start, key.end, h);
     if (found >= 0) return found;
     if ((this.count + 1) / (this.mask + 1) > MAX_LOAD) this.rehash((this.mask + 1) * 2);
+    const slots = this.slots;
     let slot = h & this.mask;
-    while (this.records[slot] !== -1) slot = (slot + 1) & this.mask;
-    this.records[slot] = index;
-    this.hashes[slot] = h;
+    while (slots[2 * slot] !== -1) slot = (slot + 1) & this.mask;
+    slots[2 * slot] = index;
+    slots[2 * slot + 1] = h;
     this.count++;
     return -1;
   }
@@ -153,7 +146,7 @@ export class KeyIndex {
   /** The record whose key is these bytes, or -1. */
   findBytes(bytes: Uint8Array, start: number, end: number): number {
     if (end === start) return -1;
-    return this.lookup(bytes, start, end, this.hash(bytes, start, end) >>> 0);
+    return this.lookup(bytes, start, end, this.hash(bytes, start, end) | 0);
   }
 
   /** The record whose key is `key`, or -1. */
@@ -176,29 +169,37 @@ export class KeyIndex {
   }
 
   private lookup(bytes: Uint8Array, start: number, end: number, h: number): number {
-    const held = this.held;
+    const { held, slots } = this;
     for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
-      const record = this.records[slot]!;
+      const record = slots[2 * slot]!;
       if (record === -1) return -1;
-      if (this.hashes[slot] !== h) continue;
+      if (slots[2 * slot + 1] !== h) continue;
       const k = this.keyOf(record, held);
       if (sameBytes(k.buffer, k.start, k.end, bytes, start, end)) return record;
     }
   }
 
   private rehash(capacity: number): void {
-    const records = this.records;
-    const hashes = this.hashes;
-    this.records = sharedArray(Int32Array, capacity).fill(-1);
-    this.hashes = sharedArray(Uint32Array, capacity);
-    this.mask = capacity - 1;
-    for (let s = 0; s < records.length; s++) {
-      const record = records[s]!;
+    const old = this.slots;
+    const slots = freeSlots(capacity);
+    const mask = capacity - 1;
+    for (let s = 0; s < old.length; s += 2) {
+      const record = old[s]!;
       if (record === -1) continue;
-      let slot = hashes[s]! & this.mask;
-      while (this.records[slot] !== -1) slot = (slot + 1) & this.mask;
-      this.records[slot] = record;
-      this.hashes[slot] = hashes[s]!;
+      const h = old[s + 1]!;
+      let slot = h & mask;
+      while (slots[2 * slot] !== -1) slot = (slot + 1) & mask;
+      slots[2 * slot] = record;
+      slots[2 * slot + 1] = h;
     }
+    this.slots = slots;
+    this.mask = mask;
   }
+}
+
+/** `capacity` free slots (record -1), in shared memory. */
+function freeSlots(capacity: number): Int32Array {
+  const slots = sharedArray(Int32Array, 2 * capacity);
+  for (let s = 0; s < slots.length; s += 2) slots[s] = -1;
+  return slots;
 }

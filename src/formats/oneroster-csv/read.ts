@@ -26,6 +26,7 @@ import { readCsv } from '../csv/read-csv.js';
 import { type ScanHandler, type ScannedRow, type ScanOutcome, scanCsv } from '../csv/scan-csv.js';
 import type { PackageFiles } from '../package-files.js';
 import { closest, mapHeader } from './header.js';
+import { KnownValues } from './known-values.js';
 import { MANIFEST_FILE, type ManifestInfo, readManifest } from './manifest.js';
 
 export interface ReadResult {
@@ -152,8 +153,6 @@ const CHECK_VALUE = 2;
 const REQUIRED = 4;
 /** Distinct values remembered per column: enough for roles, grades, dates and booleans. */
 const MEMO_LIMIT = 1024;
-/** Typed values (roles, booleans, dates) longer than this are not remembered as bytes. */
-const CANONICAL_BYTES = 64;
 /** The bytes a sourcedId may hold (the VALUE_GUID rule). */
 const ID_BYTE = new Uint8Array(256);
 for (const ch of '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz./@_-')
@@ -221,9 +220,8 @@ class EntityFileReader implements ScanHandler {
   /** Per table field: values whose type may be spelled in more than one way (checked, not copied blind). */
   private typedField = new Uint8Array(0);
   private readonly lastRaw: string[] = [];
-  /** Per table field: the last typed value that was already canonical, as bytes (-1: none). */
-  private canonicalBytes: Buffer[] = [];
-  private canonicalLength = new Int32Array(0);
+  /** Per table field: typed values already seen to be canonical (copied as they are), by their bytes. */
+  private canonical: KnownValues[] = [];
   private readonly lastNormal: string[] = [];
   // Duplicates are found on the stored bytes: no string per id, no Map over 8M entries.
   private readonly seen: KeyIndex;
@@ -255,8 +253,7 @@ class EntityFileReader implements ScanHandler {
     const n = table.fields.length;
     this.columnOfField = new Int32Array(n).fill(-1);
     this.typedField = new Uint8Array(n);
-    this.canonicalBytes = Array.from({ length: n }, () => Buffer.alloc(CANONICAL_BYTES));
-    this.canonicalLength = new Int32Array(n).fill(-1);
+    this.canonical = Array.from({ length: n }, () => new KnownValues());
     this.specOfField = table.fields.map((f) => this.specs[f]);
     for (const [i, c] of columns.entries()) if (c !== null) this.columnOfField[table.fieldIndexOf(c)] = i;
     for (let f = 0; f < n; f++) {
@@ -279,6 +276,8 @@ class EntityFileReader implements ScanHandler {
   /** Rows always get the full check (a required column is missing; subjects beside subjectCodes). */
   private alwaysCheck = false;
   private readonly clean: Map<string, boolean>[] = [];
+  /** Per header position: values known to be clean, by their bytes (no string made for them). */
+  private readonly knownClean: KnownValues[] = [];
   private checkContext: RecordContext | undefined;
 
   private prepareChecks(columns: readonly (string | null)[]): void {
@@ -294,6 +293,7 @@ class EntityFileReader implements ScanHandler {
       else if (type && type !== 'string' && type !== 'list') kind = CHECK_VALUE;
       this.checkKind[i] = kind | (field && required.has(field) ? REQUIRED : 0);
       this.clean[i] = new Map();
+      this.knownClean[i] = new KnownValues();
     }
     this.alwaysCheck =
       [...required].some((f) => !columns.includes(f)) ||
@@ -318,6 +318,8 @@ class EntityFileReader implements ScanHandler {
         if (e - s > 255) return false;
         for (let k = s; k < e; k++) if (ID_BYTE[bytes[k]!] === 0) return false;
       } else if ((kind & ~REQUIRED) === CHECK_VALUE) {
+        const known = this.knownClean[c]!;
+        if (known.has(bytes, s, e)) continue;
         const raw = bytes.toString('utf8', s, e);
         const memo = this.clean[c]!;
         let ok = memo.get(raw);
@@ -326,6 +328,7 @@ class EntityFileReader implements ScanHandler {
           if (memo.size < MEMO_LIMIT) memo.set(raw, ok);
         }
         if (!ok) return false;
+        known.add(bytes, s, e);
       }
     }
     return true;
@@ -376,15 +379,10 @@ class EntityFileReader implements ScanHandler {
           else at += bytes.copy(out, at, s, e);
           continue;
         }
-        // A typed value spelled as the previous row's was, which needed no normalizing: copy it.
-        if (!row.unusual && this.canonicalLength[f] === e - s) {
-          const held = this.canonicalBytes[f]!;
-          let same = true;
-          for (let k = 0; same && k < e - s; k++) same = held[k] === bytes[s + k];
-          if (same) {
-            for (let k = s; k < e; k++) out[at++] = bytes[k]!;
-            continue;
-          }
+        // A typed value spelled as one seen before that needed no normalizing: copy it.
+        if (!row.unusual && this.canonical[f]!.has(bytes, s, e)) {
+          for (let k = s; k < e; k++) out[at++] = bytes[k]!;
+          continue;
         }
       }
       const raw = text(c);
@@ -395,14 +393,7 @@ class EntityFileReader implements ScanHandler {
         this.lastRaw[f] = raw;
         this.lastNormal[f] = value;
       }
-      if (!cells && !row.unusual) {
-        const s = starts[c]!;
-        const e = ends[c]!;
-        if (value === raw && e - s <= CANONICAL_BYTES) {
-          bytes.copy(this.canonicalBytes[f]!, 0, s, e);
-          this.canonicalLength[f] = e - s;
-        } else this.canonicalLength[f] = -1;
-      }
+      if (!cells && !row.unusual && value === raw) this.canonical[f]!.add(bytes, starts[c]!, ends[c]!);
       if (value !== '') at += out.write(value, at, 'utf8');
     }
     this.endRow(table.endRecord(at, this.fileId, line), line, text);
