@@ -340,6 +340,11 @@ class Change implements PlanChange {
   }
 }
 
+/** True for a change made by computePlan (its properties come in a known order: see planJsonChunks). */
+export function isPlannedChange(change: PlanChange): boolean {
+  return change instanceof Change;
+}
+
 const FIELDS: PropertyDescriptor = {
   get(this: Change) {
     return Change.decode(this);

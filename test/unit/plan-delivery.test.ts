@@ -250,6 +250,36 @@ describe('plans of city size', () => {
     expect([...planJsonChunks(none)].join('')).toBe(`${JSON.stringify(none, null, 2)}\n`);
   });
 
+  it('are written as JSON.stringify would for updates, deletes, masks, escapes and read-back changes', () => {
+    const current = generateDistrict({ schools: 1, students: 30, seed: 'json' });
+    const b = new RosterBuilder('1.1');
+    for (const e of current.entities())
+      for (const r of current.table(e)) {
+        if (r.sourcedId === 'stu-000003' || r.userSourcedId === 'stu-000003') continue; // deleted
+        if (r.sourcedId === 'stu-000004') b.addNormalized(e, { ...r, givenName: 'Zoë "Q" \\ \u0001' });
+        else if (r.sourcedId === 'stu-000005') b.addNormalized(e, { ...r, middleName: '', grades: '05' });
+        else b.addNormalized(e, r);
+      }
+    b.addNormalized('orgs', { sourcedId: 'org-\u2028', name: 'Tab\there', type: 'district' });
+    for (const showPersonalData of [false, true]) {
+      const p = computePlan({
+        desired: b.build(),
+        current,
+        target: { name: 't', kind: 'dir', mode: 'bulk', policy: defaultPolicy() },
+        state: { lineage: 'l', serial: 1 },
+        commit: null,
+        now: NOW,
+        showPersonalData,
+      });
+      expect(new Set(p.changes.map((c) => c.action))).toEqual(new Set(['create', 'update', 'delete']));
+      expect(p.changes.some((c) => c.school === undefined)).toBe(true);
+      expect([...planJsonChunks(p, 500)].join('')).toBe(`${JSON.stringify(p, null, 2)}\n`);
+      // A plan read back from a file holds plain objects: written the same way.
+      const plain = { ...p, changes: JSON.parse(JSON.stringify(p.changes)) };
+      expect([...planJsonChunks(plain, 500)].join('')).toBe(`${JSON.stringify(p, null, 2)}\n`);
+    }
+  });
+
   it('are refused as plan files when too large to read back, with a clear error', () => {
     const file = join(tempDir(), 'plan.json');
     writeFileSync(file, '{}');
