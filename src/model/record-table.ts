@@ -335,14 +335,24 @@ export class RecordTable {
       let b = 0;
       let f = 0;
       let s = r.start;
+      // Both lanes in one pass over the bytes: hashBytes(value, seedA[f]) and hashBytes(value, seedB[f]).
+      let ha = seedA[0]!;
+      let hb = seedB[0]!;
       for (let p = r.start; p <= r.end; p++) {
-        if (p < r.end && buffer[p] !== SEPARATOR) continue;
+        const byte = p < r.end ? buffer[p]! : SEPARATOR;
+        if (byte !== SEPARATOR) {
+          ha = Math.imul(ha ^ byte, 0x01000193);
+          hb = Math.imul(hb ^ byte, 0x01000193);
+          continue;
+        }
         if (p > s && seedA[f] !== -1) {
-          a = (a + hashBytes(buffer, s, p, seedA[f])) | 0;
-          b = (b + hashBytes(buffer, s, p, seedB[f])) | 0;
+          a = (a + mix32(ha)) | 0;
+          b = (b + mix32(hb)) | 0;
         }
         f++;
         s = p + 1;
+        ha = seedA[f] ?? 0;
+        hb = seedB[f] ?? 0;
       }
       sumA = (sumA + mix32(a)) | 0;
       sumB = (sumB + mix32(b ^ 0x5bd1e995)) | 0;
