@@ -7,7 +7,7 @@
  * already hold the record (as Longsight's `bulkOnly` reference mode).
  */
 import { ENTITIES, type EntityName, isListType } from '../model/entities.js';
-import { KeyIndex } from '../model/key-index.js';
+import { InlineKeyIndex } from '../model/key-index.js';
 import { KeyMap } from '../model/key-set.js';
 import { splitList } from '../model/normalize.js';
 import { byteRange, type Origin, RecordTable } from '../model/record-table.js';
@@ -15,11 +15,12 @@ import type { Roster } from '../model/roster.js';
 import type { Diagnostics } from './diagnostic.js';
 
 export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
-  // Typed-array indexes on the sourcedId bytes: references resolve without a string per record.
-  const ids = new Map<EntityName, KeyIndex>();
+  // Typed-array indexes on the sourcedId bytes: references resolve without a string per record,
+  // and with the keys held in the index (a city's enrollments look up users and classes 16M times).
+  const ids = new Map<EntityName, InlineKeyIndex>();
   for (const entity of roster.entities()) {
     if (entity === 'enrollments') continue; // nothing references enrollments; skip 10M ids
-    ids.set(entity, KeyIndex.of(roster.table(entity), 'sourcedId'));
+    ids.set(entity, InlineKeyIndex.of(roster.table(entity), 'sourcedId'));
   }
   const orgTypes = typesOf(roster, 'orgs');
   const sessionTypes = typesOf(roster, 'academicSessions');
@@ -207,7 +208,7 @@ function checkDateOrder(
 
 function checkDemographicsUsers(
   roster: Roster,
-  ids: Map<EntityName, KeyIndex>,
+  ids: Map<EntityName, InlineKeyIndex>,
   diagnostics: Diagnostics,
 ): void {
   if (roster.mode('demographics') === 'delta' || roster.mode('users') !== 'bulk') return;

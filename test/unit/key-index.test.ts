@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashBytes } from '../../src/model/byte-hash.js';
-import { KeyIndex } from '../../src/model/key-index.js';
+import { InlineKeyIndex, KeyIndex } from '../../src/model/key-index.js';
 import { RecordTable } from '../../src/model/record-table.js';
 
 function enrollments(n: number, id = (i: number) => `enr-${i}`): RecordTable {
@@ -88,6 +88,38 @@ describe('KeyIndex', () => {
     for (let i = 0; i < t.size; i += 997) expect(index.find(`enr-${i}`)).toBe(i);
     expect(index.find('enr-x')).toBe(-1);
   });
+});
+
+describe('InlineKeyIndex (keys held in the index)', () => {
+  for (const [name, id] of [
+    ['short ids', (i: number) => `stu-${i}`],
+    ['GUIDs', (i: number) => `0b1e5c2a-3f4d-4e6b-9a7c-${String(i).padStart(12, '0')}`],
+    ['some ids too long to hold', (i: number) => (i % 3 === 0 ? `long-${'x'.repeat(60)}-${i}` : `é-${i}`)],
+  ] as const) {
+    it(`finds what KeyIndex finds, with ${name}`, () => {
+      const table = new RecordTable('users');
+      for (let i = 0; i < 3000; i++) table.add({ sourcedId: id(i), role: 'student' });
+      table.add({ sourcedId: id(5), role: 'teacher' }); // a duplicate: the first one is found
+      table.add({ role: 'student' }); // no key: not indexed
+      const inline = InlineKeyIndex.of(table, 'sourcedId');
+      const plain = KeyIndex.of(table, 'sourcedId');
+      const probes = [
+        ...Array.from({ length: 3100 }, (_, i) => id(i)),
+        ...Array.from({ length: 50 }, (_, i) => `${id(i)}x`),
+        ...Array.from({ length: 50 }, (_, i) => id(i).slice(0, -1)),
+        '',
+      ];
+      const answers = probes.map((p) => inline.find(p));
+      expect(answers).toEqual(probes.map((p) => plain.find(p)));
+      expect(answers.filter((a) => a >= 0).length).toBeGreaterThanOrEqual(3000);
+      expect(answers.filter((a) => a < 0).length).toBeGreaterThanOrEqual(100);
+      expect(inline.find(id(5))).toBe(5);
+      expect(inline.findFrom(table, 7, 0)).toBe(7);
+      expect(InlineKeyIndex.of(table, 'sourcedId')).toBe(inline); // built once
+      table.add({ sourcedId: 'late' });
+      expect(InlineKeyIndex.of(table, 'sourcedId').find('late')).toBe(table.size - 1);
+    });
+  }
 });
 
 describe('Roster sharing (with another thread)', () => {
