@@ -29,6 +29,8 @@ export interface KeyIndexOptions {
 }
 
 const MAX_LOAD = 0.7;
+/** KeyIndex.bulk inserts keys region by region: 2^15 slots (256 KiB), which stay in the cache. */
+const REGION_BITS = 15;
 
 const built = new WeakMap<
   RecordTable,
@@ -65,11 +67,65 @@ export class KeyIndex {
   static of(table: RecordTable, field: string): KeyIndex {
     const known = built.get(table)?.get(field);
     if (known && known.covered === table.size && known.generation === table.generation) return known.index;
-    const index = new KeyIndex(table, table.fieldIndexOf(field), {
-      capacity: (table.size / MAX_LOAD) * 1.01,
-    });
-    for (let i = 0; i < table.size; i++) index.add(i);
+    let index = KeyIndex.bulk(table, field);
+    if (!index) {
+      // A key held twice: one by one, so that the first record holding it is the one found.
+      index = new KeyIndex(table, table.fieldIndexOf(field), { capacity: (table.size / MAX_LOAD) * 1.01 });
+      for (let i = 0; i < table.size; i++) index.add(i);
+    }
     KeyIndex.remember(index, field);
+    return index;
+  }
+
+  /**
+   * An index of every record of `table` by `field`, built all at once, or undefined when two
+   * records hold the same key (the caller then goes record by record, to know which came first).
+   *
+   * Adding ten million keys one by one costs a cache miss each (slots at random over 100+ MB).
+   * Here the keys are hashed in record order, grouped by the region of slots they fall in (a
+   * counting sort), and inserted region by region, so each region's slots stay in the cache:
+   * several times faster at city scale.
+   */
+  static bulk(table: RecordTable, field: string, options: { hash?: ByteHash } = {}): KeyIndex | undefined {
+    const n = table.size;
+    const position = table.fieldIndexOf(field);
+    const index = new KeyIndex(table, position, { ...options, capacity: (n / MAX_LOAD) * 1.01 });
+    const { mask } = index;
+    const hashes = new Int32Array(n);
+    const keyed = new Uint8Array(n);
+    const r = byteRange();
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (!RecordTable.narrow(table.locate(i, r), position)) continue;
+      hashes[i] = index.hash(r.buffer, r.start, r.end) | 0;
+      keyed[i] = 1;
+      count++;
+    }
+    // Regions of 2^REGION_BITS slots (256 KiB).
+    const shift = Math.max(0, Math.log2(mask + 1) - REGION_BITS);
+    const starts = new Int32Array(((mask + 1) >>> shift) + 1);
+    for (let i = 0; i < n; i++) if (keyed[i] === 1) starts[((hashes[i]! & mask) >>> shift) + 1]!++;
+    for (let g = 1; g < starts.length; g++) starts[g]! += starts[g - 1]!;
+    const order = new Int32Array(count);
+    for (let i = 0; i < n; i++) if (keyed[i] === 1) order[starts[(hashes[i]! & mask) >>> shift]!++] = i;
+    const { slots } = index;
+    const key = index.key;
+    for (let k = 0; k < count; k++) {
+      const i = order[k]!;
+      const h = hashes[i]!;
+      let slot = h & mask;
+      for (let held = slots[2 * slot]!; held !== -1; held = slots[2 * slot]!) {
+        if (slots[2 * slot + 1] === h) {
+          const a = index.keyOf(held, index.held);
+          const b = index.keyOf(i, key);
+          if (sameBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end)) return undefined;
+        }
+        slot = (slot + 1) & mask;
+      }
+      slots[2 * slot] = i;
+      slots[2 * slot + 1] = h;
+    }
+    index.count = count;
     return index;
   }
 

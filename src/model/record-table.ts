@@ -367,7 +367,6 @@ export class RecordTable {
     return [sumA >>> 0, sumB >>> 0];
   }
 
-
   /** The record at `index`, with every field of the table present ('' when empty). */
   get(index: number): RosterRecord {
     const parts = this.stored(index).split(SEP);

@@ -90,6 +90,39 @@ describe('KeyIndex', () => {
   });
 });
 
+describe('KeyIndex.bulk (all keys at once, region by region)', () => {
+  for (const [name, hash] of [
+    ['the real hash', undefined],
+    [
+      'a weak hash (long probe runs across regions)',
+      (b: Uint8Array, s: number, e: number) => hashBytes(b, s, e) & 0xfff,
+    ],
+  ] as const) {
+    it(`finds what adding one by one finds, with ${name}`, () => {
+      // 100k keys: 2^18 slots, eight regions; some records have no key.
+      const table = enrollments(100_000, (i) => (i % 1000 === 7 ? '' : `enr-${(i * 7919) % 1_000_003}`));
+      const bulk = KeyIndex.bulk(table, 'sourcedId', hash ? { hash } : {})!;
+      const one = new KeyIndex(table, 0, hash ? { hash } : {});
+      for (let i = 0; i < table.size; i++) one.add(i);
+      expect(bulk.size).toBe(one.size);
+      expect(bulk.size).toBe(99_900);
+      for (let i = 0; i < table.size; i += 97) {
+        const key = table.value(i, 'sourcedId');
+        expect(bulk.find(key)).toBe(key === '' ? -1 : i);
+      }
+      expect(bulk.find('enr-missing')).toBe(-1);
+    });
+  }
+
+  it('gives up when a key is held twice (the caller then goes one by one)', () => {
+    const table = enrollments(50_000);
+    table.add({ sourcedId: 'enr-123', role: 'teacher' });
+    expect(KeyIndex.bulk(table, 'sourcedId')).toBeUndefined();
+    // KeyIndex.of still finds the first record holding it.
+    expect(KeyIndex.of(table, 'sourcedId').find('enr-123')).toBe(123);
+  });
+});
+
 describe('InlineKeyIndex (keys held in the index)', () => {
   for (const [name, id] of [
     ['short ids', (i: number) => `stu-${i}`],

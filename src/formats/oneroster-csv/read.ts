@@ -176,9 +176,17 @@ async function readEntityFile(
   const file = ENTITIES[entity].file;
   const table = builder.table(entity);
   const mark = { records: table.size, diagnostics: diagnostics.list.length };
-  const fast = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
-  const scanned: ScanOutcome =
+  // Duplicate sourcedIds are looked for once the file is read (KeyIndex.bulk: much faster than
+  // row by row); when there is one, the file is read again row by row to report each where it is.
+  let fast = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress, true);
+  let scanned: ScanOutcome =
     reader === 'general' ? { kind: 'fallback', reason: 'asked for' } : await scanCsv(files.open(file), fast);
+  if (scanned.kind === 'done' && !fast.indexKeys()) {
+    table.truncate(mark.records);
+    diagnostics.rollback(mark.diagnostics);
+    fast = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
+    scanned = await scanCsv(files.open(file), fast);
+  }
   if (scanned.kind === 'done') {
     if (!scanned.empty && !scanned.finalNewline) {
       diagnostics.add('CSV_NO_FINAL_NEWLINE', {
@@ -224,7 +232,8 @@ class EntityFileReader implements ScanHandler {
   private canonical: KnownValues[] = [];
   private readonly lastNormal: string[] = [];
   // Duplicates are found on the stored bytes: no string per id, no Map over 8M entries.
-  private readonly seen: KeyIndex;
+  /** The sourcedId index (undefined until indexKeys when duplicates are looked for at the end). */
+  private seen: KeyIndex | undefined;
   private readonly fileId: number;
 
   constructor(
@@ -235,11 +244,14 @@ class EntityFileReader implements ScanHandler {
     private readonly diagnostics: Diagnostics,
     private readonly checkFields: boolean,
     private readonly progress: ProgressListener | undefined,
+    duplicatesAtEnd = false,
   ) {
     this.file = ENTITIES[entity].file;
     this.specs = ENTITIES[entity].fields;
-    this.seen = new KeyIndex(table, table.fieldIndexOf('sourcedId'));
-    for (let i = 0; i < table.size; i++) this.seen.add(i);
+    if (!duplicatesAtEnd) {
+      this.seen = new KeyIndex(table, table.fieldIndexOf('sourcedId'));
+      for (let i = 0; i < table.size; i++) this.seen.add(i);
+    }
     this.fileId = table.fileId(this.file);
   }
 
@@ -455,7 +467,7 @@ class EntityFileReader implements ScanHandler {
   }
 
   private endRow(index: number, line: number, text: (column: number) => string): void {
-    if (this.seen.add(index) < 0) return;
+    if (!this.seen || this.seen.add(index) < 0) return;
     // The first record with a sourcedId is kept; later ones are reported and dropped.
     this.table.truncate(index);
     const id = text(this.idColumn).trim();
@@ -471,10 +483,22 @@ class EntityFileReader implements ScanHandler {
     });
   }
 
+  /**
+   * Indexes the sourcedIds of the table (this file's rows and any before) when duplicates were
+   * left for the end; false when one is held twice (nothing is indexed then).
+   */
+  indexKeys(): boolean {
+    if (this.seen) return true;
+    const index = KeyIndex.bulk(this.table, 'sourcedId');
+    if (!index) return false;
+    this.seen = index;
+    return true;
+  }
+
   finish(empty: boolean, aborted: boolean): void {
     const { file, entity } = this;
     // The sourcedId index built for finding duplicates serves the rules and the plan engine too.
-    KeyIndex.remember(this.seen, 'sourcedId');
+    if (this.seen) KeyIndex.remember(this.seen, 'sourcedId');
     if (empty) {
       this.diagnostics.add('CSV_EMPTY_FILE', {
         file,
