@@ -68,7 +68,7 @@ export function findHolds(input: SafetyInput): Hold[] {
     if (c.entity === 'enrollments' && c.action === 'delete' && c.school)
       removedBySchool.set(c.school, (removedBySchool.get(c.school) ?? 0) + 1);
   }
-  const enrollmentsBySchool = countBySchool(current.table('enrollments'), [...removedBySchool.keys()]);
+  const enrollmentsBySchool = countBySchool(current.table('enrollments'), removedBySchool);
   for (const [school, removed] of [...removedBySchool].sort()) {
     if (removed === enrollmentsBySchool.get(school)) {
       holds.push({
@@ -121,9 +121,10 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
   const index = (roster: Roster, keys: ReadonlySet<string>) => {
     const map = new Map<string, RosterRecord>();
     const t = roster.table(entity);
-    for (let i = 0; i < t.size; i++) {
-      const key = t.value(i, field);
-      if (keys.has(key)) map.set(key, t.get(i));
+    const byKey = KeyIndex.of(t, field);
+    for (const key of keys) {
+      const at = byKey.find(key);
+      if (at >= 0) map.set(key, t.get(at));
     }
     return map;
   };
@@ -168,13 +169,17 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
 }
 
 /**
- * How many records of `table` name each of `schools` as their schoolSourcedId. Each record's
- * value is hashed as bytes and looked up (no string per record; a city has 8M enrollments and
- * hundreds of schools).
+ * How many records of `table` name each school of `removed` as their schoolSourcedId, counting
+ * only until every school has more records than `removed` says (then none has lost them all,
+ * and the rest of a city's 8M enrollments need not be read). Each record's value is hashed as
+ * bytes and looked up: no string per record.
  */
-function countBySchool(table: RecordTable, schools: readonly string[]): Map<string, number> {
+function countBySchool(table: RecordTable, removed: ReadonlyMap<string, number>): Map<string, number> {
   const counts = new Map<string, number>();
+  const schools = [...removed.keys()];
   if (schools.length === 0) return counts;
+  const enough = schools.map((s) => removed.get(s)! + 1);
+  let open = schools.length;
   const position = table.fieldIndexOf('schoolSourcedId');
   const wanted = schools.map((s) => Buffer.from(s, 'utf8'));
   const byHash = new Map<number, number[]>();
@@ -188,8 +193,12 @@ function countBySchool(table: RecordTable, schools: readonly string[]): Map<stri
     if (!RecordTable.narrow(table.locate(i, r), position)) continue;
     const candidates = byHash.get(hashBytes(r.buffer, r.start, r.end));
     if (!candidates) continue;
-    for (const k of candidates)
-      if (sameBytes(wanted[k]!, 0, wanted[k]!.length, r.buffer, r.start, r.end)) tally[k] = tally[k]! + 1;
+    for (const k of candidates) {
+      if (!sameBytes(wanted[k]!, 0, wanted[k]!.length, r.buffer, r.start, r.end)) continue;
+      tally[k] = tally[k]! + 1;
+      if (tally[k] === enough[k]) open--;
+    }
+    if (open === 0) break;
   }
   for (const [k, s] of schools.entries()) counts.set(s, tally[k]!);
   return counts;

@@ -237,6 +237,25 @@ describe('plans of city size', () => {
     expect(renderPlanText(p, { detailLimit: 5 }).match(/^ {2}\+ enrollments /gm)).toHaveLength(5);
   });
 
+  it('hold a school whose every enrollment goes, and not one that keeps a single enrollment', () => {
+    const current = generateDistrict({ schools: 2, students: 120, seed: 'school-holds' });
+    const school = current.table('orgs').value(1, 'sourcedId');
+    const enrollmentsOf = (keep: number) => {
+      const b = new RosterBuilder('1.1');
+      let kept = 0;
+      for (const e of current.entities())
+        for (const r of current.table(e)) {
+          if (e === 'enrollments' && r.schoolSourcedId === school && kept++ >= keep) continue;
+          b.addNormalized(e, r);
+        }
+      return b.build();
+    };
+    const held = (keep: number) =>
+      plan(enrollmentsOf(keep), current).holds.filter((h) => h.code === 'SCHOOL_ENROLLMENTS_REMOVED');
+    expect(held(0).map((h) => h.school)).toEqual([school]);
+    expect(held(1)).toEqual([]);
+  });
+
   it('are written as JSON piece by piece, exactly as JSON.stringify would write them whole', () => {
     const small = plan(generateDistrict({ schools: 1, students: 40, seed: 'json' }), undefined);
     const pieces = [...planJsonChunks(small, 1_000)];
