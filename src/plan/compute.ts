@@ -7,6 +7,7 @@
  * and left alone.
  */
 import { isRedacted, type Policy } from '../config/config.js';
+import { compareBytes } from '../model/byte-hash.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
@@ -140,6 +141,11 @@ export function computePlan(input: PlanInput): Plan {
     const have = current?.table(entity);
     // Typed-array indexes on the key bytes: no string per record, no Map over 8M entries.
     const haveIndex = have ? KeyIndex.of(have, field) : undefined;
+    // Both sides sorted by key (as exports and our snapshots usually are): walk them side by
+    // side instead of looking each record up (millions of cache misses at city scale).
+    const sideBySide = haveIndex?.ascending === true && KeyIndex.of(want, field).ascending;
+    let next = 0;
+    const held = byteRange();
     const wantKey = want.fieldIndexOf(field);
     const haveKey = have ? have.fieldIndexOf(field) : -1;
     // Which current records the roster still has: one byte per record, not a second key map.
@@ -162,7 +168,17 @@ export function computePlan(input: PlanInput): Plan {
         keyless.push(want.value(i, 'sourcedId'));
         continue;
       }
-      const found = haveIndex ? haveIndex.findBytes(range.buffer, range.start, range.end) : -1;
+      let found = -1;
+      if (sideBySide) {
+        for (; next < have!.size; next++) {
+          const k = have!.locate(next, held);
+          RecordTable.narrow(k, haveKey);
+          const order = compareBytes(k.buffer, k.start, k.end, range.buffer, range.start, range.end);
+          if (order < 0) continue;
+          if (order === 0) found = next++;
+          break;
+        }
+      } else if (haveIndex) found = haveIndex.findBytes(range.buffer, range.start, range.end);
       const at = found >= 0 ? found : undefined;
       if (at !== undefined) matched[at] = 1;
       // Compare the stored bytes first, then fingerprints (which ignore dateLastModified); objects only for changes.
@@ -193,8 +209,9 @@ export function computePlan(input: PlanInput): Plan {
       const managed = input.managed ? (input.managed[entity] ?? new Set<string>()) : undefined;
       for (let i = 0; i < have.size; i++) {
         if (matched[i] === 1) continue;
-        // (Several current records may share a key: the one the index holds speaks for all.)
-        const first = haveIndex!.findFrom(have, i, haveKey);
+        // (Several current records may share a key: the one the index holds speaks for all.
+        // Sorted keys are all different.)
+        const first = sideBySide ? -1 : haveIndex!.findFrom(have, i, haveKey);
         if (first >= 0 && matched[first] === 1) continue;
         const key = have.value(i, field);
         if (managed && !managed.has(key)) {

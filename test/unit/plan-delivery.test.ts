@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/commands/apply.js';
 import { defaultPolicy, loadConfig, type Policy } from '../../src/config/config.js';
 import { generateDistrict } from '../../src/generate/generate.js';
+import { hashString } from '../../src/model/byte-hash.js';
 import { RosterBuilder, sortedRecords } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
 import { buildDelivery } from '../../src/plan/delivery.js';
@@ -235,6 +236,34 @@ describe('plans of city size', () => {
     expect(text).toContain('... and 298,000 more changes, counted in the summary');
     expect(text.trimEnd().endsWith('Plan: 300000 to add, 0 to change, 0 to remove.')).toBe(true);
     expect(renderPlanText(p, { detailLimit: 5 }).match(/^ {2}\+ enrollments /gm)).toHaveLength(5);
+  });
+
+  it('are the same whether both sides are sorted by key (matched side by side) or not (looked up)', async () => {
+    const base = generateDistrict({ schools: 2, students: 150, seed: 'side-by-side' });
+    // Which records change depends on their id, not on their place.
+    const pick = (r: Record<string, string>, n: number) => hashString(r.sourcedId!) % n === 0;
+    const build = (roster: typeof base, order: 'sorted' | 'reversed', change: boolean) => {
+      const b = new RosterBuilder('1.1');
+      for (const e of roster.entities()) {
+        const records = sortedRecords(roster, e);
+        const first = records[0];
+        if (order === 'reversed') records.reverse();
+        for (const r of records) {
+          if (change && pick(r, 17)) continue;
+          b.addNormalized(e, change && e === 'users' && pick(r, 11) ? { ...r, givenName: 'Changed' } : r);
+        }
+        if (change && e === 'courses') b.addNormalized(e, { ...first!, sourcedId: 'zz-new-course' });
+      }
+      return b.build();
+    };
+    const { KeyIndex } = await import('../../src/model/key-index.js');
+    const sorted = plan(build(base, 'sorted', true), build(base, 'sorted', false));
+    const desired = build(base, 'sorted', true);
+    expect(KeyIndex.of(desired.table('enrollments'), 'sourcedId').ascending).toBe(true);
+    const looked = plan(build(base, 'reversed', true), build(base, 'reversed', false));
+    expect(sorted.summary).toEqual(looked.summary);
+    expect(sorted.summary.create + sorted.summary.update + sorted.summary.delete).toBeGreaterThan(20);
+    expect(JSON.stringify(sorted.changes)).toBe(JSON.stringify(looked.changes));
   });
 
   it('hold a school whose every enrollment goes, and not one that keeps a single enrollment', () => {
