@@ -141,11 +141,15 @@ export function computePlan(input: PlanInput): Plan {
     const have = current?.table(entity);
     // Typed-array indexes on the key bytes: no string per record, no Map over 8M entries.
     const haveIndex = have ? KeyIndex.of(have, field) : undefined;
-    // Both sides sorted by key (as exports and our snapshots usually are): walk them side by
-    // side instead of looking each record up (millions of cache misses at city scale).
-    const sideBySide = haveIndex?.ascending === true && KeyIndex.of(want, field).ascending;
+    // What the target holds is sorted by key (as exports, and so our snapshots, usually are):
+    // the roster's records that come in key order too are matched by walking both side by side,
+    // not looked up one by one (millions of cache misses at city scale). The others (records
+    // added at the end of a file, or a file in no order) are looked up.
+    const sideBySide = haveIndex?.ascending === true;
     let next = 0;
     const held = byteRange();
+    /** The last roster key matched side by side (empty: none yet). */
+    const last = byteRange();
     const wantKey = want.fieldIndexOf(field);
     const haveKey = have ? have.fieldIndexOf(field) : -1;
     // Which current records the roster still has: one byte per record, not a second key map.
@@ -169,7 +173,14 @@ export function computePlan(input: PlanInput): Plan {
         continue;
       }
       let found = -1;
-      if (sideBySide) {
+      if (
+        sideBySide &&
+        (last.end === last.start ||
+          compareBytes(last.buffer, last.start, last.end, range.buffer, range.start, range.end) < 0)
+      ) {
+        last.buffer = range.buffer;
+        last.start = range.start;
+        last.end = range.end;
         for (; next < have!.size; next++) {
           const k = have!.locate(next, held);
           RecordTable.narrow(k, haveKey);

@@ -252,18 +252,27 @@ describe('plans of city size', () => {
           if (change && pick(r, 17)) continue;
           b.addNormalized(e, change && e === 'users' && pick(r, 11) ? { ...r, givenName: 'Changed' } : r);
         }
+        // Added at the end: one after every key, one before (out of order).
         if (change && e === 'courses') b.addNormalized(e, { ...first!, sourcedId: 'zz-new-course' });
+        if (change && e === 'courses') b.addNormalized(e, { ...first!, sourcedId: 'aa-new-course' });
       }
       return b.build();
     };
     const { KeyIndex } = await import('../../src/model/key-index.js');
-    const sorted = plan(build(base, 'sorted', true), build(base, 'sorted', false));
     const desired = build(base, 'sorted', true);
     expect(KeyIndex.of(desired.table('enrollments'), 'sourcedId').ascending).toBe(true);
+    expect(KeyIndex.of(desired.table('courses'), 'sourcedId').ascending).toBe(false);
     const looked = plan(build(base, 'reversed', true), build(base, 'reversed', false));
-    expect(sorted.summary).toEqual(looked.summary);
-    expect(sorted.summary.create + sorted.summary.update + sorted.summary.delete).toBeGreaterThan(20);
-    expect(JSON.stringify(sorted.changes)).toBe(JSON.stringify(looked.changes));
+    expect(looked.summary.create + looked.summary.update + looked.summary.delete).toBeGreaterThan(20);
+    for (const [want, have] of [
+      ['sorted', 'sorted'],
+      ['reversed', 'sorted'],
+      ['sorted', 'reversed'],
+    ] as const) {
+      const p = plan(build(base, want, true), build(base, have, false));
+      expect(p.summary).toEqual(looked.summary);
+      expect(JSON.stringify(p.changes)).toBe(JSON.stringify(looked.changes));
+    }
   });
 
   it('hold a school whose every enrollment goes, and not one that keeps a single enrollment', () => {
