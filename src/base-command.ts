@@ -43,7 +43,7 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Writes pieces of output as the reader takes them (a city's JSON plan is gigabytes). */
-  protected async writeChunks(chunks: Iterable<string>): Promise<void> {
+  protected async writeChunks(chunks: Iterable<string | Uint8Array>): Promise<void> {
     this.endProgress();
     for (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
   }

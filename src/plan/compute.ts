@@ -7,13 +7,20 @@
  * and left alone.
  */
 import { isRedacted, type Policy } from '../config/config.js';
-import { compareBytes } from '../model/byte-hash.js';
+import { compareBytes, sameBytes } from '../model/byte-hash.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import { KeyIndex } from '../model/key-index.js';
-import { byteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
+import {
+  type ByteRange,
+  byteRange,
+  RecordTable,
+  type RosterRecord,
+  SEPARATOR,
+} from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
+import type { JsonBytes } from './json-bytes.js';
 import {
   type ChangeAction,
   type ChangeReason,
@@ -164,6 +171,7 @@ export function computePlan(input: PlanInput): Plan {
       have,
       mask,
       soft: policy.deleteStyle === 'soft' && entity === 'users',
+      sameLayout,
     };
     const range = byteRange();
 
@@ -320,7 +328,44 @@ interface FieldSource {
   readonly mask: Mask;
   /** Deletes of this entity disable (users with deleteStyle soft). */
   readonly soft: boolean;
+  /** want and have store the same fields in the same order. */
+  readonly sameLayout: boolean;
+  /** What writeJson needs per field of want and of have (made when first needed). */
+  jsonWant?: JsonFields;
+  jsonHave?: JsonFields;
 }
+
+/** Per field position of a table: the bytes that open its JSON field entry, and how values show. */
+interface JsonFields {
+  /** `{"name": ...` as planJsonChunks indents it. */
+  readonly opening: Buffer[];
+  /** null: the value as it is; else the JSON of what shows instead ("(redacted)"...). */
+  readonly shown: (Buffer | null)[];
+  /** 1 for fields a change never lists (dateLastModified). */
+  readonly skipped: Uint8Array;
+}
+
+function jsonFields(entity: EntityName, table: RecordTable, mask: Mask): JsonFields {
+  return {
+    opening: table.fields.map((f) =>
+      Buffer.from(`\n        {\n          "name": ${JSON.stringify(f)}`, 'utf8'),
+    ),
+    // Masking depends on the field, not on the (non-empty) value.
+    shown: table.fields.map((f) => {
+      const shown = mask(entity, f, 'x');
+      return shown === 'x' ? null : Buffer.from(JSON.stringify(shown), 'utf8');
+    }),
+    skipped: Uint8Array.from(table.fields, (f) => (f === 'dateLastModified' ? 1 : 0)),
+  };
+}
+
+const BEFORE = Buffer.from(',\n          "before": ');
+const AFTER = Buffer.from(',\n          "after": ');
+const FIELD_END = Buffer.from('\n        }');
+const COMMA = Buffer.from(',');
+const SOFT_DELETE_FIELDS =
+  '[\n        {\n          "name": "enabledUser",\n          "before": "true",\n          "after": "false"\n        }\n      ]\n    }';
+const jsonScratch = { a: byteRange(), b: byteRange(), ra: byteRange(), rb: byteRange() };
 
 /**
  * A planned change whose `fields` are decoded from its records when read (by a renderer, or
@@ -357,6 +402,41 @@ class Change implements PlanChange {
     return change.decodeFields();
   }
 
+  /**
+   * Writes this change as JSON, exactly as `JSON.stringify(change, null, 2)` indented by four
+   * spaces (planJsonChunks), straight from the records' bytes. False (nothing written) when it
+   * cannot: an update between tables of different columns.
+   */
+  writeJson(out: JsonBytes): boolean {
+    const source = this.#source;
+    if (this.action === 'update' && !source.sameLayout) return false;
+    const q = JSON.stringify;
+    out.text(
+      `{\n      "action": ${q(this.action)},\n      "entity": ${q(this.entity)},\n      "key": ${q(this.key)},\n      "sourcedId": ${q(this.sourcedId)},${
+        this.school !== undefined ? `\n      "school": ${q(this.school)},` : ''
+      }\n      "reason": ${q(this.reason)},\n      "fields": `,
+    );
+    if (this.action === 'delete' && source.soft) {
+      out.text(SOFT_DELETE_FIELDS);
+      return true;
+    }
+    out.text('[');
+    const start = out.length;
+    if (this.action === 'update') {
+      source.jsonWant ??= jsonFields(source.entity, source.want, source.mask);
+      writeUpdatedFields(out, source.jsonWant, source.have!, this.#haveIndex, source.want, this.#wantIndex);
+    } else if (this.action === 'create') {
+      source.jsonWant ??= jsonFields(source.entity, source.want, source.mask);
+      writeRecordFields(out, source.jsonWant, source.want, this.#wantIndex, AFTER);
+    } else {
+      source.jsonHave ??= jsonFields(source.entity, source.have!, source.mask);
+      writeRecordFields(out, source.jsonHave, source.have!, this.#haveIndex, BEFORE);
+    }
+    if (out.length === start) out.text(']\n    }');
+    else out.text('\n      ]\n    }');
+    return true;
+  }
+
   private decodeFields(): FieldChange[] {
     const { entity, want, have, mask, soft } = this.#source;
     if (this.action === 'create') return fieldsOf(entity, want.get(this.#wantIndex), mask);
@@ -368,9 +448,108 @@ class Change implements PlanChange {
   }
 }
 
+/** A field entry: `{"name": ..., "before"|"after": value}` (value: the bytes, or what shows instead). */
+function writeField(
+  out: JsonBytes,
+  json: JsonFields,
+  f: number,
+  first: boolean,
+  direction: Buffer,
+  value: ByteRange,
+): void {
+  if (!first) out.raw(COMMA);
+  out.raw(json.opening[f]!);
+  out.raw(direction);
+  const shown = json.shown[f];
+  if (shown) out.raw(shown);
+  else out.string(value.buffer, value.start, value.end);
+  out.raw(FIELD_END);
+}
+
+/** A created or deleted record's non-empty fields (fieldsOf / beforeFieldsOf). */
+function writeRecordFields(
+  out: JsonBytes,
+  json: JsonFields,
+  table: RecordTable,
+  index: number,
+  direction: Buffer,
+): void {
+  const r = table.locate(index, jsonScratch.a);
+  const value = jsonScratch.ra;
+  value.buffer = r.buffer;
+  let first = true;
+  let f = 0;
+  let s = r.start;
+  for (let p = r.start; p <= r.end; p++) {
+    if (p < r.end && r.buffer[p] !== SEPARATOR) continue;
+    if (p > s && json.skipped[f] === 0) {
+      value.start = s;
+      value.end = p;
+      writeField(out, json, f, first, direction, value);
+      first = false;
+    }
+    f++;
+    s = p + 1;
+  }
+}
+
+/** The fields in which two records of the same columns differ (diffFields). */
+function writeUpdatedFields(
+  out: JsonBytes,
+  json: JsonFields,
+  have: RecordTable,
+  haveIndex: number,
+  want: RecordTable,
+  wantIndex: number,
+): void {
+  const before = have.locate(haveIndex, jsonScratch.a);
+  const after = want.locate(wantIndex, jsonScratch.b);
+  const b = jsonScratch.ra;
+  const a = jsonScratch.rb;
+  b.buffer = before.buffer;
+  a.buffer = after.buffer;
+  let bs = before.start;
+  let as = after.start;
+  let first = true;
+  for (let f = 0; f < want.fields.length; f++) {
+    // The next value on each side (an ended record has only empty values left).
+    let be = bs;
+    while (be < before.end && before.buffer[be] !== SEPARATOR) be++;
+    let ae = as;
+    while (ae < after.end && after.buffer[ae] !== SEPARATOR) ae++;
+    b.start = Math.min(bs, before.end);
+    b.end = Math.min(be, before.end);
+    a.start = Math.min(as, after.end);
+    a.end = Math.min(ae, after.end);
+    bs = be + 1;
+    as = ae + 1;
+    if (json.skipped[f] === 1 || sameBytes(b.buffer, b.start, b.end, a.buffer, a.start, a.end)) continue;
+    if (!first) out.raw(COMMA);
+    first = false;
+    out.raw(json.opening[f]!);
+    const shown = json.shown[f];
+    if (b.end > b.start) {
+      out.raw(BEFORE);
+      if (shown) out.raw(shown);
+      else out.string(b.buffer, b.start, b.end);
+    }
+    if (a.end > a.start) {
+      out.raw(AFTER);
+      if (shown) out.raw(shown);
+      else out.string(a.buffer, a.start, a.end);
+    }
+    out.raw(FIELD_END);
+  }
+}
+
 /** True for a change made by computePlan (its properties come in a known order: see planJsonChunks). */
 export function isPlannedChange(change: PlanChange): boolean {
   return change instanceof Change;
+}
+
+/** Writes a change made by computePlan as JSON (see Change.writeJson); false when it cannot. */
+export function writeChangeJson(change: PlanChange, out: JsonBytes): boolean {
+  return change instanceof Change && change.writeJson(out);
 }
 
 const FIELDS: PropertyDescriptor = {

@@ -3,7 +3,8 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, wr
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { InputError } from '../errors.js';
-import { isPlannedChange } from './compute.js';
+import { isPlannedChange, writeChangeJson } from './compute.js';
+import { JsonBytes } from './json-bytes.js';
 import type { Plan, PlanChange } from './plan.js';
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/plan.schema.json', import.meta.url));
@@ -19,40 +20,36 @@ export function checkPlan(data: unknown): string[] {
 }
 
 /**
- * The JSON plan (exactly `JSON.stringify(plan, null, 2)` and a line break) in pieces of about
- * CHUNK_CHARS: a city's first plan is gigabytes of JSON, more than one string can hold, so it is
- * written piece by piece. Changes are turned into JSON one at a time (the computed ones by
- * changeJson, which writes the same text several times faster than JSON.stringify and indent).
+ * The JSON plan (exactly `JSON.stringify(plan, null, 2)` and a line break, as UTF-8) in pieces
+ * of about `chunkBytes`: a city's first plan is gigabytes of JSON, more than one string can hold,
+ * so it is written piece by piece. Changes made by computePlan are written from their records'
+ * bytes (Change.writeJson: several times faster than JSON.stringify); others (read back from a
+ * file) by changeJson or JSON.stringify.
  */
-export function* planJsonChunks(plan: Plan, chunkChars = 1 << 20): Generator<string> {
-  // Pieces are joined once per chunk: one flat string to encode, not a rope of millions.
-  let pieces: string[] = ['{'];
-  let size = 0;
+export function* planJsonChunks(plan: Plan, chunkBytes = 1 << 20): Generator<Buffer> {
+  const out = new JsonBytes(chunkBytes + (chunkBytes >> 2));
+  out.text('{');
   const entries = Object.entries(plan).filter(([, v]) => v !== undefined);
   for (const [n, [key, value]] of entries.entries()) {
-    pieces.push(`\n  ${JSON.stringify(key)}: `);
+    out.text(`\n  ${JSON.stringify(key)}: `);
     if (key === 'changes' && Array.isArray(value) && value.length > 0) {
-      pieces.push('[');
+      out.text('[');
       for (const [i, change] of value.entries()) {
-        const json = isPlannedChange(change)
-          ? changeJson(change)
-          : indent(JSON.stringify(change, null, 2), '    ');
-        pieces.push(i > 0 ? ',\n    ' : '\n    ', json);
-        size += json.length;
-        if (size >= chunkChars) {
-          yield pieces.join('');
-          pieces = [];
-          size = 0;
-        }
+        out.text(i > 0 ? ',\n    ' : '\n    ');
+        if (!writeChangeJson(change, out))
+          out.text(
+            isPlannedChange(change) ? changeJson(change) : indent(JSON.stringify(change, null, 2), '    '),
+          );
+        if (out.length >= chunkBytes) yield out.take();
       }
-      pieces.push('\n  ]');
+      out.text('\n  ]');
     } else {
-      pieces.push(indent(JSON.stringify(value, null, 2), '  '));
+      out.text(indent(JSON.stringify(value, null, 2), '  '));
     }
-    if (n < entries.length - 1) pieces.push(',');
+    if (n < entries.length - 1) out.text(',');
   }
-  pieces.push('\n}\n');
-  yield pieces.join('');
+  out.text('\n}\n');
+  yield out.take();
 }
 
 function indent(json: string, by: string): string {

@@ -187,7 +187,7 @@ function escapeMd(text: string): string {
 }
 
 export function renderPlanJson(plan: Plan): string {
-  return [...planJsonChunks(plan)].join('');
+  return Buffer.concat([...planJsonChunks(plan)]).toString('utf8');
 }
 
 export function renderPlan(plan: Plan, format: PlanFormat, options: PlanRenderOptions = {}): string {

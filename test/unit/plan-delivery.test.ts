@@ -20,6 +20,10 @@ import { tempDir } from '../helpers/fixtures.js';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
 
+/** The JSON plan as text (planJsonChunks writes UTF-8 pieces). */
+const jsonOf = (p: Parameters<typeof planJsonChunks>[0], chunkBytes?: number) =>
+  Buffer.concat([...planJsonChunks(p, chunkBytes)]).toString('utf8');
+
 function plan(
   desired: ReturnType<typeof generateDistrict>,
   current: ReturnType<typeof generateDistrict> | undefined,
@@ -298,13 +302,13 @@ describe('plans of city size', () => {
     const small = plan(generateDistrict({ schools: 1, students: 40, seed: 'json' }), undefined);
     const pieces = [...planJsonChunks(small, 1_000)];
     expect(pieces.length).toBeGreaterThan(5);
-    expect(pieces.join('')).toBe(`${JSON.stringify(small, null, 2)}\n`);
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(`${JSON.stringify(small, null, 2)}\n`);
     const none = plan(
       generateDistrict({ schools: 1, students: 3, seed: 'x' }),
       generateDistrict({ schools: 1, students: 3, seed: 'x' }),
     );
     expect(none.changes).toHaveLength(0);
-    expect([...planJsonChunks(none)].join('')).toBe(`${JSON.stringify(none, null, 2)}\n`);
+    expect(jsonOf(none)).toBe(`${JSON.stringify(none, null, 2)}\n`);
   });
 
   it('are written as JSON.stringify would for updates, deletes, masks, escapes and read-back changes', () => {
@@ -313,16 +317,39 @@ describe('plans of city size', () => {
     for (const e of current.entities())
       for (const r of current.table(e)) {
         if (r.sourcedId === 'stu-000003' || r.userSourcedId === 'stu-000003') continue; // deleted
-        if (r.sourcedId === 'stu-000004') b.addNormalized(e, { ...r, givenName: 'Zoë "Q" \\ \u0001' });
-        else if (r.sourcedId === 'stu-000005') b.addNormalized(e, { ...r, middleName: '', grades: '05' });
+        if (r.sourcedId === 'stu-000004') b.addNormalized(e, { ...r, givenName: 'Zoë "Q" \\ \u0001 \ud800' });
+        else if (r.sourcedId === 'stu-000005')
+          b.addNormalized(e, { ...r, middleName: '', grades: '05', dateLastModified: '2026-02-02' });
+        else if (r.sourcedId === 'stu-000006') b.addNormalized(e, { ...r, dateLastModified: '2026-02-02' });
         else b.addNormalized(e, r);
       }
     b.addNormalized('orgs', { sourcedId: 'org-\u2028', name: 'Tab\there', type: 'district' });
-    for (const showPersonalData of [false, true]) {
+    b.addNormalized('orgs', { sourcedId: 'org-back', name: 'Back\\slash', type: 'district' });
+    const desired = b.build();
+    // An extension column on one side only: the update's two records differ in layout.
+    const wider = new RosterBuilder('1.1');
+    for (const e of desired.entities())
+      for (const r of desired.table(e))
+        wider.addNormalized(
+          e,
+          e === 'users' && r.sourcedId === 'stu-000007' ? { ...r, 'metadata.x': 'y' } : r,
+        );
+    const policies: Policy[] = [
+      defaultPolicy(),
+      { ...defaultPolicy(), redact: ['givenName', 'metadata.*', 'demographics'] },
+      { ...defaultPolicy(), deleteStyle: 'soft' },
+    ];
+    for (const [roster, policy, showPersonalData] of [
+      [desired, policies[0]!, false],
+      [desired, policies[0]!, true],
+      [desired, policies[1]!, true],
+      [desired, policies[2]!, false],
+      [wider.build(), policies[1]!, false],
+    ] as const) {
       const p = computePlan({
-        desired: b.build(),
+        desired: roster,
         current,
-        target: { name: 't', kind: 'dir', mode: 'bulk', policy: defaultPolicy() },
+        target: { name: 't', kind: 'dir', mode: 'bulk', policy },
         state: { lineage: 'l', serial: 1 },
         commit: null,
         now: NOW,
@@ -330,10 +357,11 @@ describe('plans of city size', () => {
       });
       expect(new Set(p.changes.map((c) => c.action))).toEqual(new Set(['create', 'update', 'delete']));
       expect(p.changes.some((c) => c.school === undefined)).toBe(true);
-      expect([...planJsonChunks(p, 500)].join('')).toBe(`${JSON.stringify(p, null, 2)}\n`);
+      const expected = `${JSON.stringify(p, null, 2)}\n`;
+      expect(jsonOf(p, 500)).toBe(expected);
       // A plan read back from a file holds plain objects: written the same way.
       const plain = { ...p, changes: JSON.parse(JSON.stringify(p.changes)) };
-      expect([...planJsonChunks(plain, 500)].join('')).toBe(`${JSON.stringify(p, null, 2)}\n`);
+      expect(jsonOf(plain, 500)).toBe(expected);
     }
   });
 
