@@ -10,7 +10,7 @@ import { ENTITIES, type EntityName, isListType } from '../model/entities.js';
 import { InlineKeyIndex } from '../model/key-index.js';
 import { KeyMap } from '../model/key-set.js';
 import { splitList } from '../model/normalize.js';
-import { byteRange, type Origin, RecordTable } from '../model/record-table.js';
+import { type ByteRange, byteRange, type Origin, RecordTable } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import type { Diagnostics } from './diagnostic.js';
 
@@ -36,6 +36,8 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
       .map(([field, fieldSpec]) => {
         const target = fieldSpec.ref!;
         const absent = roster.mode(target) === 'absent' || !roster.entities().includes(target);
+        // References whose record must also be of a type (a school, a school year).
+        const type = requiredType(entity, field);
         return {
           field,
           position: table.fieldIndexOf(field),
@@ -43,15 +45,18 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
           target,
           absent,
           index: ids.get(target),
-          // References whose record must also be of a type (a school, a school year).
-          type: requiredType(entity, field),
+          type,
+          /** Per record of the target: 1 when of that type. */
+          ofType: type && !absent ? ofType(roster, target, type) : undefined,
           lenient: fromDelta || roster.mode(target) === 'delta',
         };
       });
     const startPosition = table.fieldIndexOf(startField(entity));
     const endPosition = table.fieldIndexOf(endField(entity));
-    for (let i = 0; i < table.size; i++) {
-      const where = () => at(table.origin(i), entity, table.value(i, 'sourcedId'));
+    // Where record i is, for a finding (one function per table, not a closure per record).
+    let i = 0;
+    const where = () => at(table.origin(i), entity, table.value(i, 'sourcedId'));
+    for (i = 0; i < table.size; i++) {
       for (const ref of refFields) {
         if (ref.position < 0 || !RecordTable.narrow(table.locate(i, range), ref.position)) continue;
         const { field, target } = ref;
@@ -66,10 +71,12 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
           }
           continue;
         }
-        if (!ref.list) {
-          // Found (and of the right type) on the bytes: nothing to report, no string made.
+        // Found (and of the right type) on the bytes: nothing to report, no string made.
+        if (ref.list) {
+          if (everyItemFound(ref.index!, range)) continue;
+        } else {
           const found = ref.index!.findBytes(range.buffer, range.start, range.end);
-          if (found < 0 ? ref.lenient : !ref.type || ofType(roster, target, ref.type)[found] === 1) continue;
+          if (found < 0 ? ref.lenient : !ref.ofType || ref.ofType[found] === 1) continue;
         }
         const values = ref.list ? splitList(table.value(i, field)) : [table.value(i, field)];
         for (const value of values) {
@@ -117,6 +124,19 @@ function at(origin: Origin | undefined, entity: EntityName, recordId: string) {
     recordId,
   };
 }
+
+/** True when every item of a stored list (normalized: items joined by commas) is in `index`. */
+function everyItemFound(index: InlineKeyIndex, list: ByteRange): boolean {
+  const { buffer, end } = list;
+  let s = list.start;
+  for (let p = s; p <= end; p++) {
+    if (p < end && buffer[p] !== COMMA) continue;
+    if (index.findBytes(buffer, s, p) < 0) return false;
+    s = p + 1;
+  }
+  return true;
+}
+const COMMA = 0x2c;
 
 /** The type a reference's record must have, when the rules say (checkReferenceType). */
 function requiredType(entity: EntityName, field: string): string | undefined {
