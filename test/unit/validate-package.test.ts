@@ -192,6 +192,29 @@ describe('roster rules', () => {
     );
     expect(codes(await validateTree({ ...p, 'users.csv': users }))).toEqual(['EMAIL_SHARED']);
   });
+
+  it('compares e-mail addresses in lower case, Unicode included, and not for the same username', async () => {
+    const p = package11();
+    const shared = async (first: string, second: string, username = 'cara.wu') => {
+      const users = withLine(
+        withLine(
+          p['users.csv']!.toString(),
+          2,
+          `u1,,,true,s1,student,ben.lee,{SIS:1001},Ben,Lee,,S001,${first},,,,03,`,
+        ),
+        3,
+        `u2,,,true,s1,student,${username},{SIS:1002},Cara,Wu,,S002,${second},,,,03,`,
+      );
+      return codes(await validateTree({ ...p, 'users.csv': users })).includes('EMAIL_SHARED');
+    };
+    expect(await shared('ben.lee@x.example', 'BEN.Lee@X.example')).toBe(true);
+    expect(await shared('bén.lee@x.example', 'BÉN.LEE@X.EXAMPLE')).toBe(true);
+    // KELVIN SIGN lower-cases to an ASCII k.
+    expect(await shared('kim@x.example', '\u212Aim@x.example')).toBe(true);
+    expect(await shared('ben.lee@x.example', 'ben.lee@x.example', 'ben.lee')).toBe(false);
+    expect(await shared('ben.lee@x.example', 'ben.le@x.example')).toBe(false);
+    expect(await shared('bén.lee@x.example', 'ben.lee@x.example')).toBe(false);
+  });
 });
 
 describe('OneRoster 1.2', () => {
