@@ -7,7 +7,7 @@
  * at 2^24 entries on Node 20, 2^23 on Node 24), and leaves nothing for the garbage collector to
  * trace. Like its table, it lives in shared memory and goes to another thread with it (shareFor).
  */
-import { compareBytes, hashBytes, sameBytes } from './byte-hash.js';
+import { hashBytes, sameBytes } from './byte-hash.js';
 import { type ByteRange, byteRange, RecordTable, sharedArray } from './record-table.js';
 
 export type ByteHash = (bytes: Uint8Array, start: number, end: number) => number;
@@ -19,7 +19,6 @@ export interface IndexData {
   /** Per slot: record index (-1: free), then the key's hash. */
   readonly slots: Int32Array;
   readonly count: number;
-  readonly ascending: boolean;
 }
 
 export interface KeyIndexOptions {
@@ -43,12 +42,6 @@ export class KeyIndex {
   private slots: Int32Array;
   private mask: number;
   private count = 0;
-  /**
-   * True when every record has a key and the keys rise in byte order with the record number (a
-   * file sorted by id, as exports and our own snapshots usually are): two such tables can be
-   * matched by walking them side by side, with no lookups. Known only for indexes built by bulk.
-   */
-  ascending = false;
   private readonly hash: ByteHash;
   private readonly key = byteRange();
   private readonly probe = byteRange();
@@ -100,24 +93,14 @@ export class KeyIndex {
     const { mask } = index;
     const hashes = new Int32Array(n);
     const keyed = new Uint8Array(n);
-    let r = byteRange();
-    let previous = byteRange();
+    const r = byteRange();
     let count = 0;
-    let ascending = true;
     for (let i = 0; i < n; i++) {
       if (!RecordTable.narrow(table.locate(i, r), position)) continue;
       hashes[i] = index.hash(r.buffer, r.start, r.end) | 0;
       keyed[i] = 1;
-      if (
-        count > 0 &&
-        ascending &&
-        compareBytes(previous.buffer, previous.start, previous.end, r.buffer, r.start, r.end) >= 0
-      )
-        ascending = false;
-      [previous, r] = [r, previous];
       count++;
     }
-    index.ascending = ascending && count === n;
     // Regions of 2^REGION_BITS slots (256 KiB).
     const shift = Math.max(0, Math.log2(mask + 1) - REGION_BITS);
     const starts = new Int32Array(((mask + 1) >>> shift) + 1);
@@ -156,6 +139,11 @@ export class KeyIndex {
     byField.set(field, { index, covered: index.table.size, generation: index.table.generation });
   }
 
+  /** Drops the index KeyIndex.of would hand out for `table` and `field` (its memory can go). */
+  static forget(table: RecordTable, field: string): void {
+    built.get(table)?.delete(field);
+  }
+
   get size(): number {
     return this.count;
   }
@@ -170,8 +158,8 @@ export class KeyIndex {
     for (const [field, known] of built.get(table) ?? []) {
       if (known.covered !== table.size || known.generation !== table.generation) continue;
       const { index } = known;
-      const { position, slots, count, ascending } = index;
-      data.push({ field, position, slots, count, ascending });
+      const { position, slots, count } = index;
+      data.push({ field, position, slots, count });
     }
     return data;
   }
@@ -183,7 +171,6 @@ export class KeyIndex {
       index.slots = d.slots;
       index.mask = d.slots.length / 2 - 1;
       index.count = d.count;
-      index.ascending = d.ascending;
       KeyIndex.remember(index, d.field);
     }
   }

@@ -11,7 +11,7 @@
  * the main one at once, while the worker goes on reading it too (see share). Once shared, a table
  * is only read; appending to it afterwards moves it to fresh memory on that side.
  */
-import { hashBytes, hashString, mix32, sameBytes } from './byte-hash.js';
+import { compareBytes, hashBytes, hashString, mix32, sameBytes } from './byte-hash.js';
 import { type EntityName, fieldNames } from './entities.js';
 import { fingerprintValues } from './fingerprint.js';
 
@@ -275,6 +275,33 @@ export class RecordTable {
     out.start = s;
     out.end = e;
     return e > s;
+  }
+
+  private ascending: { field: string; size: number; generation: number; result: boolean } | undefined;
+
+  /**
+   * True when every record has a value at `field` and the values rise strictly in byte order
+   * with the record number (a file sorted by id). Found by one pass over the records, remembered.
+   */
+  ascendingBy(field: string): boolean {
+    const known = this.ascending;
+    if (known && known.field === field && known.size === this.count && known.generation === this.truncations)
+      return known.result;
+    const position = this.fieldIndexOf(field);
+    let result = position >= 0;
+    let previous = byteRange();
+    let r = byteRange();
+    for (let i = 0; i < this.count && result; i++) {
+      if (!RecordTable.narrow(this.locate(i, r), position)) result = false;
+      else if (
+        i > 0 &&
+        compareBytes(previous.buffer, previous.start, previous.end, r.buffer, r.start, r.end) >= 0
+      )
+        result = false;
+      [previous, r] = [r, previous];
+    }
+    this.ascending = { field, size: this.count, generation: this.truncations, result };
+    return result;
   }
 
   /** A 32-bit hash of the record's stored bytes. */

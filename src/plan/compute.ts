@@ -146,17 +146,13 @@ export function computePlan(input: PlanInput): Plan {
     const counts: EntityCounts = { create: 0, update: 0, delete: 0, unchanged: 0 };
     const want = desired.table(entity);
     const have = current?.table(entity);
-    // Typed-array indexes on the key bytes: no string per record, no Map over 8M entries.
-    const haveIndex = have ? KeyIndex.of(have, field) : undefined;
-    // What the target holds is sorted by key (as exports, and so our snapshots, usually are):
-    // the roster's records that come in key order too are matched by walking both side by side,
-    // not looked up one by one (millions of cache misses at city scale). The others (records
-    // added at the end of a file, or a file in no order) are looked up.
-    const sideBySide = haveIndex?.ascending === true;
-    let next = 0;
-    const held = byteRange();
-    /** The last roster key matched side by side (empty: none yet). */
-    const last = byteRange();
+    // What the target holds is sorted by key (as exports, and so our snapshots, usually are): the
+    // roster's records are matched by walking both side by side, not looked up one by one
+    // (millions of cache misses at city scale, and an index of 130+ MB). Records out of key order
+    // (added at the end of a file) are sorted and walked again. Otherwise: a typed-array index
+    // on the key bytes (no string per record, no Map over 8M entries).
+    const sideBySide = have?.ascendingBy(field) === true;
+    const haveIndex = have && !sideBySide ? KeyIndex.of(have, field) : undefined;
     const wantKey = want.fieldIndexOf(field);
     const haveKey = have ? have.fieldIndexOf(field) : -1;
     // Which current records the roster still has: one byte per record, not a second key map.
@@ -175,29 +171,8 @@ export function computePlan(input: PlanInput): Plan {
     };
     const range = byteRange();
 
-    for (let i = 0; i < want.size; i++) {
-      if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
-        keyless.push(want.value(i, 'sourcedId'));
-        continue;
-      }
-      let found = -1;
-      if (
-        sideBySide &&
-        (last.end === last.start ||
-          compareBytes(last.buffer, last.start, last.end, range.buffer, range.start, range.end) < 0)
-      ) {
-        last.buffer = range.buffer;
-        last.start = range.start;
-        last.end = range.end;
-        for (; next < have!.size; next++) {
-          const k = have!.locate(next, held);
-          RecordTable.narrow(k, haveKey);
-          const order = compareBytes(k.buffer, k.start, k.end, range.buffer, range.start, range.end);
-          if (order < 0) continue;
-          if (order === 0) found = next++;
-          break;
-        }
-      } else if (haveIndex) found = haveIndex.findBytes(range.buffer, range.start, range.end);
+    /** Records what becomes of roster record i, held at the target as record `found` (-1: not). */
+    const settle = (i: number, found: number) => {
       const at = found >= 0 ? found : undefined;
       if (at !== undefined) matched[at] = 1;
       // Compare the stored bytes first, then fingerprints (which ignore dateLastModified); objects only for changes.
@@ -206,7 +181,7 @@ export function computePlan(input: PlanInput): Plan {
         ((sameLayout && have!.sameStored(at, want, i)) || have!.fingerprint(at) === want.fingerprint(i))
       ) {
         counts.unchanged++;
-        continue;
+        return;
       }
       const record = want.get(i);
       // Fresh, flat strings: a change outlives the decoded record (a city's first plan has 10M).
@@ -216,10 +191,37 @@ export function computePlan(input: PlanInput): Plan {
       if (at === undefined) {
         counts.create++;
         entityChanges.push(new Change('create', entity, key, sourcedId, school, CREATE, source, i, -1));
-        continue;
+        return;
       }
       counts.update++;
       entityChanges.push(new Change('update', entity, key, sourcedId, school, UPDATE, source, i, at));
+    };
+
+    const walk = sideBySide ? new SortedWalk(have!, haveKey) : undefined;
+    const late: number[] = [];
+    for (let i = 0; i < want.size; i++) {
+      if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
+        keyless.push(want.value(i, 'sourcedId'));
+        continue;
+      }
+      if (!walk) settle(i, haveIndex ? haveIndex.findBytes(range.buffer, range.start, range.end) : -1);
+      else if (walk.accepts(range)) settle(i, walk.find(range));
+      else late.push(i);
+    }
+    if (late.length > 0) {
+      const a = byteRange();
+      const b = byteRange();
+      const keyOf = (i: number, out: typeof a) => RecordTable.narrow(want.locate(i, out), wantKey) && out;
+      late.sort((x, y) => {
+        keyOf(x, a);
+        keyOf(y, b);
+        return compareBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end) || x - y;
+      });
+      const again = new SortedWalk(have!, haveKey);
+      for (const i of late) {
+        keyOf(i, range);
+        settle(i, again.find(range));
+      }
     }
     if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));
 
@@ -539,6 +541,51 @@ function writeUpdatedFields(
       else out.string(a.buffer, a.start, a.end);
     }
     out.raw(FIELD_END);
+  }
+}
+
+/**
+ * Finds the records of a table sorted by key (RecordTable.ascendingBy) for keys given in key
+ * order, by walking the table once from the start.
+ */
+class SortedWalk {
+  private next = 0;
+  private found = -1;
+  private readonly last = byteRange();
+  private readonly held = byteRange();
+
+  constructor(
+    private readonly table: RecordTable,
+    private readonly position: number,
+  ) {}
+
+  /** True when `key` does not come before the last key looked for (find may be asked). */
+  accepts(key: ByteRange): boolean {
+    const { last } = this;
+    return (
+      last.end === last.start ||
+      compareBytes(last.buffer, last.start, last.end, key.buffer, key.start, key.end) <= 0
+    );
+  }
+
+  /** The record holding `key` (-1: none). Keys must come in order (see accepts). */
+  find(key: ByteRange): number {
+    const { last, table } = this;
+    if (last.end > last.start && sameBytes(last.buffer, last.start, last.end, key.buffer, key.start, key.end))
+      return this.found; // the same key again (a roster holding it twice)
+    last.buffer = key.buffer;
+    last.start = key.start;
+    last.end = key.end;
+    this.found = -1;
+    for (; this.next < table.size; this.next++) {
+      const k = table.locate(this.next, this.held);
+      RecordTable.narrow(k, this.position);
+      const order = compareBytes(k.buffer, k.start, k.end, key.buffer, key.start, key.end);
+      if (order < 0) continue;
+      if (order === 0) this.found = this.next++;
+      break;
+    }
+    return this.found;
   }
 }
 

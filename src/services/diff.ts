@@ -80,7 +80,7 @@ export async function diffRosters(
     // built while reading, the plan engine then uses here).
     const [before, after] = await Promise.all([
       loadRoster(a, { checkFields: false }),
-      loadInBackground(b, { checkFields: false }),
+      loadInBackground(b, { checkFields: false, keepIndexes: false }),
     ]);
     for (const [loaded, path] of [
       [before, a],

@@ -22,6 +22,8 @@ export interface LoadOptions extends ZipOptions {
   readonly ignore?: readonly string[];
   /** Run the field rules while reading CSV (default true; off for a diff). */
   readonly checkFields?: boolean;
+  /** Keep the indexes built while reading CSV (default true; see ReadOptions.keepIndexes). */
+  readonly keepIndexes?: boolean;
   readonly progress?: ProgressListener;
 }
 
@@ -119,6 +121,7 @@ export async function loadRoster(path: string, options: LoadOptions = {}): Promi
     format === 'oneroster-zip' ? await zipFiles(location, diagnostics, options) : directoryFiles(location);
   const { roster, duplicates } = await readOneRoster(files, diagnostics, {
     checkFields: options.checkFields !== false,
+    keepIndexes: options.keepIndexes !== false,
     ...(options.progress ? { progress: options.progress } : {}),
   });
   return { roster, diagnostics, format, location, duplicates };

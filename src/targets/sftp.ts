@@ -214,7 +214,7 @@ export class SftpTarget implements Target {
       const { roster } = await readOneRoster(
         await zipFiles(join(local, 'snapshot.zip'), diagnostics),
         diagnostics,
-        { checkFields: false },
+        { checkFields: false, keepIndexes: false },
       );
       if (unreadable(diagnostics))
         throw new InputError(

@@ -53,6 +53,12 @@ export interface ReadOptions {
   readonly progress?: ProgressListener;
   /** 'general': skip the fast byte scanner (tests compare the two readers). */
   readonly reader?: 'auto' | 'general';
+  /**
+   * Keep the sourcedId indexes built while reading (for duplicates) for later use (default).
+   * Off when the roster is only checked and compared: a city's enrollment index is 130+ MB, and
+   * one is built again if something asks for it.
+   */
+  readonly keepIndexes?: boolean;
 }
 
 export async function readOneRoster(
@@ -142,6 +148,7 @@ export async function readOneRoster(
         options.reader ?? 'auto',
       ),
     );
+    if (options.keepIndexes === false) KeyIndex.forget(builder.table(entity), 'sourcedId');
   }
   await files.close();
   return { roster: builder.build(), duplicates };
