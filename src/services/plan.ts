@@ -13,6 +13,7 @@ import {
 import { InputError, RosterError, UsageError } from '../errors.js';
 import { type RosterCommit, rosterCommit } from '../git/repo.js';
 import type { EntityName } from '../model/entities.js';
+import { KeyIndex } from '../model/key-index.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 import { computePlan, PlanKeyError } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
@@ -118,8 +119,12 @@ async function planWith(
       : state
         ? await target.readCurrent(state)
         : undefined;
+    // While the roster is still being read on the other thread: what the plan engine will ask
+    // of the target's side (is each table sorted by key, else its index).
+    if (roster) prepareForPlan(roster, targetConfig);
     return { state, roster };
   })();
+  const commit = rosterCommit(config.rosterPath);
   /** The roster once validated: an invalid roster is the first thing to say, whatever else failed. */
   const validRoster = async (): Promise<LoadedRoster> => {
     const loaded = await loading.validated;
@@ -140,7 +145,7 @@ async function planWith(
   try {
     // Records the portal rejected last time are not there: leaving them out makes the plan send them again.
     const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
-    const git = await rosterCommit(config.rosterPath);
+    const git = await commit;
     // A target compared through its own snapshot holds only what we delivered (managed: all of it).
     // A live target holds more: ours are the records of the snapshot it keeps of our deliveries;
     // never applied, nothing there is ours.
@@ -201,6 +206,15 @@ function planFor(
     plan = { ...plan, warnings: [...plan.warnings, warning] };
   }
   return plan;
+}
+
+/** Makes (and keeps) what computePlan asks of the target's roster: sorted by key, or an index. */
+function prepareForPlan(current: Roster, target: TargetConfig): void {
+  for (const entity of current.entities()) {
+    const table = current.table(entity);
+    const field = keyField(target.policy, entity);
+    if (!table.ascendingBy(field)) KeyIndex.of(table, field);
+  }
 }
 
 /** The key (policy `ids`) of every record, per entity: a live target's managed records. */
