@@ -124,4 +124,31 @@ describe('the fast and the general reader', () => {
     ])
       expect(codes).toContain(c);
   });
+
+  it('judge e-mail addresses as the rule does, those checked on their bytes included', async () => {
+    const p = package11();
+    const emails = [
+      'ana@x.example', // clean
+      'ana@x', // no dot
+      'ana@.example', // dot right after @
+      'ana@x.', // dot at the end
+      'ana@@x.example',
+      '@x.example',
+      'a;b@x.example',
+      'ana@x.ex ample',
+      'anä@x.example', // not ASCII: checked as a string (clean)
+      'a\u0001@x.example', // a control character: checked as a string
+      'a.b@c.d.e',
+    ];
+    const users = csv(
+      ...p['users.csv']!.toString().trim().split('\n'),
+      ...emails.map((email, i) => `m${i},,,true,s1,student,m${i},,Ana,Mo,,,${email},,,,03,`),
+    );
+    const dir = writeTree(tempDir(), { ...p, 'users.csv': users });
+    const fast = await read(dir, 'auto');
+    const general = await read(dir, 'general');
+    expect(fast).toEqual(general);
+    const flagged = fast.diagnostics.filter((d) => d.code === 'VALUE_EMAIL').map((d) => d.recordId);
+    expect(flagged).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+  });
 });
