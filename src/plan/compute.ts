@@ -209,18 +209,28 @@ export function computePlan(input: PlanInput): Plan {
       else late.push(i);
     }
     if (late.length > 0) {
-      const a = byteRange();
-      const b = byteRange();
-      const keyOf = (i: number, out: typeof a) => RecordTable.narrow(want.locate(i, out), wantKey) && out;
-      late.sort((x, y) => {
-        keyOf(x, a);
-        keyOf(y, b);
-        return compareBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end) || x - y;
-      });
-      const again = new SortedWalk(have!, haveKey);
-      for (const i of late) {
-        keyOf(i, range);
-        settle(i, again.find(range));
+      const keyOf = (i: number, out: ByteRange) => RecordTable.narrow(want.locate(i, out), wantKey);
+      if (late.length * Math.log2(late.length + 1) <= 2 * have!.size) {
+        // A few (rows added at the end of a file): sorted, and walked again.
+        const a = byteRange();
+        const b = byteRange();
+        late.sort((x, y) => {
+          keyOf(x, a);
+          keyOf(y, b);
+          return compareBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end) || x - y;
+        });
+        const again = new SortedWalk(have!, haveKey);
+        for (const i of late) {
+          keyOf(i, range);
+          settle(i, again.find(range));
+        }
+      } else {
+        // Many (a file in no order): sorting them would cost more than an index.
+        const index = KeyIndex.of(have!, field);
+        for (const i of late) {
+          keyOf(i, range);
+          settle(i, index.findBytes(range.buffer, range.start, range.end));
+        }
       }
     }
     if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));

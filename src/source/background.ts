@@ -1,7 +1,8 @@
 /**
  * Loading a roster on another thread, so that two can be read at once (the plan reads the
  * desired roster while the target's snapshot is read; a diff reads both sides): on a 2-core
- * runner that takes a third or more off the wall time. The roster comes back without a copy.
+ * runner that takes a third or more off the wall time. The roster comes back without a copy
+ * (shared memory), before the roster rules have run (see BackgroundLoad).
  *
  * A small roster is loaded on this thread: starting a worker costs ~0.3 s, more than it saves
  * below WORKER_MIN_BYTES. So is every roster when the compiled worker is not there (the sources
