@@ -151,4 +151,51 @@ describe('the fast and the general reader', () => {
     const flagged = fast.diagnostics.filter((d) => d.code === 'VALUE_EMAIL').map((d) => d.recordId);
     expect(flagged).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
   });
+
+  it('judge dates and user ids as the rules do, those checked on their bytes included', async () => {
+    const p = package11();
+    const dates = [
+      '2017-03-04', // clean
+      '2016-02-29', // a leap day
+      '2000-02-29', // a leap day (divisible by 400)
+      '1900-02-29', // not a leap year
+      '2017-02-29',
+      '2017-04-31',
+      '2017-13-01',
+      '2017-00-10',
+      '17-03-04',
+      '2017/03/04',
+      '0050-01-01', // checked as a string (the rule's own answer)
+      '2017-03-4',
+    ];
+    const ids = [
+      '{SIS:1001}', // clean
+      '{SIS:1001},{state:X-9}', // clean
+      '{SIS:a:b}', // a colon in the id: clean
+      '{SIS:a,b}', // a comma inside: clean
+      'SIS:1001',
+      '{SIS1001}',
+      '{:1001}',
+      '{SIS:}',
+      '{SIS:1},',
+      '{SIS:1} ,{X:2}',
+      '{SIS:1}{X:2}',
+      '{ SIS:1}', // a space: checked as a string
+    ];
+    const demographics = csv(
+      ...p['demographics.csv']!.toString().trim().split('\n'),
+      ...dates.map((d, i) => `d${i},,,${d},male,false,false,false,false,true,false,false,,,,`),
+    );
+    const users = csv(
+      ...p['users.csv']!.toString().trim().split('\n'),
+      ...ids.map((id, i) => `n${i},,,true,s1,student,n${i},"${id}",Ana,Mo,,,,,,,03,`),
+    );
+    const dir = writeTree(tempDir(), { ...p, 'demographics.csv': demographics, 'users.csv': users });
+    const fast = await read(dir, 'auto');
+    const general = await read(dir, 'general');
+    expect(fast).toEqual(general);
+    const flagged = (code: string) => fast.diagnostics.filter((d) => d.code === code).map((d) => d.recordId);
+    expect(flagged('VALUE_DATE')).toEqual(['d3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9', 'd10', 'd11']);
+    expect(flagged('VALUE_USER_IDS')).toEqual(['n4', 'n5', 'n6', 'n7', 'n8', 'n9', 'n10']);
+  });
 });

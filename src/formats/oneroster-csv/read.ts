@@ -157,11 +157,74 @@ export async function readOneRoster(
 const CHECK_NONE = 0;
 const CHECK_ID = 1;
 const CHECK_VALUE = 2;
-/** An e-mail address: most are checked on their bytes (emailBytesAreClean), the rest as CHECK_VALUE. */
+// Values unique to a row (e-mail addresses, user ids, birth dates) defeat the remembered answers
+// of CHECK_VALUE: most are judged on their bytes (bytesAreClean), the rest as CHECK_VALUE.
 const CHECK_EMAIL = 3;
-const REQUIRED = 4;
+const CHECK_DATE = 4;
+const CHECK_USER_IDS = 5;
+/** A flag beside the kind (CHECK_* stay below it). */
+const REQUIRED = 8;
 /** Distinct values remembered per column: enough for roles, grades, dates and booleans. */
 const MEMO_LIMIT = 1024;
+/** True when a value of this check kind is certainly clean by its bytes alone (false: look closer). */
+function bytesAreClean(kind: number, bytes: Uint8Array, start: number, end: number): boolean {
+  if (kind === CHECK_EMAIL) return emailBytesAreClean(bytes, start, end);
+  if (kind === CHECK_DATE) return dateBytesAreClean(bytes, start, end);
+  if (kind === CHECK_USER_IDS) return userIdsBytesAreClean(bytes, start, end);
+  return false;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * True when these bytes are certainly a date the VALUE_DATE rule accepts: YYYY-MM-DD of a day
+ * that exists, in the years 1900-2199 (others are checked as strings).
+ */
+function dateBytesAreClean(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== 10 || bytes[start + 4] !== 0x2d || bytes[start + 7] !== 0x2d) return false;
+  const digit = (k: number) => {
+    const b = bytes[start + k]! - 0x30;
+    return b >= 0 && b <= 9 ? b : -100;
+  };
+  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const month = digit(5) * 10 + digit(6);
+  const day = digit(8) * 10 + digit(9);
+  if (year < 1900 || year > 2199 || month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+}
+
+/**
+ * True when these bytes are certainly userIds the VALUE_USER_IDS rule accepts: `{type:id}` items
+ * joined by commas, in printable ASCII without spaces (others are checked as strings).
+ */
+function userIdsBytesAreClean(bytes: Uint8Array, start: number, end: number): boolean {
+  let k = start;
+  for (;;) {
+    if (bytes[k] !== 0x7b) return false; // {
+    k++;
+    const type = k;
+    while (k < end && bytes[k] !== 0x3a) {
+      const b = bytes[k]!;
+      if (b <= 0x20 || b >= 0x7f || b === 0x7b || b === 0x7d) return false;
+      k++;
+    }
+    if (k === type || k >= end) return false;
+    k++; // :
+    const id = k;
+    while (k < end && bytes[k] !== 0x7d) {
+      const b = bytes[k]!;
+      if (b <= 0x20 || b >= 0x7f || b === 0x7b) return false;
+      k++;
+    }
+    if (k === id || k >= end) return false;
+    k++; // }
+    if (k === end) return true;
+    if (bytes[k] !== 0x2c) return false; // ,
+    k++;
+  }
+}
+
 /**
  * True when these bytes are certainly an e-mail address the VALUE_EMAIL rule accepts: printable
  * ASCII without space, comma or semicolon; one @ after something; a dot inside what follows.
@@ -332,6 +395,8 @@ class EntityFileReader implements ScanHandler {
       if (field === 'status' || field === 'dateLastModified') kind = CHECK_VALUE;
       else if (type === 'guid' || type === 'ref') kind = CHECK_ID;
       else if (type === 'email') kind = CHECK_EMAIL;
+      else if (type === 'date') kind = CHECK_DATE;
+      else if (type === 'userIds') kind = CHECK_USER_IDS;
       else if (type && type !== 'string' && type !== 'list') kind = CHECK_VALUE;
       this.checkKind[i] = kind | (field && required.has(field) ? REQUIRED : 0);
       this.clean[i] = new Map();
@@ -359,7 +424,7 @@ class EntityFileReader implements ScanHandler {
         // A sourcedId: 1-255 of [0-9A-Za-z./@_-] (the VALUE_GUID rule), checked on the bytes.
         if (e - s > 255) return false;
         for (let k = s; k < e; k++) if (ID_BYTE[bytes[k]!] === 0) return false;
-      } else if ((kind & ~REQUIRED) === CHECK_VALUE || !emailBytesAreClean(bytes, s, e)) {
+      } else if (!bytesAreClean(kind & ~REQUIRED, bytes, s, e)) {
         const known = this.knownClean[c]!;
         if (known.has(bytes, s, e)) continue;
         const raw = bytes.toString('utf8', s, e);
