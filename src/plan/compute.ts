@@ -599,11 +599,6 @@ class SortedWalk {
   }
 }
 
-/** True for a change made by computePlan (its properties come in a known order: see planJsonChunks). */
-export function isPlannedChange(change: PlanChange): boolean {
-  return change instanceof Change;
-}
-
 /** Writes a change made by computePlan as JSON (see Change.writeJson); false when it cannot. */
 export function writeChangeJson(change: PlanChange, out: JsonBytes): boolean {
   return change instanceof Change && change.writeJson(out);

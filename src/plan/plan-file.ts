@@ -3,9 +3,9 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, wr
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { InputError } from '../errors.js';
-import { isPlannedChange, writeChangeJson } from './compute.js';
+import { writeChangeJson } from './compute.js';
 import { JsonBytes } from './json-bytes.js';
-import type { Plan, PlanChange } from './plan.js';
+import type { Plan } from './plan.js';
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/plan.schema.json', import.meta.url));
 let validator: ReturnType<Ajv['compile']> | undefined;
@@ -24,7 +24,7 @@ export function checkPlan(data: unknown): string[] {
  * of about `chunkBytes`: a city's first plan is gigabytes of JSON, more than one string can hold,
  * so it is written piece by piece. Changes made by computePlan are written from their records'
  * bytes (Change.writeJson: several times faster than JSON.stringify); others (read back from a
- * file) by changeJson or JSON.stringify.
+ * file, or an update between tables of different columns) by JSON.stringify.
  */
 export function* planJsonChunks(plan: Plan, chunkBytes = 1 << 20): Generator<Buffer> {
   const out = new JsonBytes(chunkBytes + (chunkBytes >> 2));
@@ -36,10 +36,7 @@ export function* planJsonChunks(plan: Plan, chunkBytes = 1 << 20): Generator<Buf
       out.text('[');
       for (const [i, change] of value.entries()) {
         out.text(i > 0 ? ',\n    ' : '\n    ');
-        if (!writeChangeJson(change, out))
-          out.text(
-            isPlannedChange(change) ? changeJson(change) : indent(JSON.stringify(change, null, 2), '    '),
-          );
+        if (!writeChangeJson(change, out)) out.text(indent(JSON.stringify(change, null, 2), '    '));
         if (out.length >= chunkBytes) yield out.take();
       }
       out.text('\n  ]');
@@ -54,30 +51,6 @@ export function* planJsonChunks(plan: Plan, chunkBytes = 1 << 20): Generator<Buf
 
 function indent(json: string, by: string): string {
   return json.replaceAll('\n', `\n${by}`);
-}
-
-const quote = JSON.stringify as (value: string) => string;
-
-/**
- * `indent(JSON.stringify(change, null, 2), '    ')` for a change computed by computePlan, whose
- * properties come in a known order (action, entity, key, sourcedId, school when known, reason,
- * fields; a field's name, before, after).
- */
-function changeJson(change: PlanChange): string {
-  let json = `{\n      "action": ${quote(change.action)},\n      "entity": ${quote(change.entity)},\n      "key": ${quote(change.key)},\n      "sourcedId": ${quote(change.sourcedId)},`;
-  if (change.school !== undefined) json += `\n      "school": ${quote(change.school)},`;
-  json += `\n      "reason": ${quote(change.reason)},\n      "fields": `;
-  const fields = change.fields ?? [];
-  if (fields.length === 0) return `${json}[]\n    }`;
-  json += '[';
-  for (let k = 0; k < fields.length; k++) {
-    const f = fields[k]!;
-    json += `${k > 0 ? ',' : ''}\n        {\n          "name": ${quote(f.name)}`;
-    if (f.before !== undefined) json += `,\n          "before": ${quote(f.before)}`;
-    if (f.after !== undefined) json += `,\n          "after": ${quote(f.after)}`;
-    json += '\n        }';
-  }
-  return `${json}\n      ]\n    }`;
 }
 
 /** Writes the plan as JSON, piece by piece (a city's first plan is larger than one string). */
