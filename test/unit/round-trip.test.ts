@@ -115,3 +115,35 @@ describe('extension columns', () => {
     );
   });
 });
+
+describe('roster YAML read with few Documents held (a large district)', () => {
+  it('reads the same roster and the same findings as when every Document is kept', async () => {
+    const district = generateDistrict({ schools: 3, students: 120, seed: 'held' });
+    const tree = Object.fromEntries(writeRosterYaml(district, { layout: 'per-school' }));
+    const names = Object.keys(tree).sort();
+    const last = names[names.length - 1]!;
+    // A later file declares an extension column and states a conflicting setting; an earlier
+    // one holds an unknown field: findings come from the first pass and from the expansion.
+    tree[last] = `extensionColumns:\n  users: [metadata.house]\nsource:\n  systemName: Other\n${tree[last]}`;
+    tree[names[1]!] = tree[names[1]!]!.replace('name:', 'nmae:');
+    const dir = writeTree(tempDir(), tree);
+    const read = async (keep: number) => {
+      const diagnostics = new Diagnostics();
+      const { roster } = await readRosterYaml(
+        directoryFiles(dir, { recursive: true }),
+        diagnostics,
+        undefined,
+        keep,
+      );
+      return { roster, diagnostics: diagnostics.list };
+    };
+    const all = await read(Number.POSITIVE_INFINITY);
+    const none = await read(0);
+    expect(none.diagnostics).toEqual(all.diagnostics);
+    expect(all.diagnostics.map((d) => d.code).sort()).toEqual(['YAML_CONFLICT', 'YAML_UNKNOWN_FIELD']);
+    expect(none.roster.table('users').fields).toEqual(all.roster.table('users').fields);
+    expect(none.roster.table('users').fields).toContain('metadata.house');
+    expect(rostersEqual(none.roster, all.roster)).toBe(true);
+    expect(fingerprintRoster(none.roster)).toBe(fingerprintRoster(all.roster));
+  });
+});

@@ -39,6 +39,8 @@ import {
 
 export const YAML_EXTENSIONS = ['.yaml', '.yml'];
 const MAX_ALIASES = 100;
+/** readRosterYaml keeps the Documents of files adding up to less than this (then parses again). */
+export const KEEP_DOCUMENTS_BYTES = 8 << 20;
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validateSchema(data: unknown): ErrorObject[] {
@@ -69,18 +71,48 @@ function streamToString(files: PackageFiles, name: string): Promise<string> {
   });
 }
 
-/** Reads every .yaml/.yml file of `files` as one roster. Never throws for bad input. */
+/** Where a node stands, as a finding wants it. */
+type Where = { file: string; line?: number; column?: number };
+
+/** What a file says of the whole roster (read while its Document is at hand, kept as plain data). */
+interface FileSettings {
+  readonly name: string;
+  readonly version?: { readonly value: string; readonly where: Where };
+  readonly source: readonly SettingEntry[];
+  readonly files: readonly SettingEntry[];
+  readonly extensionColumns: readonly (readonly [EntityName, string])[];
+}
+interface SettingEntry {
+  readonly key: string;
+  readonly value: string;
+  readonly where: Where;
+}
+
+/**
+ * Reads every .yaml/.yml file of `files` as one roster. Never throws for bad input.
+ *
+ * Settings may stand in any file, so every file is parsed (and checked against the schema) to
+ * gather them before any is expanded into records. A Document keeps every node with its position:
+ * a large district's all at once took gigabytes (4.2 GB for 100,000 students, in 97 MB of YAML).
+ * So Documents are kept only while their texts add up to less than `keepDocuments` bytes; the
+ * files after that are parsed again when expanded (at 100,000 students: 1.5 GB instead of
+ * 4.2 GB, and about a quarter more time).
+ */
 export async function readRosterYaml(
   files: PackageFiles,
   diagnostics: Diagnostics,
   progress?: ProgressListener,
+  keepDocuments = KEEP_DOCUMENTS_BYTES,
 ): Promise<YamlReadResult> {
-  const parsed: ParsedFile[] = [];
+  const read: { name: string; text: string; settings: FileSettings; kept?: ParsedFile }[] = [];
+  let bytes = 0;
   for (const name of files.names.filter((n) => YAML_EXTENSIONS.some((e) => n.endsWith(e)))) {
     progress?.({ stage: 'read', detail: name });
     const text = await streamToString(files, name);
     const file = parseFile(name, text, diagnostics);
-    if (file) parsed.push(file);
+    if (!file) continue;
+    bytes += text.length;
+    read.push({ name, text, settings: settingsOf(file), ...(bytes < keepDocuments ? { kept: file } : {}) });
   }
   await files.close();
 
@@ -89,21 +121,19 @@ export async function readRosterYaml(
   let versionFrom = '';
   const source: { systemName?: string; systemCode?: string } = {};
   const modes: Partial<Record<EntityName, FileMode>> = {};
-  for (const f of parsed) {
-    const root = f.doc.contents as YAMLMap | null;
-    if (!isMap(root)) continue;
-    const v = scalarOf(f.doc, root.get('oneroster', true));
-    if (v !== undefined) {
+  for (const { settings: f } of read) {
+    if (f.version) {
+      const v = f.version.value;
       const nv: RosterVersion | undefined =
         v === '1.1' ? '1.1' : v === '1.2' || v === '1.2.1' ? '1.2' : undefined;
       if (!nv) {
         diagnostics.add('YAML_SCHEMA', {
-          ...at(f, root.get('oneroster', true) as Node),
+          ...f.version.where,
           message: `oneroster: ${JSON.stringify(v)} is not 1.1 or 1.2`,
         });
       } else if (version && version !== nv) {
         diagnostics.add('YAML_CONFLICT', {
-          ...at(f, root.get('oneroster', true) as Node),
+          ...f.version.where,
           message: `${f.name} says oneroster ${nv}, but ${versionFrom} says ${version}`,
         });
       } else {
@@ -111,12 +141,12 @@ export async function readRosterYaml(
         versionFrom = f.name;
       }
     }
-    mergeSettings(f, root, 'source', source as Record<string, string>, diagnostics);
-    mergeSettings(f, root, 'files', modes as Record<string, string>, diagnostics);
+    mergeSettings(f.source, 'source', source as Record<string, string>, diagnostics);
+    mergeSettings(f.files, 'files', modes as Record<string, string>, diagnostics);
   }
-  if (!version && parsed.length > 0) {
+  if (!version && read.length > 0) {
     diagnostics.add('YAML_SCHEMA', {
-      file: parsed[0]!.name,
+      file: read[0]!.name,
       line: 1,
       message: 'no file of the roster says which OneRoster version it follows',
       hint: 'Add `oneroster: "1.1"` (or "1.2") at the top of the main roster file.',
@@ -125,20 +155,59 @@ export async function readRosterYaml(
   const builder = new RosterBuilder(version ?? '1.1');
   builder.source = source as RosterSource;
   for (const [e, m] of Object.entries(modes)) builder.modes[e as EntityName] = m;
-  for (const f of parsed) {
-    const root = f.doc.contents;
-    const columns = isMap(root) ? deref(f.doc, root.get('extensionColumns', true)) : undefined;
-    if (!isMap(columns)) continue;
+  for (const { settings } of read)
+    for (const [entity, field] of settings.extensionColumns) builder.table(entity).declareField(field);
+  const expander = new Expander(builder, diagnostics);
+  for (const { name, text, kept } of read) expander.expandFile(kept ?? parseAgain(name, text));
+  return { roster: builder.build() };
+}
+
+/** The settings `file` states (version, source, files, extensionColumns), with their positions. */
+function settingsOf(f: ParsedFile): FileSettings {
+  const root = f.doc.contents as YAMLMap | null;
+  if (!isMap(root)) return { name: f.name, source: [], files: [], extensionColumns: [] };
+  const versionNode = root.get('oneroster', true) as Node | undefined;
+  const v = scalarOf(f.doc, versionNode);
+  const entries = (key: 'source' | 'files'): SettingEntry[] => {
+    const node = deref(f.doc, root.get(key, true));
+    if (!isMap(node)) return [];
+    const out: SettingEntry[] = [];
+    for (const pair of node.items) {
+      const k = scalarOf(f.doc, pair.key);
+      const value = scalarOf(f.doc, pair.value);
+      if (k !== undefined && value !== undefined) out.push({ key: k, value, where: at(f, pair.key as Node) });
+    }
+    return out;
+  };
+  const extensionColumns: [EntityName, string][] = [];
+  const columns = deref(f.doc, root.get('extensionColumns', true));
+  if (isMap(columns)) {
     for (const pair of columns.items) {
       const entity = scalarOf(f.doc, pair.key) as EntityName;
       const list = deref(f.doc, pair.value);
       if (isSeq(list))
-        for (const item of list.items) builder.table(entity).declareField(scalarOf(f.doc, item) ?? '');
+        for (const item of list.items) extensionColumns.push([entity, scalarOf(f.doc, item) ?? '']);
     }
   }
-  const expander = new Expander(builder, diagnostics);
-  for (const f of parsed) expander.expandFile(f);
-  return { roster: builder.build() };
+  return {
+    name: f.name,
+    ...(v !== undefined ? { version: { value: v, where: at(f, versionNode) } } : {}),
+    source: entries('source'),
+    files: entries('files'),
+    extensionColumns,
+  };
+}
+
+/** A file parseFile accepted, parsed again (the same text gives the same Document). */
+function parseAgain(name: string, text: string): ParsedFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    schema: 'failsafe',
+    uniqueKeys: true,
+    prettyErrors: false,
+  });
+  return { name, doc, lines };
 }
 
 function parseFile(name: string, text: string, diagnostics: Diagnostics): ParsedFile | undefined {
@@ -244,21 +313,15 @@ function deref(doc: Document, node: unknown): unknown {
 }
 
 function mergeSettings(
-  f: ParsedFile,
-  root: YAMLMap,
+  entries: readonly SettingEntry[],
   key: 'source' | 'files',
   into: Record<string, string>,
   diagnostics: Diagnostics,
 ): void {
-  const node = deref(f.doc, root.get(key, true));
-  if (!isMap(node)) return;
-  for (const pair of node.items) {
-    const k = scalarOf(f.doc, pair.key);
-    const v = scalarOf(f.doc, pair.value);
-    if (k === undefined || v === undefined) continue;
+  for (const { key: k, value: v, where } of entries) {
     if (into[k] !== undefined && into[k] !== v) {
       diagnostics.add('YAML_CONFLICT', {
-        ...at(f, pair.key as Node),
+        ...where,
         message: `${key}.${k} is ${JSON.stringify(v)} here but ${JSON.stringify(into[k])} elsewhere`,
       });
       continue;
