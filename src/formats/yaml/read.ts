@@ -158,7 +158,7 @@ export async function readRosterYaml(
   for (const { settings } of read)
     for (const [entity, field] of settings.extensionColumns) builder.table(entity).declareField(field);
   const expander = new Expander(builder, diagnostics);
-  for (const { name, text, kept } of read) expander.expandFile(kept ?? parseAgain(name, text));
+  for (const { name, text, kept } of read) expander.expandFile(kept ?? parseYaml(name, text));
   return { roster: builder.build() };
 }
 
@@ -198,8 +198,8 @@ function settingsOf(f: ParsedFile): FileSettings {
   };
 }
 
-/** A file parseFile accepted, parsed again (the same text gives the same Document). */
-function parseAgain(name: string, text: string): ParsedFile {
+/** A file's Document (parsing the same text again gives the same Document). */
+function parseYaml(name: string, text: string): ParsedFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -211,13 +211,8 @@ function parseAgain(name: string, text: string): ParsedFile {
 }
 
 function parseFile(name: string, text: string, diagnostics: Diagnostics): ParsedFile | undefined {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    schema: 'failsafe',
-    uniqueKeys: true,
-    prettyErrors: false,
-  });
+  const file = parseYaml(name, text);
+  const { doc, lines } = file;
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const pos = lines.linePos(e.pos[0]);
@@ -242,7 +237,6 @@ function parseFile(name: string, text: string, diagnostics: Diagnostics): Parsed
     return undefined;
   }
   if (data === null || data === undefined) return undefined; // an empty file adds nothing
-  const file = { name, doc, lines };
   const errors = validateSchema(data);
   for (const e of errors) reportSchemaError(file, e, diagnostics);
   return errors.length > 0 ? undefined : file;
