@@ -37,14 +37,34 @@ const built = new WeakMap<
   Map<string, { index: KeyIndex; covered: number; generation: number }>
 >();
 
-export class KeyIndex {
+/** Finding records by key: by bytes (each index its own way), by string, or by another table's value. */
+abstract class KeyLookup {
+  private readonly probe = byteRange();
+
+  /** The record whose key is these bytes, or -1. */
+  abstract findBytes(bytes: Uint8Array, start: number, end: number): number;
+
+  /** The record whose key is `key`, or -1. */
+  find(key: string): number {
+    const bytes = Buffer.from(key, 'utf8');
+    return this.findBytes(bytes, 0, bytes.length);
+  }
+
+  /** The record whose key equals the value at field `position` of record `j` of `other`, or -1. */
+  findFrom(other: RecordTable, j: number, position: number): number {
+    const r = other.locate(j, this.probe);
+    if (!RecordTable.narrow(r, position)) return -1;
+    return this.findBytes(r.buffer, r.start, r.end);
+  }
+}
+
+export class KeyIndex extends KeyLookup {
   /** Slot s: [2s] the record (-1 when free), [2s + 1] its key's 32-bit hash. */
   private slots: Int32Array;
   private mask: number;
   private count = 0;
   private readonly hash: ByteHash;
   private readonly key = byteRange();
-  private readonly probe = byteRange();
   private readonly held = byteRange();
 
   /** Indexes records of `table` by the field at `position` (records are added with add()). */
@@ -53,6 +73,7 @@ export class KeyIndex {
     readonly position: number,
     options: KeyIndexOptions = {},
   ) {
+    super();
     let capacity = 16;
     while (capacity < (options.capacity ?? 16)) capacity *= 2;
     this.slots = freeSlots(capacity);
@@ -211,19 +232,6 @@ export class KeyIndex {
     return this.lookup(bytes, start, end, this.hash(bytes, start, end) | 0);
   }
 
-  /** The record whose key is `key`, or -1. */
-  find(key: string): number {
-    const bytes = Buffer.from(key, 'utf8');
-    return this.findBytes(bytes, 0, bytes.length);
-  }
-
-  /** The record whose key equals the value at field `position` of record `j` of `other`, or -1. */
-  findFrom(other: RecordTable, j: number, position: number): number {
-    const r = other.locate(j, this.probe);
-    if (!RecordTable.narrow(r, position)) return -1;
-    return this.findBytes(r.buffer, r.start, r.end);
-  }
-
   private keyOf(index: number, out: ByteRange): ByteRange {
     this.table.locate(index, out);
     RecordTable.narrow(out, this.position);
@@ -285,20 +293,20 @@ const inlineBuilt = new WeakMap<
   Map<string, { index: InlineKeyIndex; covered: number; generation: number }>
 >();
 
-export class InlineKeyIndex {
+export class InlineKeyIndex extends KeyLookup {
   private readonly words: Int32Array;
   private readonly bytes: Uint8Array;
   /** Bytes per slot (a multiple of 16). */
   private readonly stride: number;
   private readonly mask: number;
   private readonly held = byteRange();
-  private readonly probe = byteRange();
 
   private constructor(
     readonly table: RecordTable,
     readonly position: number,
     longest: number,
   ) {
+    super();
     this.stride = Math.ceil((SLOT_HEAD + Math.min(longest, MAX_INLINE_KEY)) / 16) * 16;
     let capacity = 16;
     while (capacity < (table.size / MAX_LOAD) * 1.01) capacity *= 2;
@@ -363,19 +371,6 @@ export class InlineKeyIndex {
   findBytes(key: Uint8Array, start: number, end: number): number {
     if (end === start) return -1;
     return this.lookup(key, start, end, hashBytes(key, start, end) | 0);
-  }
-
-  /** The record whose key is `key`, or -1. */
-  find(key: string): number {
-    const bytes = Buffer.from(key, 'utf8');
-    return this.findBytes(bytes, 0, bytes.length);
-  }
-
-  /** The record whose key equals the value at field `position` of record `j` of `other`, or -1. */
-  findFrom(other: RecordTable, j: number, position: number): number {
-    const r = other.locate(j, this.probe);
-    if (!RecordTable.narrow(r, position)) return -1;
-    return this.findBytes(r.buffer, r.start, r.end);
   }
 
   private lookup(key: Uint8Array, start: number, end: number, h: number): number {
