@@ -441,6 +441,13 @@ class EntityFileReader implements ScanHandler {
     return true;
   }
 
+  /** The row being read by row(), and its values as text (one function, not a closure per row). */
+  private scanned: ScannedRow | undefined;
+  private readonly scannedText = (c: number): string => {
+    const { cells, bytes, starts, ends } = this.scanned!;
+    return cells ? cells[c]! : bytes.toString('utf8', starts[c], ends[c]);
+  };
+
   /** A row from the fast scanner. */
   row(row: ScannedRow, line: number): void {
     this.lastLine = line;
@@ -452,7 +459,8 @@ class EntityFileReader implements ScanHandler {
       return;
     }
     const { bytes, starts, ends, count, cells } = row;
-    const text = (c: number) => (cells ? cells[c]! : bytes.toString('utf8', starts[c], ends[c]));
+    this.scanned = row;
+    const text = this.scannedText;
     const clean = this.checkFields && !cells && !row.unusual && this.rowIsClean(bytes, starts, ends, count);
     this.beginRow(count, line, text, clean);
     const { table, columnOfField } = this;
