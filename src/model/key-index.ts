@@ -32,10 +32,44 @@ const MAX_LOAD = 0.7;
 /** KeyIndex.bulk inserts keys region by region: 2^15 slots (256 KiB), which stay in the cache. */
 const REGION_BITS = 15;
 
-const built = new WeakMap<
-  RecordTable,
-  Map<string, { index: KeyIndex; covered: number; generation: number }>
->();
+/**
+ * Indexes made from a table, per field, handed out again while the table has neither grown nor
+ * been truncated since (what KeyIndex.of and InlineKeyIndex.of build once).
+ */
+class BuiltIndexes<T> {
+  private readonly byTable = new WeakMap<
+    RecordTable,
+    Map<string, { index: T; covered: number; generation: number }>
+  >();
+
+  get(table: RecordTable, field: string): T | undefined {
+    const known = this.byTable.get(table)?.get(field);
+    return known && known.covered === table.size && known.generation === table.generation
+      ? known.index
+      : undefined;
+  }
+
+  /** Keeps `index`, covering every record of `table` now. */
+  set(table: RecordTable, field: string, index: T): void {
+    let byField = this.byTable.get(table);
+    if (!byField) {
+      byField = new Map();
+      this.byTable.set(table, byField);
+    }
+    byField.set(field, { index, covered: table.size, generation: table.generation });
+  }
+
+  delete(table: RecordTable, field: string): void {
+    this.byTable.get(table)?.delete(field);
+  }
+
+  /** The fields of `table` with a current index. */
+  fields(table: RecordTable): string[] {
+    return [...(this.byTable.get(table)?.keys() ?? [])].filter((f) => this.get(table, f) !== undefined);
+  }
+}
+
+const built = new BuiltIndexes<KeyIndex>();
 
 /** Finding records by key: by bytes (each index its own way), by string, or by another table's value. */
 abstract class KeyLookup {
@@ -86,8 +120,8 @@ export class KeyIndex extends KeyLookup {
    * Built once per table and field (readers, rules and the plan engine share it).
    */
   static of(table: RecordTable, field: string): KeyIndex {
-    const known = built.get(table)?.get(field);
-    if (known && known.covered === table.size && known.generation === table.generation) return known.index;
+    const known = built.get(table, field);
+    if (known) return known;
     let index = KeyIndex.bulk(table, field);
     if (!index) {
       // A key held twice: one by one, so that the first record holding it is the one found.
@@ -152,17 +186,12 @@ export class KeyIndex extends KeyLookup {
 
   /** Keeps `index` (covering every record of its table now) for KeyIndex.of to hand out. */
   static remember(index: KeyIndex, field: string): void {
-    let byField = built.get(index.table);
-    if (!byField) {
-      byField = new Map();
-      built.set(index.table, byField);
-    }
-    byField.set(field, { index, covered: index.table.size, generation: index.table.generation });
+    built.set(index.table, field, index);
   }
 
   /** Drops the index KeyIndex.of would hand out for `table` and `field` (its memory can go). */
   static forget(table: RecordTable, field: string): void {
-    built.get(table)?.delete(field);
+    built.delete(table, field);
   }
 
   get size(): number {
@@ -176,10 +205,8 @@ export class KeyIndex extends KeyLookup {
    */
   static shareFor(table: RecordTable): IndexData[] {
     const data: IndexData[] = [];
-    for (const [field, known] of built.get(table) ?? []) {
-      if (known.covered !== table.size || known.generation !== table.generation) continue;
-      const { index } = known;
-      const { position, slots, count } = index;
+    for (const field of built.fields(table)) {
+      const { position, slots, count } = built.get(table, field)!;
       data.push({ field, position, slots, count });
     }
     return data;
@@ -288,10 +315,7 @@ function freeSlots(capacity: number): Int32Array {
 const SLOT_HEAD = 9; // record (4), hash (4), key length (1)
 const MAX_INLINE_KEY = 55;
 const LONG_KEY = 0xff;
-const inlineBuilt = new WeakMap<
-  RecordTable,
-  Map<string, { index: InlineKeyIndex; covered: number; generation: number }>
->();
+const inlineBuilt = new BuiltIndexes<InlineKeyIndex>();
 
 export class InlineKeyIndex extends KeyLookup {
   private readonly words: Int32Array;
@@ -322,8 +346,8 @@ export class InlineKeyIndex extends KeyLookup {
    * once per table and field.
    */
   static of(table: RecordTable, field: string): InlineKeyIndex {
-    const known = inlineBuilt.get(table)?.get(field);
-    if (known && known.covered === table.size && known.generation === table.generation) return known.index;
+    const known = inlineBuilt.get(table, field);
+    if (known) return known;
     const position = table.fieldIndexOf(field);
     const r = byteRange();
     let longest = 0;
@@ -334,12 +358,7 @@ export class InlineKeyIndex extends KeyLookup {
     for (let i = 0; i < table.size; i++) {
       if (RecordTable.narrow(table.locate(i, r), position)) index.add(i, r);
     }
-    let byField = inlineBuilt.get(table);
-    if (!byField) {
-      byField = new Map();
-      inlineBuilt.set(table, byField);
-    }
-    byField.set(field, { index, covered: table.size, generation: table.generation });
+    inlineBuilt.set(table, field, index);
     return index;
   }
 
