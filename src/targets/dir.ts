@@ -17,6 +17,7 @@ import { InputError, LockHeldError, StalePlanError } from '../errors.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
+import { readRosterImage, writeRosterImage } from '../formats/roster-image.js';
 import type { Roster } from '../model/roster.js';
 import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
@@ -25,6 +26,12 @@ import { parseState, type TargetState } from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
 
 const KEEP_GENERATIONS = 5;
+/**
+ * The snapshot's roster image (formats/roster-image.ts): the same records in their in-memory form,
+ * read in ~1 s where snapshot.zip takes ~16 s at city scale. Only the current generation keeps
+ * one (it is as large as the CSV); older ones are read from their zip.
+ */
+const IMAGE_FILE = 'snapshot.image';
 
 export class DirTarget implements Target {
   readonly kind = 'dir';
@@ -54,6 +61,8 @@ export class DirTarget implements Target {
   }
 
   async readCurrent(state: TargetState): Promise<Roster> {
+    const image = readRosterImage(join(this.current, IMAGE_FILE), imageBinding(state));
+    if (typeof image !== 'string' && image.version === state.oneRosterVersion) return image;
     const file = join(this.current, 'snapshot.zip');
     const diagnostics = new Diagnostics();
     // (No index is kept: a plan walks a sorted snapshot side by side, and builds one otherwise.)
@@ -140,6 +149,7 @@ export class DirTarget implements Target {
     // A bulk delivery is the snapshot: write it once.
     if (snapshot === delivery) copyFileSync(join(tmp, 'OneRoster.zip'), join(tmp, 'snapshot.zip'));
     else await writeOneRosterZip(snapshot, join(tmp, 'snapshot.zip'));
+    writeRosterImage(snapshot, join(tmp, IMAGE_FILE), imageBinding(state));
     writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     faultPoint('dir:after-write');
     const final = join(generations, name);
@@ -171,10 +181,16 @@ export class DirTarget implements Target {
     for (const n of complete.slice(0, Math.max(0, complete.length - KEEP_GENERATIONS))) {
       if (n !== keep) rmSync(join(generations, n), { recursive: true, force: true });
     }
+    for (const n of complete) if (n !== keep) rmSync(join(generations, n, IMAGE_FILE), { force: true });
     // Temporary folders of killed runs.
     for (const n of names.filter((x) => x.includes('.tmp-')))
       rmSync(join(generations, n), { recursive: true, force: true });
   }
+}
+
+/** An image stands for the snapshot of exactly this state. */
+function imageBinding(state: TargetState): { lineage: string; serial: number } {
+  return { lineage: state.lineage, serial: state.serial };
 }
 
 function isSymlink(path: string): boolean {

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDistrict } from '../../src/generate/generate.js';
+import { rostersEqual } from '../../src/model/roster.js';
 import { DirTarget } from '../../src/targets/dir.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { testState } from '../helpers/state.js';
@@ -64,5 +65,32 @@ describe('dir target specifics', () => {
       '000006',
       '000007',
     ]);
+  });
+
+  it('keeps a roster image of the current snapshot, and reads the zip when the image is unusable', async () => {
+    const path = join(tempDir(), 't');
+    const t = new DirTarget({ name: 'a', path });
+    const first = generateDistrict({ schools: 1, students: 8, seed: 1 });
+    const second = generateDistrict({ schools: 2, students: 9, seed: 2 });
+    await t.deliver(first, first, state('a', 1), 0);
+    await t.deliver(second, second, state('a', 2), 1);
+    // Only the current generation keeps one (older generations are read from their zip).
+    expect(existsSync(join(path, 'generations', '000002', 'snapshot.image'))).toBe(true);
+    expect(existsSync(join(path, 'generations', '000001', 'snapshot.image'))).toBe(false);
+    const current = await t.readState();
+    const fromImage = await t.readCurrent(current!);
+    expect(rostersEqual(fromImage, second)).toBe(true);
+    // Origins tell which way it was read: the image keeps the delivered roster's (none here).
+    expect(fromImage.table('users').origin(0)).toBeUndefined();
+
+    // An image bound to another state (here: a state.json edited to serial 7) is not used.
+    const other = await t.readCurrent({ ...current!, serial: 7 });
+    expect(rostersEqual(other, second)).toBe(true);
+    expect(other.table('users').origin(0)).toMatchObject({ line: 2 });
+    // Nor is a damaged one.
+    truncateSync(join(path, 'current', 'snapshot.image'), 100);
+    const fromZip = await t.readCurrent(current!);
+    expect(rostersEqual(fromZip, second)).toBe(true);
+    expect(fromZip.table('users').origin(0)).toMatchObject({ line: 2 });
   });
 });
