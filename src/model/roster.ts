@@ -120,6 +120,11 @@ export class RosterBuilder {
     return this.tables[entity];
   }
 
+  /** Takes `table` (of a new RosterBuilder's entity, e.g. read on another thread) as its entity's table. */
+  adopt(table: RecordTable): void {
+    this.tables[table.entity] = table;
+  }
+
   build(): Roster {
     return new Roster(this.version, this.tables, { ...this.modes }, { ...this.source });
   }

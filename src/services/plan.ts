@@ -119,8 +119,10 @@ async function planWith(
       : state
         ? await target.readCurrent(state)
         : undefined;
-    // While the roster is still being read on the other thread: what the plan engine will ask
-    // of the target's side (is each table sorted by key, else its index).
+    // The target read (quickly, from its roster image): read part of the roster here too.
+    await loading.help();
+    // While the other thread validates the roster: what the plan engine will ask of the
+    // target's side (is each table sorted by key, else its index).
     if (roster) prepareForPlan(roster, targetConfig);
     return { state, roster };
   })();

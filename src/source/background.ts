@@ -13,8 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BugError, InputError, RosterError, UsageError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
-import type { EntityName } from '../model/entities.js';
-import { Roster, type RosterData } from '../model/roster.js';
+import { readEntityFileAlone } from '../formats/oneroster-csv/read.js';
+import { directoryFiles } from '../formats/package-files.js';
+import type { EntityName, RosterVersion } from '../model/entities.js';
+import { type IndexData, KeyIndex } from '../model/key-index.js';
+import { sharedArray, type TableData } from '../model/record-table.js';
+import { type FileMode, Roster, type RosterData } from '../model/roster.js';
 import type { ProgressEvent } from '../progress.js';
 import { type Diagnostic, Diagnostics } from '../validate/diagnostic.js';
 import { validateRoster } from '../validate/validate.js';
@@ -27,14 +31,45 @@ export interface BackgroundLoadOptions extends LoadOptions {
 
 /** @internal What the worker is asked. */
 export interface LoadRequest {
+  readonly kind: 'load';
   readonly path: string;
-  readonly options: Omit<LoadOptions, 'progress'>;
+  readonly options: Omit<LoadOptions, 'progress' | 'elsewhere'>;
   readonly validate: boolean;
+  /**
+   * Who reads the offered file (see `offer`): 0 nobody yet, else READ_HERE or READ_THERE; taken
+   * with Atomics.compareExchange, so exactly one thread reads it.
+   */
+  readonly offeredFile: Int32Array;
 }
+
+/** @internal Values of LoadRequest.offeredFile. */
+export const READ_HERE = 1;
+export const READ_THERE = 2;
+
+/** @internal The calling thread's answer once it has read the offered file. */
+export type PartMessage =
+  | {
+      readonly kind: 'part';
+      readonly table: TableData;
+      readonly indexes: IndexData[];
+      readonly diagnostics: readonly Diagnostic[];
+      readonly duplicates: string[];
+    }
+  | { readonly kind: 'part-failed'; readonly error: FailedError };
+
+type FailedError = Extract<LoadResponse, { kind: 'failed' }>['error'];
 
 /** @internal What the worker answers: progress, then `read`, then (when validating) `validated`; or `failed`. */
 export type LoadResponse =
   | { readonly kind: 'progress'; readonly event: ProgressEvent }
+  | {
+      /** One file the calling thread may read instead (see ReadElsewhere), once it is free. */
+      readonly kind: 'offer';
+      readonly location: string;
+      readonly entity: EntityName;
+      readonly version: RosterVersion;
+      readonly mode: FileMode;
+    }
   | {
       readonly kind: 'read';
       readonly roster: RosterData;
@@ -66,6 +101,12 @@ export interface BackgroundLoad {
   readonly read: Promise<LoadedRoster>;
   readonly validated: Promise<LoadedRoster>;
   readonly concurrent: boolean;
+  /**
+   * Call when this thread has nothing else to do: if the other thread has not come to it yet,
+   * reads its largest file here (a city's enrollments: two thirds of the bytes) and hands it over.
+   * Settles when that is done, or at once; never rejects (a failure reaches `read`).
+   */
+  help(): Promise<void>;
 }
 
 const WORKER = new URL('./load-worker.js', import.meta.url);
@@ -97,7 +138,7 @@ export function startLoading(path: string, options: BackgroundLoadOptions = {}):
       return loaded;
     });
     // (The roster is validated before anyone sees it read: one thread gains nothing from overlap.)
-    return { read: validated, validated, concurrent: false };
+    return { read: validated, validated, concurrent: false, help: async () => {} };
   }
   let onRead!: { resolve: (loaded: LoadedRoster) => void; reject: (err: Error) => void };
   let onValidated!: typeof onRead;
@@ -118,10 +159,19 @@ export function startLoading(path: string, options: BackgroundLoadOptions = {}):
     onValidated.reject(err);
   };
   const worker = new Worker(WORKER);
+  const offeredFile = sharedArray(Int32Array, 1);
+  let onOffer!: (offer: Extract<LoadResponse, { kind: 'offer' }> | undefined) => void;
+  const offered = new Promise<Extract<LoadResponse, { kind: 'offer' }> | undefined>((resolve) => {
+    onOffer = resolve;
+  });
   worker.on('message', (message: LoadResponse) => {
+    if (message.kind !== 'progress' && message.kind !== 'offer') onOffer(undefined);
     switch (message.kind) {
       case 'progress':
         progress?.(message.event);
+        return;
+      case 'offer':
+        onOffer(message);
         return;
       case 'read': {
         const diagnostics = new Diagnostics(rest.ignore);
@@ -151,17 +201,68 @@ export function startLoading(path: string, options: BackgroundLoadOptions = {}):
     void worker.terminate();
   });
   worker.on('error', (err) => {
+    onOffer(undefined);
     if (!settled) fail(new BugError(`reading ${path} failed: ${err.message}`, err));
   });
   worker.on('exit', (code) => {
+    onOffer(undefined);
     if (!settled) fail(new BugError(`the thread reading ${path} stopped (exit code ${code})`));
   });
-  worker.postMessage({ path, options: rest, validate: validate ?? false } satisfies LoadRequest);
-  return { read, validated, concurrent: true };
+  worker.postMessage({
+    kind: 'load',
+    path,
+    options: rest,
+    validate: validate ?? false,
+    offeredFile,
+  } satisfies LoadRequest);
+  const help = async (): Promise<void> => {
+    const offer = await offered;
+    if (!offer || Atomics.compareExchange(offeredFile, 0, 0, READ_HERE) !== 0) return;
+    let answer: PartMessage;
+    try {
+      const diagnostics = new Diagnostics(rest.ignore);
+      const part = await readEntityFileAlone(
+        directoryFiles(offer.location),
+        offer.entity,
+        offer.version,
+        offer.mode,
+        diagnostics,
+        {
+          checkFields: rest.checkFields !== false,
+          keepIndexes: rest.keepIndexes !== false,
+          ...(progress ? { progress } : {}),
+        },
+      );
+      answer = {
+        kind: 'part',
+        table: part.table.share(),
+        indexes: KeyIndex.shareFor(part.table),
+        diagnostics: part.diagnostics,
+        duplicates: [...part.duplicates],
+      };
+    } catch (err) {
+      answer = { kind: 'part-failed', error: failure(err) };
+    }
+    worker.postMessage(answer);
+  };
+  return { read, validated, concurrent: true, help };
 }
 
-/** The worker's error as the typed error it was (rendered by the one error handler). */
-function revive(e: Extract<LoadResponse, { kind: 'failed' }>['error']): Error {
+/** @internal An error as plain data for another thread (revived by `revive`). */
+export function failure(err: unknown): FailedError {
+  const e = err as Partial<RosterError> & Error;
+  return {
+    name: e.name,
+    message: e.message,
+    code: e instanceof RosterError ? e.code : undefined,
+    hint: e instanceof RosterError ? e.hint : undefined,
+    exitCode: e instanceof RosterError ? e.exitCode : undefined,
+    stack: e.stack,
+  };
+}
+
+/** @internal An error from another thread as the typed error it was (rendered by the one error handler). */
+export function revive(e: FailedError): Error {
   if (e.code === undefined) {
     const err = new BugError(e.message);
     if (e.stack) err.stack = e.stack;

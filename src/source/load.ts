@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { CONFIG_FILE, findConfig, loadConfig } from '../config/config.js';
 import { InputError, UsageError } from '../errors.js';
 import type { RosterFormat } from '../formats/format.js';
-import { readOneRoster } from '../formats/oneroster-csv/read.js';
+import { type ReadElsewhere, readOneRoster } from '../formats/oneroster-csv/read.js';
 import { directoryFiles, type ZipOptions, zipFiles } from '../formats/package-files.js';
 import { readRosterYaml, YAML_EXTENSIONS } from '../formats/yaml/read.js';
 import type { EntityName } from '../model/entities.js';
@@ -25,6 +25,8 @@ export interface LoadOptions extends ZipOptions {
   /** Keep the indexes built while reading CSV (default true; see ReadOptions.keepIndexes). */
   readonly keepIndexes?: boolean;
   readonly progress?: ProgressListener;
+  /** For a folder of OneRoster CSV: one entity's file may be read elsewhere (ReadElsewhere). */
+  readonly elsewhere?: ReadElsewhere;
 }
 
 export interface LoadedRoster {
@@ -123,6 +125,7 @@ export async function loadRoster(path: string, options: LoadOptions = {}): Promi
     checkFields: options.checkFields !== false,
     keepIndexes: options.keepIndexes !== false,
     ...(options.progress ? { progress: options.progress } : {}),
+    ...(options.elsewhere && format === 'oneroster-csv' ? { elsewhere: options.elsewhere } : {}),
   });
   return { roster, diagnostics, format, location, duplicates };
 }

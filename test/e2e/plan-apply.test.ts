@@ -170,25 +170,42 @@ describe('a OneRoster CSV roster read on the worker thread', () => {
     expect(
       roster(['convert', 'roster', '--to', 'oneroster-1.1', '--out', 'csv'], { cwd: repo.dir }).status,
     ).toBe(0);
-    const plans = ['2', '1'].map((threads) => {
-      // (The plan is saved to a file: it is more JSON than the test helper takes on stdout.)
-      const out = join(repo.dir, `plan-${threads}.json`);
-      const r = roster(['plan', '--format', 'markdown', '--out', out], {
-        cwd: repo.dir,
-        env: { ROSTER_THREADS: threads },
+    const plans = () =>
+      ['2', '1'].map((threads) => {
+        // (The plan is saved to a file: it is more JSON than the test helper takes on stdout.)
+        const out = join(repo.dir, `plan-${threads}.json`);
+        const r = roster(['plan', '--format', 'markdown', '--out', out], {
+          cwd: repo.dir,
+          env: { ROSTER_THREADS: threads },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const { basis, ...rest } = JSON.parse(readFileSync(out, 'utf8'));
+        return { ...rest, basis: { ...basis, createdAt: '' } };
       });
-      expect(r.status, r.stderr).toBe(0);
-      const { basis, ...rest } = JSON.parse(readFileSync(out, 'utf8'));
-      return { ...rest, basis: { ...basis, createdAt: '' } };
-    });
-    expect(plans[0]).toEqual(plans[1]);
-    expect(plans[0].summary.byEntity.enrollments.create).toBeGreaterThan(0);
+    const first = plans();
+    expect(first[0]).toEqual(first[1]);
+    expect(first[0].summary.byEntity.enrollments.create).toBeGreaterThan(0);
 
+    // Applied, the target has a roster image to read: then this thread reads enrollments.csv
+    // while the worker reads the other files (whichever comes to it first reads it).
+    expect(roster(['apply', '--auto-approve'], { cwd: repo.dir }).status).toBe(0);
+    expect(existsSync(join(repo.target, 'current', 'snapshot.image'))).toBe(true);
     const file = join(repo.dir, 'csv', 'enrollments.csv');
+    const enrollments = readFileSync(file, 'utf8').split('\n');
+    writeFileSync(file, [...enrollments.slice(0, 3), ...enrollments.slice(4)].join('\n'));
+    const second = plans();
+    expect(second[0]).toEqual(second[1]);
+    expect(second[0].summary.byEntity.enrollments).toMatchObject({ create: 0, update: 0, delete: 1 });
+
+    // The same findings, whichever thread read which file.
+    const users = join(repo.dir, 'csv', 'users.csv');
+    writeFileSync(users, readFileSync(users, 'utf8').replace(/,student,/, ',Pupil,'));
     writeFileSync(file, readFileSync(file, 'utf8').replace(/,student,/, ',Student,'));
     const bad = roster(['plan'], { cwd: repo.dir, env: { ROSTER_THREADS: '2' } });
     expect(bad.status).toBe(1);
-    expect(bad.stdout.concat(bad.stderr).match(/VALUE_ENUM/g)).toHaveLength(1);
+    expect(bad.stdout.concat(bad.stderr).match(/VALUE_ENUM/g)).toHaveLength(2);
+    expect(roster(['plan'], { cwd: repo.dir, env: { ROSTER_THREADS: '1' } }).stdout).toBe(bad.stdout);
+    writeFileSync(users, readFileSync(users, 'utf8').replace(/,Pupil,/, ',student,'));
 
     // A roster rule's finding arrives while the plan is being computed here: the plan is dropped.
     const lines = readFileSync(file, 'utf8').replace(',Student,', ',student,').split('\n');

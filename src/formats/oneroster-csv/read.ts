@@ -12,10 +12,10 @@ import {
 } from '../../model/entities.js';
 import { KeyIndex } from '../../model/key-index.js';
 import { normalizeValue } from '../../model/normalize.js';
-import { type RecordTable, SEPARATOR } from '../../model/record-table.js';
+import { RecordTable, SEPARATOR } from '../../model/record-table.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
 import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
-import type { Diagnostics } from '../../validate/diagnostic.js';
+import type { Diagnostic, Diagnostics } from '../../validate/diagnostic.js';
 import {
   checkRecordFields,
   fieldValueIsClean,
@@ -59,6 +59,30 @@ export interface ReadOptions {
    * one is built again if something asks for it.
    */
   readonly keepIndexes?: boolean;
+  /** One entity's file may be read elsewhere meanwhile (see ReadElsewhere). */
+  readonly elsewhere?: ReadElsewhere;
+}
+
+/** One entity's file, read on its own (readEntityFileAlone). */
+export interface EntityFileRead {
+  readonly table: RecordTable;
+  /** Its findings, in the order they were made. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** sourcedIds seen more than once (the first record is kept). */
+  readonly duplicates: ReadonlySet<string>;
+}
+
+/**
+ * Lets one entity's file (a city's enrollments: two thirds of the bytes) be read by someone else,
+ * e.g. another thread, while readOneRoster reads the others. The reader offers it as soon as it
+ * knows how the file is to be read, reads every other file, then claims it: `claim` answers
+ * undefined when nobody took it (it is read there and then), else the result of reading it
+ * elsewhere, which takes its place (records, findings in file order, duplicates).
+ */
+export interface ReadElsewhere {
+  readonly entity: EntityName;
+  offer(version: RosterVersion, mode: FileMode): void;
+  claim(): Promise<EntityFileRead> | undefined;
 }
 
 export async function readOneRoster(
@@ -107,6 +131,11 @@ export async function readOneRoster(
   const builder = new RosterBuilder(version);
   if (manifest) builder.source = manifest.source;
   const duplicates = new Map<EntityName, Set<string>>();
+  const elsewhere = options.elsewhere;
+  const offered = elsewhere && present.has(ENTITIES[elsewhere.entity].file) ? elsewhere.entity : undefined;
+  if (offered) elsewhere!.offer(version, fileMode(manifest?.modes.get(offered)));
+  /** Where the offered file's findings go (they come last otherwise). */
+  let offeredAt = 0;
 
   for (const entity of entitiesOf(version)) {
     const file = ENTITIES[entity].file;
@@ -130,28 +159,90 @@ export async function readOneRoster(
       });
     }
     if (!exists) continue;
-    // A present file is bulk unless the manifest says delta: when manifest and files disagree, the data wins.
-    const mode: FileMode = stated === 'delta' ? 'delta' : 'bulk';
+    const mode = fileMode(stated);
     builder.modes[entity] = mode;
-    options.progress?.({ stage: 'read', detail: ENTITIES[entity].file });
+    if (entity === offered) {
+      offeredAt = diagnostics.list.length;
+      continue;
+    }
     duplicates.set(
       entity,
-      await readEntityFile(
-        files,
-        entity,
-        version,
-        mode,
-        builder,
-        diagnostics,
-        options.checkFields !== false,
-        options.progress,
-        options.reader ?? 'auto',
-      ),
+      await readEntityTable(files, entity, version, mode, builder.table(entity), diagnostics, options),
     );
-    if (options.keepIndexes === false) KeyIndex.forget(builder.table(entity), 'sourcedId');
+  }
+  if (offered) {
+    const claimed = elsewhere!.claim();
+    // The later files' findings step aside, so that the offered file's come where it stands.
+    const later = diagnostics.list.splice(offeredAt);
+    if (claimed) {
+      const read = await claimed;
+      builder.adopt(read.table);
+      diagnostics.list.push(...read.diagnostics);
+      duplicates.set(offered, new Set(read.duplicates));
+    } else {
+      const mode = builder.modes[offered]!;
+      duplicates.set(
+        offered,
+        await readEntityTable(files, offered, version, mode, builder.table(offered), diagnostics, options),
+      );
+    }
+    diagnostics.list.push(...later);
   }
   await files.close();
   return { roster: builder.build(), duplicates };
+}
+
+/** A present file is bulk unless the manifest says delta: when manifest and files disagree, the data wins. */
+function fileMode(stated: FileMode | undefined): FileMode {
+  return stated === 'delta' ? 'delta' : 'bulk';
+}
+
+/**
+ * Reads one entity's file of a package into a table of its own, with its findings (what
+ * readOneRoster does for that file, done elsewhere: see ReadElsewhere). The manifest and the
+ * other files are not looked at: the caller says the version and mode.
+ */
+export async function readEntityFileAlone(
+  files: PackageFiles,
+  entity: EntityName,
+  version: RosterVersion,
+  mode: FileMode,
+  diagnostics: Diagnostics,
+  options: ReadOptions = {},
+): Promise<EntityFileRead> {
+  const table = new RecordTable(entity);
+  const from = diagnostics.list.length;
+  try {
+    const duplicates = await readEntityTable(files, entity, version, mode, table, diagnostics, options);
+    return { table, diagnostics: diagnostics.list.slice(from), duplicates };
+  } finally {
+    await files.close();
+  }
+}
+
+async function readEntityTable(
+  files: PackageFiles,
+  entity: EntityName,
+  version: RosterVersion,
+  mode: FileMode,
+  table: RecordTable,
+  diagnostics: Diagnostics,
+  options: ReadOptions,
+): Promise<Set<string>> {
+  options.progress?.({ stage: 'read', detail: ENTITIES[entity].file });
+  const duplicates = await readEntityFile(
+    files,
+    entity,
+    version,
+    mode,
+    table,
+    diagnostics,
+    options.checkFields !== false,
+    options.progress,
+    options.reader ?? 'auto',
+  );
+  if (options.keepIndexes === false) KeyIndex.forget(table, 'sourcedId');
+  return duplicates;
 }
 
 const CHECK_NONE = 0;
@@ -259,14 +350,13 @@ async function readEntityFile(
   entity: EntityName,
   version: RosterVersion,
   mode: FileMode,
-  builder: RosterBuilder,
+  table: RecordTable,
   diagnostics: Diagnostics,
   checkFields: boolean,
   progress: ProgressListener | undefined,
   reader: 'auto' | 'general',
 ): Promise<Set<string>> {
   const file = ENTITIES[entity].file;
-  const table = builder.table(entity);
   const mark = { records: table.size, diagnostics: diagnostics.list.length };
   // Duplicate sourcedIds are looked for once the file is read (KeyIndex.bulk: much faster than
   // row by row); when there is one, the file is read again row by row to report each where it is.
