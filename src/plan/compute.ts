@@ -12,6 +12,7 @@ import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import { KeyIndex } from '../model/key-index.js';
+import { sortByKey } from '../model/key-sort.js';
 import {
   type ByteRange,
   byteRange,
@@ -149,8 +150,8 @@ export function computePlan(input: PlanInput): Plan {
     // What the target holds is sorted by key (as exports, and so our snapshots, usually are): the
     // roster's records are matched by walking both side by side, not looked up one by one
     // (millions of cache misses at city scale, and an index of 130+ MB). Records out of key order
-    // (added at the end of a file) are sorted and walked again. Otherwise: a typed-array index
-    // on the key bytes (no string per record, no Map over 8M entries).
+    // (added at the end of a file, or all of them) are sorted and walked again. Otherwise: a
+    // typed-array index on the key bytes (no string per record, no Map over 8M entries).
     const sideBySide = have?.ascendingBy(field) === true;
     const haveIndex = have && !sideBySide ? KeyIndex.of(have, field) : undefined;
     const wantKey = want.fieldIndexOf(field);
@@ -209,28 +210,12 @@ export function computePlan(input: PlanInput): Plan {
       else late.push(i);
     }
     if (late.length > 0) {
-      const keyOf = (i: number, out: ByteRange) => RecordTable.narrow(want.locate(i, out), wantKey);
-      if (late.length * Math.log2(late.length + 1) <= 2 * have!.size) {
-        // A few (rows added at the end of a file): sorted, and walked again.
-        const a = byteRange();
-        const b = byteRange();
-        late.sort((x, y) => {
-          keyOf(x, a);
-          keyOf(y, b);
-          return compareBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end) || x - y;
-        });
-        const again = new SortedWalk(have!, haveKey);
-        for (const i of late) {
-          keyOf(i, range);
-          settle(i, again.find(range));
-        }
-      } else {
-        // Many (a file in no order): sorting them would cost more than an index.
-        const index = KeyIndex.of(have!, field);
-        for (const i of late) {
-          keyOf(i, range);
-          settle(i, index.findBytes(range.buffer, range.start, range.end));
-        }
+      // Records out of key order (added at the end of a file, or a whole file in no order):
+      // sorted by key (a radix sort: a city's 8M in well under a second), and walked again.
+      const again = new SortedWalk(have!, haveKey);
+      for (const i of sortByKey(want, wantKey, Int32Array.from(late))) {
+        RecordTable.narrow(want.locate(i, range), wantKey);
+        settle(i, again.find(range));
       }
     }
     if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));

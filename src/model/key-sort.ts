@@ -1,0 +1,138 @@
+/**
+ * Sorting records by key bytes, fast enough for a city: a roster whose rows are in no order is
+ * matched against a target sorted by key by sorting the roster's keys and walking both side by
+ * side (see plan/compute.ts), instead of looking ten million keys up at random in an index
+ * (~1 us each: cache and TLB misses). A comparison sort of 8M keys in JavaScript takes seconds;
+ * this one packs the 8 bytes after the keys' common prefix into two numbers, radix-sorts those
+ * (LSD, 11-bit digits: passes over typed arrays, no comparisons), and compares whole keys only
+ * where the packed bytes tie.
+ */
+import { compareBytes } from './byte-hash.js';
+import { byteRange, RecordTable } from './record-table.js';
+
+const DIGIT_BITS = 11;
+const BUCKETS = 1 << DIGIT_BITS;
+
+/**
+ * `records` (indexes into `table`, each with a value at field `position`) in ascending byte order
+ * of that value (compareBytes order), equal values by record index. Returns a new array.
+ */
+export function sortByKey(table: RecordTable, position: number, records: Int32Array): Int32Array {
+  const sorted = records.slice();
+  sortRun(table, position, sorted, -1);
+  return sorted;
+}
+
+/** Runs of tied records shorter than this are settled by comparing whole keys. */
+const SMALL_RUN = 16;
+
+/**
+ * Sorts `records` in place. `known`: how many leading bytes a caller already found them to
+ * share (-1: none known); a run that shares no more than that is settled by whole-key comparison.
+ */
+function sortRun(table: RecordTable, position: number, records: Int32Array, known: number): void {
+  const n = records.length;
+  if (n < 2) return;
+  const r = byteRange();
+  const first = byteRange();
+  // The bytes every key starts with carry no order: pack the 8 after them.
+  keyOf(table, records[0]!, position, first);
+  let common = first.end - first.start;
+  for (let k = 1; k < n && common > 0; k++) {
+    keyOf(table, records[k]!, position, r);
+    const limit = Math.min(common, r.end - r.start);
+    let same = 0;
+    while (same < limit && r.buffer[r.start + same] === first.buffer[first.start + same]) same++;
+    common = same;
+  }
+  if (common <= known) {
+    sortWhole(table, position, records);
+    return;
+  }
+  let index: Int32Array = records;
+  let hi = new Uint32Array(n);
+  let lo = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    keyOf(table, index[k]!, position, r);
+    const { buffer, end } = r;
+    const s = r.start + common;
+    // Big-endian, missing bytes as 0: packed order never contradicts byte order (ties are settled below).
+    hi[k] =
+      (byteAt(buffer, s, end) << 24) |
+      (byteAt(buffer, s + 1, end) << 16) |
+      (byteAt(buffer, s + 2, end) << 8) |
+      byteAt(buffer, s + 3, end);
+    lo[k] =
+      (byteAt(buffer, s + 4, end) << 24) |
+      (byteAt(buffer, s + 5, end) << 16) |
+      (byteAt(buffer, s + 6, end) << 8) |
+      byteAt(buffer, s + 7, end);
+  }
+  // Least significant digit first; a stable pass keeps what earlier passes ordered.
+  let nextIndex: Int32Array = new Int32Array(n);
+  let nextHi = new Uint32Array(n);
+  let nextLo = new Uint32Array(n);
+  const counts = new Int32Array(BUCKETS);
+  for (let bit = 0; bit < 64; bit += DIGIT_BITS) {
+    const fromLo = bit < 32;
+    const shift = fromLo ? bit : bit - 32;
+    // A digit may straddle the two words (bits 22-32 of lo): take it from both.
+    const straddles = fromLo && shift + DIGIT_BITS > 32;
+    const digit = (k: number): number =>
+      straddles
+        ? ((lo[k]! >>> shift) | (hi[k]! << (32 - shift))) & (BUCKETS - 1)
+        : ((fromLo ? lo[k]! : hi[k]!) >>> shift) & (BUCKETS - 1);
+    counts.fill(0);
+    for (let k = 0; k < n; k++) counts[digit(k)]!++;
+    if (counts.includes(n)) continue; // every key has this digit: the pass would change nothing
+    let sum = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      const c = counts[b]!;
+      counts[b] = sum;
+      sum += c;
+    }
+    for (let k = 0; k < n; k++) {
+      const to = counts[digit(k)]!++;
+      nextIndex[to] = index[k]!;
+      nextHi[to] = hi[k]!;
+      nextLo[to] = lo[k]!;
+    }
+    [index, nextIndex] = [nextIndex, index];
+    [hi, nextHi] = [nextHi, hi];
+    [lo, nextLo] = [nextLo, lo];
+  }
+  if (index !== records) records.set(index);
+  // Keys alike in their packed bytes (in record order so far): sorted on the bytes after them.
+  for (let k = 0; k < n; ) {
+    let end = k + 1;
+    while (end < n && hi[end] === hi[k] && lo[end] === lo[k]) end++;
+    const run = records.subarray(k, end);
+    if (end - k >= SMALL_RUN) sortRun(table, position, run, common);
+    else if (end - k > 1) sortWhole(table, position, run);
+    k = end;
+  }
+}
+
+/** Sorts `records` in place by comparing whole keys (few records, or keys alike in every packed byte). */
+function sortWhole(table: RecordTable, position: number, records: Int32Array): void {
+  const a = byteRange();
+  const b = byteRange();
+  records.sort((x, y) => {
+    keyOf(table, x, position, a);
+    keyOf(table, y, position, b);
+    return compareBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end) || x - y;
+  });
+}
+
+function keyOf(
+  table: RecordTable,
+  record: number,
+  position: number,
+  out: ReturnType<typeof byteRange>,
+): void {
+  RecordTable.narrow(table.locate(record, out), position);
+}
+
+function byteAt(buffer: Uint8Array, at: number, end: number): number {
+  return at < end ? buffer[at]! : 0;
+}
