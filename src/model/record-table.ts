@@ -35,6 +35,8 @@ export interface TableData {
   readonly files: readonly string[];
   readonly originFile: Uint16Array;
   readonly originLine: Uint32Array;
+  /** The table's content sums once a thread has computed them (see contentSums); absent: none. */
+  readonly sums?: Int32Array;
 }
 
 /** A byte range inside one of a table's buffers (filled by RecordTable.locate). */
@@ -56,6 +58,10 @@ const SEP = '\u001f';
 const CHUNK_BYTES = 4 << 20;
 /** Numbers kept per record in RecordTable's `meta`. */
 const META = 4;
+/** States of RecordTable's shared `sums` (0: not computed). */
+const SUMS_BEING_COMPUTED = 1;
+const SUMS = 4;
+const SUMS_DONE = 2;
 
 type TypedArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
 type TypedArrayKind<T> = { new (buffer: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number };
@@ -92,6 +98,8 @@ export class RecordTable {
   private originFile = sharedArray(Uint16Array, 64);
   /** 0: no origin known. */
   private originLine = sharedArray(Uint32Array, 64);
+  /** contentSums, shared by the threads the table is shared with: [state, sum A, sum B, size]. */
+  private sums = sharedArray(Int32Array, SUMS);
 
   constructor(entity: EntityName) {
     this.entity = entity;
@@ -216,6 +224,7 @@ export class RecordTable {
   truncate(size: number): void {
     if (size >= this.count) return;
     this.truncations++;
+    Atomics.store(this.sums, 0, 0); // (a table taken back to an earlier size may grow to it again)
     this.count = size;
     const m = META * (size - 1);
     const c = size === 0 ? -1 : this.meta[m]!;
@@ -350,6 +359,31 @@ export class RecordTable {
    * fingerprintRoster is made of: ~1 ns per byte, no string per record.)
    */
   contentSums(): [number, number] {
+    // Computed once for every thread the table is shared with, by whichever asks first (a city's
+    // take ~2 s): a thread with nothing else to do may compute them before they are needed.
+    const sums = this.sums;
+    let waited = 0;
+    for (;;) {
+      const state = Atomics.load(sums, 0);
+      if (state === SUMS_DONE && sums[3] === this.count) return [sums[1]! >>> 0, sums[2]! >>> 0];
+      if (state === SUMS_BEING_COMPUTED) {
+        // (Bounded: should the other thread be gone, compute them here rather than wait forever.)
+        if (waited++ < 600) Atomics.wait(sums, 0, SUMS_BEING_COMPUTED, 100);
+        else return this.computeContentSums();
+        continue;
+      }
+      if (Atomics.compareExchange(sums, 0, state, SUMS_BEING_COMPUTED) !== state) continue;
+      const [a, b] = this.computeContentSums();
+      sums[1] = a | 0;
+      sums[2] = b | 0;
+      sums[3] = this.count;
+      Atomics.store(sums, 0, SUMS_DONE);
+      Atomics.notify(sums, 0);
+      return [a, b];
+    }
+  }
+
+  private computeContentSums(): [number, number] {
     // Typed arrays of seeds, the last value handled after the loop: twice as fast as plain arrays
     // and a test for the end in the loop (seconds at city scale).
     const seedA = Int32Array.from(this.fields, (f) => hashString(f, 0x243f6a88));
@@ -435,6 +469,7 @@ export class RecordTable {
       files: [...this.files],
       originFile: this.originFile.subarray(0, n),
       originLine: this.originLine.subarray(0, n),
+      sums: this.sums,
     };
   }
 
@@ -454,6 +489,7 @@ export class RecordTable {
     table.files.push(...data.files);
     table.originFile = view(Uint16Array, data.originFile);
     table.originLine = view(Uint32Array, data.originLine);
+    if (data.sums) table.sums = new Int32Array(data.sums.buffer as ArrayBuffer, data.sums.byteOffset, SUMS);
     return table;
   }
 

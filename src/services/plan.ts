@@ -108,6 +108,8 @@ async function planWith(
   // the plan is computed while that thread is still validating (and thrown away if invalid).
   const loading = startLoading(config.rosterPath, {
     validate: true,
+    // Then, if that thread is free before this one, what the roster's fingerprint is made of.
+    contentSums: true,
     // Its records are looked up in the target's indexes, not the other way round.
     keepIndexes: false,
     ...(options.progress ? { progress: options.progress } : {}),

@@ -27,6 +27,11 @@ import { type LoadedRoster, type LoadOptions, loadRoster, type RosterFormat, ros
 export interface BackgroundLoadOptions extends LoadOptions {
   /** Also run the roster rules (validateRoster) on that thread. */
   readonly validate?: boolean;
+  /**
+   * Then compute the tables' content sums there too (what the roster fingerprint is made of),
+   * unless this thread has come to them first (RecordTable.contentSums is computed once).
+   */
+  readonly contentSums?: boolean;
 }
 
 /** @internal What the worker is asked. */
@@ -35,6 +40,7 @@ export interface LoadRequest {
   readonly path: string;
   readonly options: Omit<LoadOptions, 'progress' | 'elsewhere'>;
   readonly validate: boolean;
+  readonly contentSums: boolean;
   /**
    * Who reads the offered file (see `offer`): 0 nobody yet, else READ_HERE or READ_THERE; taken
    * with Atomics.compareExchange, so exactly one thread reads it.
@@ -130,7 +136,7 @@ export function loadInBackground(path: string, options: BackgroundLoadOptions = 
  * available; see BackgroundLoad for what settles when.
  */
 export function startLoading(path: string, options: BackgroundLoadOptions = {}): BackgroundLoad {
-  const { progress, validate, ...rest } = options;
+  const { progress, validate, contentSums, ...rest } = options;
   if (!useWorker(path)) {
     const read = loadRoster(path, options);
     const validated = read.then((loaded) => {
@@ -213,6 +219,7 @@ export function startLoading(path: string, options: BackgroundLoadOptions = {}):
     path,
     options: rest,
     validate: validate ?? false,
+    contentSums: contentSums ?? false,
     offeredFile,
   } satisfies LoadRequest);
   const help = async (): Promise<void> => {

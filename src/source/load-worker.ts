@@ -64,6 +64,8 @@ async function load(request: LoadRequest): Promise<void> {
     });
     if (request.validate) {
       validateRoster(loaded.roster, loaded.diagnostics);
+      // Before saying so: the calling thread ends this thread once the roster is validated.
+      if (request.contentSums) for (const e of loaded.roster.entities()) loaded.roster.table(e).contentSums();
       post({ kind: 'validated', diagnostics: loaded.diagnostics.list.slice(found) });
     }
   } catch (err) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hashBytes, hashString, mix32 } from '../../src/model/byte-hash.js';
 import { ENTITIES } from '../../src/model/entities.js';
 import { fingerprintRecord, fingerprintRoster } from '../../src/model/fingerprint.js';
@@ -92,6 +92,38 @@ describe('fingerprints', () => {
       b = (b + mix32(rb ^ 0x5bd1e995)) | 0;
     }
     expect(table.contentSums()).toEqual([a >>> 0, b >>> 0]);
+  });
+
+  it('of a table are computed once for every thread it is shared with, and again when it changes', () => {
+    const table = new RecordTable('users');
+    table.add({ sourcedId: 'u1', role: 'student' });
+    table.add({ sourcedId: 'u2', role: 'teacher' });
+    const copy = new RecordTable('users');
+    for (let i = 0; i < table.size; i++) copy.add(table.get(i));
+    const expected = copy.contentSums();
+    const elsewhere = RecordTable.fromShared(table.share()); // as another thread sees it
+    const computed = vi.spyOn(
+      RecordTable.prototype as unknown as { computeContentSums(): unknown },
+      'computeContentSums',
+    );
+    try {
+      expect(elsewhere.contentSums()).toEqual(expected);
+      expect(table.contentSums()).toEqual(expected);
+      expect(computed).toHaveBeenCalledTimes(1);
+      // A table that grew (this side only: sharing moved it to fresh memory) has other sums.
+      table.add({ sourcedId: 'u3' });
+      copy.add({ sourcedId: 'u3' });
+      expect(table.contentSums()).toEqual(copy.contentSums());
+      expect(elsewhere.contentSums()).toEqual(expected);
+      // One taken back and grown again to the same size: computed anew.
+      table.truncate(2);
+      table.add({ sourcedId: 'u4' });
+      const other = new RecordTable('users');
+      for (let i = 0; i < table.size; i++) other.add(table.get(i));
+      expect(table.contentSums()).toEqual(other.contentSums());
+    } finally {
+      computed.mockRestore();
+    }
   });
 });
 
