@@ -328,17 +328,23 @@ function mergeSettings(
   }
 }
 
+/**
+ * A record as read from its mapping. Positions are offsets in the file's text (-1: none), made
+ * into lines and columns only for a finding or a record's origin (most fields never need one).
+ */
 interface Fields {
   readonly record: Record<string, string>;
-  readonly positions: Map<string, FieldPosition>;
+  readonly positions: Map<string, number>;
   readonly nested: Map<string, unknown>;
-  readonly position: FieldPosition;
+  readonly position: number;
 }
 
 /** Turns the YAML documents into records, applying the defaults implied by where a record stands. */
 class Expander {
   private readonly seen = new Map<EntityName, KeySet>();
   private file!: ParsedFile;
+  /** The line (0-based index into the file's line starts) of the last record's origin. */
+  private lineIndex = 0;
 
   constructor(
     private readonly builder: RosterBuilder,
@@ -351,6 +357,7 @@ class Expander {
 
   expandFile(file: ParsedFile): void {
     this.file = file;
+    this.lineIndex = 0;
     const root = file.doc.contents;
     if (!isMap(root)) return;
     for (const school of this.items(root.get('schools', true))) this.school(school);
@@ -368,17 +375,34 @@ class Expander {
     return isSeq(n) ? n.items.map((i) => deref(this.file.doc, i)) : [];
   }
 
-  private pos(node: unknown): FieldPosition {
-    const { line, column } = at(this.file, node as Node);
-    return { ...(line ? { line } : {}), ...(column ? { column } : {}) };
+  private offset(node: unknown): number {
+    return (node as Node | undefined)?.range?.[0] ?? -1;
+  }
+
+  /** Line and column of an offset, for a finding. */
+  private where(offset: number): FieldPosition {
+    if (offset < 0) return {};
+    const { line, col } = this.file.lines.linePos(offset);
+    return { ...(line ? { line } : {}), ...(col ? { column: col } : {}) };
+  }
+
+  /** The line of an offset, for a record's origin: records come in file order, so look on from the last. */
+  private lineAt(offset: number): number {
+    if (offset < 0) return 1;
+    const starts = this.file.lines.lineStarts;
+    let i = this.lineIndex;
+    if (i >= starts.length || starts[i]! > offset) return this.where(offset).line ?? 1;
+    while (i + 1 < starts.length && starts[i + 1]! <= offset) i++;
+    this.lineIndex = i;
+    return i + 1;
   }
 
   /** Reads a record mapping: its fields (lists joined), extension columns, and nested lists. */
   private fields(entity: EntityName, node: unknown, implied: Record<string, string>): Fields {
     const record: Record<string, string> = {};
-    const positions = new Map<string, FieldPosition>();
+    const positions = new Map<string, number>();
     const nested = new Map<string, unknown>();
-    const position = this.pos(node);
+    const position = this.offset(node);
     const spec = ENTITIES[entity].fields;
     if (isMap(node)) {
       for (const pair of node.items) {
@@ -389,7 +413,7 @@ class Expander {
             const k = scalarOf(this.file.doc, ext.key) ?? '';
             record[k] = scalarOf(this.file.doc, ext.value) ?? '';
             this.builder.table(entity).declareField(k);
-            positions.set(k, this.pos(ext.value));
+            positions.set(k, this.offset(ext.value));
           }
         } else if (
           Object.hasOwn(spec, key) &&
@@ -399,10 +423,10 @@ class Expander {
           record[key] = isSeq(value)
             ? value.items.map((i) => scalarOf(this.file.doc, i) ?? '').join(',')
             : (scalarOf(this.file.doc, value) ?? '');
-          positions.set(key, this.pos(value));
+          positions.set(key, this.offset(value));
         } else {
           nested.set(key, value);
-          positions.set(key, this.pos(value));
+          positions.set(key, this.offset(value));
         }
       }
     } else if (isScalar(node)) {
@@ -421,7 +445,7 @@ class Expander {
     if (!ENTITIES[entity].versions.includes(this.version)) {
       this.diagnostics.add('YAML_SCHEMA', {
         file: this.file.name,
-        ...f.position,
+        ...this.where(f.position),
         message: `${entity} are part of OneRoster 1.2, but this roster is ${this.version}`,
       });
       return;
@@ -434,7 +458,7 @@ class Expander {
         version: this.version,
         mode,
         file: this.file.name,
-        position: (field) => f.positions.get(field) ?? f.position,
+        position: (field) => this.where(f.positions.get(field) ?? f.position),
       },
       this.diagnostics,
     );
@@ -447,7 +471,7 @@ class Expander {
     if (id !== '' && !seen.add(id)) {
       this.diagnostics.add('DUPLICATE_SOURCED_ID', {
         file: this.file.name,
-        ...(f.positions.get('sourcedId') ?? f.position),
+        ...this.where(f.positions.get('sourcedId') ?? f.position),
         entity,
         recordId: id,
         field: 'sourcedId',
@@ -455,7 +479,7 @@ class Expander {
       });
       return;
     }
-    this.builder.add(entity, f.record, { file: this.file.name, line: f.position.line ?? 1 });
+    this.builder.add(entity, f.record, { file: this.file.name, line: this.lineAt(f.position) });
   }
 
   private school(node: unknown): void {
@@ -480,7 +504,7 @@ class Expander {
         const e = isScalar(item)
           ? this.fields('enrollments', undefined, { userSourcedId: String(item.value ?? '') })
           : this.fields('enrollments', item, {});
-        const position = isScalar(item) ? this.pos(item) : e.position;
+        const position = isScalar(item) ? this.offset(item) : e.position;
         const userId = (e.record.userSourcedId ?? '').trim();
         const record = {
           ...e.record,
@@ -504,7 +528,7 @@ class Expander {
       if (f.nested.has('roles') || f.nested.has('userProfiles')) {
         this.diagnostics.add('YAML_SCHEMA', {
           file: this.file.name,
-          ...(f.positions.get('roles') ?? f.positions.get('userProfiles') ?? f.position),
+          ...this.where(f.positions.get('roles') ?? f.positions.get('userProfiles') ?? f.position),
           message:
             'roles and userProfiles are part of OneRoster 1.2; in 1.1 a user has role and orgSourcedIds',
         });
@@ -524,7 +548,7 @@ class Expander {
       if (explicitRoles.length > 0 && (f.positions.has('role') || f.positions.has('orgSourcedIds'))) {
         this.diagnostics.add('YAML_SCHEMA', {
           file: this.file.name,
-          ...position,
+          ...this.where(position),
           message: 'give a user either role (with orgSourcedIds) or roles, not both',
         });
       }
