@@ -76,6 +76,11 @@ export interface SftpTargetConfig extends TargetBase {
   readonly packaging: 'zip' | 'loose';
   readonly zipName: string;
   readonly reportDir?: string;
+  /**
+   * Absolute path of a local folder where the target's snapshot is kept as a roster image, so
+   * that a plan need not download and read the snapshot zip again (`.roster/cache/<name>`).
+   */
+  readonly cacheDir?: string;
 }
 
 export interface BatchTargetConfig extends TargetBase {
@@ -245,6 +250,7 @@ function toTarget(raw: Record<string, unknown>, root: string): TargetConfig {
       stateDir: (raw.stateDir as string | undefined) ?? posix.join(remoteDir, '.roster', name),
       packaging: (raw.packaging as 'zip' | 'loose' | undefined) ?? 'zip',
       zipName: (raw.zipName as string | undefined) ?? 'OneRoster.zip',
+      cacheDir: resolve(root, '.roster', 'cache', name),
       ...(raw.reportDir
         ? {
             reportDir: posix.isAbsolute(raw.reportDir as string)

@@ -22,7 +22,7 @@ import type { Roster } from '../model/roster.js';
 import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
 import { lockStatus, newLockInfo } from './lock.js';
-import { parseState, type TargetState } from './state.js';
+import { imageBinding, parseState, type TargetState } from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
 
 const KEEP_GENERATIONS = 5;
@@ -186,11 +186,6 @@ export class DirTarget implements Target {
     for (const n of names.filter((x) => x.includes('.tmp-')))
       rmSync(join(generations, n), { recursive: true, force: true });
   }
-}
-
-/** An image stands for the snapshot of exactly this state. */
-function imageBinding(state: TargetState): { lineage: string; serial: number } {
-  return { lineage: state.lineage, serial: state.serial };
 }
 
 function isSymlink(path: string): boolean {

@@ -12,22 +12,23 @@
  *   records it rejected into the state.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpTargetConfig } from '../config/config.js';
 import { InputError, LockHeldError, RosterError, StalePlanError } from '../errors.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
+import { readRosterImage, writeRosterImage } from '../formats/roster-image.js';
 import { ENTITIES } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
 import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
 import { lockStatus, newLockInfo } from './lock.js';
 import { withRetry } from './retry.js';
-import { parseState, type RejectedRecord, type TargetState } from './state.js';
+import { imageBinding, parseState, type RejectedRecord, type TargetState } from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
 
 /** A failure talking to a target: what failed and where. */
@@ -204,7 +205,27 @@ export class SftpTarget implements Target {
     return parseState(text, this.where(file), this.name);
   }
 
+  /** Where this clone keeps the current snapshot's roster image (formats/roster-image.ts), if anywhere. */
+  private get imageFile(): string | undefined {
+    return this.config.cacheDir ? join(this.config.cacheDir, 'snapshot.image') : undefined;
+  }
+
+  /** Keeps `snapshot` (of `state`) as the cached image; a cache that cannot be written is only a slower plan. */
+  private cacheImage(snapshot: Roster, state: TargetState): void {
+    const file = this.imageFile;
+    if (!file) return;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      writeRosterImage(snapshot, file, imageBinding(state));
+    } catch {
+      rmSync(file, { force: true });
+    }
+  }
+
   async readCurrent(state: TargetState): Promise<Roster> {
+    // The snapshot as this clone last saw it (applied or read here), if it is still the current one.
+    const image = this.imageFile ? readRosterImage(this.imageFile, imageBinding(state)) : 'missing';
+    if (typeof image !== 'string' && image.version === state.oneRosterVersion) return image;
     const file = this.stateFile(state.serial, 'snapshot');
     const local = mkdtempSync(join(tmpdir(), 'roster-sftp-'));
     try {
@@ -222,6 +243,7 @@ export class SftpTarget implements Target {
           `${this.where(file)} cannot be read back`,
           'The target state on the server is damaged; restore it, or move the state folder away.',
         );
+      this.cacheImage(roster, state);
       return roster;
     } finally {
       rmSync(local, { recursive: true, force: true });
@@ -362,6 +384,7 @@ export class SftpTarget implements Target {
       writeFileSync(join(local, 'state.json'), `${JSON.stringify(recorded, null, 2)}\n`);
       faultPoint('sftp:before-state');
       await this.uploadAtomic(join(local, 'state.json'), this.stateFile(recorded.serial, 'state'));
+      this.cacheImage(snapshot, recorded);
       await this.prune(recorded.serial);
       return { state: recorded, warnings };
     } finally {

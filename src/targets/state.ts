@@ -100,3 +100,8 @@ function fromFormat1(data: Partial<TargetState> & { records?: unknown }): Partia
   );
   return { ...rest, formatVersion: STATE_FORMAT_VERSION, recordCounts };
 }
+
+/** What a snapshot's roster image is bound to: the snapshot of exactly this state (formats/roster-image.ts). */
+export function imageBinding(state: TargetState): { lineage: string; serial: number } {
+  return { lineage: state.lineage, serial: state.serial };
+}

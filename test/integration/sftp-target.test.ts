@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy, type SftpTargetConfig } from '../../src/config/config.js';
 import { generateDistrict } from '../../src/generate/generate.js';
+import { rostersEqual } from '../../src/model/roster.js';
 import { SftpTarget } from '../../src/targets/sftp.js';
 import type { TargetState } from '../../src/targets/state.js';
-import { package11 } from '../helpers/fixtures.js';
+import { package11, tempDir } from '../helpers/fixtures.js';
 import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
 import { startSshd } from '../helpers/sshd.js';
 import { testState } from '../helpers/state.js';
@@ -173,6 +174,41 @@ describe('sftp target against OpenSSH sshd', () => {
       'orgs.csv',
       'users.csv',
     ]);
+  });
+
+  it('keeps the snapshot as a local roster image, read instead of downloading it while it is current', async () => {
+    const sshd = await startSshd();
+    process.env.ROSTER_TEST_SSHD_KEY = sshd.privateKey;
+    const cacheDir = join(tempDir(), 'cache');
+    const target = new SftpTarget(
+      sftpConfig({
+        host: '127.0.0.1',
+        port: sshd.port,
+        username: sshd.username,
+        hostKey: sshd.hostKeyFingerprint,
+        auth: { privateKeyEnv: 'ROSTER_TEST_SSHD_KEY' },
+        remoteDir: sshd.root,
+        cacheDir,
+      }),
+    );
+    try {
+      const roster = generateDistrict({ schools: 1, students: 6, seed: 3 });
+      await target.deliver(roster, roster, testState(target.name, 1), 0);
+      const image = join(cacheDir, 'snapshot.image');
+      expect(existsSync(image)).toBe(true);
+      const state = (await target.readState())!;
+      // Read from the server (no image: another clone applied), then kept for the next plan.
+      rmSync(image);
+      expect(rostersEqual(await target.readCurrent(state), roster)).toBe(true);
+      expect(existsSync(image)).toBe(true);
+      // With the snapshot gone from the server, only the image can answer.
+      rmSync(join(sshd.root, '.roster', target.name, 'snapshot-000001.zip'));
+      expect(rostersEqual(await target.readCurrent(state), roster)).toBe(true);
+      // An image of another state (another lineage here) is not used: the server is asked.
+      await expect(target.readCurrent({ ...state, lineage: 'another' })).rejects.toBeInstanceOf(Error);
+    } finally {
+      await target.close();
+    }
   });
 
   it('says where a connection failed', async () => {
