@@ -121,11 +121,11 @@ async function planWith(
       : state
         ? await target.readCurrent(state)
         : undefined;
-    // The target read (quickly, from its roster image): read part of the roster here too.
-    await loading.help();
-    // While the other thread validates the roster: what the plan engine will ask of the
-    // target's side (is each table sorted by key, else its index).
+    // What the plan engine will ask of the target's side (is each table sorted by key, else its
+    // index), while the roster is read on the other thread.
     if (roster) prepareForPlan(roster, targetConfig);
+    // Then read part of the roster here too, if the other thread has not come to it yet.
+    await loading.help();
     return { state, roster };
   })();
   const commit = rosterCommit(config.rosterPath);
