@@ -149,13 +149,22 @@ function readOpen(fd: number, binding: ImageBinding): Roster | ImageRefusal {
   const start = Buffer.alloc(MAGIC.length + 4);
   read(start);
   if (!start.subarray(0, MAGIC.length).equals(MAGIC)) return 'damaged';
-  const header = Buffer.alloc(start.readUInt32LE(MAGIC.length));
+  const headerLength = start.readUInt32LE(MAGIC.length);
+  if (headerLength > size - start.length) return 'damaged';
+  const header = Buffer.alloc(headerLength);
   read(header);
   const image = JSON.parse(header.toString('utf8')) as ImageHeader;
   if (image.format !== IMAGE_FORMAT) return 'other format';
   if (image.bytes !== size) return 'damaged';
   const keys = new Set([...Object.keys(binding), ...Object.keys(image.binding ?? {})]);
   for (const k of keys) if (image.binding?.[k] !== binding[k]) return 'other binding';
+  // The sections the header announces must fill the file exactly (before anything is allocated).
+  let body = 0;
+  for (const t of image.tables) {
+    if (!ENTITY_NAMES.includes(t.entity) || !Number.isSafeInteger(t.count) || t.count < 0) return 'damaged';
+    body += (META * 4 + 2 + 4) * t.count + t.chunks.reduce((n, used) => n + used, 0);
+  }
+  if (start.length + headerLength + body !== size) return 'damaged';
   const tables = {} as Record<EntityName, RecordTable>;
   for (const t of image.tables) {
     const data: TableData = {
@@ -172,8 +181,22 @@ function readOpen(fd: number, binding: ImageBinding): Roster | ImageRefusal {
     read(data.originFile);
     read(data.originLine);
     for (const chunk of data.chunks) read(chunk);
+    if (!wellFormed(data)) return 'damaged';
     tables[t.entity] = RecordTable.fromShared(data);
   }
   if (ENTITY_NAMES.some((e) => !tables[e])) return 'damaged';
   return new Roster(image.version, tables, image.modes, image.source);
+}
+
+/** Every record's bytes lie inside its chunk and its origin names a file (a flipped bit is caught here, not mid-plan). */
+function wellFormed(t: TableData): boolean {
+  const lengths = t.chunks.map((c) => c.length);
+  const { meta, originFile, originLine } = t;
+  for (let i = 0; i < t.count; i++) {
+    const m = META * i;
+    const length = lengths[meta[m]!];
+    if (length === undefined || meta[m + 1]! + meta[m + 2]! > length) return false;
+    if (originLine[i] !== 0 && originFile[i]! >= t.files.length) return false;
+  }
+  return true;
 }

@@ -99,6 +99,23 @@ describe('roster image', () => {
     expect(readRosterImage(file, binding)).toBe('damaged');
     writeFileSync(file, Buffer.concat([whole, Buffer.from('x')]));
     expect(readRosterImage(file, binding)).toBe('damaged');
+    // A record pointing past its buffer (one flipped bit in its offset).
+    const flipped = Buffer.from(whole);
+    const headerEnd = 12 + flipped.readUInt32LE(8);
+    const tables = JSON.parse(flipped.subarray(12, headerEnd).toString()).tables as { count: number }[];
+    const orgsAt = headerEnd; // orgs come first; its first record's offset is the meta's second number
+    expect(tables[0]!.count).toBeGreaterThan(0);
+    flipped.writeUInt32LE(flipped.readUInt32LE(orgsAt + 4) | 0x40000000, orgsAt + 4);
+    writeFileSync(file, flipped);
+    expect(readRosterImage(file, binding)).toBe('damaged');
+    // A header announcing more than the file holds, or an absurd header length.
+    const lying = Buffer.from(whole.toString('latin1').replace(/"count":(\d)/, '"count":9$1'), 'latin1');
+    writeFileSync(file, lying);
+    expect(readRosterImage(file, binding)).toBe('damaged');
+    const absurd = Buffer.from(whole);
+    absurd.writeUInt32LE(0xfffffff0, 8);
+    writeFileSync(file, absurd);
+    expect(readRosterImage(file, binding)).toBe('damaged');
     writeFileSync(file, Buffer.from('PK\u0003\u0004 not an image at all'));
     expect(readRosterImage(file, binding)).toBe('damaged');
     writeFileSync(file, '');
