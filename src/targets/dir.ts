@@ -84,6 +84,13 @@ export class DirTarget implements Target {
         'The target folder is damaged; restore it from a backup.',
       );
     }
+    // A generation written before images existed (or whose image was damaged) gets one now, so
+    // the next plan is fast; a cache that cannot be written only means a slower plan.
+    try {
+      writeRosterImage(roster, join(this.current, IMAGE_FILE), imageBinding(state));
+    } catch {
+      // (writeRosterImage leaves no partial file; an old image stays refused)
+    }
     return roster;
   }
 

@@ -218,7 +218,7 @@ export class SftpTarget implements Target {
       mkdirSync(dirname(file), { recursive: true });
       writeRosterImage(snapshot, file, imageBinding(state));
     } catch {
-      rmSync(file, { force: true });
+      // (writeRosterImage leaves no partial file; an old image stays refused)
     }
   }
 

@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,10 +95,14 @@ describe('dir target specifics', () => {
     const other = await t.readCurrent({ ...current!, serial: 7 });
     expect(rostersEqual(other, second)).toBe(true);
     expect(other.table('users').origin(0)).toMatchObject({ line: 2 });
-    // Nor is a damaged one.
+    // Nor is a damaged one; reading the zip writes a good one again.
     truncateSync(join(path, 'current', 'snapshot.image'), 100);
     const fromZip = await t.readCurrent(current!);
     expect(rostersEqual(fromZip, second)).toBe(true);
     expect(fromZip.table('users').origin(0)).toMatchObject({ line: 2 });
+    const again = await t.readCurrent(current!);
+    expect(rostersEqual(again, second)).toBe(true);
+    expect(again.table('users').origin(0)).toMatchObject({ line: 2 }); // the zip's origins, kept in the image
+    expect(statSync(join(path, 'current', 'snapshot.image')).size).toBeGreaterThan(100);
   });
 });
