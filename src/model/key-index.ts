@@ -19,6 +19,8 @@ export interface IndexData {
   /** Per slot: record index (-1: free), then the key's hash. */
   readonly slots: Int32Array;
   readonly count: number;
+  /** See KeyIndex.unique. */
+  readonly unique?: boolean;
 }
 
 export interface KeyIndexOptions {
@@ -97,6 +99,11 @@ export class KeyIndex extends KeyLookup {
   private slots: Int32Array;
   private mask: number;
   private count = 0;
+  /**
+   * True when no two records of the table hold the same key (known when the index was built in
+   * bulk); false when some do, or it is not known.
+   */
+  unique = false;
   private readonly hash: ByteHash;
   private readonly key = byteRange();
   private readonly held = byteRange();
@@ -181,6 +188,7 @@ export class KeyIndex extends KeyLookup {
       slots[2 * slot + 1] = h;
     }
     index.count = count;
+    index.unique = true;
     return index;
   }
 
@@ -206,8 +214,8 @@ export class KeyIndex extends KeyLookup {
   static shareFor(table: RecordTable): IndexData[] {
     const data: IndexData[] = [];
     for (const field of built.fields(table)) {
-      const { position, slots, count } = built.get(table, field)!;
-      data.push({ field, position, slots, count });
+      const { position, slots, count, unique } = built.get(table, field)!;
+      data.push({ field, position, slots, count, unique });
     }
     return data;
   }
@@ -219,6 +227,7 @@ export class KeyIndex extends KeyLookup {
       index.slots = d.slots;
       index.mask = d.slots.length / 2 - 1;
       index.count = d.count;
+      index.unique = d.unique === true;
       KeyIndex.remember(index, d.field);
     }
   }

@@ -199,15 +199,23 @@ export function computePlan(input: PlanInput): Plan {
     };
 
     const walk = sideBySide ? new SortedWalk(have!, haveKey) : undefined;
+    // Not sorted, but perhaps in the same order as the roster (a target holds what the last
+    // apply sent, in the roster's order): records are first looked for where the walk stands.
+    const aligned = haveIndex?.unique ? new AlignedWalk(have!, haveKey) : undefined;
     const late: number[] = [];
     for (let i = 0; i < want.size; i++) {
       if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
         keyless.push(want.value(i, 'sourcedId'));
         continue;
       }
-      if (!walk) settle(i, haveIndex ? haveIndex.findBytes(range.buffer, range.start, range.end) : -1);
-      else if (walk.accepts(range)) settle(i, walk.find(range));
-      else late.push(i);
+      if (walk) {
+        if (walk.accepts(range)) settle(i, walk.find(range));
+        else late.push(i);
+      } else if (!haveIndex) settle(i, -1);
+      else {
+        const at = aligned ? aligned.find(range) : -1;
+        settle(i, at >= 0 ? at : haveIndex.findBytes(range.buffer, range.start, range.end));
+      }
     }
     if (late.length > 0) {
       // Records out of key order (added at the end of a file, or a whole file in no order):
@@ -583,6 +591,43 @@ class SortedWalk {
     return this.found;
   }
 }
+
+/**
+ * Finds the records of a table whose keys are all different (KeyIndex.unique) for keys given in
+ * about the table's own order: at the walk's place, or a few records on (the ones passed over were
+ * removed or moved). Says -1 otherwise, for the caller to look the key up; gives up for good when
+ * the orders turn out unrelated. With unique keys, a record found here is the one an index finds.
+ */
+class AlignedWalk {
+  private next = 0;
+  private tries = 0;
+  private misses = 0;
+  private readonly held = byteRange();
+
+  constructor(
+    private readonly table: RecordTable,
+    private readonly position: number,
+  ) {}
+
+  find(key: ByteRange): number {
+    if (this.misses > 1000 && this.misses * 2 > this.tries) return -1; // unrelated orders
+    this.tries++;
+    const { table, held } = this;
+    const last = Math.min(table.size, this.next + ALIGNED_LOOKAHEAD);
+    for (let j = this.next; j < last; j++) {
+      RecordTable.narrow(table.locate(j, held), this.position);
+      if (sameBytes(held.buffer, held.start, held.end, key.buffer, key.start, key.end)) {
+        this.next = j + 1;
+        return j;
+      }
+    }
+    this.misses++;
+    return -1;
+  }
+}
+
+/** How far past its place an AlignedWalk looks (records removed in a row). */
+const ALIGNED_LOOKAHEAD = 8;
 
 /** Writes a change made by computePlan as JSON (see Change.writeJson); false when it cannot. */
 export function writeChangeJson(change: PlanChange, out: JsonBytes): boolean {
