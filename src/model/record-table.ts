@@ -58,9 +58,9 @@ const SEP = '\u001f';
 const CHUNK_BYTES = 4 << 20;
 /** Numbers kept per record in RecordTable's `meta`. */
 const META = 4;
-/** States of RecordTable's shared `sums` (0: not computed). */
-const SUMS_BEING_COMPUTED = 1;
+/** Numbers in RecordTable's shared `sums`, and their first one's states (0: not computed). */
 const SUMS = 4;
+const SUMS_BEING_COMPUTED = 1;
 const SUMS_DONE = 2;
 
 type TypedArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
