@@ -2,7 +2,7 @@
  * The files of a roster package, from a folder or a zip, behind one small interface. Readers ask
  * for file names and open streams; they never touch the file system or the zip themselves.
  */
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import yauzl from 'yauzl';
@@ -23,13 +23,24 @@ export interface PackageFiles {
 /** Files of a folder; with `recursive`, of its sub-folders too (roster YAML is often split per school). */
 export function directoryFiles(dir: string, options: { recursive?: boolean } = {}): PackageFiles {
   const names: string[] = [];
+  // Symbolic links are followed (a roster folder may link to an export elsewhere), each folder
+  // once (a link back up the tree would never end).
+  const visited = new Set<string>();
   const walk = (d: string) => {
+    visited.add(realpathSync(d));
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const full = join(d, entry.name);
-      if (entry.isDirectory()) {
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = statSync(full, { throwIfNoEntry: false });
+        isDirectory = target?.isDirectory() === true && !visited.has(realpathSync(full));
+        isFile = target?.isFile() === true;
+      }
+      if (isDirectory) {
         if (options.recursive) walk(full);
-      } else if (entry.isFile()) {
+      } else if (isFile) {
         names.push(relative(dir, full).split(sep).join('/'));
       }
     }

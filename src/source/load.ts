@@ -2,7 +2,7 @@
  * Loading a roster from a path: a district repo (its roster.config.yaml says where the roster is),
  * a folder of OneRoster CSV files, a folder of roster YAML files, or a OneRoster zip.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_FILE, findConfig, loadConfig } from '../config/config.js';
 import { InputError, UsageError } from '../errors.js';
@@ -88,9 +88,13 @@ export function locateRoster(path: string): { location: string; format: RosterFo
 /** The total size of the roster's files at `path` (what reading it will take). */
 export function rosterBytes(path: string): number {
   const { location } = locateRoster(path);
+  const visited = new Set<string>();
   const sizeOf = (p: string): number => {
-    const stat = statSync(p);
-    if (!stat.isDirectory()) return stat.size;
+    const stat = statSync(p, { throwIfNoEntry: false }); // (a dangling link counts for nothing)
+    if (!stat?.isDirectory()) return stat?.size ?? 0;
+    const real = realpathSync(p);
+    if (visited.has(real)) return 0; // a link back up the tree
+    visited.add(real);
     let total = 0;
     for (const entry of readdirSync(p)) if (!entry.startsWith('.')) total += sizeOf(join(p, entry));
     return total;
@@ -98,11 +102,15 @@ export function rosterBytes(path: string): number {
   return sizeOf(location);
 }
 
-function hasYamlFiles(dir: string): boolean {
+/** True when `dir` or a folder under it holds a YAML file (links followed, as directoryFiles does). */
+function hasYamlFiles(dir: string, visited = new Set<string>()): boolean {
+  visited.add(realpathSync(dir));
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    if (entry.isFile() && YAML_EXTENSIONS.some((e) => entry.name.endsWith(e))) return true;
-    if (entry.isDirectory() && hasYamlFiles(join(dir, entry.name))) return true;
+    const full = join(dir, entry.name);
+    const stat = entry.isSymbolicLink() ? statSync(full, { throwIfNoEntry: false }) : entry;
+    if (stat?.isFile() && YAML_EXTENSIONS.some((e) => entry.name.endsWith(e))) return true;
+    if (stat?.isDirectory() && !visited.has(realpathSync(full)) && hasYamlFiles(full, visited)) return true;
   }
   return false;
 }

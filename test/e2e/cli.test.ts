@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +108,18 @@ describe('roster validate (built CLI)', () => {
     expect(r.status).toBe(64);
     expect(r.stderr).toContain('Error [USAGE]');
     expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('follows symbolic links in a roster folder, through a link back up the tree', () => {
+    const root = tempDir();
+    const exports = writeTree(join(root, 'exports'), package11());
+    const folder = join(root, 'roster');
+    mkdirSync(folder);
+    for (const name of Object.keys(package11())) symlinkSync(join(exports, name), join(folder, name));
+    symlinkSync(root, join(folder, 'loop'));
+    const r = roster(['validate', folder]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('a folder with no roster says so: exit 1', () => {

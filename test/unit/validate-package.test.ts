@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validatePath } from '../../src/services/validate.js';
@@ -289,6 +290,35 @@ describe('OneRoster 1.2', () => {
       'ROLE_PRIMARY_COUNT',
     ]);
     expect(result.diagnostics.find((d) => d.code === 'ROLE_PRIMARY_COUNT')?.line).toBe(4);
+  });
+});
+
+describe('roster folders with symbolic links', () => {
+  it('reads linked files and folders, once each, and counts a dangling link for nothing', async () => {
+    const root = tempDir();
+    const exports = writeTree(join(root, 'exports'), package11());
+    const roster = join(root, 'roster');
+    mkdirSync(roster);
+    for (const name of Object.keys(package11())) symlinkSync(join(exports, name), join(roster, name));
+    symlinkSync(root, join(roster, 'loop')); // a link back up the tree
+    symlinkSync(join(root, 'gone'), join(roster, 'gone.csv'));
+    const result = await validatePath(roster);
+    expect(codes(result)).toEqual([]);
+    expect(result.roster.table('users').size).toBe(3);
+  });
+
+  it('reads roster YAML whose school files stand in a linked folder', async () => {
+    const root = tempDir();
+    writeTree(join(root, 'shared'), {
+      's1.yaml': 'schools:\n  - sourcedId: s1\n    name: Lincoln\n    parentSourcedId: d1\n',
+    });
+    const roster = writeTree(join(root, 'roster'), {
+      'roster.yaml': 'oneroster: "1.1"\norgs:\n  - sourcedId: d1\n    name: District\n    type: district\n',
+    });
+    symlinkSync(join(root, 'shared'), join(roster, 'schools'));
+    const result = await validatePath(roster);
+    expect(codes(result)).toEqual([]);
+    expect(result.roster.table('orgs').size).toBe(2);
   });
 });
 
