@@ -2,10 +2,12 @@
  * Ids derived for records written without one (roster YAML enrollments and roles, 1.1 -> 1.2
  * roles): stable for the same inputs, short, and free of personal data.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
+// (The one-shot hash(): the same SHA-1 as createHash, at half the cost per call; a city in roster
+// YAML derives eight million enrollment ids.)
 function shortHash(parts: readonly string[]): string {
-  return createHash('sha1').update(parts.join('\n')).digest('hex').slice(0, 16);
+  return hash('sha1', parts.join('\n'), 'hex').slice(0, 16);
 }
 
 /** The sourcedId of an enrollment given without one: `enr-` + a hash of (class, user, role). */

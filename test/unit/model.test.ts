@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { hashBytes, hashString, mix32 } from '../../src/model/byte-hash.js';
+import { derivedEnrollmentId, derivedRoleId } from '../../src/model/derived-ids.js';
 import { ENTITIES } from '../../src/model/entities.js';
 import { fingerprintRecord, fingerprintRoster } from '../../src/model/fingerprint.js';
 import { KeyMap, KeySet } from '../../src/model/key-set.js';
@@ -124,6 +125,14 @@ describe('fingerprints', () => {
     } finally {
       computed.mockRestore();
     }
+  });
+});
+
+describe('derived ids', () => {
+  it('never change: vendors keep them (pinned values)', () => {
+    expect(derivedEnrollmentId('cls-1', 'stu-0001', 'student')).toBe('enr-190f75d96dc376f1');
+    expect(derivedRoleId('stf-01', 'sch-001', 'teacher')).toBe('rol-32f3f850c234b342');
+    expect(derivedEnrollmentId('Zoë', 'ü', 'student')).toBe('enr-ce580e32f1e69ddb');
   });
 });
 
