@@ -334,10 +334,14 @@ function mergeSettings(
  */
 interface Fields {
   readonly record: Record<string, string>;
-  readonly positions: Map<string, number>;
-  readonly nested: Map<string, unknown>;
+  readonly positions: ReadonlyMap<string, number>;
+  readonly nested: ReadonlyMap<string, unknown>;
   readonly position: number;
 }
+
+/** Positions of an enrollment written as a bare user id (as fields() gives them: none of its own). */
+const BARE_ENROLLMENT: ReadonlyMap<string, number> = new Map([['userSourcedId', -1]]);
+const NOTHING_NESTED: ReadonlyMap<string, unknown> = new Map();
 
 /** Turns the YAML documents into records, applying the defaults implied by where a record stands. */
 class Expander {
@@ -501,10 +505,26 @@ class Expander {
     const schoolId = (f.record.schoolSourcedId ?? '').trim();
     for (const [list, role] of Object.entries(CLASS_ENROLLMENT_LISTS) as [ClassEnrollmentList, string][]) {
       for (const item of this.items(f.nested.get(list))) {
-        const e = isScalar(item)
-          ? this.fields('enrollments', undefined, { userSourcedId: String(item.value ?? '') })
-          : this.fields('enrollments', item, {});
-        const position = isScalar(item) ? this.offset(item) : e.position;
+        if (isScalar(item)) {
+          // A bare user id (nearly every enrollment): its record straight away, no mapping to read.
+          const user = String(item.value ?? '');
+          const record = {
+            userSourcedId: user,
+            classSourcedId: classId,
+            role,
+            schoolSourcedId: schoolId,
+            sourcedId: derivedEnrollmentId(classId, user.trim(), role),
+          };
+          this.emit('enrollments', {
+            record,
+            positions: BARE_ENROLLMENT,
+            nested: NOTHING_NESTED,
+            position: this.offset(item),
+          });
+          continue;
+        }
+        const e = this.fields('enrollments', item, {});
+        const position = e.position;
         const userId = (e.record.userSourcedId ?? '').trim();
         const record = {
           ...e.record,
