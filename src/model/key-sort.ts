@@ -14,13 +14,13 @@ const DIGIT_BITS = 11;
 const BUCKETS = 1 << DIGIT_BITS;
 
 /**
- * `records` (indexes into `table`, each with a value at field `position`) in ascending byte order
- * of that value (compareBytes order), equal values by record index. Returns a new array.
+ * Sorts `records` (indexes into `table`, each with a value at field `position`) in place, in
+ * ascending byte order of that value (compareBytes order), equal values by record index; returns
+ * it.
  */
 export function sortByKey(table: RecordTable, position: number, records: Int32Array): Int32Array {
-  const sorted = records.slice();
-  sortRun(table, position, sorted, -1);
-  return sorted;
+  sortRun(table, position, records, -1);
+  return records;
 }
 
 /** Runs of tied records shorter than this are settled by comparing whole keys. */

@@ -202,7 +202,9 @@ export function computePlan(input: PlanInput): Plan {
     // Not sorted, but perhaps in the same order as the roster (a target holds what the last
     // apply sent, in the roster's order): records are first looked for where the walk stands.
     const aligned = haveIndex?.unique ? new AlignedWalk(have!, haveKey) : undefined;
-    const late: number[] = [];
+    // Records out of key order (a typed array: a city's 8M in no order would be 70 MB as numbers).
+    let late: Int32Array | undefined;
+    let lateCount = 0;
     for (let i = 0; i < want.size; i++) {
       if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
         keyless.push(want.value(i, 'sourcedId'));
@@ -210,18 +212,21 @@ export function computePlan(input: PlanInput): Plan {
       }
       if (walk) {
         if (walk.accepts(range)) settle(i, walk.find(range));
-        else late.push(i);
+        else {
+          late ??= new Int32Array(want.size - i);
+          late[lateCount++] = i;
+        }
       } else if (!haveIndex) settle(i, -1);
       else {
         const at = aligned ? aligned.find(range) : -1;
         settle(i, at >= 0 ? at : haveIndex.findBytes(range.buffer, range.start, range.end));
       }
     }
-    if (late.length > 0) {
+    if (late) {
       // Records out of key order (added at the end of a file, or a whole file in no order):
       // sorted by key (a radix sort: a city's 8M in well under a second), and walked again.
       const again = new SortedWalk(have!, haveKey);
-      for (const i of sortByKey(want, wantKey, Int32Array.from(late))) {
+      for (const i of sortByKey(want, wantKey, late.subarray(0, lateCount))) {
         RecordTable.narrow(want.locate(i, range), wantKey);
         settle(i, again.find(range));
       }
