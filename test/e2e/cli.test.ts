@@ -184,6 +184,26 @@ describe('roster generate and convert (built CLI)', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses roster YAML too large for the JavaScript heap, clearly and writing nothing: exit 64', () => {
+    // A small heap stands for a city: the YAML writer holds the roster as objects.
+    const env = { NODE_OPTIONS: '--max-old-space-size=150' };
+    const dir = tempDir();
+    const yaml = roster(['generate', '--out', join(dir, 'yaml'), '--students', '10000'], { env });
+    expect(yaml.status).toBe(64);
+    expect(yaml.stderr).toMatch(
+      /Error \[YAML_TOO_LARGE\] [\d,]+ records are too many to write as roster YAML/,
+    );
+    expect(yaml.stderr).toContain('--format csv');
+    expect(existsSync(join(dir, 'yaml'))).toBe(false);
+    const csvOut = join(dir, 'csv');
+    expect(
+      roster(['generate', '--out', csvOut, '--students', '10000', '--format', 'csv'], { env }).status,
+    ).toBe(0);
+    const converted = roster(['convert', csvOut, '--to', 'yaml', '--out', join(dir, 'back')], { env });
+    expect(converted.status).toBe(64);
+    expect(converted.stderr).toContain('Error [YAML_TOO_LARGE]');
+  });
+
   it('refuses to overwrite roster files unless --force: exit 64', () => {
     const dir = tempDir();
     expect(roster(['generate', '--out', dir, '--students', '10']).status).toBe(0);
