@@ -40,6 +40,25 @@ function sftpConfig(
   };
 }
 
+/** A target on the test's sshd, logged in with its key (ROSTER_TEST_SSHD_KEY), plus `extra` settings. */
+function sshdTarget(
+  sshd: Awaited<ReturnType<typeof startSshd>>,
+  extra: Partial<SftpTargetConfig> = {},
+): SftpTarget {
+  process.env.ROSTER_TEST_SSHD_KEY = sshd.privateKey;
+  return new SftpTarget(
+    sftpConfig({
+      host: '127.0.0.1',
+      port: sshd.port,
+      username: sshd.username,
+      hostKey: sshd.hostKeyFingerprint,
+      auth: { privateKeyEnv: 'ROSTER_TEST_SSHD_KEY' },
+      remoteDir: sshd.root,
+      ...extra,
+    }),
+  );
+}
+
 function deadPid(): number {
   return Number(
     spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
@@ -51,17 +70,7 @@ describe('sftp target against OpenSSH sshd', () => {
   runTargetContract('sftp (OpenSSH sshd)', {
     make: async () => {
       const sshd = await startSshd();
-      process.env.ROSTER_TEST_SSHD_KEY = sshd.privateKey;
-      const target = new SftpTarget(
-        sftpConfig({
-          host: '127.0.0.1',
-          port: sshd.port,
-          username: sshd.username,
-          hostKey: sshd.hostKeyFingerprint,
-          auth: { privateKeyEnv: 'ROSTER_TEST_SSHD_KEY' },
-          remoteDir: sshd.root,
-        }),
-      );
+      const target = sshdTarget(sshd);
       (target as unknown as { sshd: typeof sshd }).sshd = sshd;
       return target;
     },
@@ -143,18 +152,7 @@ describe('sftp target against OpenSSH sshd', () => {
 
   it('delivers loose CSV files (manifest last) when configured', async () => {
     const sshd = await startSshd();
-    process.env.ROSTER_TEST_SSHD_KEY = sshd.privateKey;
-    const target = new SftpTarget(
-      sftpConfig({
-        host: '127.0.0.1',
-        port: sshd.port,
-        username: sshd.username,
-        hostKey: sshd.hostKeyFingerprint,
-        auth: { privateKeyEnv: 'ROSTER_TEST_SSHD_KEY' },
-        remoteDir: sshd.root,
-        packaging: 'loose',
-      }),
-    );
+    const target = sshdTarget(sshd, { packaging: 'loose' });
     const roster = generateDistrict({ schools: 1, students: 3, seed: 1 });
     const st: TargetState = testState(target.name, 1);
     await target.deliver(roster, roster, st, 0);
@@ -178,19 +176,8 @@ describe('sftp target against OpenSSH sshd', () => {
 
   it('keeps the snapshot as a local roster image, read instead of downloading it while it is current', async () => {
     const sshd = await startSshd();
-    process.env.ROSTER_TEST_SSHD_KEY = sshd.privateKey;
     const cacheDir = join(tempDir(), 'cache');
-    const target = new SftpTarget(
-      sftpConfig({
-        host: '127.0.0.1',
-        port: sshd.port,
-        username: sshd.username,
-        hostKey: sshd.hostKeyFingerprint,
-        auth: { privateKeyEnv: 'ROSTER_TEST_SSHD_KEY' },
-        remoteDir: sshd.root,
-        cacheDir,
-      }),
-    );
+    const target = sshdTarget(sshd, { cacheDir });
     try {
       const roster = generateDistrict({ schools: 1, students: 6, seed: 3 });
       await target.deliver(roster, roster, testState(target.name, 1), 0);

@@ -167,7 +167,7 @@ export async function readOneRoster(
     }
     duplicates.set(
       entity,
-      await readEntityTable(files, entity, version, mode, builder.table(entity), diagnostics, options),
+      await readEntityFile(files, entity, version, mode, builder.table(entity), diagnostics, options),
     );
   }
   if (offered) {
@@ -183,7 +183,7 @@ export async function readOneRoster(
       const mode = builder.modes[offered]!;
       duplicates.set(
         offered,
-        await readEntityTable(files, offered, version, mode, builder.table(offered), diagnostics, options),
+        await readEntityFile(files, offered, version, mode, builder.table(offered), diagnostics, options),
       );
     }
     diagnostics.list.push(...later);
@@ -213,36 +213,11 @@ export async function readEntityFileAlone(
   const table = new RecordTable(entity);
   const from = diagnostics.list.length;
   try {
-    const duplicates = await readEntityTable(files, entity, version, mode, table, diagnostics, options);
+    const duplicates = await readEntityFile(files, entity, version, mode, table, diagnostics, options);
     return { table, diagnostics: diagnostics.list.slice(from), duplicates };
   } finally {
     await files.close();
   }
-}
-
-async function readEntityTable(
-  files: PackageFiles,
-  entity: EntityName,
-  version: RosterVersion,
-  mode: FileMode,
-  table: RecordTable,
-  diagnostics: Diagnostics,
-  options: ReadOptions,
-): Promise<Set<string>> {
-  options.progress?.({ stage: 'read', detail: ENTITIES[entity].file });
-  const duplicates = await readEntityFile(
-    files,
-    entity,
-    version,
-    mode,
-    table,
-    diagnostics,
-    options.checkFields !== false,
-    options.progress,
-    options.reader ?? 'auto',
-  );
-  if (options.keepIndexes === false) KeyIndex.forget(table, 'sourcedId');
-  return duplicates;
 }
 
 const CHECK_NONE = 0;
@@ -352,46 +327,52 @@ async function readEntityFile(
   mode: FileMode,
   table: RecordTable,
   diagnostics: Diagnostics,
-  checkFields: boolean,
-  progress: ProgressListener | undefined,
-  reader: 'auto' | 'general',
+  options: ReadOptions,
 ): Promise<Set<string>> {
   const file = ENTITIES[entity].file;
+  const { progress } = options;
+  const checkFields = options.checkFields !== false;
+  progress?.({ stage: 'read', detail: file });
   const mark = { records: table.size, diagnostics: diagnostics.list.length };
   // Duplicate sourcedIds are looked for once the file is read (KeyIndex.bulk: much faster than
   // row by row); when there is one, the file is read again row by row to report each where it is.
-  let fast = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress, true);
+  // `rows` is the reader whose rows are kept: the fast one, or the general parser's.
+  let rows = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress, true);
   let scanned: ScanOutcome =
-    reader === 'general' ? { kind: 'fallback', reason: 'asked for' } : await scanCsv(files.open(file), fast);
-  if (scanned.kind === 'done' && !fast.indexKeys()) {
+    options.reader === 'general'
+      ? { kind: 'fallback', reason: 'asked for' }
+      : await scanCsv(files.open(file), rows);
+  if (scanned.kind === 'done' && !rows.indexKeys()) {
     table.truncate(mark.records);
     diagnostics.rollback(mark.diagnostics);
-    fast = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
-    scanned = await scanCsv(files.open(file), fast);
+    rows = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
+    scanned = await scanCsv(files.open(file), rows);
   }
   if (scanned.kind === 'done') {
     if (!scanned.empty && !scanned.finalNewline) {
       diagnostics.add('CSV_NO_FINAL_NEWLINE', {
         file,
-        line: Math.max(1, fast.lastLine),
+        line: Math.max(1, rows.lastLine),
         message: `${file} does not end with a line break`,
       });
     }
-    fast.finish(scanned.empty, false);
-    return fast.duplicates;
+    rows.finish(scanned.empty, false);
+  } else {
+    // Take back what the rows pass added, and read the file again with the general parser.
+    table.truncate(mark.records);
+    diagnostics.rollback(mark.diagnostics);
+    const general = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
+    rows = general;
+    const result = await readCsv(
+      files.open(file),
+      file,
+      (cells, line) => general.cells(cells, line),
+      diagnostics,
+    );
+    general.finish(result.empty, result.aborted);
   }
-  // Take back what the fast pass added, and read the file again with the general parser.
-  table.truncate(mark.records);
-  diagnostics.rollback(mark.diagnostics);
-  const general = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
-  const result = await readCsv(
-    files.open(file),
-    file,
-    (cells, line) => general.cells(cells, line),
-    diagnostics,
-  );
-  general.finish(result.empty, result.aborted);
-  return general.duplicates;
+  if (options.keepIndexes === false) KeyIndex.forget(table, 'sourcedId');
+  return rows.duplicates;
 }
 
 /** The rows of one entity file, from either reader, into the entity's table. */
