@@ -12,7 +12,7 @@
  *   records it rejected into the state.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
@@ -216,6 +216,9 @@ export class SftpTarget implements Target {
     if (!file) return;
     try {
       mkdirSync(dirname(file), { recursive: true });
+      // Never committed by accident (as pytest's and ruff's caches do): git ignores the folder.
+      const ignore = join(dirname(file), '.gitignore');
+      if (!existsSync(ignore)) writeFileSync(ignore, '# roster-as-code cache: never commit\n*\n');
       writeRosterImage(snapshot, file, imageBinding(state));
     } catch {
       // (writeRosterImage leaves no partial file; an old image stays refused)

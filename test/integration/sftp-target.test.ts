@@ -3,7 +3,7 @@
  * landing zone with processing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -183,6 +183,7 @@ describe('sftp target against OpenSSH sshd', () => {
       await target.deliver(roster, roster, testState(target.name, 1), 0);
       const image = join(cacheDir, 'snapshot.image');
       expect(existsSync(image)).toBe(true);
+      expect(readFileSync(join(cacheDir, '.gitignore'), 'utf8')).toContain('*'); // never committed
       const state = (await target.readState())!;
       // Read from the server (no image: another clone applied), then kept for the next plan.
       rmSync(image);
