@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { LIBRARY_PARSE_OPTIONS } from '../../src/formats/yaml/read.js';
 import { parseYamlSubset } from '../../src/formats/yaml/subset-parse.js';
 import { writeRosterYaml } from '../../src/formats/yaml/write.js';
 import { generateDistrict } from '../../src/generate/generate.js';
@@ -20,12 +21,7 @@ function project(node: unknown): unknown {
 /** Both parsers on `text`: the same nodes, positions, line starts and data. */
 function expectSameAsLibrary(text: string, label = ''): void {
   const lines = new LineCounter();
-  const library = parseDocument(text, {
-    lineCounter: lines,
-    schema: 'failsafe',
-    uniqueKeys: true,
-    prettyErrors: false,
-  });
+  const library = parseDocument(text, { lineCounter: lines, ...LIBRARY_PARSE_OPTIONS });
   expect(library.errors, label).toEqual([]);
   const fast = parseYamlSubset(text);
   expect(fast, `${label}: the subset parser gave up`).toBeDefined();

@@ -199,18 +199,16 @@ function settingsOf(f: ParsedFile): FileSettings {
   };
 }
 
+/** How the `yaml` library reads roster YAML (every value a string; duplicate keys are errors). */
+export const LIBRARY_PARSE_OPTIONS = { schema: 'failsafe', uniqueKeys: true, prettyErrors: false } as const;
+
 /** A file's Document (parsing the same text again gives the same Document). */
 function parseYaml(name: string, text: string): ParsedFile {
   // Plain block YAML (nearly every roster file) is read by our own parser, ten times faster.
   const fast = parseYamlSubset(text);
   if (fast) return { name, ...fast };
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    schema: 'failsafe',
-    uniqueKeys: true,
-    prettyErrors: false,
-  });
+  const doc = parseDocument(text, { lineCounter: lines, ...LIBRARY_PARSE_OPTIONS });
   return { name, doc, lines };
 }
 

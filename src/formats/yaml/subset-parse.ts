@@ -35,8 +35,9 @@ const UNUSUAL = /[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/;
 const JSON_ESCAPES = new Set([...'"\\/bfnrtu'].map((c) => c.charCodeAt(0)));
 
 /**
- * The Document and line starts `parseDocument(text, { schema: 'failsafe', uniqueKeys: true })`
- * would give, or undefined when `text` is not in the subset this parser reads.
+ * The Document and line starts `parseDocument` would give with the reader's options
+ * (LIBRARY_PARSE_OPTIONS in read.ts), or undefined when `text` is not in the subset this parser
+ * reads.
  */
 export function parseYamlSubset(text: string): { doc: Document.Parsed; lines: LineCounter } | undefined {
   // Tabs, CRs, other control characters and YAML's other line breaks: the library's business.
