@@ -11,7 +11,8 @@
  *   then per table in header order: meta (count x 4 uint32), origin files (count x uint16),
  *   origin lines (count x uint32), then its chunks' used bytes one after another.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { ENTITY_NAMES, type EntityName, type RosterVersion } from '../model/entities.js';
 import { RecordTable, sharedArray, type TableData } from '../model/record-table.js';
 import { type FileMode, Roster, type RosterSource } from '../model/roster.js';
@@ -118,41 +119,43 @@ export type ImageRefusal = 'missing' | 'damaged' | 'other format' | 'other bindi
  * Reads the image at `path` when it is whole, of this format, and bound to `binding`; otherwise
  * says why not. Its tables are in shared memory, as if read on another thread.
  */
-export function readRosterImage(path: string, binding: ImageBinding): Roster | ImageRefusal {
-  let fd: number;
+export async function readRosterImage(path: string, binding: ImageBinding): Promise<Roster | ImageRefusal> {
+  let file: FileHandle;
   try {
-    fd = openSync(path, 'r');
+    file = await open(path, 'r');
   } catch {
     return 'missing';
   }
   try {
-    return readOpen(fd, binding);
+    // (Read asynchronously: a city's image is a gigabyte, read by the thread pool while this
+    // thread compares the roster's files, say.)
+    return await readOpen(file, binding);
   } catch {
     return 'damaged';
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }
 
-function readOpen(fd: number, binding: ImageBinding): Roster | ImageRefusal {
-  const size = fstatSync(fd).size;
+async function readOpen(file: FileHandle, binding: ImageBinding): Promise<Roster | ImageRefusal> {
+  const { size } = await file.stat();
   let position = 0;
-  const read = (into: ArrayBufferView): void => {
+  const read = async (into: ArrayBufferView): Promise<void> => {
     const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
     for (let done = 0; done < bytes.length; ) {
-      const n = readSync(fd, bytes, done, bytes.length - done, position);
-      if (n === 0) throw new RangeError('the image ends early');
-      done += n;
-      position += n;
+      const { bytesRead } = await file.read(bytes, done, bytes.length - done, position);
+      if (bytesRead === 0) throw new RangeError('the image ends early');
+      done += bytesRead;
+      position += bytesRead;
     }
   };
   const start = Buffer.alloc(MAGIC.length + 4);
-  read(start);
+  await read(start);
   if (!start.subarray(0, MAGIC.length).equals(MAGIC)) return 'damaged';
   const headerLength = start.readUInt32LE(MAGIC.length);
   if (headerLength > size - start.length) return 'damaged';
   const header = Buffer.alloc(headerLength);
-  read(header);
+  await read(header);
   const image = JSON.parse(header.toString('utf8')) as ImageHeader;
   if (image.format !== IMAGE_FORMAT) return 'other format';
   if (image.bytes !== size) return 'damaged';
@@ -177,10 +180,10 @@ function readOpen(fd: number, binding: ImageBinding): Roster | ImageRefusal {
       originLine: sharedArray(Uint32Array, t.count),
       chunks: t.chunks.map((used) => sharedArray(Uint8Array, used)),
     };
-    read(data.meta);
-    read(data.originFile);
-    read(data.originLine);
-    for (const chunk of data.chunks) read(chunk);
+    await read(data.meta);
+    await read(data.originFile);
+    await read(data.originLine);
+    for (const chunk of data.chunks) await read(chunk);
     if (!wellFormed(data)) return 'damaged';
     tables[t.entity] = RecordTable.fromShared(data);
   }

@@ -61,7 +61,7 @@ export class DirTarget implements Target {
   }
 
   async readCurrent(state: TargetState): Promise<Roster> {
-    const image = readRosterImage(join(this.current, IMAGE_FILE), imageBinding(state));
+    const image = await readRosterImage(join(this.current, IMAGE_FILE), imageBinding(state));
     if (typeof image !== 'string' && image.version === state.oneRosterVersion) return image;
     const file = join(this.current, 'snapshot.zip');
     const diagnostics = new Diagnostics();

@@ -227,7 +227,7 @@ export class SftpTarget implements Target {
 
   async readCurrent(state: TargetState): Promise<Roster> {
     // The snapshot as this clone last saw it (applied or read here), if it is still the current one.
-    const image = this.imageFile ? readRosterImage(this.imageFile, imageBinding(state)) : 'missing';
+    const image = this.imageFile ? await readRosterImage(this.imageFile, imageBinding(state)) : 'missing';
     if (typeof image !== 'string' && image.version === state.oneRosterVersion) return image;
     const file = this.stateFile(state.serial, 'snapshot');
     const local = mkdtempSync(join(tmpdir(), 'roster-sftp-'));

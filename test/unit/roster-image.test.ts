@@ -10,10 +10,10 @@ import { tempDir } from '../helpers/fixtures.js';
 
 const binding = { lineage: 'l-1', serial: 3 };
 
-function roundTrip(roster: Roster): Roster {
+async function roundTrip(roster: Roster): Promise<Roster> {
   const file = join(tempDir(), 'snapshot.image');
   writeRosterImage(roster, file, binding);
-  const back = readRosterImage(file, binding);
+  const back = await readRosterImage(file, binding);
   if (typeof back === 'string') throw new Error(`image refused: ${back}`);
   return back;
 }
@@ -31,7 +31,7 @@ function tableDump(roster: Roster) {
 }
 
 describe('roster image', () => {
-  it('reads back the same tables: fields, stored bytes, hashes, origins, modes and source', () => {
+  it('reads back the same tables: fields, stored bytes, hashes, origins, modes and source', async () => {
     const b = new RosterBuilder('1.1');
     b.source = { systemName: 'SIS', systemCode: 'x1' };
     b.modes.users = 'delta';
@@ -47,7 +47,7 @@ describe('roster image', () => {
       { file: 'users.csv', line: 999 },
     );
     const roster = b.build();
-    const back = roundTrip(roster);
+    const back = await roundTrip(roster);
     expect(tableDump(back)).toEqual(tableDump(roster));
     expect(rostersEqual(back, roster)).toBe(true);
     expect(back.explicitModes()).toEqual({ ...roster.explicitModes() });
@@ -55,15 +55,15 @@ describe('roster image', () => {
     expect(back.table('users').value(back.table('users').size - 1, 'metadata.lunch')).toBe('free');
   });
 
-  it('reads back a OneRoster 1.2 roster', () => {
+  it('reads back a OneRoster 1.2 roster', async () => {
     const roster = convertVersion(generateDistrict({ schools: 1, students: 10, seed: 2 }), '1.2').roster;
-    const back = roundTrip(roster);
+    const back = await roundTrip(roster);
     expect(back.version).toBe('1.2');
     expect(rostersEqual(back, roster)).toBe(true);
     expect(back.table('roles').size).toBe(roster.table('roles').size);
   });
 
-  it('keeps tables of several partly used buffers, and a table read back can grow', () => {
+  it('keeps tables of several partly used buffers, and a table read back can grow', async () => {
     const b = new RosterBuilder('1.1');
     const t = b.table('enrollments');
     const add = (i: number) =>
@@ -74,7 +74,7 @@ describe('roster image', () => {
     for (let i = 10; i < 120_000; i++) add(i); // ~5 MB: more than one 4 MiB buffer
     const roster = b.build();
     expect(t.footprint.bufferBytes).toBe(3 * (4 << 20)); // 10 records, a full buffer, a partly used one
-    const back = roundTrip(roster);
+    const back = await roundTrip(roster);
     expect(tableDump(back)).toEqual(tableDump(roster));
     const table = back.table('enrollments');
     const i = table.addValues(['e-new', 'active', '', 'c1', 'sch', 'u1', 'student']);
@@ -83,22 +83,22 @@ describe('roster image', () => {
     expect(table.size).toBe(120_001);
   });
 
-  it('says why it is not read: missing, cut off, foreign bytes, another format or binding', () => {
+  it('says why it is not read: missing, cut off, foreign bytes, another format or binding', async () => {
     const dir = tempDir();
     const file = join(dir, 'snapshot.image');
-    expect(readRosterImage(file, binding)).toBe('missing');
+    expect(await readRosterImage(file, binding)).toBe('missing');
     writeRosterImage(generateDistrict({ schools: 1, students: 5, seed: 1 }), file, binding);
-    expect(typeof readRosterImage(file, binding)).toBe('object');
-    expect(readRosterImage(file, { ...binding, serial: 4 })).toBe('other binding');
-    expect(readRosterImage(file, { lineage: 'l-1' })).toBe('other binding');
+    expect(typeof (await readRosterImage(file, binding))).toBe('object');
+    expect(await readRosterImage(file, { ...binding, serial: 4 })).toBe('other binding');
+    expect(await readRosterImage(file, { lineage: 'l-1' })).toBe('other binding');
     const whole = readFileSync(file);
     writeFileSync(file, Buffer.from(whole.toString('latin1').replace('"format":1', '"format":9'), 'latin1'));
-    expect(readRosterImage(file, binding)).toBe('other format');
+    expect(await readRosterImage(file, binding)).toBe('other format');
     writeFileSync(file, whole);
     truncateSync(file, whole.length - 1);
-    expect(readRosterImage(file, binding)).toBe('damaged');
+    expect(await readRosterImage(file, binding)).toBe('damaged');
     writeFileSync(file, Buffer.concat([whole, Buffer.from('x')]));
-    expect(readRosterImage(file, binding)).toBe('damaged');
+    expect(await readRosterImage(file, binding)).toBe('damaged');
     // A record pointing past its buffer (one flipped bit in its offset).
     const flipped = Buffer.from(whole);
     const headerEnd = 12 + flipped.readUInt32LE(8);
@@ -107,18 +107,18 @@ describe('roster image', () => {
     expect(tables[0]!.count).toBeGreaterThan(0);
     flipped.writeUInt32LE(flipped.readUInt32LE(orgsAt + 4) | 0x40000000, orgsAt + 4);
     writeFileSync(file, flipped);
-    expect(readRosterImage(file, binding)).toBe('damaged');
+    expect(await readRosterImage(file, binding)).toBe('damaged');
     // A header announcing more than the file holds, or an absurd header length.
     const lying = Buffer.from(whole.toString('latin1').replace(/"count":(\d)/, '"count":9$1'), 'latin1');
     writeFileSync(file, lying);
-    expect(readRosterImage(file, binding)).toBe('damaged');
+    expect(await readRosterImage(file, binding)).toBe('damaged');
     const absurd = Buffer.from(whole);
     absurd.writeUInt32LE(0xfffffff0, 8);
     writeFileSync(file, absurd);
-    expect(readRosterImage(file, binding)).toBe('damaged');
+    expect(await readRosterImage(file, binding)).toBe('damaged');
     writeFileSync(file, Buffer.from('PK\u0003\u0004 not an image at all'));
-    expect(readRosterImage(file, binding)).toBe('damaged');
+    expect(await readRosterImage(file, binding)).toBe('damaged');
     writeFileSync(file, '');
-    expect(readRosterImage(file, binding)).toBe('damaged');
+    expect(await readRosterImage(file, binding)).toBe('damaged');
   });
 });
