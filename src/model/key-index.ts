@@ -7,7 +7,7 @@
  * at 2^24 entries on Node 20, 2^23 on Node 24), and leaves nothing for the garbage collector to
  * trace. Like its table, it lives in shared memory and goes to another thread with it (shareFor).
  */
-import { hashBytes, sameBytes } from './byte-hash.js';
+import { compareBytes, hashBytes, sameBytes } from './byte-hash.js';
 import { type ByteRange, byteRange, RecordTable, sharedArray } from './record-table.js';
 
 export type ByteHash = (bytes: Uint8Array, start: number, end: number) => number;
@@ -427,4 +427,34 @@ export class InlineKeyIndex extends KeyLookup {
       if (same) return record;
     }
   }
+}
+
+/** Finds records of a table by key: the index of the record holding it, or -1. */
+export type Finder = (key: string) => number;
+
+/**
+ * A Finder on `field` of `table`: by halving when the table is sorted by it (a snapshot usually
+ * is: no index to build for a few lookups among a million), else through its KeyIndex.
+ */
+export function keyFinder(table: RecordTable, field: string): Finder {
+  if (!table.ascendingBy(field)) {
+    const index = KeyIndex.of(table, field);
+    return (key) => index.find(key);
+  }
+  const position = table.fieldIndexOf(field);
+  const probe = byteRange();
+  return (key) => {
+    const bytes = Buffer.from(key, 'utf8');
+    let low = 0;
+    let high = table.size - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      RecordTable.narrow(table.locate(middle, probe), position);
+      const order = compareBytes(probe.buffer, probe.start, probe.end, bytes, 0, bytes.length);
+      if (order === 0) return middle;
+      if (order < 0) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  };
 }

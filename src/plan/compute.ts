@@ -11,7 +11,7 @@ import { compareBytes, sameBytes } from '../model/byte-hash.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
-import { KeyIndex } from '../model/key-index.js';
+import { type Finder, KeyIndex, keyFinder } from '../model/key-index.js';
 import { sortByKey } from '../model/key-sort.js';
 import {
   type ByteRange,
@@ -59,6 +59,22 @@ export interface PlanInput {
   readonly shape?: (roster: Roster) => Roster;
   /** The desired roster's fingerprint when already known (or not wanted: a diff applies nothing). */
   readonly desiredFingerprint?: string;
+  /** Compare only part of the roster (the incremental plan; see PlanScope). */
+  readonly scope?: PlanScope;
+}
+
+/**
+ * The incremental plan's part of the roster. `desired` then holds only the records of the lines
+ * that changed since a plan that found nothing to do; every other record of the roster is known
+ * to equal what the target holds. Needs the target's keys to be unique, and no soft deletes.
+ */
+export interface PlanScope {
+  /** Per entity: records of the target whose lines went away; deleted unless `desired` has their key. */
+  readonly removed: Partial<Record<EntityName, readonly number[]>>;
+  /** Per entity: records known to be unchanged (those of the lines that did not change). */
+  readonly unchanged: Partial<Record<EntityName, number>>;
+  /** Per entity: how many records the whole roster has. */
+  readonly sizes: Partial<Record<EntityName, number>>;
 }
 
 export const REDACTED = '(redacted)';
@@ -93,6 +109,7 @@ export function computePlan(input: PlanInput): Plan {
   // touches a few thousand): the desired roster's word first, then what the target holds.
   const rosters = current ? [desired, current] : [desired];
   const userSchools = new Map<string, string | null>();
+  const userFinders = new Map<Roster, Finder>();
   const roleSchools = new Map<Roster, Map<string, string>>();
   const userSchool = (id: string): string | undefined => {
     let school = userSchools.get(id);
@@ -100,7 +117,12 @@ export function computePlan(input: PlanInput): Plan {
       school = null;
       for (const r of rosters) {
         const users = r.table('users');
-        const at = KeyIndex.of(users, 'sourcedId').find(id);
+        let find = userFinders.get(r);
+        if (!find) {
+          find = keyFinder(users, 'sourcedId');
+          userFinders.set(r, find);
+        }
+        const at = find(id);
         if (at < 0) continue;
         const primary = users.value(at, 'primaryOrgSourcedId');
         const found = schools.has(primary)
@@ -147,13 +169,23 @@ export function computePlan(input: PlanInput): Plan {
     const counts: EntityCounts = { create: 0, update: 0, delete: 0, unchanged: 0 };
     const want = desired.table(entity);
     const have = current?.table(entity);
+    if (input.scope && want.size === 0 && (input.scope.removed[entity]?.length ?? 0) === 0) {
+      // No line of this entity changed: all of it is as the target holds it.
+      counts.unchanged = input.scope.unchanged[entity] ?? 0;
+      if (counts.unchanged > 0 || (have && have.size > 0)) byEntity[entity] = counts;
+      continue;
+    }
     // What the target holds is sorted by key (as exports, and so our snapshots, usually are): the
     // roster's records are matched by walking both side by side, not looked up one by one
     // (millions of cache misses at city scale, and an index of 130+ MB). Records out of key order
     // (added at the end of a file, or all of them) are sorted and walked again. Otherwise: a
     // typed-array index on the key bytes (no string per record, no Map over 8M entries).
-    const sideBySide = have?.ascendingBy(field) === true;
-    const haveIndex = have && !sideBySide ? KeyIndex.of(have, field) : undefined;
+    const scope = input.scope;
+    const sorted = have?.ascendingBy(field) === true;
+    // (A few changed records are looked up by halving the sorted keys, not walked past millions.)
+    const sideBySide = sorted && !scope;
+    const halving = sorted && scope !== undefined;
+    const haveIndex = have && !sorted ? KeyIndex.of(have, field) : undefined;
     const wantKey = want.fieldIndexOf(field);
     const haveKey = have ? have.fieldIndexOf(field) : -1;
     // Which current records the roster still has: one byte per record, not a second key map.
@@ -216,7 +248,8 @@ export function computePlan(input: PlanInput): Plan {
           late ??= new Int32Array(want.size - i);
           late[lateCount++] = i;
         }
-      } else if (!haveIndex) settle(i, -1);
+      } else if (halving) settle(i, findSorted(have!, haveKey, range));
+      else if (!haveIndex) settle(i, -1);
       else {
         const at = aligned ? aligned.find(range) : -1;
         settle(i, at >= 0 ? at : haveIndex.findBytes(range.buffer, range.start, range.end));
@@ -236,11 +269,15 @@ export function computePlan(input: PlanInput): Plan {
     if (have) {
       // With a state, only what it records as delivered is ours (none of an entity it does not list).
       const managed = input.managed ? (input.managed[entity] ?? new Set<string>()) : undefined;
-      for (let i = 0; i < have.size; i++) {
+      // In a scope, only the records whose lines went away may be gone; all others are unchanged.
+      const candidates = scope ? (scope.removed[entity] ?? []) : undefined;
+      if (scope) counts.unchanged += scope.unchanged[entity] ?? 0;
+      for (let c = 0, n = candidates ? candidates.length : have.size; c < n; c++) {
+        const i = candidates ? candidates[c]! : c;
         if (matched[i] === 1) continue;
         // (Several current records may share a key: the one the index holds speaks for all.
         // Sorted keys are all different.)
-        const first = sideBySide ? -1 : haveIndex!.findFrom(have, i, haveKey);
+        const first = !haveIndex ? -1 : haveIndex.findFrom(have, i, haveKey);
         if (first >= 0 && matched[first] === 1) continue;
         const key = have.value(i, field);
         if (managed && !managed.has(key)) {
@@ -298,7 +335,15 @@ export function computePlan(input: PlanInput): Plan {
     }
   }
 
-  const holds = findHolds({ desired, current, changes, byEntity, target, managed: input.managed });
+  const holds = findHolds({
+    desired,
+    current,
+    changes,
+    byEntity,
+    target,
+    managed: input.managed,
+    ...(input.scope ? { desiredSizes: input.scope.sizes } : {}),
+  });
 
   return {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -556,6 +601,23 @@ function writeUpdatedFields(
  * Finds the records of a table sorted by key (RecordTable.ascendingBy) for keys given in key
  * order, by walking the table once from the start.
  */
+/** The record of `table` (sorted by the key at `position`) holding `key`; -1: none. */
+function findSorted(table: RecordTable, position: number, key: ByteRange): number {
+  const probe = findScratch;
+  let low = 0;
+  let high = table.size - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    RecordTable.narrow(table.locate(middle, probe), position);
+    const order = compareBytes(probe.buffer, probe.start, probe.end, key.buffer, key.start, key.end);
+    if (order === 0) return middle;
+    if (order < 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+const findScratch = byteRange();
+
 class SortedWalk {
   private next = 0;
   private found = -1;

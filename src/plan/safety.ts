@@ -5,7 +5,7 @@
  */
 import { hashBytes, sameBytes } from '../model/byte-hash.js';
 import type { EntityName } from '../model/entities.js';
-import { KeyIndex } from '../model/key-index.js';
+import { keyFinder } from '../model/key-index.js';
 import { byteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import type { PlanTarget } from './compute.js';
@@ -19,6 +19,8 @@ interface SafetyInput {
   readonly byEntity: Partial<Record<EntityName, EntityCounts>>;
   readonly target: PlanTarget;
   readonly managed?: Partial<Record<EntityName, ReadonlySet<string>>>;
+  /** The whole roster's table sizes, when `desired` holds only part of it (PlanScope). */
+  readonly desiredSizes?: Partial<Record<EntityName, number>>;
 }
 
 const pct = (n: number, of: number) => (of === 0 ? 0 : (100 * n) / of);
@@ -34,7 +36,8 @@ export function findHolds(input: SafetyInput): Hold[] {
     const existing = current.table(entity).size;
     if (existing === 0) continue;
     const limits = { ...policy.thresholds, ...policy.thresholds.perEntity[entity] };
-    if (target.mode === 'bulk' && desired.table(entity).size === 0 && counts.delete > 0) {
+    const wanted = input.desiredSizes?.[entity] ?? desired.table(entity).size;
+    if (target.mode === 'bulk' && wanted === 0 && counts.delete > 0) {
       holds.push({
         code: 'BULK_FILE_MISSING',
         entity,
@@ -96,9 +99,9 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
   const birth = (r: Roster, ids: ReadonlySet<string>) => {
     const births = new Map<string, string>();
     const d = r.table('demographics');
-    const index = KeyIndex.of(d, 'sourcedId');
+    const find = keyFinder(d, 'sourcedId');
     for (const id of ids) {
-      const at = index.find(id);
+      const at = find(id);
       if (at >= 0) births.set(id, d.value(at, 'birthDate'));
     }
     return births;
@@ -121,9 +124,9 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
   const index = (roster: Roster, keys: ReadonlySet<string>) => {
     const map = new Map<string, RosterRecord>();
     const t = roster.table(entity);
-    const byKey = KeyIndex.of(t, field);
+    const find = keyFinder(t, field);
     for (const key of keys) {
-      const at = byKey.find(key);
+      const at = find(key);
       if (at >= 0) map.set(key, t.get(at));
     }
     return map;
