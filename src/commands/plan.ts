@@ -27,6 +27,10 @@ export default class Plan extends BaseCommand {
     'detailed-exitcode': Flags.boolean({
       description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.',
     }),
+    full: Flags.boolean({
+      description:
+        'Read and compare the whole roster, even when only some lines changed since the last plan that found nothing to do.',
+    }),
     'show-personal-data': Flags.boolean({
       description:
         'Show names, e-mail addresses and other personal data in the plan (redacted fields stay masked).',
@@ -39,6 +43,7 @@ export default class Plan extends BaseCommand {
       repo: flags.repo,
       ...(flags.target ? { target: flags.target } : {}),
       showPersonalData: flags['show-personal-data'],
+      incremental: !flags.full,
       ...progressOption(this.progress(flags.quiet)),
     });
     if (flags.out) writePlanFile(flags.out, ctx.plan);
@@ -49,6 +54,10 @@ export default class Plan extends BaseCommand {
           style: this.styleFor(flags['no-color']),
           detailLimit: flags['detail-limit'],
         }),
+      );
+    if (ctx.incremental && !flags.quiet)
+      process.stderr.write(
+        `Compared only the ${ctx.incremental.lines} line(s) that changed since the last plan that found nothing to do (roster plan --full compares everything).\n`,
       );
     if (flags.out && flags.format === 'text')
       this.write(`Saved the plan to ${flags.out}. Apply exactly this plan with: roster apply ${flags.out}\n`);

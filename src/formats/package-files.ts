@@ -4,7 +4,7 @@
  */
 import { createReadStream, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { InputError } from '../errors.js';
 import type { Diagnostics } from '../validate/diagnostic.js';
@@ -180,4 +180,14 @@ export function isFile(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Files held in memory (the incremental plan reads the lines that changed as small packages). */
+export function memoryFiles(label: string, files: ReadonlyMap<string, Buffer>): PackageFiles {
+  return {
+    label,
+    names: [...files.keys()].sort(),
+    open: (name) => Readable.from([files.get(name) ?? Buffer.alloc(0)]),
+    close: async () => {},
+  };
 }

@@ -25,6 +25,7 @@ import { createTarget } from '../targets/create.js';
 import type { TargetState } from '../targets/state.js';
 import type { Target } from '../targets/target.js';
 import { summarize, type ValidationResult } from '../validate/validate.js';
+import { planIncrementally, primePlanCache } from './incremental.js';
 
 /** The roster is invalid: nothing is planned or applied. Carries the validation result to render. */
 export class InvalidRosterError extends RosterError {
@@ -62,6 +63,11 @@ export interface PlanContext {
   readonly current: Roster | undefined;
   readonly git: RosterCommit | null;
   readonly plan: Plan;
+  /**
+   * Set when the plan took the incremental shortcut: then `desired` holds only the records of the
+   * lines that changed since the last plan that found nothing to do (see services/incremental.ts).
+   */
+  readonly incremental?: { readonly lines: number };
 }
 
 export interface PlanOptions {
@@ -71,6 +77,11 @@ export interface PlanOptions {
   readonly showPersonalData?: boolean;
   readonly now?: Date;
   readonly progress?: ProgressListener;
+  /**
+   * Take the incremental shortcut when the plan cache allows it (`roster plan`; apply and export
+   * need the whole roster). A full plan that finds nothing to do fills the cache either way.
+   */
+  readonly incremental?: boolean;
 }
 
 export function loadRepoConfig(repo: string): RosterConfig {
@@ -104,6 +115,43 @@ async function planWith(
   targetConfig: TargetConfig,
   target: Target,
 ): Promise<PlanContext> {
+  const startedAt = Date.now();
+  if (options.incremental) {
+    const commit = await rosterCommit(config.rosterPath);
+    let state: TargetState | undefined;
+    let shortcut: Awaited<ReturnType<typeof planIncrementally>>;
+    try {
+      state = await target.readState();
+      shortcut = await planIncrementally({
+        config,
+        targetConfig,
+        target,
+        state,
+        commit: commit?.commit ?? null,
+        now: options.now ?? new Date(),
+        showPersonalData: options.showPersonalData ?? false,
+        ...(options.progress ? { progress: options.progress } : {}),
+      });
+    } catch {
+      // (The full plan meets the same failure, and says it in its order: an invalid roster first.)
+      shortcut = 'a failure on the way';
+    }
+    if (typeof shortcut !== 'string') {
+      const { plan, changed, current, lines } = shortcut;
+      return {
+        config,
+        targetConfig,
+        target,
+        desired: changed,
+        state,
+        current,
+        git: commit,
+        plan,
+        incremental: { lines },
+      };
+    }
+    options.progress?.({ stage: 'read', detail: `reading the whole roster (${shortcut})` });
+  }
   // The desired roster is read and validated on another thread while the target is read here;
   // the plan is computed while that thread is still validating (and thrown away if invalid).
   const loading = startLoading(config.rosterPath, {
@@ -161,6 +209,7 @@ async function planWith(
     options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
     plan = planFor(loaded.roster, current, managed, targetConfig, target, state, git, options);
     await validRoster();
+    primePlanCache({ config, targetConfig, target, state, loaded, current, plan, startedAt });
     return { config, targetConfig, target, desired: loaded.roster, state, current, git, plan };
   } catch (err) {
     // Whatever went wrong while planning, an invalid roster is what to fix first.

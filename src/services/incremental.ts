@@ -1,0 +1,417 @@
+/**
+ * The incremental plan (docs/performance.md, "Incremental plan"): when the roster's last plan
+ * found nothing to do, the target holds exactly that roster. That plan leaves a copy of the
+ * roster's files in the plan cache; the next plan compares the files with it (bytes, natively),
+ * reads and checks only the lines that changed, and compares only their records with the target.
+ * A city where one school changed: a few seconds instead of twenty.
+ *
+ * Whenever something is not as the shortcut needs (another target serial, other settings, a
+ * header or the manifest changed, a finding in the changed lines, too much changed...), the plan
+ * reads everything as always. The answer is the same plan either way; tests compare the two.
+ */
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { CONFIG_FILE, type RosterConfig, type TargetConfig } from '../config/config.js';
+import { diffFiles, fileQuotesStayOnTheirLines, quotesStayOnTheirLine } from '../formats/csv/line-diff.js';
+import { readOneRoster } from '../formats/oneroster-csv/read.js';
+import { memoryFiles } from '../formats/package-files.js';
+import type { EntityName } from '../model/entities.js';
+import { fingerprintFromSums, type TableSums } from '../model/fingerprint.js';
+import { keyFinder } from '../model/key-index.js';
+import type { Roster } from '../model/roster.js';
+import { computePlan, type PlanScope } from '../plan/compute.js';
+import type { Plan } from '../plan/plan.js';
+import type { ProgressListener } from '../progress.js';
+import type { LoadedRoster } from '../source/load.js';
+import type { TargetState } from '../targets/state.js';
+import type { Target } from '../targets/target.js';
+import { Diagnostics } from '../validate/diagnostic.js';
+import { checkIncrementally, type ReferenceTallies, referenceTallies } from '../validate/incremental.js';
+
+/** The plan cache's own format version (cache.json). */
+export const PLAN_CACHE_FORMAT = 1;
+const CACHE_FILE = 'cache.json';
+/** More than this share of the roster's bytes changed: reading everything is as quick. */
+const MOST_CHANGED = Number(process.env.ROSTER_MOST_CHANGED ?? 0.05);
+
+const TOOL_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
+  .version;
+
+interface CachedFile {
+  readonly name: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** cache.json: what the copied files were, and what the target held then. */
+interface PlanCache {
+  readonly format: number;
+  readonly tool: string;
+  /** A hash of the config file, the roster's location and the target's name. */
+  readonly settings: string;
+  readonly lineage: string;
+  readonly serial: number;
+  readonly version: Roster['version'];
+  readonly files: readonly CachedFile[];
+  /** The files' bytes, all told. */
+  readonly bytes: number;
+  /** The roster's fingerprint parts (fingerprintFromSums), in its entity order. */
+  readonly tables: readonly TableSums[];
+  /** Entities whose table at the target was sorted by sourcedId (RecordTable.ascendingBy). */
+  readonly ascending: readonly EntityName[];
+  /** The ReferenceTallies' fields (`entity.field`), each in tallies/<field>.u32; e-mails in tallies/emails.u32. */
+  readonly tallies: readonly string[];
+}
+
+/** Where a target's plan cache is: `.roster/cache/<target>/plan` in the district repo (never committed). */
+export function planCacheDir(config: RosterConfig, target: TargetConfig): string {
+  return join(config.root, '.roster', 'cache', target.name, 'plan');
+}
+
+function settingsHash(config: RosterConfig, target: TargetConfig): string {
+  const digest = createHash('sha256');
+  digest.update(readFileSync(join(config.root, CONFIG_FILE)));
+  digest.update(`\0${config.rosterPath}\0${target.name}`);
+  return digest.digest('hex');
+}
+
+/**
+ * Why this target and config can never take the shortcut (undefined: they can). Only targets
+ * compared through their own snapshot of what we delivered, with the roster shared as it is.
+ */
+function unsupported(target: Target, targetConfig: TargetConfig): string | undefined {
+  if (target.readLive || target.shape) return `a ${targetConfig.kind} target`;
+  const policy = targetConfig.policy;
+  if (
+    policy.share.entities !== undefined ||
+    Object.values(policy.share.withhold).some((f) => f && f.length > 0)
+  )
+    return 'the policy shares part of the roster';
+  if (policy.deleteStyle === 'soft') return 'soft deletes';
+  if (policy.ids.users !== 'sourcedId' || policy.ids.classes !== 'sourcedId')
+    return 'ids other than sourcedId';
+  return undefined;
+}
+
+/** The roster folder's files (CSV and manifest), sorted. */
+function rosterFiles(location: string): string[] {
+  return readdirSync(location, { withFileTypes: true })
+    // (As the reader sees the folder: hidden files left out.)
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && e.name.toLowerCase().endsWith('.csv'))
+    .map((e) => e.name)
+    .sort();
+}
+
+export interface IncrementalInput {
+  readonly config: RosterConfig;
+  readonly targetConfig: TargetConfig;
+  readonly target: Target;
+  readonly state: TargetState | undefined;
+  readonly commit: string | null;
+  readonly now: Date;
+  readonly showPersonalData: boolean;
+  readonly progress?: ProgressListener;
+}
+
+export interface IncrementalPlan {
+  readonly plan: Plan;
+  /** The records of the lines that changed (the part of the roster compared). */
+  readonly changed: Roster;
+  readonly current: Roster;
+  /** Lines read again (added and removed). */
+  readonly lines: number;
+}
+
+/**
+ * The plan by the shortcut, or why not (a reason for the progress line). Never throws for what
+ * the full plan would report: any doubt is a "why not".
+ */
+export async function planIncrementally(input: IncrementalInput): Promise<IncrementalPlan | string> {
+  const { config, targetConfig, target, state } = input;
+  const why = unsupported(target, targetConfig);
+  if (why) return why;
+  const dir = planCacheDir(config, targetConfig);
+  const cache = readCache(dir);
+  if (!cache) return 'no plan cache yet';
+  if (cache.tool !== TOOL_VERSION || cache.settings !== settingsHash(config, targetConfig))
+    return 'the config or the tool changed';
+  if (!state || state.lineage !== cache.lineage || state.serial !== cache.serial || state.rejected.length > 0)
+    return 'the target changed';
+  const location = config.rosterPath;
+  if (!existsSync(location) || !statSync(location).isDirectory()) return 'the roster is not a folder of CSV';
+  const names = rosterFiles(location);
+  if (names.join('\n') !== cache.files.map((f) => f.name).join('\n')) return 'files were added or removed';
+
+  // Start reading what the target holds (I/O) while the files are compared (CPU).
+  const reading = target.readCurrent(state);
+  reading.catch(() => {}); // (awaited below; a failure here is not the shortcut's to report)
+  const added = new Map<string, Buffer>();
+  const removed = new Map<string, Buffer>();
+  let changedBytes = 0;
+  let lines = 0;
+  for (const file of cache.files) {
+    const path = join(location, file.name);
+    const stat = statSync(path);
+    if (stat.size === file.size && stat.mtimeMs === file.mtimeMs) continue;
+    const copy = join(dir, 'files', file.name);
+    const diff = await diffFiles(copy, path, MOST_CHANGED * cache.bytes - changedBytes);
+    if (!diff) return 'much of the roster changed';
+    if (diff.added.length + diff.removed.length === 0) continue;
+    if (file.name.toLowerCase() === 'manifest.csv') return 'manifest.csv changed';
+    if (diff.headerChanged) return `the header of ${file.name} changed`;
+    for (const line of diff.added) {
+      if (!quotesStayOnTheirLine(line)) return `a quoted value over a line break in ${file.name}`;
+      changedBytes += line.length;
+    }
+    for (const line of diff.removed) changedBytes += line.length;
+    lines += diff.added.length + diff.removed.length;
+    const header = firstLine(path);
+    added.set(file.name, linesOf(header, diff.added));
+    removed.set(file.name, linesOf(header, diff.removed));
+  }
+  input.progress?.({ stage: 'read', detail: `${lines} changed line(s) since the last plan` });
+
+  // The changed lines as small packages, with the unchanged files' headers and the manifest.
+  for (const file of cache.files) {
+    if (added.has(file.name)) continue;
+    const copy = join(dir, 'files', file.name);
+    const header = file.name.toLowerCase() === 'manifest.csv' ? readFileSync(copy) : firstLine(copy);
+    added.set(file.name, header);
+    removed.set(file.name, header);
+  }
+  const diagnostics = new Diagnostics(['CSV_HEADER_ONLY']);
+  const addedRoster = (await readOneRoster(memoryFiles(location, added), diagnostics, { keepIndexes: false }))
+    .roster;
+  if (diagnostics.sorted().length > 0) return 'findings in the changed lines';
+  const removedRoster = (
+    await readOneRoster(memoryFiles(join(dir, 'files'), removed), new Diagnostics(), {
+      checkFields: false,
+      keepIndexes: false,
+    })
+  ).roster;
+  if (addedRoster.version !== cache.version) return 'the OneRoster version changed';
+  for (const entity of addedRoster.entities())
+    if (addedRoster.mode(entity) === 'delta') return 'a delta file';
+
+  const current = await reading;
+  if (current.version !== cache.version) return 'the target holds another OneRoster version';
+  for (const entity of current.entities())
+    current.table(entity).knowAscending('sourcedId', cache.ascending.includes(entity));
+  const check = checkIncrementally(current, removedRoster, addedRoster, readTallies(dir, cache));
+  if (!check.clean) return check.reason;
+
+  // The plan of the changed records; every other record equals what the target holds.
+  const scope = scopeOf(current, removedRoster, addedRoster);
+  const tables = cache.tables.map((t): TableSums => {
+    const entity = t.entity as EntityName;
+    const [ra, rb] = removedRoster.table(entity).contentSums();
+    const [aa, ab] = addedRoster.table(entity).contentSums();
+    return {
+      ...t,
+      size: scope.sizes[entity] ?? t.size,
+      sums: [(t.sums[0] - ra + aa) >>> 0, (t.sums[1] - rb + ab) >>> 0],
+    };
+  });
+  input.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
+  const plan = computePlan({
+    desired: addedRoster,
+    current,
+    target: targetConfig,
+    state,
+    commit: input.commit,
+    now: input.now,
+    showPersonalData: input.showPersonalData,
+    scope,
+    desiredFingerprint: fingerprintFromSums(cache.version, tables),
+  });
+  return { plan, changed: addedRoster, current, lines };
+}
+
+/** The first line of a file with its line break (a header: never near a megabyte). */
+function firstLine(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
+    const lf = buffer.subarray(0, n).indexOf(0x0a);
+    return lf < 0 ? buffer.subarray(0, n) : buffer.subarray(0, lf + 1);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The header, then the lines, each ending in a line break. */
+function linesOf(header: Buffer, lines: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [header];
+  if (header.length > 0 && header[header.length - 1] !== 0x0a) parts.push(NEWLINE);
+  for (const line of lines) parts.push(line, NEWLINE);
+  return Buffer.concat(parts);
+}
+const NEWLINE = Buffer.from('\n');
+
+function scopeOf(current: Roster, removed: Roster, added: Roster): PlanScope {
+  const scope = { removed: {}, unchanged: {}, sizes: {} } as {
+    removed: Partial<Record<EntityName, number[]>>;
+    unchanged: Partial<Record<EntityName, number>>;
+    sizes: Partial<Record<EntityName, number>>;
+  };
+  for (const entity of added.entities()) {
+    const held = current.table(entity);
+    const old = removed.table(entity);
+    const gone: number[] = [];
+    if (old.size > 0) {
+      const find = keyFinder(held, 'sourcedId');
+      for (let i = 0; i < old.size; i++) gone.push(find(old.value(i, 'sourcedId')));
+    }
+    scope.removed[entity] = gone;
+    scope.unchanged[entity] = held.size - gone.length;
+    scope.sizes[entity] = held.size - gone.length + added.table(entity).size;
+  }
+  return scope;
+}
+
+function readTallies(dir: string, cache: PlanCache): ReferenceTallies | undefined {
+  try {
+    const load = (name: string) => {
+      const bytes = readFileSync(join(dir, 'tallies', `${name}.u32`));
+      const hashes = new Uint32Array(bytes.length >>> 2);
+      new Uint8Array(hashes.buffer).set(bytes.subarray(0, hashes.byteLength));
+      return hashes;
+    };
+    return { fields: new Map(cache.tallies.map((f) => [f, load(f)])), emails: load('emails') };
+  } catch {
+    return undefined; // (then the check reads the tables instead: slower, same answer)
+  }
+}
+
+function readCache(dir: string): PlanCache | undefined {
+  try {
+    const cache = JSON.parse(readFileSync(join(dir, CACHE_FILE), 'utf8')) as PlanCache;
+    return cache.format === PLAN_CACHE_FORMAT ? cache : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PrimeInput {
+  readonly config: RosterConfig;
+  readonly targetConfig: TargetConfig;
+  readonly target: Target;
+  readonly state: TargetState | undefined;
+  readonly loaded: LoadedRoster;
+  /** What the target holds (equal to the roster, since the plan found nothing to do). */
+  readonly current: Roster | undefined;
+  readonly plan: Plan;
+  /** When the plan began (Date.now()): files changed since may have changed while being read. */
+  readonly startedAt: number;
+}
+
+/**
+ * After a full plan: when it found nothing to do on a clean roster (the target holds exactly the
+ * roster), keeps a copy of the roster's files for the next plan. Otherwise removes a cache that
+ * no longer helps. Best effort: a cache that cannot be written is no error (the next plan reads
+ * everything).
+ */
+export function primePlanCache(input: PrimeInput): void {
+  const { config, targetConfig, target, state, loaded, current, plan, startedAt } = input;
+  const dir = planCacheDir(config, targetConfig);
+  const usable =
+    state !== undefined &&
+    current !== undefined &&
+    state.rejected.length === 0 &&
+    loaded.format === 'oneroster-csv' &&
+    unsupported(target, targetConfig) === undefined &&
+    plan.changes.length === 0 &&
+    Object.keys(plan.unmanaged).length === 0 &&
+    loaded.diagnostics.sorted().length === 0 &&
+    loaded.roster.entities().every((e) => loaded.roster.mode(e) !== 'delta');
+  // (A cache left by an earlier plan stays: while the target's serial is the same, it still says
+  // what the target holds. One bound to an older serial is never used, and replaced in time.)
+  if (!usable) return;
+  try {
+    const existing = readCache(dir);
+    if (
+      existing &&
+      existing.serial === state.serial &&
+      existing.lineage === state.lineage &&
+      fresh(existing, loaded)
+    )
+      return;
+    const names = rosterFiles(loaded.location);
+    const files: CachedFile[] = [];
+    const next = `${dir}.new`;
+    rmSync(next, { recursive: true, force: true });
+    mkdirSync(join(next, 'files'), { recursive: true });
+    writeFileSync(join(next, '.gitignore'), '*\n');
+    for (const name of names) {
+      const from = join(loaded.location, name);
+      const copy = join(next, 'files', name);
+      const stat = statSync(from);
+      copyFileSync(from, copy);
+      const after = statSync(from);
+      // The copy must be what was read: not written since the plan began (with a margin for the
+      // file system's coarse clock), nor while being copied. Each line must be a record.
+      const settled =
+        stat.mtimeMs < startedAt - 50 && after.mtimeMs === stat.mtimeMs && after.size === stat.size;
+      if (!settled || !fileQuotesStayOnTheirLines(copy))
+        return void rmSync(next, { recursive: true, force: true });
+      files.push({ name, size: stat.size, mtimeMs: stat.mtimeMs });
+    }
+    const roster = loaded.roster;
+    const tallies = referenceTallies(roster);
+    const cache: PlanCache = {
+      format: PLAN_CACHE_FORMAT,
+      tool: TOOL_VERSION,
+      settings: settingsHash(config, targetConfig),
+      lineage: state.lineage,
+      serial: state.serial,
+      version: roster.version,
+      files,
+      bytes: files.reduce((n, f) => n + f.size, 0),
+      tables: roster.entities().map((entity) => {
+        const table = roster.table(entity);
+        return { entity, mode: roster.mode(entity), size: table.size, sums: table.contentSums() };
+      }),
+      ascending: current.entities().filter((e) => current.table(e).ascendingBy('sourcedId')),
+      tallies: [...tallies.fields.keys()],
+    };
+    mkdirSync(join(next, 'tallies'));
+    const save = (name: string, hashes: Uint32Array) =>
+      writeFileSync(
+        join(next, 'tallies', `${name}.u32`),
+        new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.byteLength),
+      );
+    for (const [field, hashes] of tallies.fields) save(field, hashes);
+    save('emails', tallies.emails);
+    writeFileSync(join(next, CACHE_FILE), `${JSON.stringify(cache, null, 2)}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(next, dir);
+  } catch {
+    // Best effort (a full disk, a read-only checkout): the next plan reads everything.
+  }
+}
+
+/** The cache copied the roster's files as they are now (same names, sizes and times). */
+function fresh(cache: PlanCache, loaded: LoadedRoster): boolean {
+  const names = rosterFiles(loaded.location);
+  if (names.join('\n') !== cache.files.map((f) => f.name).join('\n')) return false;
+  return cache.files.every((f) => {
+    const stat = statSync(join(loaded.location, f.name));
+    return stat.size === f.size && stat.mtimeMs === f.mtimeMs;
+  });
+}

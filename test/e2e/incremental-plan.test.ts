@@ -1,0 +1,296 @@
+/**
+ * The incremental plan, end to end: after a plan that found nothing to do, `roster plan` compares
+ * only the lines that changed. Whatever the edit (valid or not, one school or scattered, a header
+ * or an org changed), its answer must be exactly the full plan's (`--full`): same output, same
+ * exit code. Edits the shortcut cannot prove clean must fall back to the full plan, which reports
+ * them.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roster } from '../helpers/cli.js';
+
+const SHORTCUT = /Compared only the (\d+) line\(s\) that changed/;
+
+let dir: string;
+let pristine: string;
+
+/** A CSV file of the roster as header names and rows of cells (the generated files quote nothing). */
+function table(name: string) {
+  const [header, ...rows] = readFileSync(join(dir, 'roster', name), 'utf8')
+    .trimEnd()
+    .split('\n');
+  const fields = header!.split(',');
+  return {
+    fields,
+    rows: rows.map((r) => r.split(',')),
+    col: (field: string) => fields.indexOf(field),
+    save(rows: string[][], headerLine = header!) {
+      writeFileSync(
+        join(dir, 'roster', name),
+        `${[headerLine, ...rows.map((r) => r.join(','))].join('\n')}\n`,
+      );
+    },
+  };
+}
+
+/** Puts the roster back as it was applied (new file times: the files are compared again). */
+function restore() {
+  cpSync(pristine, join(dir, 'roster'), { recursive: true });
+}
+
+/**
+ * restore(), and a full plan that finds nothing to do: the cache holds these files again (any
+ * such plan refills it, e.g. after an edit that only reformatted the files).
+ */
+function reset() {
+  restore();
+  expect(roster(['plan', '--full', '--quiet'], { cwd: dir }).stdout).toContain('No changes.');
+}
+
+/** Runs plan incrementally and in full; they must say the same. Returns the incremental run. */
+function bothPlans(format: 'json' | 'text' = 'json') {
+  const quick = roster(['plan', '--format', format], { cwd: dir });
+  const full = roster(['plan', '--format', format, '--full', '--quiet'], { cwd: dir });
+  const strip = (s: string) => s.replace(/"createdAt": "[^"]*"/, '');
+  expect(quick.status).toBe(full.status);
+  expect(strip(quick.stdout)).toBe(strip(full.stdout));
+  // The shortcut says so on stderr, and nothing else; otherwise both say the same there too.
+  if (SHORTCUT.test(quick.stderr))
+    expect(quick.stderr).toMatch(
+      /^Compared only the \d+ line\(s\) that changed since the last plan that found nothing to do \(roster plan --full compares everything\)\.\n$/,
+    );
+  else expect(quick.stderr).toBe(full.stderr);
+  return quick;
+}
+
+/** A seeded pseudo-random generator (mulberry32). */
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+beforeAll(() => {
+  // One district for the whole file (each test puts its roster back as applied).
+  dir = mkdtempSync(join(tmpdir(), 'roster-incremental-'));
+  const gen = roster([
+    'generate',
+    '--format',
+    'csv',
+    '--out',
+    join(dir, 'roster'),
+    '--students',
+    '300',
+    '--seed',
+    'inc',
+  ]);
+  expect(gen.status).toBe(0);
+  writeFileSync(
+    join(dir, 'roster.config.yaml'),
+    'roster: roster\ntargets:\n  - name: local\n    kind: dir\n    path: .roster/targets/local\n    mode: bulk\n',
+  );
+  pristine = join(dir, 'pristine');
+  cpSync(join(dir, 'roster'), pristine, { recursive: true });
+  expect(roster(['apply', '--auto-approve', '--quiet'], { cwd: dir }).status).toBe(0);
+  // The first plan after the apply finds nothing to do: it fills the plan cache.
+  const first = roster(['plan'], { cwd: dir });
+  expect(first.stdout).toContain('No changes.');
+  expect(first.stderr).not.toMatch(SHORTCUT);
+  expect(existsSync(join(dir, '.roster/cache/local/plan/cache.json'))).toBe(true);
+  expect(readFileSync(join(dir, '.roster/cache/local/plan/.gitignore'), 'utf8')).toBe('*\n');
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('roster plan after a plan that found nothing to do', () => {
+  it('compares only the lines of a school that changed, and says so', () => {
+    reset();
+    const users = table('users.csv');
+    const school = 'sch-002';
+    const mine = users.rows.filter(
+      (r) => r[users.col('orgSourcedIds')] === school && r[0]!.startsWith('stu-'),
+    );
+    // Three names changed, one student gone (with enrollments and demographics), one new.
+    for (const r of mine.slice(0, 3)) r[users.col('givenName')] = `${r[users.col('givenName')]}x`;
+    const gone = mine[3]![0]!;
+    const newcomer = [...mine[4]!];
+    newcomer[0] = 'stu-new-1';
+    newcomer[users.col('username')] = 'new.student1';
+    newcomer[users.col('email')] = 'new.student1@hillcrest.k12.example';
+    users.save([...users.rows.filter((r) => r[0] !== gone), newcomer]);
+    const enrollments = table('enrollments.csv');
+    const user = enrollments.col('userSourcedId');
+    const template = [...enrollments.rows.find((r) => r[user] === mine[4]![0])!];
+    template[0] = 'enr-new-1';
+    template[user] = 'stu-new-1';
+    const rows = enrollments.rows.filter((r) => r[user] !== gone);
+    rows[5]![enrollments.col('endDate')] = '2027-06-30';
+    enrollments.save([...rows, template]);
+    const demographics = table('demographics.csv');
+    demographics.save(demographics.rows.filter((r) => r[0] !== gone));
+
+    const quick = bothPlans();
+    expect(quick.status).toBe(0);
+    expect(Number(quick.stderr.match(SHORTCUT)?.[1])).toBeGreaterThan(5);
+    const plan = JSON.parse(quick.stdout);
+    expect(plan.summary.byEntity.users).toMatchObject({ create: 1, update: 3, delete: 1 });
+    expect(plan.summary.byEntity.enrollments.create).toBe(1);
+    expect(plan.summary.byEntity.enrollments.update).toBe(1);
+    expect(plan.summary.byEntity.demographics.delete).toBe(1);
+    expect(bothPlans('text').stdout).toContain('to add');
+  });
+
+  it('finds no change in lines that only moved', () => {
+    reset();
+    const enrollments = table('enrollments.csv');
+    const rows = enrollments.rows;
+    enrollments.save([...rows.slice(400, 430), ...rows.slice(0, 400), ...rows.slice(430)]);
+    const quick = bothPlans('text');
+    expect(quick.stderr).toMatch(SHORTCUT);
+    expect(quick.stdout).toContain('No changes.');
+  });
+
+  it('stays exact over random edits of scattered lines', () => {
+    const rnd = random(5);
+    for (let round = 0; round < 3; round++) {
+      reset();
+      const enrollments = table('enrollments.csv');
+      const rows: string[][] = [];
+      for (const r of enrollments.rows) {
+        const x = rnd();
+        // (Up to 5% of the roster's bytes: past that, the full plan is as quick and is taken.)
+        if (x < 0.004) continue; // removed
+        if (x < 0.01) r[enrollments.col('beginDate')] = '2026-09-01';
+        rows.push(r);
+        if (x > 0.995) rows.push([`enr-copy-${rows.length}`, ...r.slice(1)]);
+      }
+      enrollments.save(rows);
+      const users = table('users.csv');
+      for (const r of users.rows) if (rnd() < 0.01) r[users.col('middleName')] = 'M';
+      users.save(users.rows);
+      expect(bothPlans().stderr).toMatch(SHORTCUT);
+    }
+  });
+
+  it('reads everything when the changed lines may break a roster rule, and reports it as the full plan does', () => {
+    const cases: [string, () => void][] = [
+      [
+        'a student removed, an enrollment kept',
+        () => {
+          const users = table('users.csv');
+          const enrollments = table('enrollments.csv');
+          const kept = enrollments.rows[0]![enrollments.col('userSourcedId')];
+          users.save(users.rows.filter((r) => r[0] !== kept));
+        },
+      ],
+      [
+        'a sourcedId twice',
+        () => {
+          const users = table('users.csv');
+          const copy = [...users.rows[10]!];
+          copy[users.col('givenName')] = 'Other';
+          users.save([...users.rows, copy]);
+        },
+      ],
+      [
+        "a new user with another person's e-mail address",
+        () => {
+          const users = table('users.csv');
+          const copy = [...users.rows[10]!];
+          copy[0] = 'stu-new-2';
+          copy[users.col('username')] = 'someone.else';
+          users.save([...users.rows, copy]);
+          const demographics = table('demographics.csv');
+          demographics.save(demographics.rows);
+        },
+      ],
+      [
+        "a course's subjects no longer those of its classes",
+        () => {
+          const courses = table('courses.csv');
+          courses.rows[0]![courses.col('subjectCodes')] = '99999';
+          courses.save(courses.rows);
+        },
+      ],
+      [
+        'a class removed, its enrollments kept',
+        () => {
+          const classes = table('classes.csv');
+          const enrollments = table('enrollments.csv');
+          const kept = enrollments.rows[0]![enrollments.col('classSourcedId')];
+          classes.save(classes.rows.filter((r) => r[0] !== kept));
+        },
+      ],
+      [
+        'a bad value',
+        () => {
+          const enrollments = table('enrollments.csv');
+          enrollments.rows[3]![enrollments.col('role')] = 'wizard';
+          enrollments.save(enrollments.rows);
+        },
+      ],
+    ];
+    for (const [name, edit] of cases) {
+      reset();
+      edit();
+      const quick = bothPlans('text');
+      expect(quick.stderr, name).not.toMatch(SHORTCUT);
+    }
+  });
+
+  it('reads everything when a header, an org or the manifest changed', () => {
+    const cases: (() => void)[] = [
+      () => {
+        const users = table('users.csv');
+        const [a, b] = [users.col('givenName'), users.col('familyName')];
+        const swap = (r: string[]) => r.map((c, k) => (k === a ? r[b]! : k === b ? r[a]! : c));
+        users.save(users.rows.map(swap), swap(users.fields).join(','));
+      },
+      () => {
+        const orgs = table('orgs.csv');
+        orgs.rows[1]![orgs.col('name')] = 'Renamed School';
+        orgs.save(orgs.rows);
+      },
+      () =>
+        writeFileSync(
+          join(dir, 'roster', 'manifest.csv'),
+          `${readFileSync(join(pristine, 'manifest.csv'), 'utf8')}\n`,
+        ),
+    ];
+    for (const edit of cases) {
+      reset();
+      edit();
+      expect(bothPlans().stderr).not.toMatch(SHORTCUT);
+    }
+  });
+
+  it('a saved incremental plan applies; the next plan fills the cache again', () => {
+    reset();
+    const users = table('users.csv');
+    users.rows[7]![users.col('givenName')] = 'Renamed';
+    users.save(users.rows);
+    const saved = roster(['plan', '--out', join(dir, 'plan.json')], { cwd: dir });
+    expect(saved.stderr).toMatch(SHORTCUT);
+    const applied = roster(['apply', join(dir, 'plan.json'), '--auto-approve'], { cwd: dir });
+    expect(applied.stderr).toBe('');
+    expect(applied.status).toBe(0);
+    // The target moved on (serial 2): the cache of serial 1 no longer holds.
+    const next = roster(['plan'], { cwd: dir });
+    expect(next.stderr).not.toMatch(SHORTCUT);
+    expect(next.stdout).toContain('No changes.');
+    const again = roster(['plan'], { cwd: dir });
+    expect(again.stderr).toMatch(SHORTCUT);
+    expect(again.stdout).toContain('No changes.');
+    // (Put the roster of serial 1 back for the other tests: apply it.)
+    restore();
+    expect(roster(['apply', '--auto-approve', '--quiet'], { cwd: dir }).status).toBe(0);
+    expect(roster(['plan', '--quiet'], { cwd: dir }).stdout).toContain('No changes.');
+  });
+});
