@@ -3,6 +3,7 @@
 //   npm run bench                 # size S (quick; also run by the test suite)
 //   npm run bench -- --size M     # or L; --keep keeps the inputs in bench/tmp/<size>
 //   ... --reuse                   # reuse kept inputs (no generation, no apply); --ours: only roster's tools
+//   ... --variant school          # only one variant (mutated, shuffled or school)
 //
 // A seeded district is generated (roster generate's engine), written as OneRoster 1.1 CSV, and
 // mutated with a known ground truth (1% of each entity removed, 2% changed in one field, 1% added;
@@ -64,6 +65,7 @@ async function prepare() {
   const truth = {
     mutated: mutate(base, join(ROOT, 'mutated'), false),
     shuffled: mutate(base, join(ROOT, 'shuffled'), true),
+    school: schoolVariant(),
   };
   // Kept before the (long) apply, so that --reuse can pick up from here.
   writeFileSync(join(ROOT, 'inputs.json'), `${JSON.stringify({ users, enrollments, truth }, null, 2)}\n`);
@@ -116,8 +118,12 @@ function countLines(file) {
   for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) n++;
   return n;
 }
-function mutate(dir, out, shuffle) {
+// With `school`, only that school's rows are removed, changed and copied (the incremental plan's
+// case: one school's lines changed in every file), with a random generator of its own.
+function mutate(dir, out, shuffle, school, random = rnd) {
+  const rnd = random;
   mkdirSync(out, { recursive: true });
+  const schoolUsers = new Set();
   const truth = {};
   const removed = {};
   const added = {};
@@ -130,6 +136,16 @@ function mutate(dir, out, shuffle) {
     const names = header.split(',');
     const col = names.indexOf(CHANGE[entity]);
     const parents = Object.entries(PARENTS[entity]).map(([field, parent]) => [names.indexOf(field), parent]);
+    const schoolCol = names.indexOf(entity === 'courses' ? 'orgSourcedId' : 'schoolSourcedId');
+    const orgsCol = names.indexOf('orgSourcedIds');
+    const ofSchool = (cells) =>
+      school === undefined ||
+      (entity === 'users'
+        ? cells[orgsCol].split(',').includes(school)
+        : entity === 'demographics'
+          ? schoolUsers.has(cells[0])
+          : cells[schoolCol] === school);
+    let candidates = 0;
     const gone = new Set();
     removed[entity] = gone;
     const rows = [];
@@ -137,13 +153,16 @@ function mutate(dir, out, shuffle) {
     const t = { added: 0, removed: 0, changed: 0 };
     for (const line of lines.slice(1)) {
       const cells = cellsOf(line);
-      const r = rnd();
+      const mine = ofSchool(cells);
+      if (mine) candidates++;
+      if (mine && entity === 'users') schoolUsers.add(cells[0]);
+      const r = mine ? rnd() : 1;
       if (r < 0.01 || parents.some(([i, parent]) => removed[parent].has(cells[i]))) {
         gone.add(cells[0]);
         t.removed++;
         continue;
       }
-      kept.push(rows.length); // (where its line is: new records copy kept ones)
+      if (mine) kept.push(rows.length); // (where its line is: new records copy kept ones)
       if (r < 0.03) {
         const next = [...cells];
         next[col] = entity === 'enrollments' ? '2026-06-01' : `x${Math.floor(rnd() * 1e6)}`;
@@ -158,12 +177,13 @@ function mutate(dir, out, shuffle) {
     const fresh = [];
     if (entity === 'demographics') {
       for (const id of added.users) {
+        if (kept.length === 0) break;
         const cells = cellsOf(keptLine(Math.floor(rnd() * kept.length)));
         cells[0] = id;
         fresh.push(cells);
       }
     } else {
-      const n = Math.floor((lines.length - 1) * 0.01);
+      const n = kept.length === 0 ? 0 : Math.max(school ? 1 : 0, Math.floor(candidates * 0.01));
       for (let i = 0; i < n; i++) {
         const cells = cellsOf(keptLine(Math.floor(rnd() * kept.length)));
         cells[0] = `${cells[0]}-new${i}`;
@@ -184,10 +204,22 @@ function mutate(dir, out, shuffle) {
   return truth;
 }
 
+/** One school's rows changed (the first school of orgs.csv): the incremental plan's variant. */
+function schoolVariant() {
+  const orgs = readLines(join(base, 'orgs.csv')).map(cellsOf);
+  const type = orgs[0].indexOf('type');
+  const school = orgs.slice(1).find((cells) => cells[type] === 'school')[0];
+  return mutate(base, join(ROOT, 'school'), false, school, seededRandom(`school-${size}`));
+}
+
 let inputs;
 if (reuse) {
   inputs = JSON.parse(readFileSync(join(ROOT, 'inputs.json'), 'utf8'));
   console.log(`reusing the inputs in ${ROOT}`);
+  if (!inputs.truth.school || !existsSync(join(ROOT, 'school'))) {
+    inputs.truth.school = schoolVariant();
+    writeFileSync(join(ROOT, 'inputs.json'), `${JSON.stringify(inputs, null, 2)}\n`);
+  }
   if (!existsSync(join(repo, 'target', 'current'))) applyBase();
 } else {
   inputs = await prepare();
@@ -271,6 +303,7 @@ function applyBase() {
   );
 }
 
+const withoutTime = (json) => json.replace(/"createdAt": "[^"]*"/, '');
 const countsOf = (plan) =>
   Object.fromEntries(
     Object.entries(plan.summary.byEntity).map(([e, c]) => [
@@ -279,8 +312,48 @@ const countsOf = (plan) =>
     ]),
   );
 
+const planCounts = (p) => countsOf(p.status === 0 ? JSON.parse(p.stdout) : { summary: { byEntity: {} } });
+// --variant NAME: only that variant (mutated, shuffled or school).
+const only = args.includes('--variant') ? args[args.indexOf('--variant') + 1] : undefined;
 for (const variant of Object.keys(variants)) {
+  if (only && variant !== only) continue;
   const next = join(ROOT, variant);
+  if (variant === 'school') {
+    // The incremental plan: first a plan of the original set, which finds nothing to do and so
+    // fills the plan cache; then one school's lines change.
+    rmSync(join(repo, 'roster'));
+    symlinkSync(base, join(repo, 'roster'));
+    record(
+      'roster plan, nothing to do (fills cache)',
+      'original',
+      timed(process.execPath, [BIN, 'plan', '--repo', repo, '--format', 'json', '--quiet']),
+    );
+    rmSync(join(repo, 'roster'));
+    symlinkSync(next, join(repo, 'roster'));
+    const p = timed(process.execPath, [BIN, 'plan', '--repo', repo, '--format', 'json']);
+    if (p.status !== 0) console.error(p.stderr);
+    if (!/Compared only the \d+ line/.test(p.stderr)) {
+      console.error(`the plan of one changed school did not take the incremental path:\n${p.stderr}`);
+      gateFailed = true;
+    }
+    record('roster plan (incremental)', variant, p, planCounts(p));
+    const full = timed(process.execPath, [
+      BIN,
+      'plan',
+      '--repo',
+      repo,
+      '--format',
+      'json',
+      '--quiet',
+      '--full',
+    ]);
+    record('roster plan --full', variant, full, planCounts(full));
+    if (p.status === 0 && full.status === 0 && withoutTime(p.stdout) !== withoutTime(full.stdout)) {
+      console.error('the incremental plan differs from the full plan');
+      gateFailed = true;
+    }
+    continue;
+  }
   rmSync(join(repo, 'roster'));
   symlinkSync(next, join(repo, 'roster'));
   const p = timed(process.execPath, [BIN, 'plan', '--repo', repo, '--format', 'json', '--quiet']);
@@ -391,7 +464,7 @@ const memory = {
 };
 
 // 4. Report.
-const ours = results.find((r) => r.tool === 'roster diff' && r.variant === 'mutated');
+const ours = results.find((r) => r.tool === 'roster diff' && r.variant === 'mutated') ?? results[0];
 console.log(
   `\nsize ${size}: ${rows.toLocaleString('en-US')} rows, ${(bytes / 1048576).toFixed(1)} MiB (both sides)\n`,
 );
