@@ -11,7 +11,7 @@
  *   what it holds. HTTPS is required except on loopback.
  */
 import Papa from 'papaparse';
-import { FormData, request } from 'undici';
+import type { FormData } from 'undici';
 import type { BatchTargetConfig } from '../config/config.js';
 import { InputError, StalePlanError } from '../errors.js';
 import {
@@ -224,6 +224,8 @@ export class BatchTarget implements Target {
   private async call(method: 'GET' | 'POST', path: string, body?: FormData): Promise<string> {
     const url = `${this.config.url}${path}`;
     const once = async () => {
+      // (undici is loaded when a batch target first calls: ~70 ms every other command need not spend.)
+      const { request } = await import('undici');
       let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(url, {
@@ -340,6 +342,7 @@ export class BatchTarget implements Target {
         `target "${this.name}" changed since this plan was made (serial ${before}, expected ${expectedSerial}); plan again`,
       );
     const files = batchFiles(delivery, snapshot);
+    const { FormData } = await import('undici');
     const form = new FormData();
     form.append('users', new Blob([files.users], { type: 'text/csv' }), 'users.csv');
     if (files.demographics)
