@@ -41,7 +41,12 @@ import type { LoadedRoster } from '../source/load.js';
 import type { TargetState } from '../targets/state.js';
 import type { Target } from '../targets/target.js';
 import { Diagnostics } from '../validate/diagnostic.js';
-import { checkIncrementally, type ReferenceTallies, referenceTallies } from '../validate/incremental.js';
+import {
+  checkIncrementally,
+  type ReferenceTallies,
+  referenceTallies,
+  userEmailHashes,
+} from '../validate/incremental.js';
 
 /** The plan cache's own format version (cache.json). */
 export const PLAN_CACHE_FORMAT = 1;
@@ -110,11 +115,18 @@ function unsupported(target: Target, targetConfig: TargetConfig): string | undef
 
 /** The roster folder's files (CSV and manifest), sorted. */
 function rosterFiles(location: string): string[] {
-  return readdirSync(location, { withFileTypes: true })
-    // (As the reader sees the folder: hidden files left out.)
-    .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && e.name.toLowerCase().endsWith('.csv'))
-    .map((e) => e.name)
-    .sort();
+  return (
+    readdirSync(location, { withFileTypes: true })
+      // (As the reader sees the folder: hidden files left out.)
+      .filter(
+        (e) =>
+          (e.isFile() || e.isSymbolicLink()) &&
+          !e.name.startsWith('.') &&
+          e.name.toLowerCase().endsWith('.csv'),
+      )
+      .map((e) => e.name)
+      .sort()
+  );
 }
 
 export interface IncrementalInput {
@@ -293,7 +305,11 @@ function readTallies(dir: string, cache: PlanCache): ReferenceTallies | undefine
       new Uint8Array(hashes.buffer).set(bytes.subarray(0, hashes.byteLength));
       return hashes;
     };
-    return { fields: new Map(cache.tallies.map((f) => [f, load(f)])), emails: load('emails') };
+    return {
+      fields: new Map(cache.tallies.map((f) => [f, load(f)])),
+      emails: load('emails'),
+      userEmails: load('user-emails'),
+    };
   } catch {
     return undefined; // (then the check reads the tables instead: slower, same answer)
   }
@@ -398,6 +414,7 @@ export function primePlanCache(input: PrimeInput): void {
       );
     for (const [field, hashes] of tallies.fields) save(field, hashes);
     save('emails', tallies.emails);
+    save('user-emails', userEmailHashes(current.table('users')));
     writeFileSync(join(next, CACHE_FILE), `${JSON.stringify(cache, null, 2)}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(next, dir);

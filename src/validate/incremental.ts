@@ -222,6 +222,11 @@ function countOf(hashes: Uint32Array, h: number): number {
 export interface ReferenceTallies {
   readonly fields: ReadonlyMap<string, Uint32Array>;
   readonly emails: Uint32Array;
+  /**
+   * Per user of the target's table (in its order), the hash of the e-mail address in lower case
+   * (0: none): the users sharing an added user's address are found without reading a million.
+   */
+  readonly userEmails?: Uint32Array;
 }
 
 /** The ReferenceTallies of `roster`. */
@@ -258,6 +263,13 @@ export function referenceTallies(roster: Roster): ReferenceTallies {
     if (h !== undefined) emails[n++] = h;
   }
   return { fields, emails: emails.slice(0, n).sort() };
+}
+
+/** userEmails of ReferenceTallies, for `users` (the target's table). */
+export function userEmailHashes(users: RecordTable): Uint32Array {
+  const out = new Uint32Array(users.size);
+  for (let i = 0; i < users.size; i++) out[i] = emailHash(users, i) ?? 0;
+  return out;
 }
 
 /** The hash of user i's e-mail address in lower case (as the shared e-mail rule compares them). */
@@ -311,7 +323,7 @@ function partToCheck(
   // Records that share a rule with an added one, though no reference leads to them.
   const users = sides.get('users');
   if (users && mayShareEmails(users.added, removed.table('users'), tallies))
-    for (const i of sameEmails(users)) takeId('users', users.held.value(i, 'sourcedId'));
+    for (const i of sameEmails(users, tallies?.userEmails)) takeId('users', users.held.value(i, 'sourcedId'));
   const classes = sides.get('classes');
   const changedCourses = sides.get('courses')?.addedIds;
   if (classes && changedCourses && changedCourses.size > 0)
@@ -377,7 +389,7 @@ function mayShareEmails(
 }
 
 /** Users held (and not gone) with the e-mail address of an added user, compared in lower case. */
-function sameEmails(users: Side): number[] {
+function sameEmails(users: Side, hashed: Uint32Array | undefined): number[] {
   const wanted = new Set<string>();
   const hashes = new Set<number>();
   for (let i = 0; i < users.added.size; i++) {
@@ -390,6 +402,13 @@ function sameEmails(users: Side): number[] {
   const out: number[] = [];
   const position = users.held.fieldIndexOf('email');
   if (wanted.size === 0 || position < 0) return out;
+  if (hashed && hashed.length === users.held.size) {
+    for (let i = 0; i < hashed.length; i++) {
+      if (users.gone[i] === 1 || !hashes.has(hashed[i]!)) continue;
+      if (wanted.has(users.held.value(i, 'email').toLowerCase())) out.push(i);
+    }
+    return out;
+  }
   const r = byteRange();
   let scratch = Buffer.alloc(256);
   for (let i = 0; i < users.held.size; i++) {

@@ -10,7 +10,7 @@ import type { EntityName } from '../../src/model/entities.js';
 import type { RosterRecord } from '../../src/model/record-table.js';
 import { type Roster, RosterBuilder } from '../../src/model/roster.js';
 import { Diagnostics } from '../../src/validate/diagnostic.js';
-import { checkIncrementally, referenceTallies } from '../../src/validate/incremental.js';
+import { checkIncrementally, referenceTallies, userEmailHashes } from '../../src/validate/incremental.js';
 import { checkRoster } from '../../src/validate/roster-rules.js';
 
 interface Edit {
@@ -65,6 +65,9 @@ function check(before: Roster, edit: Edit): boolean {
   const plain = checkIncrementally(before, removed, added);
   const tallied = checkIncrementally(before, removed, added, referenceTallies(before));
   expect(tallied.clean).toBe(plain.clean);
+  const userEmails = userEmailHashes(before.table('users'));
+  const withEmails = checkIncrementally(before, removed, added, { ...referenceTallies(before), userEmails });
+  expect(withEmails.clean).toBe(plain.clean);
   if (plain.clean) expect(cleanWhole(before, edit)).toBe(true);
   return plain.clean;
 }
