@@ -323,6 +323,7 @@ for (const variant of Object.keys(variants)) {
     // fills the plan cache; then one school's lines change.
     rmSync(join(repo, 'roster'));
     symlinkSync(base, join(repo, 'roster'));
+    rmSync(join(repo, '.roster', 'cache'), { recursive: true, force: true }); // (a cache of an earlier run)
     record(
       'roster plan, nothing to do (fills cache)',
       'original',
