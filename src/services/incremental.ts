@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
-  copyFileSync,
+  constants,
   existsSync,
   mkdirSync,
   openSync,
@@ -24,6 +24,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CONFIG_FILE, type RosterConfig, type TargetConfig } from '../config/config.js';
@@ -343,7 +344,7 @@ export interface PrimeInput {
  * no longer helps. Best effort: a cache that cannot be written is no error (the next plan reads
  * everything).
  */
-export function primePlanCache(input: PrimeInput): void {
+export async function primePlanCache(input: PrimeInput): Promise<void> {
   const { config, targetConfig, target, state, loaded, current, plan, startedAt } = input;
   const dir = planCacheDir(config, targetConfig);
   const usable =
@@ -369,27 +370,34 @@ export function primePlanCache(input: PrimeInput): void {
     )
       return;
     const names = rosterFiles(loaded.location);
-    const files: CachedFile[] = [];
     const next = `${dir}.new`;
     rmSync(next, { recursive: true, force: true });
     mkdirSync(join(next, 'files'), { recursive: true });
     writeFileSync(join(next, '.gitignore'), '*\n');
-    for (const name of names) {
-      const from = join(loaded.location, name);
-      const copy = join(next, 'files', name);
-      const stat = statSync(from);
-      copyFileSync(from, copy);
-      const after = statSync(from);
-      // The copy must be what was read: not written since the plan began (with a margin for the
-      // file system's coarse clock), nor while being copied. Each line must be a record.
-      const settled =
-        stat.mtimeMs < startedAt - 50 && after.mtimeMs === stat.mtimeMs && after.size === stat.size;
-      if (!settled || !fileQuotesStayOnTheirLines(copy))
-        return void rmSync(next, { recursive: true, force: true });
-      files.push({ name, size: stat.size, mtimeMs: stat.mtimeMs });
-    }
+    // The files are copied by the thread pool (a copy-on-write clone where the file system can)
+    // while this thread tallies the roster.
+    const copying = Promise.all(
+      names.map(async (name): Promise<CachedFile | undefined> => {
+        const from = join(loaded.location, name);
+        const stat = statSync(from);
+        await copyFile(from, join(next, 'files', name), constants.COPYFILE_FICLONE);
+        const after = statSync(from);
+        // The copy must be what was read: not written since the plan began (with a margin for
+        // the file system's coarse clock), nor while being copied.
+        const settled =
+          stat.mtimeMs < startedAt - 50 && after.mtimeMs === stat.mtimeMs && after.size === stat.size;
+        return settled ? { name, size: stat.size, mtimeMs: stat.mtimeMs } : undefined;
+      }),
+    );
+    copying.catch(() => {}); // (awaited below)
     const roster = loaded.roster;
-    const tallies = referenceTallies(roster);
+    const userEmails = userEmailHashes(current.table('users'));
+    const tallies = referenceTallies(roster, userEmails);
+    const copied = await copying;
+    // Each line of each file must be a record (no quoted value over a line break).
+    if (copied.some((f) => f === undefined || !fileQuotesStayOnTheirLines(join(next, 'files', f.name))))
+      return void rmSync(next, { recursive: true, force: true });
+    const files = copied as CachedFile[];
     const cache: PlanCache = {
       format: PLAN_CACHE_FORMAT,
       tool: TOOL_VERSION,
@@ -414,7 +422,7 @@ export function primePlanCache(input: PrimeInput): void {
       );
     for (const [field, hashes] of tallies.fields) save(field, hashes);
     save('emails', tallies.emails);
-    save('user-emails', userEmailHashes(current.table('users')));
+    save('user-emails', userEmails);
     writeFileSync(join(next, CACHE_FILE), `${JSON.stringify(cache, null, 2)}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(next, dir);

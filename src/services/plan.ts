@@ -209,7 +209,7 @@ async function planWith(
     options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
     plan = planFor(loaded.roster, current, managed, targetConfig, target, state, git, options);
     await validRoster();
-    primePlanCache({ config, targetConfig, target, state, loaded, current, plan, startedAt });
+    await primePlanCache({ config, targetConfig, target, state, loaded, current, plan, startedAt });
     return { config, targetConfig, target, desired: loaded.roster, state, current, git, plan };
   } catch (err) {
     // Whatever went wrong while planning, an invalid roster is what to fix first.

@@ -229,8 +229,11 @@ export interface ReferenceTallies {
   readonly userEmails?: Uint32Array;
 }
 
-/** The ReferenceTallies of `roster`. */
-export function referenceTallies(roster: Roster): ReferenceTallies {
+/**
+ * The ReferenceTallies of `roster`. The e-mail tally is made from `userEmails` when given (the
+ * target's users, which hold the same addresses) rather than hashed again.
+ */
+export function referenceTallies(roster: Roster, userEmails?: Uint32Array): ReferenceTallies {
   const fields = new Map<string, Uint32Array>();
   const r = byteRange();
   for (const entity of roster.entities()) {
@@ -255,20 +258,33 @@ export function referenceTallies(roster: Roster): ReferenceTallies {
       fields.set(`${entity}.${field}`, sorted.sort());
     }
   }
-  const users = roster.table('users');
-  const emails = new Uint32Array(users.size);
-  let n = 0;
-  for (let i = 0; i < users.size; i++) {
-    const h = emailHash(users, i);
-    if (h !== undefined) emails[n++] = h;
-  }
-  return { fields, emails: emails.slice(0, n).sort() };
+  const hashed = userEmails ?? userEmailHashes(roster.table('users'));
+  const emails = hashed.filter((h) => h !== 0).sort();
+  return { fields, emails, ...(userEmails ? { userEmails } : {}) };
 }
 
 /** userEmails of ReferenceTallies, for `users` (the target's table). */
 export function userEmailHashes(users: RecordTable): Uint32Array {
   const out = new Uint32Array(users.size);
-  for (let i = 0; i < users.size; i++) out[i] = emailHash(users, i) ?? 0;
+  const position = users.fieldIndexOf('email');
+  if (position < 0) return out;
+  const r = byteRange();
+  let scratch = Buffer.alloc(256);
+  for (let i = 0; i < users.size; i++) {
+    if (!RecordTable.narrow(users.locate(i, r), position)) continue;
+    // An ASCII address is folded on its bytes (as toLowerCase would); others through a string.
+    const length = r.end - r.start;
+    if (scratch.length < length) scratch = Buffer.alloc(2 * length);
+    let ascii = true;
+    for (let k = 0; k < length && ascii; k++) {
+      const c = r.buffer[r.start + k]!;
+      if (c >= 0x80) ascii = false;
+      else scratch[k] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+    }
+    out[i] = ascii
+      ? hashBytes(scratch, 0, length)
+      : hashString(r.buffer.toString('utf8', r.start, r.end).toLowerCase());
+  }
   return out;
 }
 
@@ -383,7 +399,8 @@ function mayShareEmails(
   }
   for (let i = 0; i < added.size; i++) {
     const h = emailHash(added, i);
-    if (h !== undefined && countOf(tallies.emails, h) - (gone.get(h) ?? 0) > 0) return true;
+    // (A hash of 0 stands for "no address" in the tallies: such an address is looked for.)
+    if (h !== undefined && (h === 0 || countOf(tallies.emails, h) - (gone.get(h) ?? 0) > 0)) return true;
   }
   return false;
 }
