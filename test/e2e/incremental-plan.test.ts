@@ -271,6 +271,60 @@ describe('roster plan after a plan that found nothing to do', () => {
     }
   });
 
+  it('reads everything when its cache cannot be trusted; without its tallies it reads the tables instead', () => {
+    const cache = join(dir, '.roster/cache/local/plan');
+    const editUsers = () => {
+      const users = table('users.csv');
+      users.rows[9]![users.col('familyName')] = 'Changed';
+      users.save(users.rows);
+    };
+    // A copy gone: the shortcut gives up (the full plan is the same).
+    reset();
+    rmSync(join(cache, 'files', 'users.csv'));
+    editUsers();
+    expect(bothPlans().stderr).not.toMatch(SHORTCUT);
+    // The config changed (a comment): the cache is not for these settings.
+    reset();
+    const config = join(dir, 'roster.config.yaml');
+    const settings = readFileSync(config, 'utf8');
+    writeFileSync(config, `# a comment\n${settings}`);
+    editUsers();
+    expect(bothPlans().stderr).not.toMatch(SHORTCUT);
+    writeFileSync(config, settings);
+    // The tallies gone: still the shortcut, the tables read record by record.
+    reset();
+    rmSync(join(cache, 'tallies'), { recursive: true });
+    const users = table('users.csv');
+    users.save(users.rows.filter((r) => r[0] !== 'stu-000001'));
+    const enrollments = table('enrollments.csv');
+    enrollments.save(enrollments.rows.filter((r) => r[enrollments.col('userSourcedId')] !== 'stu-000001'));
+    const demographics = table('demographics.csv');
+    demographics.save(demographics.rows.filter((r) => r[0] !== 'stu-000001'));
+    expect(bothPlans().stderr).toMatch(SHORTCUT);
+  });
+
+  it('is not taken for roster YAML (and keeps no cache for it)', () => {
+    const yaml = mkdtempSync(join(tmpdir(), 'roster-incremental-yaml-'));
+    try {
+      expect(roster(['generate', '--out', join(yaml, 'roster'), '--seed', 'inc'], { cwd: yaml }).status).toBe(
+        0,
+      );
+      writeFileSync(
+        join(yaml, 'roster.config.yaml'),
+        'roster: roster\ntargets:\n  - { name: local, kind: dir, path: .roster/targets/local }\n',
+      );
+      expect(roster(['apply', '--auto-approve', '--quiet'], { cwd: yaml }).status).toBe(0);
+      for (let k = 0; k < 2; k++) {
+        const plan = roster(['plan'], { cwd: yaml });
+        expect(plan.stdout).toContain('No changes.');
+        expect(plan.stderr).toBe('');
+      }
+      expect(existsSync(join(yaml, '.roster/cache/local/plan'))).toBe(false);
+    } finally {
+      rmSync(yaml, { recursive: true, force: true });
+    }
+  });
+
   it('a saved incremental plan applies; the next plan fills the cache again', () => {
     reset();
     const users = table('users.csv');

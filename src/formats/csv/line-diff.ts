@@ -10,7 +10,7 @@
  */
 
 import { closeSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 
 const LF = 0x0a;
 const QUOTE = 0x22;
@@ -134,7 +134,15 @@ export async function diffFiles(
   segment = SEGMENT,
 ): Promise<FileDiff | undefined> {
   const margin = Math.min(MARGIN, segment >>> 2);
-  const handles = await Promise.all([open(beforePath, 'r'), open(afterPath, 'r')]);
+  const first = await open(beforePath, 'r');
+  let second: FileHandle;
+  try {
+    second = await open(afterPath, 'r');
+  } catch (err) {
+    await first.close();
+    throw err;
+  }
+  const handles = [first, second];
   try {
     const [b, a] = await Promise.all(handles.map((h) => h.stat()));
     const sides = [
