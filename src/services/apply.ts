@@ -14,6 +14,7 @@ import { createTarget } from '../targets/create.js';
 import { faultPoint } from '../targets/faults.js';
 import { STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
 import type { LockInfo } from '../targets/target.js';
+import { primePlanCache } from './incremental.js';
 import { loadRepoConfig, makePlan, type PlanContext, type PlanOptions } from './plan.js';
 
 export interface ApplyOptions extends PlanOptions {
@@ -109,6 +110,18 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
     faultPoint('apply:before-deliver');
     options.progress?.({ stage: 'deliver', detail: `to ${ctx.target.location}` });
     const receipt = await ctx.target.deliver(delivery, snapshot, state, ctx.state?.serial ?? 0);
+    // The target now holds the roster: the next plan can compare only what changes from here.
+    if (ctx.read && receipt.state.rejected.length === 0)
+      await primePlanCache({
+        config: ctx.config,
+        targetConfig: ctx.targetConfig,
+        target: ctx.target,
+        state: receipt.state,
+        loaded: ctx.read.loaded,
+        current: snapshot,
+        holdsRoster: true,
+        startedAt: ctx.read.startedAt,
+      });
     return { outcome: 'applied', plan, state: receipt.state, warnings: receipt.warnings };
   } finally {
     if (lock) await target.unlock(lock);

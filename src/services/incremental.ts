@@ -331,21 +331,25 @@ export interface PrimeInput {
   readonly target: Target;
   readonly state: TargetState | undefined;
   readonly loaded: LoadedRoster;
-  /** What the target holds (equal to the roster, since the plan found nothing to do). */
+  /** What the target holds, in the order it holds it. */
   readonly current: Roster | undefined;
-  readonly plan: Plan;
-  /** When the plan began (Date.now()): files changed since may have changed while being read. */
+  /**
+   * The target holds exactly the roster: a full plan found nothing to do (no change, nothing
+   * unmanaged), or an apply just delivered it whole (nothing rejected).
+   */
+  readonly holdsRoster: boolean;
+  /** When the roster was about to be read (Date.now()): files changed since may have changed while being read. */
   readonly startedAt: number;
 }
 
 /**
- * After a full plan: when it found nothing to do on a clean roster (the target holds exactly the
- * roster), keeps a copy of the roster's files for the next plan. Otherwise removes a cache that
- * no longer helps. Best effort: a cache that cannot be written is no error (the next plan reads
- * everything).
+ * After a full plan that found nothing to do, or an apply, on a clean roster (the target holds
+ * exactly the roster): keeps a copy of the roster's files for the next plan. A cache left by an
+ * earlier plan stays otherwise. Best effort: a cache that cannot be written is no error (the next
+ * plan reads everything).
  */
 export async function primePlanCache(input: PrimeInput): Promise<void> {
-  const { config, targetConfig, target, state, loaded, current, plan, startedAt } = input;
+  const { config, targetConfig, target, state, loaded, current, holdsRoster, startedAt } = input;
   const dir = planCacheDir(config, targetConfig);
   const usable =
     state !== undefined &&
@@ -353,8 +357,7 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
     state.rejected.length === 0 &&
     loaded.format === 'oneroster-csv' &&
     unsupported(target, targetConfig) === undefined &&
-    plan.changes.length === 0 &&
-    Object.keys(plan.unmanaged).length === 0 &&
+    holdsRoster &&
     loaded.diagnostics.sorted().length === 0 &&
     loaded.roster.entities().every((e) => loaded.roster.mode(e) !== 'delta');
   // (A cache left by an earlier plan stays: while the target's serial is the same, it still says

@@ -68,6 +68,8 @@ export interface PlanContext {
    * lines that changed since the last plan that found nothing to do (see services/incremental.ts).
    */
   readonly incremental?: { readonly lines: number };
+  /** A full plan's roster as read, and when reading began (for the plan cache after an apply). */
+  readonly read?: { readonly loaded: LoadedRoster; readonly startedAt: number };
 }
 
 export interface PlanOptions {
@@ -209,8 +211,19 @@ async function planWith(
     options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
     plan = planFor(loaded.roster, current, managed, targetConfig, target, state, git, options);
     await validRoster();
-    await primePlanCache({ config, targetConfig, target, state, loaded, current, plan, startedAt });
-    return { config, targetConfig, target, desired: loaded.roster, state, current, git, plan };
+    const holdsRoster = plan.changes.length === 0 && Object.keys(plan.unmanaged).length === 0;
+    await primePlanCache({ config, targetConfig, target, state, loaded, current, holdsRoster, startedAt });
+    return {
+      config,
+      targetConfig,
+      target,
+      desired: loaded.roster,
+      state,
+      current,
+      git,
+      plan,
+      read: { loaded, startedAt },
+    };
   } catch (err) {
     // Whatever went wrong while planning, an invalid roster is what to fix first.
     await validRoster();
