@@ -21,6 +21,7 @@ import {
   readSync,
   renameSync,
   rmSync,
+  type Stats,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -49,7 +50,7 @@ import {
   userEmailHashes,
 } from '../validate/incremental.js';
 
-/** The plan cache's own format version (cache.json). */
+/** The plan cache's own format version (cache.json): raise it whenever what the cache holds, or means, changes. */
 export const PLAN_CACHE_FORMAT = 1;
 const CACHE_FILE = 'cache.json';
 /** More than this share of the roster's bytes changed: reading everything is as quick. */
@@ -58,10 +59,27 @@ const MOST_CHANGED = Number(process.env.ROSTER_MOST_CHANGED ?? 0.05);
 const TOOL_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
   .version;
 
+/**
+ * A roster file as copied. Its stat says whether it may have changed since: size, times (the
+ * change time cannot be set back by a tool that keeps modification times, e.g. rsync -a or cp -p)
+ * and inode (a file replaced by another).
+ */
 interface CachedFile {
   readonly name: string;
   readonly size: number;
   readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+}
+
+/** The file at `path` is as it was when copied (else it is compared with its copy). */
+function sameStat(file: CachedFile, stat: Stats): boolean {
+  return (
+    stat.size === file.size &&
+    stat.mtimeMs === file.mtimeMs &&
+    stat.ctimeMs === file.ctimeMs &&
+    stat.ino === file.ino
+  );
 }
 
 /** cache.json: what the copied files were, and what the target held then. */
@@ -179,8 +197,7 @@ export async function planIncrementally(input: IncrementalInput): Promise<Increm
   let lines = 0;
   for (const file of cache.files) {
     const path = join(location, file.name);
-    const stat = statSync(path);
-    if (stat.size === file.size && stat.mtimeMs === file.mtimeMs) continue;
+    if (sameStat(file, statSync(path))) continue;
     const copy = join(dir, 'files', file.name);
     const diff = await diffFiles(copy, path, MOST_CHANGED * cache.bytes - changedBytes);
     if (!diff) return 'much of the roster changed';
@@ -388,8 +405,14 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
         // The copy must be what was read: not written since the plan began (with a margin for
         // the file system's coarse clock), nor while being copied.
         const settled =
-          stat.mtimeMs < startedAt - 50 && after.mtimeMs === stat.mtimeMs && after.size === stat.size;
-        return settled ? { name, size: stat.size, mtimeMs: stat.mtimeMs } : undefined;
+          Math.max(stat.mtimeMs, stat.ctimeMs) < startedAt - 50 &&
+          sameStat(
+            { name, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino },
+            after,
+          );
+        return settled
+          ? { name, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino }
+          : undefined;
       }),
     );
     copying.catch(() => {}); // (awaited below)
@@ -438,8 +461,5 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
 function fresh(cache: PlanCache, loaded: LoadedRoster): boolean {
   const names = rosterFiles(loaded.location);
   if (names.join('\n') !== cache.files.map((f) => f.name).join('\n')) return false;
-  return cache.files.every((f) => {
-    const stat = statSync(join(loaded.location, f.name));
-    return stat.size === f.size && stat.mtimeMs === f.mtimeMs;
-  });
+  return cache.files.every((f) => sameStat(f, statSync(join(loaded.location, f.name))));
 }
