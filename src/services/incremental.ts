@@ -34,7 +34,6 @@ import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { memoryFiles } from '../formats/package-files.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintFromSums, type TableSums } from '../model/fingerprint.js';
-import { keyFinder } from '../model/key-index.js';
 import type { Roster } from '../model/roster.js';
 import { computePlan, type PlanScope } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
@@ -246,7 +245,7 @@ export async function planIncrementally(input: IncrementalInput): Promise<Increm
   if (!check.clean) return check.reason;
 
   // The plan of the changed records; every other record equals what the target holds.
-  const scope = scopeOf(current, removedRoster, addedRoster);
+  const scope = scopeOf(current, addedRoster, check.removed);
   const tables = cache.tables.map((t): TableSums => {
     const entity = t.entity as EntityName;
     const [ra, rb] = removedRoster.table(entity).contentSums();
@@ -294,23 +293,23 @@ function linesOf(header: Buffer, lines: readonly Buffer[]): Buffer {
 }
 const NEWLINE = Buffer.from('\n');
 
-function scopeOf(current: Roster, removed: Roster, added: Roster): PlanScope {
+/** The plan's scope: the target's records of the removed lines (found by the check), and sizes. */
+function scopeOf(
+  current: Roster,
+  added: Roster,
+  gone: ReadonlyMap<EntityName, readonly number[]>,
+): PlanScope {
   const scope = { removed: {}, unchanged: {}, sizes: {} } as {
-    removed: Partial<Record<EntityName, number[]>>;
+    removed: Partial<Record<EntityName, readonly number[]>>;
     unchanged: Partial<Record<EntityName, number>>;
     sizes: Partial<Record<EntityName, number>>;
   };
   for (const entity of added.entities()) {
-    const held = current.table(entity);
-    const old = removed.table(entity);
-    const gone: number[] = [];
-    if (old.size > 0) {
-      const find = keyFinder(held, 'sourcedId');
-      for (let i = 0; i < old.size; i++) gone.push(find(old.value(i, 'sourcedId')));
-    }
-    scope.removed[entity] = gone;
-    scope.unchanged[entity] = held.size - gone.length;
-    scope.sizes[entity] = held.size - gone.length + added.table(entity).size;
+    const held = current.table(entity).size;
+    const removed = gone.get(entity) ?? [];
+    scope.removed[entity] = removed;
+    scope.unchanged[entity] = held - removed.length;
+    scope.sizes[entity] = held - removed.length + added.table(entity).size;
   }
   return scope;
 }

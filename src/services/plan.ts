@@ -118,18 +118,19 @@ async function planWith(
   target: Target,
 ): Promise<PlanContext> {
   const startedAt = Date.now();
+  // What the incremental attempt already read (the target's state, the commit), not read again.
+  let known: { state: TargetState | undefined; git: RosterCommit | null } | undefined;
   if (options.incremental) {
-    const commit = await rosterCommit(config.rosterPath);
-    let state: TargetState | undefined;
     let shortcut: Awaited<ReturnType<typeof planIncrementally>>;
     try {
-      state = await target.readState();
+      const [git, state] = await Promise.all([rosterCommit(config.rosterPath), target.readState()]);
+      known = { state, git };
       shortcut = await planIncrementally({
         config,
         targetConfig,
         target,
         state,
-        commit: commit?.commit ?? null,
+        commit: git?.commit ?? null,
         now: options.now ?? new Date(),
         showPersonalData: options.showPersonalData ?? false,
         ...(options.progress ? { progress: options.progress } : {}),
@@ -138,8 +139,9 @@ async function planWith(
       // (The full plan meets the same failure, and says it in its order: an invalid roster first.)
       shortcut = 'a failure on the way';
     }
-    if (typeof shortcut !== 'string') {
+    if (typeof shortcut !== 'string' && known) {
       const { plan, changed, current, lines } = shortcut;
+      const { state, git } = known;
       return {
         config,
         targetConfig,
@@ -147,7 +149,7 @@ async function planWith(
         desired: changed,
         state,
         current,
-        git: commit,
+        git,
         plan,
         incremental: { lines },
       };
@@ -165,7 +167,7 @@ async function planWith(
     ...(options.progress ? { progress: options.progress } : {}),
   });
   const reading = (async () => {
-    const state = await target.readState();
+    const state = known ? known.state : await target.readState();
     const roster = target.readLive
       ? await target.readLive()
       : state
@@ -178,7 +180,7 @@ async function planWith(
     await loading.help();
     return { state, roster };
   })();
-  const commit = rosterCommit(config.rosterPath);
+  const commit = known ? Promise.resolve(known.git) : rosterCommit(config.rosterPath);
   /** The roster once validated: an invalid roster is the first thing to say, whatever else failed. */
   const validRoster = async (): Promise<LoadedRoster> => {
     const loaded = await loading.validated;

@@ -30,7 +30,13 @@ import { checkRoster } from './roster-rules.js';
 /** Tables that are read whole into the part checked (a city has a few thousand courses at most). */
 const WHOLE: ReadonlySet<EntityName> = new Set(['orgs', 'academicSessions', 'courses']);
 
-export type IncrementalCheck = { readonly clean: true } | { readonly clean: false; readonly reason: string };
+export type IncrementalCheck =
+  | {
+      readonly clean: true;
+      /** Per entity: the target's records of the removed lines (what a plan may delete). */
+      readonly removed: ReadonlyMap<EntityName, readonly number[]>;
+    }
+  | { readonly clean: false; readonly reason: string };
 
 interface Side {
   /** The target's table (the records of unchanged lines, and of the removed ones). */
@@ -39,6 +45,8 @@ interface Side {
   find: Finder;
   /** Per target record: 1 when its line went away (a removed line's record). */
   readonly gone: Uint8Array;
+  /** The same records as a list, in the removed lines' order. */
+  readonly goneList: number[];
   readonly removedIds: ReadonlySet<string>;
   readonly added: RecordTable;
   readonly addedIds: Map<string, number>;
@@ -69,6 +77,7 @@ export function checkIncrementally(
         return side.find(key);
       },
       gone,
+      goneList: [],
       removedIds,
       added: table,
       addedIds: new Map(),
@@ -85,6 +94,7 @@ export function checkIncrementally(
       if (at < 0 || gone[at] === 1 || held.fingerprint(at) !== old.fingerprint(i))
         return { clean: false, reason: `the target's ${entity} differ from the roster's last plan` };
       gone[at] = 1;
+      side.goneList.push(at);
       removedIds.add(id);
     }
     for (let i = 0; i < table.size; i++) {
@@ -105,7 +115,7 @@ export function checkIncrementally(
   checkRoster(part, diagnostics);
   const found = diagnostics.sorted();
   if (found.length > 0) return { clean: false, reason: `${found[0]!.code} in the changed records` };
-  return { clean: true };
+  return { clean: true, removed: new Map([...sides].map(([entity, side]) => [entity, side.goneList])) };
 }
 
 /** A record of the new roster by sourcedId: added, or held and not gone. */
@@ -419,31 +429,11 @@ function sameEmails(users: Side, hashed: Uint32Array | undefined): number[] {
   const out: number[] = [];
   const position = users.held.fieldIndexOf('email');
   if (wanted.size === 0 || position < 0) return out;
-  if (hashed && hashed.length === users.held.size) {
-    for (let i = 0; i < hashed.length; i++) {
-      if (users.gone[i] === 1 || !hashes.has(hashed[i]!)) continue;
-      if (wanted.has(users.held.value(i, 'email').toLowerCase())) out.push(i);
-    }
-    return out;
-  }
-  const r = byteRange();
-  let scratch = Buffer.alloc(256);
-  for (let i = 0; i < users.held.size; i++) {
-    if (users.gone[i] === 1 || !RecordTable.narrow(users.held.locate(i, r), position)) continue;
-    // An ASCII address is folded and hashed on its bytes; only a hash that matches is decoded.
-    const length = r.end - r.start;
-    if (scratch.length < length) scratch = Buffer.alloc(2 * length);
-    let ascii = true;
-    for (let k = 0; k < length; k++) {
-      const c = r.buffer[r.start + k]!;
-      if (c >= 0x80) {
-        ascii = false;
-        break;
-      }
-      scratch[k] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
-    }
-    if (ascii && !hashes.has(hashBytes(scratch, 0, length))) continue;
-    if (wanted.has(r.buffer.toString('utf8', r.start, r.end).toLowerCase())) out.push(i);
+  // (The hashes kept in the tallies, else made here: the same folding either way.)
+  const all = hashed && hashed.length === users.held.size ? hashed : userEmailHashes(users.held);
+  for (let i = 0; i < all.length; i++) {
+    if (users.gone[i] === 1 || !hashes.has(all[i]!)) continue;
+    if (wanted.has(users.held.value(i, 'email').toLowerCase())) out.push(i);
   }
   return out;
 }
