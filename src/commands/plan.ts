@@ -57,7 +57,7 @@ export default class Plan extends BaseCommand {
       );
     if (ctx.incremental && !flags.quiet)
       process.stderr.write(
-        `Compared only the ${ctx.incremental.lines} line(s) that changed since the last plan that found nothing to do (roster plan --full compares everything).\n`,
+        `Compared only the ${ctx.incremental.count} ${ctx.incremental.unit}(s) that changed since the last plan that found nothing to do (roster plan --full compares everything).\n`,
       );
     if (flags.out && flags.format === 'text')
       this.write(`Saved the plan to ${flags.out}. Apply exactly this plan with: roster apply ${flags.out}\n`);

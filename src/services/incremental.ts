@@ -27,14 +27,16 @@ import {
 } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CONFIG_FILE, type RosterConfig, type TargetConfig } from '../config/config.js';
 import { diffFiles, fileQuotesStayOnTheirLines, quotesStayOnTheirLine } from '../formats/csv/line-diff.js';
+import type { RosterFormat } from '../formats/format.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
-import { memoryFiles } from '../formats/package-files.js';
+import { directoryFiles, memoryFiles } from '../formats/package-files.js';
+import { readRosterYaml, YAML_EXTENSIONS } from '../formats/yaml/read.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintFromSums, type TableSums } from '../model/fingerprint.js';
-import type { Roster } from '../model/roster.js';
+import { type Roster, RosterBuilder } from '../model/roster.js';
 import { computePlan, type PlanScope } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import type { ProgressListener } from '../progress.js';
@@ -69,6 +71,8 @@ interface CachedFile {
   readonly mtimeMs: number;
   readonly ctimeMs: number;
   readonly ino: number;
+  /** Roster YAML: the file states settings of the whole roster (read with any change). */
+  readonly settings?: boolean;
 }
 
 /** The file at `path` is as it was when copied (else it is compared with its copy). */
@@ -90,6 +94,8 @@ interface PlanCache {
   readonly lineage: string;
   readonly serial: number;
   readonly version: Roster['version'];
+  /** The roster's format: OneRoster CSV (compared line by line) or roster YAML (file by file). */
+  readonly rosterFormat: RosterFormat;
   readonly files: readonly CachedFile[];
   /** The files' bytes, all told. */
   readonly bytes: number;
@@ -131,21 +137,25 @@ function unsupported(target: Target, targetConfig: TargetConfig): string | undef
   return undefined;
 }
 
-/** The roster folder's files (CSV and manifest), sorted. */
-function rosterFiles(location: string): string[] {
-  return (
-    readdirSync(location, { withFileTypes: true })
-      // (As the reader sees the folder: hidden files left out.)
-      .filter(
-        (e) =>
-          (e.isFile() || e.isSymbolicLink()) &&
-          !e.name.startsWith('.') &&
-          e.name.toLowerCase().endsWith('.csv'),
-      )
-      .map((e) => e.name)
-      .sort()
-  );
+/** The roster's files as its reader sees them (no hidden ones), sorted: relative paths. */
+function rosterFiles(location: string, format: RosterFormat): string[] {
+  if (format === 'yaml')
+    return directoryFiles(location, { recursive: true }).names.filter((n) =>
+      YAML_EXTENSIONS.some((e) => n.endsWith(e)),
+    );
+  return readdirSync(location, { withFileTypes: true })
+    .filter(
+      (e) =>
+        (e.isFile() || e.isSymbolicLink()) &&
+        !e.name.startsWith('.') &&
+        e.name.toLowerCase().endsWith('.csv'),
+    )
+    .map((e) => e.name)
+    .sort();
 }
+
+/** A roster YAML file that states something of the whole roster (version, source, modes, columns). */
+const SETTINGS = /^(oneroster|source|files|extensionColumns)\s*:|^\{/m;
 
 export interface IncrementalInput {
   readonly config: RosterConfig;
@@ -163,8 +173,8 @@ export interface IncrementalPlan {
   /** The records of the lines that changed (the part of the roster compared). */
   readonly changed: Roster;
   readonly current: Roster;
-  /** Lines read again (added and removed). */
-  readonly lines: number;
+  /** What was read again: lines (OneRoster CSV, added and removed) or files (roster YAML). */
+  readonly read: { readonly count: number; readonly unit: 'line' | 'file' };
 }
 
 /**
@@ -183,56 +193,25 @@ export async function planIncrementally(input: IncrementalInput): Promise<Increm
   if (!state || state.lineage !== cache.lineage || state.serial !== cache.serial || state.rejected.length > 0)
     return 'the target changed';
   const location = config.rosterPath;
-  if (!existsSync(location) || !statSync(location).isDirectory()) return 'the roster is not a folder of CSV';
-  const names = rosterFiles(location);
+  if (!existsSync(location) || !statSync(location).isDirectory()) return 'the roster is not a folder';
+  const names = rosterFiles(location, cache.rosterFormat);
   if (names.join('\n') !== cache.files.map((f) => f.name).join('\n')) return 'files were added or removed';
 
   // Start reading what the target holds (I/O) while the files are compared (CPU).
   const reading = target.readCurrent(state);
   reading.catch(() => {}); // (awaited below; a failure here is not the shortcut's to report)
-  const added = new Map<string, Buffer>();
-  const removed = new Map<string, Buffer>();
-  let changedBytes = 0;
-  let lines = 0;
-  for (const file of cache.files) {
-    const path = join(location, file.name);
-    if (sameStat(file, statSync(path))) continue;
-    const copy = join(dir, 'files', file.name);
-    const diff = await diffFiles(copy, path, MOST_CHANGED * cache.bytes - changedBytes);
-    if (!diff) return 'much of the roster changed';
-    if (diff.added.length + diff.removed.length === 0) continue;
-    if (file.name.toLowerCase() === 'manifest.csv') return 'manifest.csv changed';
-    if (diff.headerChanged) return `the header of ${file.name} changed`;
-    for (const line of diff.added) {
-      if (!quotesStayOnTheirLine(line)) return `a quoted value over a line break in ${file.name}`;
-      changedBytes += line.length;
-    }
-    for (const line of diff.removed) changedBytes += line.length;
-    lines += diff.added.length + diff.removed.length;
-    const header = firstLine(path);
-    added.set(file.name, linesOf(header, diff.added));
-    removed.set(file.name, linesOf(header, diff.removed));
-  }
-  input.progress?.({ stage: 'read', detail: `${lines} changed line(s) since the last plan` });
-
-  // The changed lines as small packages, with the unchanged files' headers and the manifest.
-  for (const file of cache.files) {
-    if (added.has(file.name)) continue;
-    const copy = join(dir, 'files', file.name);
-    const header = file.name.toLowerCase() === 'manifest.csv' ? readFileSync(copy) : firstLine(copy);
-    added.set(file.name, header);
-    removed.set(file.name, header);
-  }
-  const diagnostics = new Diagnostics(['CSV_HEADER_ONLY']);
-  const addedRoster = (await readOneRoster(memoryFiles(location, added), diagnostics, { keepIndexes: false }))
-    .roster;
-  if (diagnostics.sorted().length > 0) return 'findings in the changed lines';
-  const removedRoster = (
-    await readOneRoster(memoryFiles(join(dir, 'files'), removed), new Diagnostics(), {
-      checkFields: false,
-      keepIndexes: false,
-    })
-  ).roster;
+  const read =
+    cache.rosterFormat === 'yaml'
+      ? await changedYaml(location, dir, cache)
+      : await changedLines(location, dir, cache);
+  if (typeof read === 'string') return read;
+  const { lines } = read;
+  input.progress?.({
+    stage: 'read',
+    detail: `${lines} changed ${cache.rosterFormat === 'yaml' ? 'file' : 'line'}(s)`,
+  });
+  // Records that went away and came back the same (a line moved, a file's unchanged part) are neither.
+  const { removed: removedRoster, added: addedRoster } = withoutUnchanged(read.removed, read.added);
   if (addedRoster.version !== cache.version) return 'the OneRoster version changed';
   for (const entity of addedRoster.entities())
     if (addedRoster.mode(entity) === 'delta') return 'a delta file';
@@ -268,7 +247,154 @@ export async function planIncrementally(input: IncrementalInput): Promise<Increm
     scope,
     desiredFingerprint: fingerprintFromSums(cache.version, tables),
   });
-  return { plan, changed: addedRoster, current, lines };
+  return {
+    plan,
+    changed: addedRoster,
+    current,
+    read: { count: lines, unit: cache.rosterFormat === 'yaml' ? 'file' : 'line' },
+  };
+}
+
+interface ChangedRecords {
+  /** The records of what went away (lines, or files as they were) and of what came. */
+  readonly removed: Roster;
+  readonly added: Roster;
+  /** Lines (CSV) or files (YAML) that changed. */
+  readonly lines: number;
+}
+
+/** OneRoster CSV: the lines that changed, read as two small packages. */
+async function changedLines(
+  location: string,
+  dir: string,
+  cache: PlanCache,
+): Promise<ChangedRecords | string> {
+  const added = new Map<string, Buffer>();
+  const removed = new Map<string, Buffer>();
+  let changedBytes = 0;
+  let lines = 0;
+  for (const file of cache.files) {
+    const path = join(location, file.name);
+    if (sameStat(file, statSync(path))) continue;
+    const copy = join(dir, 'files', file.name);
+    const diff = await diffFiles(copy, path, MOST_CHANGED * cache.bytes - changedBytes);
+    if (!diff) return 'much of the roster changed';
+    if (diff.added.length + diff.removed.length === 0) continue;
+    if (file.name.toLowerCase() === 'manifest.csv') return 'manifest.csv changed';
+    if (diff.headerChanged) return `the header of ${file.name} changed`;
+    for (const line of diff.added) {
+      if (!quotesStayOnTheirLine(line)) return `a quoted value over a line break in ${file.name}`;
+      changedBytes += line.length;
+    }
+    for (const line of diff.removed) changedBytes += line.length;
+    lines += diff.added.length + diff.removed.length;
+    const header = firstLine(path);
+    added.set(file.name, linesOf(header, diff.added));
+    removed.set(file.name, linesOf(header, diff.removed));
+  }
+  // The changed lines as small packages, with the unchanged files' headers and the manifest.
+  for (const file of cache.files) {
+    if (added.has(file.name)) continue;
+    const copy = join(dir, 'files', file.name);
+    const header = file.name.toLowerCase() === 'manifest.csv' ? readFileSync(copy) : firstLine(copy);
+    added.set(file.name, header);
+    removed.set(file.name, header);
+  }
+  const diagnostics = new Diagnostics(['CSV_HEADER_ONLY']);
+  const addedRoster = (await readOneRoster(memoryFiles(location, added), diagnostics, { keepIndexes: false }))
+    .roster;
+  if (diagnostics.sorted().length > 0) return 'findings in the changed lines';
+  const removedRoster = (
+    await readOneRoster(memoryFiles(join(dir, 'files'), removed), new Diagnostics(), {
+      checkFields: false,
+      keepIndexes: false,
+    })
+  ).roster;
+  return { removed: removedRoster, added: addedRoster, lines };
+}
+
+/**
+ * Roster YAML: the files that changed, read as two small rosters (as they were, and as they are),
+ * each with the files that state the roster's settings. A change to one of those: the full plan.
+ */
+async function changedYaml(
+  location: string,
+  dir: string,
+  cache: PlanCache,
+): Promise<ChangedRecords | string> {
+  const now = new Map<string, Buffer>();
+  const before = new Map<string, Buffer>();
+  let changedBytes = 0;
+  for (const file of cache.files) {
+    const path = join(location, file.name);
+    const copy = join(dir, 'files', file.name);
+    if (file.settings) {
+      // (Read whole with either side: it holds what every file's records depend on.)
+      const text = readFileSync(copy);
+      if (!sameStat(file, statSync(path)) && !readFileSync(path).equals(text))
+        return `${file.name} states settings of the whole roster, and changed`;
+      now.set(file.name, text);
+      before.set(file.name, text);
+      continue;
+    }
+    if (sameStat(file, statSync(path))) continue;
+    const text = readFileSync(path);
+    const old = readFileSync(copy);
+    if (text.equals(old)) continue;
+    if (SETTINGS.test(text.toString('utf8'))) return `${file.name} now states settings of the whole roster`;
+    changedBytes += text.length + old.length;
+    // (Each changed file is read twice, as it was and as it is: past half the roster, read it all.)
+    if (changedBytes > cache.bytes) return 'much of the roster changed';
+    now.set(file.name, text);
+    before.set(file.name, old);
+  }
+  const changed = [...now.keys()].filter((n) => !cache.files.find((f) => f.name === n)?.settings).length;
+  const diagnostics = new Diagnostics();
+  const added = (await readRosterYaml(memoryFiles(location, now), diagnostics)).roster;
+  if (diagnostics.sorted().length > 0) return 'findings in the changed files';
+  const removed = (await readRosterYaml(memoryFiles(join(dir, 'files'), before), new Diagnostics())).roster;
+  return { removed, added, lines: changed };
+}
+
+/**
+ * Leaves out the records found the same in both rosters (same sourcedId, same fingerprint): what
+ * went away and came back unchanged (a moved line, the untouched part of a changed YAML file).
+ */
+function withoutUnchanged(removed: Roster, added: Roster): { removed: Roster; added: Roster } {
+  const keepRemoved = new RosterBuilder(removed.version);
+  const keepAdded = new RosterBuilder(added.version);
+  for (const [builder, roster] of [
+    [keepRemoved, removed],
+    [keepAdded, added],
+  ] as const) {
+    builder.source = roster.source;
+    for (const [e, m] of Object.entries(roster.explicitModes())) builder.modes[e as EntityName] = m;
+  }
+  for (const entity of added.entities()) {
+    const before = removed.table(entity);
+    const after = added.table(entity);
+    for (const f of before.extensionFields) keepRemoved.table(entity).declareField(f);
+    for (const f of after.extensionFields) keepAdded.table(entity).declareField(f);
+    // sourcedId -> fingerprint of the records that went away (a sourcedId twice: kept apart).
+    const gone = new Map<string, string | null>();
+    for (let i = 0; i < before.size; i++) {
+      const id = before.value(i, 'sourcedId');
+      gone.set(id, gone.has(id) ? null : before.fingerprint(i));
+    }
+    const same = new Set<string>();
+    const seen = new Set<string>();
+    for (let i = 0; i < after.size; i++) {
+      const id = after.value(i, 'sourcedId');
+      if (seen.has(id)) same.delete(id);
+      else if (gone.get(id) === after.fingerprint(i)) same.add(id);
+      seen.add(id);
+    }
+    for (let i = 0; i < before.size; i++)
+      if (!same.has(before.value(i, 'sourcedId'))) keepRemoved.addNormalized(entity, before.get(i));
+    for (let i = 0; i < after.size; i++)
+      if (!same.has(after.value(i, 'sourcedId'))) keepAdded.addNormalized(entity, after.get(i));
+  }
+  return { removed: keepRemoved.build(), added: keepAdded.build() };
 }
 
 /** The first line of a file with its line break (a header: never near a megabyte). */
@@ -371,7 +497,7 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
     state !== undefined &&
     current !== undefined &&
     state.rejected.length === 0 &&
-    loaded.format === 'oneroster-csv' &&
+    (loaded.format === 'oneroster-csv' || loaded.format === 'yaml') &&
     unsupported(target, targetConfig) === undefined &&
     holdsRoster &&
     loaded.diagnostics.sorted().length === 0 &&
@@ -388,7 +514,7 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
       fresh(existing, loaded)
     )
       return;
-    const names = rosterFiles(loaded.location);
+    const names = rosterFiles(loaded.location, loaded.format);
     const next = `${dir}.new`;
     rmSync(next, { recursive: true, force: true });
     mkdirSync(join(next, 'files'), { recursive: true });
@@ -399,6 +525,7 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
       names.map(async (name): Promise<CachedFile | undefined> => {
         const from = join(loaded.location, name);
         const stat = statSync(from);
+        mkdirSync(dirname(join(next, 'files', name)), { recursive: true });
         await copyFile(from, join(next, 'files', name), constants.COPYFILE_FICLONE);
         const after = statSync(from);
         // The copy must be what was read: not written since the plan began (with a margin for
@@ -409,9 +536,10 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
             { name, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino },
             after,
           );
-        return settled
-          ? { name, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino }
-          : undefined;
+        if (!settled) return undefined;
+        const file = { name, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino };
+        if (loaded.format !== 'yaml') return file;
+        return { ...file, settings: SETTINGS.test(readFileSync(join(next, 'files', name), 'utf8')) };
       }),
     );
     copying.catch(() => {}); // (awaited below)
@@ -420,7 +548,10 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
     const tallies = referenceTallies(roster, userEmails);
     const copied = await copying;
     // Each line of each file must be a record (no quoted value over a line break).
-    if (copied.some((f) => f === undefined || !fileQuotesStayOnTheirLines(join(next, 'files', f.name))))
+    const csv = loaded.format === 'oneroster-csv';
+    if (
+      copied.some((f) => f === undefined || (csv && !fileQuotesStayOnTheirLines(join(next, 'files', f.name))))
+    )
       return void rmSync(next, { recursive: true, force: true });
     const files = copied as CachedFile[];
     const cache: PlanCache = {
@@ -430,6 +561,7 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
       lineage: state.lineage,
       serial: state.serial,
       version: roster.version,
+      rosterFormat: loaded.format,
       files,
       bytes: files.reduce((n, f) => n + f.size, 0),
       tables: roster.entities().map((entity) => {
@@ -458,7 +590,8 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
 
 /** The cache copied the roster's files as they are now (same names, sizes and times). */
 function fresh(cache: PlanCache, loaded: LoadedRoster): boolean {
-  const names = rosterFiles(loaded.location);
+  if (cache.rosterFormat !== loaded.format) return false;
+  const names = rosterFiles(loaded.location, loaded.format);
   if (names.join('\n') !== cache.files.map((f) => f.name).join('\n')) return false;
   return cache.files.every((f) => sameStat(f, statSync(join(loaded.location, f.name))));
 }

@@ -67,7 +67,7 @@ export interface PlanContext {
    * Set when the plan took the incremental shortcut: then `desired` holds only the records of the
    * lines that changed since the last plan that found nothing to do (see services/incremental.ts).
    */
-  readonly incremental?: { readonly lines: number };
+  readonly incremental?: { readonly count: number; readonly unit: 'line' | 'file' };
   /** A full plan's roster as read, and when reading began (for the plan cache after an apply). */
   readonly read?: { readonly loaded: LoadedRoster; readonly startedAt: number };
 }
@@ -140,7 +140,7 @@ async function planWith(
       shortcut = 'a failure on the way';
     }
     if (typeof shortcut !== 'string' && known) {
-      const { plan, changed, current, lines } = shortcut;
+      const { plan, changed, current, read } = shortcut;
       const { state, git } = known;
       return {
         config,
@@ -151,7 +151,7 @@ async function planWith(
         current,
         git,
         plan,
-        incremental: { lines },
+        incremental: read,
       };
     }
     options.progress?.({ stage: 'read', detail: `reading the whole roster (${shortcut})` });

@@ -303,23 +303,52 @@ describe('roster plan after a plan that found nothing to do', () => {
     expect(bothPlans().stderr).toMatch(SHORTCUT);
   });
 
-  it('is not taken for roster YAML (and keeps no cache for it)', () => {
+  it('compares only the roster YAML files that changed, and reads everything when a settings file changed', () => {
     const yaml = mkdtempSync(join(tmpdir(), 'roster-incremental-yaml-'));
     try {
-      expect(roster(['generate', '--out', join(yaml, 'roster'), '--seed', 'inc'], { cwd: yaml }).status).toBe(
-        0,
-      );
+      const run = (...args: string[]) => roster(args, { cwd: yaml });
+      expect(run('generate', '--out', 'roster', '--students', '90', '--seed', 'inc').status).toBe(0);
       writeFileSync(
         join(yaml, 'roster.config.yaml'),
         'roster: roster\ntargets:\n  - { name: local, kind: dir, path: .roster/targets/local }\n',
       );
-      expect(roster(['apply', '--auto-approve', '--quiet'], { cwd: yaml }).status).toBe(0);
-      for (let k = 0; k < 2; k++) {
-        const plan = roster(['plan'], { cwd: yaml });
-        expect(plan.stdout).toContain('No changes.');
-        expect(plan.stderr).toBe('');
-      }
-      expect(existsSync(join(yaml, '.roster/cache/local/plan'))).toBe(false);
+      expect(run('apply', '--auto-approve', '--quiet').status).toBe(0);
+      const school = join(yaml, 'roster', 'schools', 'sch-002.yaml');
+      const original = readFileSync(school, 'utf8');
+      const same = (expectShortcut: boolean) => {
+        const quick = run('plan', '--format', 'json');
+        const full = run('plan', '--format', 'json', '--full', '--quiet');
+        expect(quick.status).toBe(full.status);
+        expect(quick.stdout.replace(/"createdAt": "[^"]*"/, '')).toBe(
+          full.stdout.replace(/"createdAt": "[^"]*"/, ''),
+        );
+        if (expectShortcut) expect(quick.stderr).toMatch(/^Compared only the 1 file\(s\) that changed/);
+        else expect(quick.stderr).toBe(full.stderr);
+        return quick;
+      };
+      // A name changed, a student's enrollment gone: one file compared.
+      const first = original.match(/givenName: (\w+)/)![1]!;
+      const enrolled = original.match(/\n {10}- (stu-\d+)\n/)![0];
+      writeFileSync(
+        school,
+        original.replace(`givenName: ${first}`, 'givenName: Renamed').replace(enrolled, '\n'),
+      );
+      const plan = JSON.parse(same(true).stdout);
+      expect(plan.summary.byEntity.users.update).toBe(1);
+      expect(plan.summary.byEntity.enrollments.delete).toBe(1);
+      // The same student twice (once in another school's file): the full plan reports it.
+      const other = readFileSync(join(yaml, 'roster', 'schools', 'sch-001.yaml'), 'utf8');
+      const student = other.match(/\n {6}- sourcedId: (stu-\d+)\n/)![1]!;
+      writeFileSync(school, original.replace(/sourcedId: stu-\d+/, `sourcedId: ${student}`));
+      expect(same(false).status).toBe(1);
+      // The file with the roster's settings changed: everything is read.
+      writeFileSync(school, original);
+      const main = join(yaml, 'roster', 'roster.yaml');
+      writeFileSync(
+        main,
+        readFileSync(main, 'utf8').replace('systemName: roster-as-code generator', 'systemName: Edited'),
+      );
+      same(false);
     } finally {
       rmSync(yaml, { recursive: true, force: true });
     }
