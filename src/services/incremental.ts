@@ -55,7 +55,13 @@ import {
 export const PLAN_CACHE_FORMAT = 1;
 const CACHE_FILE = 'cache.json';
 /** More than this share of the roster's bytes changed: reading everything is as quick. */
-const MOST_CHANGED = Number(process.env.ROSTER_MOST_CHANGED ?? 0.05);
+const MOST_CHANGED = share(process.env.ROSTER_MOST_CHANGED) ?? 0.05;
+
+/** A share between 0 and 1 from the environment; undefined when absent or not one. */
+function share(value: string | undefined): number | undefined {
+  const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
+  return n >= 0 && n <= 1 ? n : undefined;
+}
 
 const TOOL_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
   .version;
