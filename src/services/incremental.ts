@@ -511,6 +511,8 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
   // (A cache left by an earlier plan stays: while the target's serial is the same, it still says
   // what the target holds. One bound to an older serial is never used, and replaced in time.)
   if (!usable) return;
+  // (A folder of its own: two plans filling the cache at once never write into each other's.)
+  const next = `${dir}.new-${process.pid}`;
   try {
     const existing = readCache(dir);
     if (
@@ -521,7 +523,6 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
     )
       return;
     const names = rosterFiles(loaded.location, loaded.format);
-    const next = `${dir}.new`;
     rmSync(next, { recursive: true, force: true });
     mkdirSync(join(next, 'files'), { recursive: true });
     writeFileSync(join(next, '.gitignore'), '*\n');
@@ -590,7 +591,13 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     renameSync(next, dir);
   } catch {
-    // Best effort (a full disk, a read-only checkout): the next plan reads everything.
+    // Best effort (a full disk, a read-only checkout, another plan's cache put in place first):
+    // the next plan reads everything.
+    try {
+      rmSync(next, { recursive: true, force: true });
+    } catch {
+      // (left for the next plan that fills the cache to remove)
+    }
   }
 }
 
