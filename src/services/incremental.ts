@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, type RosterConfig, type TargetConfig } from '../config/config.js';
 import { diffFiles, fileQuotesStayOnTheirLines, quotesStayOnTheirLine } from '../formats/csv/line-diff.js';
 import type { RosterFormat } from '../formats/format.js';
@@ -523,6 +523,7 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
     )
       return;
     const names = rosterFiles(loaded.location, loaded.format);
+    removeAbandoned(dir);
     rmSync(next, { recursive: true, force: true });
     mkdirSync(join(next, 'files'), { recursive: true });
     writeFileSync(join(next, '.gitignore'), '*\n');
@@ -596,8 +597,29 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
     try {
       rmSync(next, { recursive: true, force: true });
     } catch {
-      // (left for the next plan that fills the cache to remove)
+      // (left behind: removed by a later plan once this process is gone)
     }
+  }
+}
+
+/** Removes the unfinished caches of processes that are gone (killed while filling one): each holds a copy of the roster. */
+function removeAbandoned(dir: string): void {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}.new-`;
+  for (const name of existsSync(parent) ? readdirSync(parent) : []) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // (alive, another user's)
   }
 }
 

@@ -5,7 +5,7 @@
  * exit code. Edits the shortcut cannot prove clean must fall back to the full plan, which reports
  * them.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -278,8 +278,19 @@ describe('roster plan after a plan that found nothing to do', () => {
       users.rows[9]![users.col('familyName')] = 'Changed';
       users.save(users.rows);
     };
+    // A cache left unfinished by a process that is gone (killed) is removed when one is filled;
+    // one of a live process (this one's) is not.
+    const abandoned = join(dir, '.roster/cache/local/plan.new-999999');
+    const live = join(dir, `.roster/cache/local/plan.new-${process.pid}`);
+    for (const d of [abandoned, live]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'users.csv'), 'a copy\n');
+    }
     // A copy gone: the shortcut gives up (the full plan is the same).
     reset();
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    rmSync(live, { recursive: true });
     rmSync(join(cache, 'files', 'users.csv'));
     editUsers();
     expect(bothPlans().stderr).not.toMatch(SHORTCUT);
