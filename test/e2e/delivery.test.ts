@@ -9,7 +9,7 @@ import { PASSWORD, TOKEN, testSandbox } from '../helpers/sandbox.js';
 import { startSshd } from '../helpers/sshd.js';
 
 describe('apply through OpenSSH sshd', () => {
-  it('delivers, then plans no changes; a connection dropped mid-upload leaves nothing half-done', async () => {
+  it('delivers, then plans no changes, then a changed school file from the plan cache; a connection dropped mid-upload leaves nothing half-done', async () => {
     const sshd = await startSshd();
     const env = { ROSTER_SFTP_KEY: sshd.privateKey };
     const repo = districtRepo({
@@ -52,6 +52,14 @@ describe('apply through OpenSSH sshd', () => {
     ]);
     const again = await rosterAsync(['plan', '--detailed-exitcode'], { cwd: repo.dir, env });
     expect(again.status).toBe(0);
+    // The apply left a plan cache: a school's file changed is planned from it, as in full.
+    repo.edit('roster/schools/sch-002.yaml', /givenName: \w+/, 'givenName: Renamed');
+    const quick = await rosterAsync(['plan', '--format', 'json'], { cwd: repo.dir, env });
+    const full = await rosterAsync(['plan', '--format', 'json', '--full'], { cwd: repo.dir, env });
+    expect(quick.stderr).toMatch(/^Compared only the 1 file\(s\) that changed/);
+    const strip = (s: string) => s.replace(/"createdAt": "[^"]*"/, '');
+    expect(strip(quick.stdout)).toBe(strip(full.stdout));
+    expect(JSON.parse(quick.stdout).summary.update).toBe(1);
     const status = await rosterAsync(['status'], { cwd: repo.dir, env });
     expect(status.stdout).toContain('serial 1, applied');
     expect(status.stdout).toContain(`sftp://${sshd.username}@127.0.0.1:${sshd.port}`);
