@@ -3,7 +3,7 @@ import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
 import { planJsonChunks, writePlanFile } from '../plan/plan-file.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
-import { makePlan } from '../services/plan.js';
+import { fillPlanCache, makePlan } from '../services/plan.js';
 
 export default class Plan extends BaseCommand {
   static override summary = 'Show what would change at a target, without changing anything.';
@@ -61,6 +61,8 @@ export default class Plan extends BaseCommand {
       );
     if (flags.out && flags.format === 'text')
       this.write(`Saved the plan to ${flags.out}. Apply exactly this plan with: roster apply ${flags.out}\n`);
+    // Then, when it found nothing to do, the plan cache for the next plan (once all is shown).
+    await fillPlanCache(ctx);
     if (flags['detailed-exitcode'] && ctx.plan.changes.length > 0) this.exit(ExitCode.Changes);
   }
 }

@@ -15,7 +15,7 @@ import { faultPoint } from '../targets/faults.js';
 import { STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
 import type { LockInfo } from '../targets/target.js';
 import { primePlanCache } from './incremental.js';
-import { loadRepoConfig, makePlan, type PlanContext, type PlanOptions } from './plan.js';
+import { fillPlanCache, loadRepoConfig, makePlan, type PlanContext, type PlanOptions } from './plan.js';
 
 export interface ApplyOptions extends PlanOptions {
   /** A saved plan to apply exactly; refused when stale. */
@@ -71,7 +71,10 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
         },
       );
     }
-    if (plan.changes.length === 0) return { outcome: 'no-changes', plan };
+    if (plan.changes.length === 0) {
+      await fillPlanCache(ctx);
+      return { outcome: 'no-changes', plan };
+    }
     if (plan.holds.length > 0 && !options.allowMassChange && !ctx.targetConfig.policy.allowMassChange)
       throw new HeldPlanError(plan);
     if (!options.savedPlan && options.confirm && !(await options.confirm(plan)))

@@ -68,8 +68,27 @@ export interface PlanContext {
    * lines that changed since the last plan that found nothing to do (see services/incremental.ts).
    */
   readonly incremental?: { readonly count: number; readonly unit: 'line' | 'file' };
-  /** A full plan's roster as read, and when reading began (for the plan cache after an apply). */
+  /** A full plan's roster as read, and when reading began (for the plan cache: fillPlanCache). */
   readonly read?: { readonly loaded: LoadedRoster; readonly startedAt: number };
+}
+
+/**
+ * After a full plan that found nothing to do: fills the plan cache for the next plan (see
+ * services/incremental.ts). Called once the plan is shown (a city's takes a few seconds).
+ */
+export async function fillPlanCache(ctx: PlanContext): Promise<void> {
+  if (!ctx.read) return;
+  const { plan } = ctx;
+  await primePlanCache({
+    config: ctx.config,
+    targetConfig: ctx.targetConfig,
+    target: ctx.target,
+    state: ctx.state,
+    loaded: ctx.read.loaded,
+    current: ctx.current,
+    holdsRoster: plan.changes.length === 0 && Object.keys(plan.unmanaged).length === 0,
+    startedAt: ctx.read.startedAt,
+  });
 }
 
 export interface PlanOptions {
@@ -213,8 +232,6 @@ async function planWith(
     options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
     plan = planFor(loaded.roster, current, managed, targetConfig, target, state, git, options);
     await validRoster();
-    const holdsRoster = plan.changes.length === 0 && Object.keys(plan.unmanaged).length === 0;
-    await primePlanCache({ config, targetConfig, target, state, loaded, current, holdsRoster, startedAt });
     return {
       config,
       targetConfig,
