@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/generate/generate.js';
 import { roster } from '../helpers/cli.js';
 
 const SHORTCUT = /Compared only the (\d+) line\(s\) that changed/;
@@ -63,18 +64,6 @@ function bothPlans(format: 'json' | 'text' = 'json') {
     );
   else expect(quick.stderr).toBe(full.stderr);
   return quick;
-}
-
-/** A seeded pseudo-random generator (mulberry32). */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 beforeAll(() => {
@@ -158,7 +147,7 @@ describe('roster plan after a plan that found nothing to do', () => {
   });
 
   it('stays exact over random edits of scattered lines', () => {
-    const rnd = random(5);
+    const rnd = seededRandom(5);
     for (let round = 0; round < 3; round++) {
       reset();
       const enrollments = table('enrollments.csv');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffFiles, diffLines, quotesStayOnTheirLine } from '../../src/formats/csv/line-diff.js';
+import { seededRandom } from '../../src/generate/generate.js';
 
 /** The lines of `text` (split at LF) whose ranges are not listed in `ranges`, in order. */
 function kept(text: Buffer, ranges: number[]): string[] {
@@ -40,18 +41,6 @@ function check(before: string, after: string) {
   return diff;
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('diffLines', () => {
   it('finds nothing in equal texts', () => {
     const text = 'sourcedId,name\nu1,Ann\nu2,Bob\n';
@@ -75,7 +64,7 @@ describe('diffLines', () => {
   });
 
   it('stays exact over random edits of a large file (equal lines repeated, blocks moved)', () => {
-    const rnd = random(7);
+    const rnd = seededRandom(7);
     for (let round = 0; round < 12; round++) {
       const lines: string[] = ['sourcedId,classSourcedId,userSourcedId,role'];
       for (let k = 0; k < 20000; k++) lines.push(`e${k},c${k % 700},u${(k * 7919) % 5000},student`);
@@ -107,7 +96,7 @@ describe('diffFiles (two files read piece by piece)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists the same lines as diffLines on whole texts, whatever the piece size', async () => {
-    const rnd = random(11);
+    const rnd = seededRandom(11);
     for (let round = 0; round < 6; round++) {
       const lines: string[] = ['sourcedId,classSourcedId,userSourcedId'];
       for (let k = 0; k < 5000; k++) lines.push(`e${k},c${k % 300},u${(k * 31) % 2000}`);
