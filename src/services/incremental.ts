@@ -55,7 +55,7 @@ import {
 export const PLAN_CACHE_FORMAT = 1;
 const CACHE_FILE = 'cache.json';
 /** More than this share of the roster's bytes changed: reading everything is as quick. */
-const MOST_CHANGED = share(process.env.ROSTER_MOST_CHANGED) ?? 0.05;
+const MOST_CHANGED = share(process.env.ROSTER_MOST_CHANGED) ?? 0.02;
 
 /** A share between 0 and 1 from the environment; undefined when absent or not one. */
 function share(value: string | undefined): number | undefined {
@@ -183,11 +183,27 @@ export interface IncrementalPlan {
   readonly read: { readonly count: number; readonly unit: 'line' | 'file' };
 }
 
+/** Why the shortcut was not taken, and what the target holds if it was read on the way. */
+export interface NoShortcut {
+  readonly why: string;
+  /** The target's roster, being read (the full plan takes it rather than reading it again). */
+  readonly current?: Promise<Roster>;
+}
+
 /**
  * The plan by the shortcut, or why not (a reason for the progress line). Never throws for what
  * the full plan would report: any doubt is a "why not".
  */
-export async function planIncrementally(input: IncrementalInput): Promise<IncrementalPlan | string> {
+export async function planIncrementally(input: IncrementalInput): Promise<IncrementalPlan | NoShortcut> {
+  const reading: { current?: Promise<Roster> } = {};
+  const outcome = await shortcut(input, reading);
+  return typeof outcome === 'string' ? { why: outcome, ...reading } : outcome;
+}
+
+async function shortcut(
+  input: IncrementalInput,
+  started: { current?: Promise<Roster> },
+): Promise<IncrementalPlan | string> {
   const { config, targetConfig, target, state } = input;
   const why = unsupported(target, targetConfig);
   if (why) return why;
@@ -205,7 +221,8 @@ export async function planIncrementally(input: IncrementalInput): Promise<Increm
 
   // Start reading what the target holds (I/O) while the files are compared (CPU).
   const reading = target.readCurrent(state);
-  reading.catch(() => {}); // (awaited below; a failure here is not the shortcut's to report)
+  reading.catch(() => {}); // (awaited below, or by the full plan, which reports a failure)
+  started.current = reading;
   const read =
     cache.rosterFormat === 'yaml'
       ? await changedYaml(location, dir, cache)

@@ -138,9 +138,11 @@ async function planWith(
 ): Promise<PlanContext> {
   const startedAt = Date.now();
   // What the incremental attempt already read (the target's state, the commit), not read again.
-  let known: { state: TargetState | undefined; git: RosterCommit | null } | undefined;
+  let known:
+    | { state: TargetState | undefined; git: RosterCommit | null; current?: Promise<Roster> }
+    | undefined;
   if (options.incremental) {
-    let shortcut: Awaited<ReturnType<typeof planIncrementally>>;
+    let shortcut: Awaited<ReturnType<typeof planIncrementally>> | undefined;
     try {
       const [git, state] = await Promise.all([rosterCommit(config.rosterPath), target.readState()]);
       known = { state, git };
@@ -156,9 +158,9 @@ async function planWith(
       });
     } catch {
       // (The full plan meets the same failure, and says it in its order: an invalid roster first.)
-      shortcut = 'a failure on the way';
+      shortcut = undefined;
     }
-    if (typeof shortcut !== 'string' && known) {
+    if (shortcut && 'plan' in shortcut && known) {
       const { plan, changed, current, read } = shortcut;
       const { state, git } = known;
       return {
@@ -173,7 +175,12 @@ async function planWith(
         incremental: read,
       };
     }
-    options.progress?.({ stage: 'read', detail: `reading the whole roster (${shortcut})` });
+    const why = shortcut && 'why' in shortcut ? shortcut : undefined;
+    if (known && why?.current) known.current = why.current;
+    options.progress?.({
+      stage: 'read',
+      detail: `reading the whole roster (${why?.why ?? 'a failure on the way'})`,
+    });
   }
   // The desired roster is read and validated on another thread while the target is read here;
   // the plan is computed while that thread is still validating (and thrown away if invalid).
@@ -187,10 +194,11 @@ async function planWith(
   });
   const reading = (async () => {
     const state = known ? known.state : await target.readState();
+    // (The shortcut may have read it already, for the same state.)
     const roster = target.readLive
       ? await target.readLive()
       : state
-        ? await target.readCurrent(state)
+        ? await (known?.current ?? target.readCurrent(state))
         : undefined;
     // What the plan engine will ask of the target's side (is each table sorted by key, else its
     // index), while the roster is read on the other thread.
