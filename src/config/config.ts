@@ -5,11 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv } from 'ajv';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { ENTITIES, type EntityName } from '../model/entities.js';
 import type { FileMode } from '../model/roster.js';
+import { compileSchema, type ValidateFunction } from '../schema.js';
 
 export const CONFIG_FILE = 'roster.config.yaml';
 
@@ -127,7 +127,7 @@ export function defaultPolicy(): Policy {
 }
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));
-let validator: ReturnType<Ajv['compile']> | undefined;
+let validator: ValidateFunction | undefined;
 
 /** Finds roster.config.yaml in `dir` (a district repo). Returns undefined when there is none. */
 export function findConfig(dir: string): string | undefined {
@@ -157,9 +157,11 @@ export function loadConfig(file: string): RosterConfig {
   }
   const data = (doc.toJS({ maxAliasCount: 50 }) ?? {}) as Record<string, unknown>;
   if (!validator)
-    validator = new Ajv({ allErrors: true, strict: false, useDefaults: false }).compile(
-      JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')),
-    );
+    validator = compileSchema(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')), {
+      allErrors: true,
+      strict: false,
+      useDefaults: false,
+    });
   if (!validator(data)) {
     const problems = (validator.errors ?? [])
       .filter((e) => e.keyword !== 'if')

@@ -1,21 +1,23 @@
 /** Saved plan files: versioned JSON checked against schemas/plan.schema.json on reading. */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv } from 'ajv';
 import { InputError } from '../errors.js';
+import { compileSchema, type ValidateFunction } from '../schema.js';
 import { writeChangeJson } from './compute.js';
 import { JsonBytes } from './json-bytes.js';
 import type { Plan } from './plan.js';
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/plan.schema.json', import.meta.url));
-let validator: ReturnType<Ajv['compile']> | undefined;
+let validator: ValidateFunction | undefined;
 
 /** Checks a plan object against the schema; returns the problems (empty when valid). */
 export function checkPlan(data: unknown): string[] {
   if (!validator)
-    validator = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(
-      JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')),
-    );
+    validator = compileSchema(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')), {
+      allErrors: true,
+      strict: false,
+      validateFormats: false,
+    });
   return validator(data) ? [] : (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 

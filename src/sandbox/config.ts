@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv } from 'ajv';
 import { parse, stringify } from 'yaml';
 import { InputError } from '../errors.js';
+import { compileSchema } from '../schema.js';
 
 export interface SandboxUser {
   readonly username: string;
@@ -64,9 +64,10 @@ export function loadSandboxConfig(
       'Fix the YAML, or remove the file to have a new one written.',
     );
   }
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(
-    JSON.parse(readFileSync(SCHEMA, 'utf8')),
-  );
+  const validate = compileSchema(JSON.parse(readFileSync(SCHEMA, 'utf8')), {
+    allErrors: true,
+    strict: false,
+  });
   if (!validate(data)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new InputError(

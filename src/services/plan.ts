@@ -10,7 +10,7 @@ import {
   selectTarget,
   type TargetConfig,
 } from '../config/config.js';
-import { InputError, RosterError, UsageError } from '../errors.js';
+import { InputError, InvalidRosterError, UsageError } from '../errors.js';
 import { type RosterCommit, rosterCommit } from '../git/repo.js';
 import type { EntityName } from '../model/entities.js';
 import { KeyIndex } from '../model/key-index.js';
@@ -24,18 +24,10 @@ import type { LoadedRoster } from '../source/load.js';
 import { createTarget } from '../targets/create.js';
 import type { TargetState } from '../targets/state.js';
 import type { Target } from '../targets/target.js';
-import { summarize, type ValidationResult } from '../validate/validate.js';
+import { summarize } from '../validate/validate.js';
 import { planIncrementally, primePlanCache } from './incremental.js';
 
 /** The roster is invalid: nothing is planned or applied. Carries the validation result to render. */
-export class InvalidRosterError extends RosterError {
-  constructor(readonly result: ValidationResult) {
-    super('ROSTER_INVALID', `the roster has ${result.errors} error(s); nothing was planned`, {
-      hint: 'Fix the errors above (`roster validate` shows them), then plan again.',
-    });
-    this.name = 'InvalidRosterError';
-  }
-}
 
 function withoutRejected(roster: Roster, state: TargetState, target: TargetConfig): Roster {
   const rejected = new Set(state.rejected.map((r) => `${r.entity}\u0000${r.key}`));

@@ -6,7 +6,7 @@
  * stays "09", `no` stays "no", and an id keeps its leading zeros. Duplicate keys are errors, and
  * alias expansion is bounded (billion-laughs documents are refused).
  */
-import { Ajv, type ErrorObject } from 'ajv';
+
 import {
   type Document,
   isAlias,
@@ -23,6 +23,7 @@ import { ENTITIES, type EntityName, isListType, type RosterVersion } from '../..
 import { KeySet } from '../../model/key-set.js';
 import { type FileMode, type Roster, RosterBuilder, type RosterSource } from '../../model/roster.js';
 import type { ProgressListener } from '../../progress.js';
+import { compileSchema, type ErrorObject, type ValidateFunction } from '../../schema.js';
 import type { Diagnostics } from '../../validate/diagnostic.js';
 import { checkRecordFields, type FieldPosition } from '../../validate/field-rules.js';
 import { closest } from '../oneroster-csv/header.js';
@@ -43,11 +44,10 @@ const MAX_ALIASES = 100;
 /** readRosterYaml keeps the Documents of files adding up to less than this (then parses again). */
 export const KEEP_DOCUMENTS_BYTES = 8 << 20;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
+let validator: ValidateFunction | undefined;
 function validateSchema(data: unknown): ErrorObject[] {
   if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    validator = ajv.compile(buildRosterSchema());
+    validator = compileSchema(buildRosterSchema(), { allErrors: true, strict: false, verbose: true });
   }
   return validator(data) ? [] : (validator.errors ?? []);
 }
