@@ -8,10 +8,15 @@
  * where the packed bytes tie.
  */
 import { compareBytes } from './byte-hash.js';
-import { byteRange, RecordTable } from './record-table.js';
+import { type ByteRange, byteRange, RecordTable } from './record-table.js';
 
 const DIGIT_BITS = 11;
 const BUCKETS = 1 << DIGIT_BITS;
+
+/** Where the key of item `i` is: fills `out` with its byte range. */
+export interface KeySource {
+  keyOf(i: number, out: ByteRange): void;
+}
 
 /**
  * Sorts `records` (indexes into `table`, each with a value at field `position`) in place, in
@@ -19,8 +24,16 @@ const BUCKETS = 1 << DIGIT_BITS;
  * it.
  */
 export function sortByKey(table: RecordTable, position: number, records: Int32Array): Int32Array {
-  sortRun(table, position, records, -1);
-  return records;
+  return sortByKeys(
+    { keyOf: (record, out) => void RecordTable.narrow(table.locate(record, out), position) },
+    records,
+  );
+}
+
+/** Sorts `items` in place by the keys `source` gives, as sortByKey does; returns it. */
+export function sortByKeys(source: KeySource, items: Int32Array): Int32Array {
+  sortRun(source, items, -1);
+  return items;
 }
 
 /** Runs of tied records shorter than this are settled by comparing whole keys. */
@@ -30,30 +43,30 @@ const SMALL_RUN = 16;
  * Sorts `records` in place. `known`: how many leading bytes a caller already found them to
  * share (-1: none known); a run that shares no more than that is settled by whole-key comparison.
  */
-function sortRun(table: RecordTable, position: number, records: Int32Array, known: number): void {
+function sortRun(source: KeySource, records: Int32Array, known: number): void {
   const n = records.length;
   if (n < 2) return;
   const r = byteRange();
   const first = byteRange();
   // The bytes every key starts with carry no order: pack the 8 after them.
-  keyOf(table, records[0]!, position, first);
+  source.keyOf(records[0]!, first);
   let common = first.end - first.start;
   for (let k = 1; k < n && common > 0; k++) {
-    keyOf(table, records[k]!, position, r);
+    source.keyOf(records[k]!, r);
     const limit = Math.min(common, r.end - r.start);
     let same = 0;
     while (same < limit && r.buffer[r.start + same] === first.buffer[first.start + same]) same++;
     common = same;
   }
   if (common <= known) {
-    sortWhole(table, position, records);
+    sortWhole(source, records);
     return;
   }
   let index: Int32Array = records;
   let hi = new Uint32Array(n);
   let lo = new Uint32Array(n);
   for (let k = 0; k < n; k++) {
-    keyOf(table, index[k]!, position, r);
+    source.keyOf(index[k]!, r);
     const { buffer, end } = r;
     const s = r.start + common;
     // Big-endian, missing bytes as 0: packed order never contradicts byte order (ties are settled below).
@@ -107,30 +120,21 @@ function sortRun(table: RecordTable, position: number, records: Int32Array, know
     let end = k + 1;
     while (end < n && hi[end] === hi[k] && lo[end] === lo[k]) end++;
     const run = records.subarray(k, end);
-    if (end - k >= SMALL_RUN) sortRun(table, position, run, common);
-    else if (end - k > 1) sortWhole(table, position, run);
+    if (end - k >= SMALL_RUN) sortRun(source, run, common);
+    else if (end - k > 1) sortWhole(source, run);
     k = end;
   }
 }
 
 /** Sorts `records` in place by comparing whole keys (few records, or keys alike in every packed byte). */
-function sortWhole(table: RecordTable, position: number, records: Int32Array): void {
+function sortWhole(source: KeySource, records: Int32Array): void {
   const a = byteRange();
   const b = byteRange();
   records.sort((x, y) => {
-    keyOf(table, x, position, a);
-    keyOf(table, y, position, b);
+    source.keyOf(x, a);
+    source.keyOf(y, b);
     return compareBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end) || x - y;
   });
-}
-
-function keyOf(
-  table: RecordTable,
-  record: number,
-  position: number,
-  out: ReturnType<typeof byteRange>,
-): void {
-  RecordTable.narrow(table.locate(record, out), position);
 }
 
 function byteAt(buffer: Uint8Array, at: number, end: number): number {

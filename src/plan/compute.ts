@@ -75,6 +75,15 @@ export interface PlanScope {
   readonly unchanged: Partial<Record<EntityName, number>>;
   /** Per entity: how many records the whole roster has. */
   readonly sizes: Partial<Record<EntityName, number>>;
+  /**
+   * When `current` too holds only part of what the target holds (roster diff reads only the
+   * lines that differ): per entity, how many records the whole has, and how many of its
+   * enrollments name each school, counted up to `enough` (see SafetyInput).
+   */
+  readonly held?: {
+    readonly sizes: Partial<Record<EntityName, number>>;
+    readonly enrollmentsBySchool: (schools: readonly string[], enough: readonly number[]) => number[];
+  };
 }
 
 export const REDACTED = '(redacted)';
@@ -343,6 +352,7 @@ export function computePlan(input: PlanInput): Plan {
     target,
     managed: input.managed,
     ...(input.scope ? { desiredSizes: input.scope.sizes } : {}),
+    ...(input.scope?.held ? { held: input.scope.held } : {}),
   });
 
   return {

@@ -8,7 +8,7 @@ import type { EntityName } from '../model/entities.js';
 import { keyFinder } from '../model/key-index.js';
 import { byteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
-import type { PlanTarget } from './compute.js';
+import type { PlanScope, PlanTarget } from './compute.js';
 import type { EntityCounts, Hold, PlanChange } from './plan.js';
 import { keyField } from './policy.js';
 
@@ -21,6 +21,8 @@ interface SafetyInput {
   readonly managed?: Partial<Record<EntityName, ReadonlySet<string>>>;
   /** The whole roster's table sizes, when `desired` holds only part of it (PlanScope). */
   readonly desiredSizes?: Partial<Record<EntityName, number>>;
+  /** The whole target's sizes and enrollment counts, when `current` holds only part of it (PlanScope). */
+  readonly held?: PlanScope['held'];
 }
 
 const pct = (n: number, of: number) => (of === 0 ? 0 : (100 * n) / of);
@@ -33,7 +35,7 @@ export function findHolds(input: SafetyInput): Hold[] {
   if (!current) return holds; // a first delivery deletes nothing
 
   for (const [entity, counts] of Object.entries(byEntity) as [EntityName, EntityCounts][]) {
-    const existing = current.table(entity).size;
+    const existing = input.held?.sizes[entity] ?? current.table(entity).size;
     if (existing === 0) continue;
     const limits = { ...policy.thresholds, ...policy.thresholds.perEntity[entity] };
     const wanted = input.desiredSizes?.[entity] ?? desired.table(entity).size;
@@ -71,7 +73,7 @@ export function findHolds(input: SafetyInput): Hold[] {
     if (c.entity === 'enrollments' && c.action === 'delete' && c.school)
       removedBySchool.set(c.school, (removedBySchool.get(c.school) ?? 0) + 1);
   }
-  const enrollmentsBySchool = countBySchool(current.table('enrollments'), removedBySchool);
+  const enrollmentsBySchool = countBySchool(current.table('enrollments'), removedBySchool, input.held);
   for (const [school, removed] of [...removedBySchool].sort()) {
     if (removed === enrollmentsBySchool.get(school)) {
       holds.push({
@@ -177,11 +179,20 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
  * and the rest of a city's 8M enrollments need not be read). Each record's value is hashed as
  * bytes and looked up: no string per record.
  */
-function countBySchool(table: RecordTable, removed: ReadonlyMap<string, number>): Map<string, number> {
+function countBySchool(
+  table: RecordTable,
+  removed: ReadonlyMap<string, number>,
+  held: PlanScope['held'],
+): Map<string, number> {
   const counts = new Map<string, number>();
   const schools = [...removed.keys()];
   if (schools.length === 0) return counts;
   const enough = schools.map((s) => removed.get(s)! + 1);
+  if (held) {
+    const tally = held.enrollmentsBySchool(schools, enough);
+    for (const [k, s] of schools.entries()) counts.set(s, tally[k]!);
+    return counts;
+  }
   let open = schools.length;
   const position = table.fieldIndexOf('schoolSourcedId');
   const wanted = schools.map((s) => Buffer.from(s, 'utf8'));

@@ -13,11 +13,14 @@ import type { Plan } from '../plan/plan.js';
 import type { ProgressListener } from '../progress.js';
 import { loadInBackground } from '../source/background.js';
 import { loadRoster } from '../source/load.js';
+import { diffByLines } from './diff-lines.js';
 
 export interface DiffOptions {
   readonly showPersonalData?: boolean;
   readonly now?: Date;
   readonly progress?: ProgressListener;
+  /** Read both rosters whole, even where only the lines that differ would do (see diff-lines.ts). */
+  readonly full?: boolean;
 }
 
 /** A revision range `A..B` of the repo at `repo` → the roster folder at each revision (temp folders). */
@@ -76,6 +79,30 @@ export async function diffRosters(
     cleanup = revs.cleanup;
   }
   try {
+    // Everything is compared and nothing is held: a diff reports, it does not deliver.
+    const policy = {
+      ...defaultPolicy(),
+      thresholds: {
+        deletePercent: 100,
+        updatePercent: 100,
+        minimumChanges: Number.MAX_SAFE_INTEGER,
+        perEntity: {},
+      },
+    };
+    const target = { name: 'diff', kind: 'diff', mode: 'bulk', policy } as const;
+    const now = options.now ?? new Date();
+    const showPersonalData = options.showPersonalData ?? false;
+    if (!options.full) {
+      const plan = await diffByLines({
+        oldPath: a,
+        newPath: b,
+        target,
+        now,
+        showPersonalData,
+        ...(options.progress ? { progress: options.progress } : {}),
+      });
+      if (typeof plan !== 'string') return plan;
+    }
     // The new side on another thread while this one reads the old side (whose sourcedId index,
     // built while reading, the plan engine then uses here).
     const [before, after] = await Promise.all([
@@ -96,24 +123,14 @@ export async function diffRosters(
           'Run roster validate on it.',
         );
     }
-    // Everything is compared and nothing is held: a diff reports, it does not deliver.
-    const policy = {
-      ...defaultPolicy(),
-      thresholds: {
-        deletePercent: 100,
-        updatePercent: 100,
-        minimumChanges: Number.MAX_SAFE_INTEGER,
-        perEntity: {},
-      },
-    };
     return computePlan({
       desired: after.roster,
       current: before.roster,
-      target: { name: 'diff', kind: 'diff', mode: 'bulk', policy },
+      target,
       state: { lineage: 'diff', serial: 0 },
       commit: null,
-      now: options.now ?? new Date(),
-      showPersonalData: options.showPersonalData ?? false,
+      now,
+      showPersonalData,
       // A diff is never applied: no need to fingerprint the whole new roster for staleness.
       desiredFingerprint: '0'.repeat(32),
     });

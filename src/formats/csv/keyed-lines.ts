@@ -1,0 +1,385 @@
+/**
+ * Keyed lines: a OneRoster CSV file seen as lines keyed by their first value (the sourcedId),
+ * without reading a field. Two versions of a file are then compared line by line: a line with
+ * the same bytes on both sides is the same record, and only the lines that differ need to be read
+ * as records (roster diff reads a few percent of two rosters this way).
+ *
+ * That holds only for files in the byte scanner's shape (UTF-8, one record per line) whose keys
+ * need no normalizing and are each there once: `keyedLines` says why not otherwise, and the
+ * caller reads the files whole. It never guesses.
+ */
+import { isUtf8 } from 'node:buffer';
+import { compareBytes, hashBytes } from '../../model/byte-hash.js';
+import { sortByKeys } from '../../model/key-sort.js';
+import { type ByteRange, byteRange } from '../../model/record-table.js';
+import { quotesStayOnTheirLine } from './line-diff.js';
+import { splitQuotedLine } from './scan-csv.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const SPACE = 0x20;
+const KEY_COLUMN = Buffer.from('sourcedId');
+
+/** A CSV file's lines after its header, each keyed by its first value. */
+export interface KeyedLines {
+  /** The whole file. */
+  readonly bytes: Buffer;
+  /** The header line, with its line break. */
+  readonly header: Buffer;
+  /** Lines after the header. */
+  readonly count: number;
+  /** Line i (0: the first after the header) is bytes [starts[i], starts[i + 1]), line break included. */
+  readonly starts: Int32Array;
+  /** Line i's key (its sourcedId) is bytes [starts[i], keyEnds[i]). */
+  readonly keyEnds: Int32Array;
+  /** Line indexes in ascending key order; undefined when the lines already are in that order. */
+  readonly order: Int32Array | undefined;
+  /**
+   * With `order`, when most lines are in key order and a few are not (rows added at the end of a
+   * file): lateBefore[k] is how many of order[0..k) are such lines. Where none is, lines that
+   * follow each other in `order` and in the file can be compared as one byte range.
+   */
+  readonly lateBefore: Int32Array | undefined;
+}
+
+/** The lines of a CSV file as KeyedLines, or why they cannot be (the caller reads it whole). */
+export function keyedLines(bytes: Buffer): KeyedLines | string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return 'UTF-16';
+  if (!isUtf8(bytes)) return 'not UTF-8';
+  if (bytes.includes(QUOTE) && !quotesStayOnTheirLine(bytes)) return 'a quoted value over a line break';
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const lf = bytes.indexOf(LF);
+  const headerEnd = lf < 0 ? bytes.length : lf + 1;
+  const firstComma = bytes.indexOf(COMMA, bom);
+  if (
+    firstComma < 0 ||
+    firstComma > headerEnd ||
+    bytes.compare(KEY_COLUMN, 0, KEY_COLUMN.length, bom, firstComma) !== 0
+  )
+    return 'sourcedId is not the first column';
+  const length = bytes.length;
+  // (About 60 bytes a line in a roster: grown when there are more.)
+  let starts: Int32Array = new Int32Array(Math.max(16, ((length - headerEnd) >>> 5) + 2));
+  let keyEnds: Int32Array = new Int32Array(starts.length);
+  let count = 0;
+  // Lines whose key is above every key before are in order; the others are late.
+  let late: number[] = [];
+  let highest = -1;
+  let highestEnd = -1;
+  for (let s = headerEnd; s < length; ) {
+    const at = bytes.indexOf(LF, s);
+    const next = at < 0 ? length : at + 1;
+    let end = at < 0 ? length : at;
+    if (end > s && bytes[end - 1] === CR) end--;
+    let k = s;
+    while (k < end) {
+      const c = bytes[k]!;
+      if (c === COMMA) break;
+      // (A quoted key or a control character: the reader decodes or strips them.)
+      if (c < SPACE || c === QUOTE) return 'a sourcedId that needs decoding';
+      k++;
+    }
+    if (k === s) return 'a line without a sourcedId (or a blank line)';
+    // (Spaces at an edge are trimmed; a non-ASCII character there may be a Unicode space.)
+    const first = bytes[s]!;
+    const last = bytes[k - 1]!;
+    if (first === SPACE || first >= 0x80 || last === SPACE || last >= 0x80)
+      return 'a sourcedId that needs trimming';
+    if (highest >= 0 && compareBytes(bytes, highest, highestEnd, bytes, s, k) >= 0) late.push(count);
+    else {
+      highest = s;
+      highestEnd = k;
+    }
+    if (count + 2 > starts.length) {
+      starts = grown(starts);
+      keyEnds = grown(keyEnds);
+    }
+    starts[count] = s;
+    keyEnds[count] = k;
+    count++;
+    s = next;
+  }
+  starts[count] = length;
+  const lines: KeyedLines = {
+    bytes,
+    header: bytes.subarray(0, headerEnd),
+    count,
+    starts: starts.subarray(0, count + 1),
+    keyEnds: keyEnds.subarray(0, count),
+    order: undefined,
+    lateBefore: undefined,
+  };
+  if (late.length === 0) return lines; // (each key above the one before: none twice)
+  const source = {
+    keyOf: (i: number, out: ByteRange) => {
+      out.buffer = bytes;
+      out.start = lines.starts[i]!;
+      out.end = lines.keyEnds[i]!;
+    },
+  };
+  if (late.length > count / 4) {
+    // In no particular order: all of it sorted.
+    const order = sortByKeys(
+      source,
+      Int32Array.from({ length: count }, (_, i) => i),
+    );
+    for (let k = 1; k < count; k++)
+      if (compareKeys(lines, order[k - 1]!, lines, order[k]!) === 0) return 'a sourcedId twice';
+    return { ...lines, order };
+  }
+  // In order but for a few: those are sorted, and each put where it belongs among the others.
+  const sortedLate = sortByKeys(source, Int32Array.from(late));
+  late = [];
+  const inOrder = new Int32Array(count - sortedLate.length);
+  const isLate = new Uint8Array(count);
+  for (const i of sortedLate) isLate[i] = 1;
+  for (let i = 0, k = 0; i < count; i++) if (isLate[i] === 0) inOrder[k++] = i;
+  const order = new Int32Array(count);
+  const lateBefore = new Int32Array(count + 1);
+  let placed = 0;
+  let taken = 0; // in-order lines placed so far
+  for (let k = 0; k < sortedLate.length; k++) {
+    const line = sortedLate[k]!;
+    if (k > 0 && compareKeys(lines, sortedLate[k - 1]!, lines, line) === 0) return 'a sourcedId twice';
+    // The first in-order line with a key not below this one's (they ascend: halving).
+    let low = taken;
+    let high = inOrder.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (compareKeys(lines, inOrder[mid]!, lines, line) < 0) low = mid + 1;
+      else high = mid;
+    }
+    if (low < inOrder.length && compareKeys(lines, inOrder[low]!, lines, line) === 0)
+      return 'a sourcedId twice';
+    for (; taken < low; taken++) {
+      order[placed] = inOrder[taken]!;
+      lateBefore[placed + 1] = lateBefore[placed]!;
+      placed++;
+    }
+    order[placed] = line;
+    lateBefore[placed + 1] = lateBefore[placed]! + 1;
+    placed++;
+  }
+  for (; taken < inOrder.length; taken++) {
+    order[placed] = inOrder[taken]!;
+    lateBefore[placed + 1] = lateBefore[placed]!;
+    placed++;
+  }
+  return { ...lines, order, lateBefore };
+}
+
+function grown(array: Int32Array): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(array.length * 2);
+  next.set(array);
+  return next;
+}
+
+function compareKeys(a: KeyedLines, i: number, b: KeyedLines, j: number): number {
+  return compareBytes(a.bytes, a.starts[i]!, a.keyEnds[i]!, b.bytes, b.starts[j]!, b.keyEnds[j]!);
+}
+
+/** True when line i of `a` and line j of `b` are the same bytes (line breaks included). */
+function sameLines(a: KeyedLines, i: number, b: KeyedLines, j: number, count: number): boolean {
+  const as = a.starts[i]!;
+  const ae = a.starts[i + count]!;
+  const bs = b.starts[j]!;
+  const be = b.starts[j + count]!;
+  const n = ae - as;
+  if (n !== be - bs) return false;
+  if (n <= 128) {
+    const x = a.bytes;
+    const y = b.bytes;
+    for (let k = 0; k < n; k++) if (x[as + k] !== y[bs + k]) return false;
+    return true;
+  }
+  return a.bytes.compare(b.bytes, bs, be, as, ae) === 0;
+}
+
+/** What changed between two versions of a file, line by line. */
+export interface LineChanges {
+  /** Lines of the old version that are not in the new one (removed, or changed), ascending. */
+  readonly removed: Int32Array;
+  /** Lines of the new version that are not in the old one (added, or changed), ascending. */
+  readonly added: Int32Array;
+  /** Lines in both, byte for byte. */
+  readonly kept: number;
+}
+
+/**
+ * The lines that differ between `before` and `after`, matched by key: a line whose key is on both
+ * sides with other bytes is removed and added (the records decide whether that is an update).
+ * Files in key order are walked side by side, equal runs compared as single byte ranges.
+ */
+export function diffKeyedLines(before: KeyedLines, after: KeyedLines): LineChanges {
+  const removed: number[] = [];
+  const added: number[] = [];
+  let kept = 0;
+  const na = before.count;
+  const nb = after.count;
+  const oa = before.order;
+  const ob = after.order;
+  // Runs of equal lines are matched by growing, then halving, the range compared at once (a run
+  // of 25 lines costs about ten comparisons, not 25), where the lines follow each other in key
+  // order as in the file (not in a file sorted whole).
+  const gallop = (!oa || before.lateBefore !== undefined) && (!ob || after.lateBefore !== undefined);
+  let run = 1;
+  let i = 0;
+  let j = 0;
+  while (i < na && j < nb) {
+    const x = oa ? oa[i]! : i;
+    const y = ob ? ob[j]! : j;
+    const n = Math.min(run, na - i, nb - j);
+    if (n > 1 && !(inFileOrder(before, i, n) && inFileOrder(after, j, n))) {
+      run = n >> 1;
+      continue;
+    }
+    if (sameLines(before, x, after, y, n)) {
+      i += n;
+      j += n;
+      kept += n;
+      if (gallop) run = n * 2;
+      continue;
+    }
+    if (n > 1) {
+      run = n >> 1;
+      continue;
+    }
+    const order = compareKeys(before, x, after, y);
+    if (order <= 0) {
+      removed.push(x);
+      i++;
+    }
+    if (order >= 0) {
+      added.push(y);
+      j++;
+    }
+  }
+  for (; i < na; i++) removed.push(oa ? oa[i]! : i);
+  for (; j < nb; j++) added.push(ob ? ob[j]! : j);
+  return {
+    removed: Int32Array.from(removed).sort(),
+    added: Int32Array.from(added).sort(),
+    kept,
+  };
+}
+
+/** True when the lines at order positions [k, k + n) are lines order[k].. of the file, in file order. */
+function inFileOrder(lines: KeyedLines, k: number, n: number): boolean {
+  const { order, lateBefore } = lines;
+  if (!order) return true;
+  if (!lateBefore || lateBefore[k + n] !== lateBefore[k]) return false;
+  // (No late line among them: lines in order ascend, so n of them spanning n lines are those.)
+  return order[k + n - 1]! - order[k]! === n - 1;
+}
+
+/** The line whose key is `key`, or -1. */
+export function findKey(lines: KeyedLines, key: Buffer): number {
+  const { order, bytes, starts, keyEnds } = lines;
+  let low = 0;
+  let high = lines.count - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const line = order ? order[mid]! : mid;
+    const c = compareBytes(bytes, starts[line]!, keyEnds[line]!, key, 0, key.length);
+    if (c === 0) return line;
+    if (c < 0) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -1;
+}
+
+/** Line i without its line break. */
+export function lineBytes(lines: KeyedLines, i: number): Buffer {
+  let end = lines.starts[i + 1]!;
+  if (end > lines.starts[i]! && lines.bytes[end - 1] === LF) end--;
+  if (end > lines.starts[i]! && lines.bytes[end - 1] === CR) end--;
+  return lines.bytes.subarray(lines.starts[i]!, end);
+}
+
+/**
+ * How many lines have each of `values` at `column` (0-based), as the reader would read it
+ * (trimmed, control characters dropped), counting each value no further than `enough` of it.
+ */
+export function countValues(
+  lines: KeyedLines,
+  column: number,
+  values: readonly string[],
+  enough: readonly number[],
+): number[] {
+  const tally = values.map(() => 0);
+  if (values.length === 0) return tally;
+  const wanted = values.map((v) => Buffer.from(v, 'utf8'));
+  const byHash = new Map<number, number[]>();
+  for (const [k, bytes] of wanted.entries()) {
+    const h = hashBytes(bytes, 0, bytes.length);
+    byHash.set(h, [...(byHash.get(h) ?? []), k]);
+  }
+  let open = values.length;
+  const { bytes } = lines;
+  const range = byteRange();
+  const add = (k: number) => {
+    tally[k]!++;
+    if (tally[k] === enough[k]) open--;
+  };
+  for (let i = 0; i < lines.count && open > 0; i++) {
+    if (!plainField(lines, i, column, range)) {
+      // A quote, a control character or white space at an edge: decoded and normalized as read.
+      const cells = splitQuotedLine(lineBytes(lines, i).toString('utf8'));
+      const value = (cells?.[column] ?? '').replace(CONTROL, '').trim();
+      const k = values.indexOf(value);
+      if (k >= 0) add(k);
+      continue;
+    }
+    const candidates = byHash.get(hashBytes(bytes, range.start, range.end));
+    if (!candidates) continue;
+    for (const k of candidates) {
+      const w = wanted[k]!;
+      if (compareBytes(w, 0, w.length, bytes, range.start, range.end) === 0) add(k);
+    }
+  }
+  return tally;
+}
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the reader strips them
+const CONTROL = /[\u0000-\u001f]/g;
+
+/** Finds value `column` of line i in `range`; false when it needs decoding or normalizing. */
+function plainField(
+  lines: KeyedLines,
+  i: number,
+  column: number,
+  range: { start: number; end: number },
+): boolean {
+  const { bytes, starts } = lines;
+  let at = starts[i]!;
+  let end = starts[i + 1]!;
+  if (end > at && bytes[end - 1] === LF) end--;
+  if (end > at && bytes[end - 1] === CR) end--;
+  for (let c = 0; c < column; c++) {
+    while (at < end && bytes[at] !== COMMA) {
+      if (bytes[at] === QUOTE) return false;
+      at++;
+    }
+    if (at >= end) {
+      range.start = range.end = at; // fewer values than that: an empty one
+      return true;
+    }
+    at++;
+  }
+  const from = at;
+  while (at < end) {
+    const c = bytes[at]!;
+    if (c === COMMA) break;
+    if (c < SPACE || c === QUOTE) return false;
+    at++;
+  }
+  if (
+    at > from &&
+    (bytes[from] === SPACE || bytes[from]! >= 0x80 || bytes[at - 1] === SPACE || bytes[at - 1]! >= 0x80)
+  )
+    return false;
+  range.start = from;
+  range.end = at;
+  return true;
+}

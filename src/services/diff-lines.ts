@@ -1,0 +1,242 @@
+/**
+ * roster diff's shortcut for two OneRoster CSV folders: only the lines that differ are read as
+ * records. Each file is seen as keyed lines (src/formats/csv/keyed-lines.ts); the lines of one
+ * side that the other has byte for byte are the same records, counted and never read. The lines
+ * that differ, with the few records a plan looks up beside them (every org; the user of a changed
+ * demographics row and the demographics of a changed user), are read as two small packages through
+ * the same reader, and planned in a PlanScope. The plan is the one the full diff makes (the tests
+ * hold both to it); anything the shortcut cannot vouch for sends the diff the full way.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  countValues,
+  diffKeyedLines,
+  findKey,
+  type KeyedLines,
+  keyedLines,
+  type LineChanges,
+  lineBytes,
+} from '../formats/csv/keyed-lines.js';
+import { splitQuotedLine } from '../formats/csv/scan-csv.js';
+import { mapHeader } from '../formats/oneroster-csv/header.js';
+import { readOneRoster } from '../formats/oneroster-csv/read.js';
+import { directoryFiles, memoryFiles } from '../formats/package-files.js';
+import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
+import { computePlan, type PlanScope, type PlanTarget } from '../plan/compute.js';
+import type { Plan } from '../plan/plan.js';
+import type { ProgressListener } from '../progress.js';
+import { locateRoster } from '../source/load.js';
+import { Diagnostics } from '../validate/diagnostic.js';
+
+/** Past this share of the bytes changed, reading both rosters whole (on two threads) is quicker. */
+const MOST_CHANGED = 0.2;
+const MANIFEST = 'manifest.csv';
+const NEWLINE = Buffer.from('\n');
+
+export interface LineDiffInput {
+  readonly oldPath: string;
+  readonly newPath: string;
+  readonly target: PlanTarget;
+  readonly now: Date;
+  readonly showPersonalData: boolean;
+  readonly progress?: ProgressListener;
+}
+
+/** One entity's file on both sides. */
+interface FilePair {
+  readonly entity: EntityName;
+  readonly file: string;
+  readonly before: KeyedLines;
+  readonly after: KeyedLines;
+  readonly changes: LineChanges;
+  /** Per line: 1 changed, 2 read beside the changes (context), 0 not read. */
+  readonly marksBefore: Uint8Array;
+  readonly marksAfter: Uint8Array;
+}
+
+/** The diff of two OneRoster CSV folders by their changed lines, or why it cannot be made so. */
+export async function diffByLines(input: LineDiffInput): Promise<Plan | string> {
+  let a: string;
+  let b: string;
+  try {
+    const before = locateRoster(input.oldPath);
+    const after = locateRoster(input.newPath);
+    if (before.format !== 'oneroster-csv' || after.format !== 'oneroster-csv') return 'not two CSV folders';
+    a = before.location;
+    b = after.location;
+  } catch {
+    return 'a path is not a roster'; // (the full diff says what is wrong)
+  }
+  const names = directoryFiles(a).names.filter((n) => n.toLowerCase().endsWith('.csv'));
+  if (
+    names.join('\n') !==
+    directoryFiles(b)
+      .names.filter((n) => n.toLowerCase().endsWith('.csv'))
+      .join('\n')
+  )
+    return 'the folders hold other files';
+  if (!names.includes(MANIFEST)) return 'no manifest.csv';
+  const manifest = readFileSync(join(a, MANIFEST));
+  if (!manifest.equals(readFileSync(join(b, MANIFEST)))) return 'manifest.csv differs';
+  if (names.includes(ENTITIES.roles.file)) return 'roles.csv (a user may take their school from it)';
+
+  input.progress?.({ stage: 'read', detail: 'the lines that differ' });
+  const pairs: FilePair[] = [];
+  const files = ENTITY_NAMES.map((e) => ENTITIES[e].file).filter((f) => names.includes(f));
+  const bytes = files.reduce((n, f) => n + statSync(join(a, f)).size + statSync(join(b, f)).size, 0);
+  let changedBytes = 0;
+  let changed = 0;
+  for (const entity of ENTITY_NAMES) {
+    const file = ENTITIES[entity].file;
+    if (!names.includes(file)) continue;
+    let bytesBefore: Buffer;
+    let bytesAfter: Buffer;
+    try {
+      bytesBefore = readFileSync(join(a, file));
+      bytesAfter = readFileSync(join(b, file));
+    } catch {
+      return `${file} cannot be read whole`; // (past 2 GiB)
+    }
+    const before = keyedLines(bytesBefore);
+    if (typeof before === 'string') return `${file}: ${before}`;
+    const after = keyedLines(bytesAfter);
+    if (typeof after === 'string') return `${file}: ${after}`;
+    if (!sameHeader(before.header, after.header)) return `the header of ${file} differs`;
+    const changes = diffKeyedLines(before, after);
+    changed += changes.removed.length + changes.added.length;
+    for (const i of changes.removed) changedBytes += before.starts[i + 1]! - before.starts[i]!;
+    for (const j of changes.added) changedBytes += after.starts[j + 1]! - after.starts[j]!;
+    if (changedBytes > MOST_CHANGED * bytes) return 'much of the roster changed';
+    const marksBefore = new Uint8Array(before.count);
+    const marksAfter = new Uint8Array(after.count);
+    for (const i of changes.removed) marksBefore[i] = 1;
+    for (const j of changes.added) marksAfter[j] = 1;
+    pairs.push({ entity, file, before, after, changes, marksBefore, marksAfter });
+  }
+  markContext(pairs);
+
+  // The changed lines and their context, as two small packages read by the same reader.
+  const partBefore = new Map<string, Buffer>([[MANIFEST, manifest]]);
+  const partAfter = new Map<string, Buffer>([[MANIFEST, manifest]]);
+  for (const p of pairs) {
+    partBefore.set(p.file, packageFile(p.before, p.marksBefore));
+    partAfter.set(p.file, packageFile(p.after, p.marksAfter));
+  }
+  const options = { checkFields: false, keepIndexes: false } as const;
+  const current = (await readOneRoster(memoryFiles(a, partBefore), new Diagnostics(), options)).roster;
+  const desired = (await readOneRoster(memoryFiles(b, partAfter), new Diagnostics(), options)).roster;
+
+  // Which columns the reader took the key and an enrollment's school from.
+  const columns = new Map<EntityName, readonly (string | null)[]>();
+  for (const p of pairs) {
+    const cells = splitQuotedLine(
+      p.before.header
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .replace(/\r?\n$/, ''),
+    );
+    if (!cells) return `the header of ${p.file} cannot be split`;
+    const mapped = mapHeader(p.entity, current.version, cells, p.file, new Diagnostics()).columns;
+    if (mapped.indexOf('sourcedId') !== 0) return `sourcedId is not the first column of ${p.file}`;
+    columns.set(p.entity, mapped);
+  }
+  const scope = {
+    removed: {} as Partial<Record<EntityName, readonly number[]>>,
+    unchanged: {} as Partial<Record<EntityName, number>>,
+    sizes: {} as Partial<Record<EntityName, number>>,
+    held: {
+      sizes: {} as Partial<Record<EntityName, number>>,
+      enrollmentsBySchool: (schools: readonly string[], enough: readonly number[]) => {
+        const enrollments = pairs.find((p) => p.entity === 'enrollments');
+        const column = columns.get('enrollments')?.indexOf('schoolSourcedId') ?? -1;
+        return column < 0 ? schools.map(() => 0) : countValues(enrollments!.before, column, schools, enough);
+      },
+    },
+  } satisfies PlanScope;
+  for (const p of pairs) {
+    if (current.mode(p.entity) === 'delta') return 'a delta file';
+    const removed: number[] = [];
+    let read = 0;
+    let context = 0;
+    for (let i = 0; i < p.marksBefore.length; i++) {
+      const mark = p.marksBefore[i]!;
+      if (mark === 1) removed.push(read);
+      if (mark === 2) context++;
+      if (mark !== 0) read++;
+    }
+    // (Every line a record: the reader dropped none, so record k is the k-th line given.)
+    if (current.table(p.entity).size !== read) return `${p.file}: the lines read as other records`;
+    if (desired.table(p.entity).size !== p.changes.added.length + context)
+      return `${p.file}: the lines read as other records`;
+    scope.removed[p.entity] = removed;
+    scope.unchanged[p.entity] = p.changes.kept - context;
+    scope.sizes[p.entity] = p.after.count;
+    scope.held.sizes[p.entity] = p.before.count;
+  }
+
+  input.progress?.({ stage: 'plan', detail: `${changed} changed line(s)` });
+  return computePlan({
+    desired,
+    current,
+    target: input.target,
+    state: { lineage: 'diff', serial: 0 },
+    commit: null,
+    now: input.now,
+    showPersonalData: input.showPersonalData,
+    desiredFingerprint: '0'.repeat(32),
+    scope,
+  });
+}
+
+/**
+ * Marks the unchanged lines a plan of the changed ones looks up, on both sides (an unchanged
+ * line is on both): every org (which are schools), the user of a changed demographics row (its
+ * school), and the demographics of a changed user (a birth date tells a changed id).
+ */
+function markContext(pairs: readonly FilePair[]): void {
+  const of = (entity: EntityName) => pairs.find((p) => p.entity === entity);
+  const orgs = of('orgs');
+  if (orgs) {
+    orgs.marksBefore.forEach((m, i) => {
+      if (m === 0) orgs.marksBefore[i] = 2;
+    });
+    orgs.marksAfter.forEach((m, j) => {
+      if (m === 0) orgs.marksAfter[j] = 2;
+    });
+  }
+  const users = of('users');
+  const demographics = of('demographics');
+  if (!users || !demographics) return;
+  for (const [from, to] of [
+    [demographics, users],
+    [users, demographics],
+  ] as const) {
+    for (const [lines, changed] of [
+      [from.before, from.changes.removed],
+      [from.after, from.changes.added],
+    ] as const) {
+      for (const i of changed) {
+        const key = lines.bytes.subarray(lines.starts[i]!, lines.keyEnds[i]!);
+        const x = findKey(to.before, key);
+        if (x >= 0 && to.marksBefore[x] === 0) to.marksBefore[x] = 2;
+        const y = findKey(to.after, key);
+        if (y >= 0 && to.marksAfter[y] === 0) to.marksAfter[y] = 2;
+      }
+    }
+  }
+}
+
+/** The header and the marked lines of a file, in file order. */
+function packageFile(lines: KeyedLines, marks: Uint8Array): Buffer {
+  const parts: Buffer[] = [lines.header];
+  if (lines.header.length > 0 && lines.header[lines.header.length - 1] !== 0x0a) parts.push(NEWLINE);
+  for (let i = 0; i < marks.length; i++) if (marks[i] !== 0) parts.push(lineBytes(lines, i), NEWLINE);
+  return Buffer.concat(parts);
+}
+
+/** The same header line, whatever its line break. */
+function sameHeader(a: Buffer, b: Buffer): boolean {
+  const end = (h: Buffer) => h.length - (h[h.length - 1] === 0x0a ? (h[h.length - 2] === 0x0d ? 2 : 1) : 0);
+  return a.subarray(0, end(a)).equals(b.subarray(0, end(b)));
+}
