@@ -365,15 +365,21 @@ for (const variant of Object.keys(variants)) {
     p,
     countsOf(p.status === 0 ? JSON.parse(p.stdout) : { summary: { byEntity: {} } }),
   );
-  // roster diff (keyed).
+  // roster diff (keyed): only the lines that differ read as records, and both rosters read whole.
   const d = timed(process.execPath, [BIN, 'diff', base, next, '--format', 'json']);
   if (d.status !== 0) console.error(d.stderr);
-  record(
-    'roster diff',
-    variant,
-    d,
-    countsOf(d.status === 0 ? JSON.parse(d.stdout) : { summary: { byEntity: {} } }),
-  );
+  if (!/Read only the \d+ line/.test(d.stderr)) {
+    console.error(`roster diff did not read only the lines that differ:\n${d.stderr}`);
+    gateFailed = true;
+  }
+  record('roster diff', variant, d, planCounts(d));
+  const dFull = timed(process.execPath, [BIN, 'diff', base, next, '--format', 'json', '--full']);
+  if (dFull.status !== 0) console.error(dFull.stderr);
+  record('roster diff --full', variant, dFull, planCounts(dFull));
+  if (d.status === 0 && dFull.status === 0 && withoutTime(d.stdout) !== withoutTime(dFull.stdout)) {
+    console.error('roster diff differs from roster diff --full');
+    gateFailed = true;
+  }
   if (oursOnly) continue;
   // Line-set baseline: LC_ALL=C sort + join -v1 -v2 on the key, comm -3 on whole lines.
   const sortJoin = timed('bash', [

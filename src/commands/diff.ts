@@ -26,6 +26,10 @@ export default class Diff extends BaseCommand {
       description: 'Output format.',
     }),
     'exit-code': Flags.boolean({ description: 'Exit 2 when the rosters differ.' }),
+    full: Flags.boolean({
+      description:
+        'Read both rosters whole. (Two OneRoster CSV folders are otherwise compared line by line first, and only the lines that differ are read as records: the same diff, sooner.)',
+    }),
     'show-personal-data': Flags.boolean({
       description: 'Show names, e-mail addresses and other personal data.',
     }),
@@ -33,8 +37,9 @@ export default class Diff extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Diff);
-    const plan = await diffRosters(args.old, args.new, {
+    const { plan, changedLines } = await diffRosters(args.old, args.new, {
       showPersonalData: flags['show-personal-data'],
+      full: flags.full,
       ...progressOption(this.progress(flags.quiet)),
     });
     if (flags.format === 'json') await this.writeChunks(planJsonChunks(plan));
@@ -44,6 +49,10 @@ export default class Diff extends BaseCommand {
           style: this.styleFor(flags['no-color']),
           detailLimit: flags['detail-limit'],
         }),
+      );
+    if (changedLines !== undefined && !flags.quiet)
+      process.stderr.write(
+        `Read only the ${changedLines} line(s) that differ between the two folders (roster diff --full reads both whole).\n`,
       );
     if (flags['exit-code'] && plan.changes.length > 0) this.exit(ExitCode.Changes);
   }

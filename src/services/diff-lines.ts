@@ -14,7 +14,6 @@ import {
   diffKeyedLines,
   findKey,
   type KeyedLines,
-  keyedLines,
   type LineChanges,
   lineBytes,
 } from '../formats/csv/keyed-lines.js';
@@ -26,6 +25,7 @@ import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { computePlan, type PlanScope, type PlanTarget } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import type { ProgressListener } from '../progress.js';
+import { readKeyedFiles } from '../source/keyed-files.js';
 import { locateRoster } from '../source/load.js';
 import { Diagnostics } from '../validate/diagnostic.js';
 
@@ -53,10 +53,19 @@ interface FilePair {
   /** Per line: 1 changed, 2 read beside the changes (context), 0 not read. */
   readonly marksBefore: Uint8Array;
   readonly marksAfter: Uint8Array;
+  /** Bytes of the changed lines, both sides. */
+  readonly changedBytes: number;
+}
+
+/** A diff made from the lines that differ. */
+export interface LineDiff {
+  readonly plan: Plan;
+  /** Lines that differ, both sides counted. */
+  readonly changedLines: number;
 }
 
 /** The diff of two OneRoster CSV folders by their changed lines, or why it cannot be made so. */
-export async function diffByLines(input: LineDiffInput): Promise<Plan | string> {
+export async function diffByLines(input: LineDiffInput): Promise<LineDiff | string> {
   let a: string;
   let b: string;
   try {
@@ -82,38 +91,67 @@ export async function diffByLines(input: LineDiffInput): Promise<Plan | string> 
   if (names.includes(ENTITIES.roles.file)) return 'roles.csv (a user may take their school from it)';
 
   input.progress?.({ stage: 'read', detail: 'the lines that differ' });
-  const pairs: FilePair[] = [];
   const files = ENTITY_NAMES.map((e) => ENTITIES[e].file).filter((f) => names.includes(f));
   const bytes = files.reduce((n, f) => n + statSync(join(a, f)).size + statSync(join(b, f)).size, 0);
+  // Both versions of every file read as keyed lines, the largest first, on two threads.
+  const entities = ENTITY_NAMES.filter((e) => files.includes(ENTITIES[e].file));
+  const sides = entities.flatMap((e) => [
+    { dir: a, file: ENTITIES[e].file },
+    { dir: b, file: ENTITIES[e].file },
+  ]);
+  const sizes = new Map(sides.map((s) => [s, statSync(join(s.dir, s.file)).size]));
+  const largestFirst = [...sides].sort((x, y) => sizes.get(y)! - sizes.get(x)!);
+  const read = await readKeyedFiles(largestFirst, bytes);
+  const linesOf = (side: (typeof sides)[number]) => read[largestFirst.indexOf(side)]!;
+  const pairs: FilePair[] = [];
   let changedBytes = 0;
-  let changed = 0;
-  for (const entity of ENTITY_NAMES) {
+  for (const [k, entity] of entities.entries()) {
+    const before = linesOf(sides[2 * k]!);
+    const after = linesOf(sides[2 * k + 1]!);
     const file = ENTITIES[entity].file;
-    if (!names.includes(file)) continue;
-    let bytesBefore: Buffer;
-    let bytesAfter: Buffer;
-    try {
-      bytesBefore = readFileSync(join(a, file));
-      bytesAfter = readFileSync(join(b, file));
-    } catch {
-      return `${file} cannot be read whole`; // (past 2 GiB)
-    }
-    const before = keyedLines(bytesBefore);
     if (typeof before === 'string') return `${file}: ${before}`;
-    const after = keyedLines(bytesAfter);
     if (typeof after === 'string') return `${file}: ${after}`;
-    if (!sameHeader(before.header, after.header)) return `the header of ${file} differs`;
     const changes = diffKeyedLines(before, after);
-    changed += changes.removed.length + changes.added.length;
-    for (const i of changes.removed) changedBytes += before.starts[i + 1]! - before.starts[i]!;
-    for (const j of changes.added) changedBytes += after.starts[j + 1]! - after.starts[j]!;
+    const pair = pairOf(entity, typeof changes === 'string' ? changes : { before, after, changes });
+    if (typeof pair === 'string') return pair;
+    changedBytes += pair.changedBytes;
     if (changedBytes > MOST_CHANGED * bytes) return 'much of the roster changed';
-    const marksBefore = new Uint8Array(before.count);
-    const marksAfter = new Uint8Array(after.count);
-    for (const i of changes.removed) marksBefore[i] = 1;
-    for (const j of changes.added) marksAfter[j] = 1;
-    pairs.push({ entity, file, before, after, changes, marksBefore, marksAfter });
+    pairs.push(pair);
   }
+  return planPairs(input, pairs, a, b, manifest);
+}
+
+/** A file's comparison as a FilePair (its changed lines marked), or why not. */
+function pairOf(
+  entity: EntityName,
+  compared: { before: KeyedLines; after: KeyedLines; changes: LineChanges } | string,
+): FilePair | string {
+  const file = ENTITIES[entity].file;
+  if (typeof compared === 'string') return `${file}: ${compared}`;
+  const { before, after, changes } = compared;
+  if (!sameHeader(before.header, after.header)) return `the header of ${file} differs`;
+  let changedBytes = 0;
+  const marksBefore = new Uint8Array(before.count);
+  const marksAfter = new Uint8Array(after.count);
+  for (const i of changes.removed) {
+    marksBefore[i] = 1;
+    changedBytes += before.starts[i + 1]! - before.starts[i]!;
+  }
+  for (const j of changes.added) {
+    marksAfter[j] = 1;
+    changedBytes += after.starts[j + 1]! - after.starts[j]!;
+  }
+  return { entity, file, before, after, changes, marksBefore, marksAfter, changedBytes };
+}
+
+/** The plan of the changed lines of `pairs` (and their context), read as two small packages. */
+async function planPairs(
+  input: LineDiffInput,
+  pairs: FilePair[],
+  a: string,
+  b: string,
+  manifest: Buffer,
+): Promise<LineDiff | string> {
   markContext(pairs);
 
   // The changed lines and their context, as two small packages read by the same reader.
@@ -175,8 +213,9 @@ export async function diffByLines(input: LineDiffInput): Promise<Plan | string> 
     scope.held.sizes[p.entity] = p.before.count;
   }
 
+  const changed = pairs.reduce((n, p) => n + p.changes.removed.length + p.changes.added.length, 0);
   input.progress?.({ stage: 'plan', detail: `${changed} changed line(s)` });
-  return computePlan({
+  const plan = computePlan({
     desired,
     current,
     target: input.target,
@@ -187,6 +226,7 @@ export async function diffByLines(input: LineDiffInput): Promise<Plan | string> 
     desiredFingerprint: '0'.repeat(32),
     scope,
   });
+  return { plan, changedLines: changed };
 }
 
 /**

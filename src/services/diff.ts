@@ -57,12 +57,19 @@ function checkoutRevisions(repo: string, range: string): { old: string; next: st
   };
 }
 
+/** What roster diff found. */
+export interface DiffResult {
+  readonly plan: Plan;
+  /** Read only the lines that differ (two CSV folders): how many; undefined when both were read whole. */
+  readonly changedLines: number | undefined;
+}
+
 /** Diffs two rosters. `oldPath`/`newPath` are paths, or `oldPath` is a range `A..B` (newPath undefined). */
 export async function diffRosters(
   oldPath: string,
   newPath: string | undefined,
   options: DiffOptions = {},
-): Promise<Plan> {
+): Promise<DiffResult> {
   let cleanup = () => {};
   let a = oldPath;
   let b = newPath;
@@ -93,7 +100,7 @@ export async function diffRosters(
     const now = options.now ?? new Date();
     const showPersonalData = options.showPersonalData ?? false;
     if (!options.full) {
-      const plan = await diffByLines({
+      const lines = await diffByLines({
         oldPath: a,
         newPath: b,
         target,
@@ -101,7 +108,7 @@ export async function diffRosters(
         showPersonalData,
         ...(options.progress ? { progress: options.progress } : {}),
       });
-      if (typeof plan !== 'string') return plan;
+      if (typeof lines !== 'string') return lines;
     }
     // The new side on another thread while this one reads the old side (whose sourcedId index,
     // built while reading, the plan engine then uses here).
@@ -123,7 +130,7 @@ export async function diffRosters(
           'Run roster validate on it.',
         );
     }
-    return computePlan({
+    const plan = computePlan({
       desired: after.roster,
       current: before.roster,
       target,
@@ -134,6 +141,7 @@ export async function diffRosters(
       // A diff is never applied: no need to fingerprint the whole new roster for staleness.
       desiredFingerprint: '0'.repeat(32),
     });
+    return { plan, changedLines: undefined };
   } finally {
     cleanup();
   }

@@ -1,15 +1,3 @@
-/**
- * Loading a roster on another thread, so that two can be read at once (the plan reads the
- * desired roster while the target's snapshot is read; a diff reads both sides): on a 2-core
- * runner that takes a third or more off the wall time. The roster comes back without a copy
- * (shared memory), before the roster rules have run (see BackgroundLoad).
- *
- * A small roster is loaded on this thread: starting a worker costs ~0.3 s, more than it saves
- * below WORKER_MIN_BYTES. So is every roster when the compiled worker is not there (the sources
- * run under the test runner) or with ROSTER_THREADS=1; ROSTER_THREADS=2 always uses the worker.
- */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BugError, InputError, RosterError, UsageError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -23,6 +11,7 @@ import type { ProgressEvent } from '../progress.js';
 import { type Diagnostic, Diagnostics } from '../validate/diagnostic.js';
 import { validateRoster } from '../validate/validate.js';
 import { type LoadedRoster, type LoadOptions, loadRoster, type RosterFormat, rosterBytes } from './load.js';
+import { threadWanted } from './threads.js';
 
 export interface BackgroundLoadOptions extends LoadOptions {
   /** Also run the roster rules (validateRoster) on that thread. */
@@ -117,13 +106,8 @@ export interface BackgroundLoad {
 
 const WORKER = new URL('./load-worker.js', import.meta.url);
 
-/** Rosters smaller than this (their files' total size) are read on the calling thread. */
-export const WORKER_MIN_BYTES = 16 << 20;
-
 function useWorker(path: string): boolean {
-  const setting = process.env.ROSTER_THREADS;
-  if (setting === '1' || !existsSync(fileURLToPath(WORKER))) return false;
-  return setting === '2' || rosterBytes(path) >= WORKER_MIN_BYTES;
+  return threadWanted(WORKER, () => rosterBytes(path));
 }
 
 /** Loads (and optionally validates) the roster at `path` on another thread when one is available. */

@@ -37,7 +37,7 @@ const linesOf = (text: string) => text.split('\n').filter((l, i, all) => l !== '
 const joinLines = (lines: string[]) => `${lines.join('\n')}\n`;
 
 async function json(a: string, b: string, full: boolean): Promise<string> {
-  const plan = await diffRosters(a, b, { now, full });
+  const { plan } = await diffRosters(a, b, { now, full });
   return [...planJsonChunks(plan)].map((c) => (typeof c === 'string' ? c : c.toString('utf8'))).join('');
 }
 const target = {
@@ -206,6 +206,7 @@ describe('roster diff by the lines that differ', () => {
     const reasons = [
       // A sourcedId twice (the reader keeps the first).
       await same((f) => lines(f, 'users.csv', (data) => [...data, data[3]!])),
+      await same((f) => lines(f, 'users.csv', (data) => [...data].reverse().concat(data[3]!))),
       // A key that needs trimming or decoding.
       await same((f) => lines(f, 'classes.csv', (data) => data.map((l, i) => (i === 2 ? ` ${l}` : l)))),
       await same((f) =>
@@ -224,6 +225,7 @@ describe('roster diff by the lines that differ', () => {
     ];
     for (const reason of reasons) expect(reason).toEqual(expect.any(String));
     expect(reasons[0]).toContain('a sourcedId twice');
+    expect(reasons[1]).toContain('a sourcedId twice');
   });
 });
 
@@ -261,7 +263,11 @@ describe('keyed lines', () => {
         removed: new Int32Array(0),
         added: new Int32Array(0),
       });
-      expect(keyedLines(file([...shuffled, shuffled[round]!]))).toBe('a sourcedId twice');
+      // A key twice: found when ordering a few late lines, or when walking a file sorted whole.
+      const doubled = keyedLines(file([...shuffled, shuffled[round]!]));
+      const found = typeof doubled === 'string' ? doubled : diffKeyedLines(lines, doubled);
+      expect(found).toBe('a sourcedId twice');
+      if (typeof doubled !== 'string') expect(diffKeyedLines(doubled, lines)).toBe('a sourcedId twice');
     }
   });
 });

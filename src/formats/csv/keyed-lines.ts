@@ -9,7 +9,7 @@
  * caller reads the files whole. It never guesses.
  */
 import { isUtf8 } from 'node:buffer';
-import { compareBytes, hashBytes } from '../../model/byte-hash.js';
+import { compareBytes, hashBytes, sameBytes } from '../../model/byte-hash.js';
 import { sortByKeys } from '../../model/key-sort.js';
 import { type ByteRange, byteRange } from '../../model/record-table.js';
 import { quotesStayOnTheirLine } from './line-diff.js';
@@ -37,11 +37,25 @@ export interface KeyedLines {
   /** Line indexes in ascending key order; undefined when the lines already are in that order. */
   readonly order: Int32Array | undefined;
   /**
+   * With `order`, position by position: where line order[k] starts, where its key ends and where
+   * it ends. (Walked in key order, these are read in sequence, not at random over the file.)
+   */
+  readonly sorted: Positions | undefined;
+  /**
    * With `order`, when most lines are in key order and a few are not (rows added at the end of a
    * file): lateBefore[k] is how many of order[0..k) are such lines. Where none is, lines that
    * follow each other in `order` and in the file can be compared as one byte range.
    */
   readonly lateBefore: Int32Array | undefined;
+  /** False for a file sorted whole, whose keys diffKeyedLines checks are each there once. */
+  readonly keysChecked: boolean;
+}
+
+/** Lines by position: [starts[k], keyEnds[k]) is a key, [starts[k], ends[k]) a line with its break. */
+interface Positions {
+  readonly starts: Int32Array;
+  readonly keyEnds: Int32Array;
+  readonly ends: Int32Array;
 }
 
 /** The lines of a CSV file as KeyedLines, or why they cannot be (the caller reads it whole). */
@@ -109,7 +123,9 @@ export function keyedLines(bytes: Buffer): KeyedLines | string {
     starts: starts.subarray(0, count + 1),
     keyEnds: keyEnds.subarray(0, count),
     order: undefined,
+    sorted: undefined,
     lateBefore: undefined,
+    keysChecked: true,
   };
   if (late.length === 0) return lines; // (each key above the one before: none twice)
   const source = {
@@ -120,14 +136,12 @@ export function keyedLines(bytes: Buffer): KeyedLines | string {
     },
   };
   if (late.length > count / 4) {
-    // In no particular order: all of it sorted.
+    // In no particular order: all of it sorted (keys twice are found while walking it).
     const order = sortByKeys(
       source,
       Int32Array.from({ length: count }, (_, i) => i),
     );
-    for (let k = 1; k < count; k++)
-      if (compareKeys(lines, order[k - 1]!, lines, order[k]!) === 0) return 'a sourcedId twice';
-    return { ...lines, order };
+    return { ...lines, order, sorted: gather(lines, order), keysChecked: false };
   }
   // In order but for a few: those are sorted, and each put where it belongs among the others.
   const sortedLate = sortByKeys(source, Int32Array.from(late));
@@ -142,17 +156,16 @@ export function keyedLines(bytes: Buffer): KeyedLines | string {
   let taken = 0; // in-order lines placed so far
   for (let k = 0; k < sortedLate.length; k++) {
     const line = sortedLate[k]!;
-    if (k > 0 && compareKeys(lines, sortedLate[k - 1]!, lines, line) === 0) return 'a sourcedId twice';
+    if (k > 0 && compareLines(lines, sortedLate[k - 1]!, line) === 0) return 'a sourcedId twice';
     // The first in-order line with a key not below this one's (they ascend: halving).
     let low = taken;
     let high = inOrder.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (compareKeys(lines, inOrder[mid]!, lines, line) < 0) low = mid + 1;
+      if (compareLines(lines, inOrder[mid]!, line) < 0) low = mid + 1;
       else high = mid;
     }
-    if (low < inOrder.length && compareKeys(lines, inOrder[low]!, lines, line) === 0)
-      return 'a sourcedId twice';
+    if (low < inOrder.length && compareLines(lines, inOrder[low]!, line) === 0) return 'a sourcedId twice';
     for (; taken < low; taken++) {
       order[placed] = inOrder[taken]!;
       lateBefore[placed + 1] = lateBefore[placed]!;
@@ -167,34 +180,39 @@ export function keyedLines(bytes: Buffer): KeyedLines | string {
     lateBefore[placed + 1] = lateBefore[placed]!;
     placed++;
   }
-  return { ...lines, order, lateBefore };
+  return { ...lines, order, sorted: gather(lines, order), lateBefore };
+}
+
+/** The lines' positions in `order`. */
+function gather(lines: KeyedLines, order: Int32Array): Positions {
+  const n = order.length;
+  const starts = new Int32Array(n);
+  const keyEnds = new Int32Array(n);
+  const ends = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    starts[k] = lines.starts[i]!;
+    keyEnds[k] = lines.keyEnds[i]!;
+    ends[k] = lines.starts[i + 1]!;
+  }
+  return { starts, keyEnds, ends };
+}
+
+/** Key order of lines i and j of one file. */
+function compareLines(lines: KeyedLines, i: number, j: number): number {
+  const { bytes, starts, keyEnds } = lines;
+  return compareBytes(bytes, starts[i]!, keyEnds[i]!, bytes, starts[j]!, keyEnds[j]!);
+}
+
+/** The positions of lines in key order (the file's own when it is in that order). */
+function positions(lines: KeyedLines): Positions {
+  return lines.sorted ?? { starts: lines.starts, keyEnds: lines.keyEnds, ends: lines.starts.subarray(1) };
 }
 
 function grown(array: Int32Array): Int32Array<ArrayBuffer> {
   const next = new Int32Array(array.length * 2);
   next.set(array);
   return next;
-}
-
-function compareKeys(a: KeyedLines, i: number, b: KeyedLines, j: number): number {
-  return compareBytes(a.bytes, a.starts[i]!, a.keyEnds[i]!, b.bytes, b.starts[j]!, b.keyEnds[j]!);
-}
-
-/** True when line i of `a` and line j of `b` are the same bytes (line breaks included). */
-function sameLines(a: KeyedLines, i: number, b: KeyedLines, j: number, count: number): boolean {
-  const as = a.starts[i]!;
-  const ae = a.starts[i + count]!;
-  const bs = b.starts[j]!;
-  const be = b.starts[j + count]!;
-  const n = ae - as;
-  if (n !== be - bs) return false;
-  if (n <= 128) {
-    const x = a.bytes;
-    const y = b.bytes;
-    for (let k = 0; k < n; k++) if (x[as + k] !== y[bs + k]) return false;
-    return true;
-  }
-  return a.bytes.compare(b.bytes, bs, be, as, ae) === 0;
 }
 
 /** What changed between two versions of a file, line by line. */
@@ -210,9 +228,9 @@ export interface LineChanges {
 /**
  * The lines that differ between `before` and `after`, matched by key: a line whose key is on both
  * sides with other bytes is removed and added (the records decide whether that is an update).
- * Files in key order are walked side by side, equal runs compared as single byte ranges.
+ * Both are walked in key order, side by side; or why not (a key twice).
  */
-export function diffKeyedLines(before: KeyedLines, after: KeyedLines): LineChanges {
+export function diffKeyedLines(before: KeyedLines, after: KeyedLines): LineChanges | string {
   const removed: number[] = [];
   const added: number[] = [];
   let kept = 0;
@@ -220,44 +238,53 @@ export function diffKeyedLines(before: KeyedLines, after: KeyedLines): LineChang
   const nb = after.count;
   const oa = before.order;
   const ob = after.order;
+  const x = before.bytes;
+  const y = after.bytes;
+  const { starts: sa, keyEnds: ka, ends: ea } = positions(before);
+  const { starts: sb, keyEnds: kb, ends: eb } = positions(after);
   // Runs of equal lines are matched by growing, then halving, the range compared at once (a run
   // of 25 lines costs about ten comparisons, not 25), where the lines follow each other in key
   // order as in the file (not in a file sorted whole).
   const gallop = (!oa || before.lateBefore !== undefined) && (!ob || after.lateBefore !== undefined);
+  // A file sorted whole has its keys checked here, each against the one before, one step at a
+  // time (no runs then), while its bytes are at hand.
+  const checkA = !before.keysChecked;
+  const checkB = !after.keysChecked;
+  const twice = (bytes: Buffer, s: Int32Array, k: Int32Array, at: number) =>
+    compareBytes(bytes, s[at - 1]!, k[at - 1]!, bytes, s[at]!, k[at]!) === 0;
   let run = 1;
   let i = 0;
   let j = 0;
   while (i < na && j < nb) {
-    const x = oa ? oa[i]! : i;
-    const y = ob ? ob[j]! : j;
     const n = Math.min(run, na - i, nb - j);
     if (n > 1 && !(inFileOrder(before, i, n) && inFileOrder(after, j, n))) {
       run = n >> 1;
       continue;
     }
-    if (sameLines(before, x, after, y, n)) {
+    if (sameBytes(x, sa[i]!, ea[i + n - 1]!, y, sb[j]!, eb[j + n - 1]!)) {
       i += n;
       j += n;
       kept += n;
       if (gallop) run = n * 2;
-      continue;
-    }
-    if (n > 1) {
+    } else if (n > 1) {
       run = n >> 1;
       continue;
+    } else {
+      const order = compareBytes(x, sa[i]!, ka[i]!, y, sb[j]!, kb[j]!);
+      if (order <= 0) removed.push(oa ? oa[i++]! : i++);
+      if (order >= 0) added.push(ob ? ob[j++]! : j++);
     }
-    const order = compareKeys(before, x, after, y);
-    if (order <= 0) {
-      removed.push(x);
-      i++;
-    }
-    if (order >= 0) {
-      added.push(y);
-      j++;
-    }
+    if (checkA && i < na && twice(x, sa, ka, i)) return 'a sourcedId twice';
+    if (checkB && j < nb && twice(y, sb, kb, j)) return 'a sourcedId twice';
   }
-  for (; i < na; i++) removed.push(oa ? oa[i]! : i);
-  for (; j < nb; j++) added.push(ob ? ob[j]! : j);
+  for (; i < na; i++) {
+    if (checkA && i > 0 && twice(x, sa, ka, i)) return 'a sourcedId twice';
+    removed.push(oa ? oa[i]! : i);
+  }
+  for (; j < nb; j++) {
+    if (checkB && j > 0 && twice(y, sb, kb, j)) return 'a sourcedId twice';
+    added.push(ob ? ob[j]! : j);
+  }
   return {
     removed: Int32Array.from(removed).sort(),
     added: Int32Array.from(added).sort(),
@@ -276,14 +303,14 @@ function inFileOrder(lines: KeyedLines, k: number, n: number): boolean {
 
 /** The line whose key is `key`, or -1. */
 export function findKey(lines: KeyedLines, key: Buffer): number {
-  const { order, bytes, starts, keyEnds } = lines;
+  const { order, bytes } = lines;
+  const { starts, keyEnds } = positions(lines);
   let low = 0;
   let high = lines.count - 1;
   while (low <= high) {
     const mid = (low + high) >>> 1;
-    const line = order ? order[mid]! : mid;
-    const c = compareBytes(bytes, starts[line]!, keyEnds[line]!, key, 0, key.length);
-    if (c === 0) return line;
+    const c = compareBytes(bytes, starts[mid]!, keyEnds[mid]!, key, 0, key.length);
+    if (c === 0) return order ? order[mid]! : mid;
     if (c < 0) low = mid + 1;
     else high = mid - 1;
   }
