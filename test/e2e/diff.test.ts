@@ -1,3 +1,5 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roster } from '../helpers/cli.js';
 import { districtRepo } from '../helpers/repo.js';
@@ -48,5 +50,41 @@ describe('roster diff (built CLI)', () => {
         expect(missing.stderr).not.toMatch(/\n\s+at /); // no stack trace
       }
     }
+  });
+
+  it('diffs two CSV folders by the lines that differ, on one thread or two, as --full does', () => {
+    const repo = districtRepo({ students: 60 });
+    expect(
+      roster(['convert', 'roster', '--to', 'oneroster-1.1', '--out', 'old'], { cwd: repo.dir }).status,
+    ).toBe(0);
+    cpSync(join(repo.dir, 'old'), join(repo.dir, 'new'), { recursive: true });
+    // A student gone (with their enrollments staying: a diff reports, it does not validate), a
+    // class renamed, an enrollment added at the end.
+    const edit = (file: string, change: (lines: string[]) => string[]) => {
+      const path = join(repo.dir, 'new', file);
+      const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+      writeFileSync(path, `${change(lines).join('\n')}\n`);
+    };
+    edit('users.csv', (lines) => lines.filter((_, i) => i !== 5));
+    edit('classes.csv', (lines) =>
+      lines.map((l, i) => (i === 2 ? l.replace(' - Section ', ' - Renamed ') : l)),
+    );
+    edit('enrollments.csv', (lines) => [...lines, lines[1]!.replace(/^[^,]+/, 'enr-zz-added')]);
+
+    const outputs = [{ ROSTER_THREADS: '2' }, { ROSTER_THREADS: '1' }].map((env) => {
+      const r = roster(['diff', 'old', 'new', '--format', 'json'], { cwd: repo.dir, env });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/Read only the \d+ line\(s\) that differ between the two folders/);
+      return r.stdout.replace(/"createdAt": "[^"]*"/, '');
+    });
+    const full = roster(['diff', 'old', 'new', '--format', 'json', '--full'], { cwd: repo.dir });
+    expect(full.stderr).not.toContain('Read only');
+    expect(outputs[0]).toBe(full.stdout.replace(/"createdAt": "[^"]*"/, ''));
+    expect(outputs[1]).toBe(outputs[0]);
+    const plan = JSON.parse(full.stdout);
+    expect(plan.summary.byEntity.users).toMatchObject({ delete: 1 });
+    expect(plan.summary.byEntity.enrollments).toMatchObject({ create: 1 });
+    expect(plan.summary.byEntity.classes).toMatchObject({ update: 1 });
+    expect(roster(['diff', 'old', 'new', '--quiet'], { cwd: repo.dir }).stderr).toBe('');
   });
 });
