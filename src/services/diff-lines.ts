@@ -9,6 +9,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   countValues,
   diffKeyedLines,
@@ -16,9 +17,11 @@ import {
   type KeyedLines,
   type LineChanges,
   lineBytes,
+  valueAt,
 } from '../formats/csv/keyed-lines.js';
 import { splitQuotedLine } from '../formats/csv/scan-csv.js';
 import { mapHeader } from '../formats/oneroster-csv/header.js';
+import { readManifest } from '../formats/oneroster-csv/manifest.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { directoryFiles, memoryFiles } from '../formats/package-files.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
@@ -88,7 +91,6 @@ export async function diffByLines(input: LineDiffInput): Promise<LineDiff | stri
   if (!names.includes(MANIFEST)) return 'no manifest.csv';
   const manifest = readFileSync(join(a, MANIFEST));
   if (!manifest.equals(readFileSync(join(b, MANIFEST)))) return 'manifest.csv differs';
-  if (names.includes(ENTITIES.roles.file)) return 'roles.csv (a user may take their school from it)';
 
   input.progress?.({ stage: 'read', detail: 'the lines that differ' });
   const files = ENTITY_NAMES.map((e) => ENTITIES[e].file).filter((f) => names.includes(f));
@@ -152,7 +154,24 @@ async function planPairs(
   b: string,
   manifest: Buffer,
 ): Promise<LineDiff | string> {
-  markContext(pairs);
+  // Which columns the reader takes the key, an enrollment's school and a role's user from.
+  const version =
+    (await readManifest(Readable.from([manifest]), MANIFEST, new Diagnostics())).version ??
+    (pairs.some((p) => p.entity === 'roles') ? '1.2' : '1.1');
+  const columns = new Map<EntityName, readonly (string | null)[]>();
+  for (const p of pairs) {
+    const cells = splitQuotedLine(
+      p.before.header
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .replace(/\r?\n$/, ''),
+    );
+    if (!cells) return `the header of ${p.file} cannot be split`;
+    const mapped = mapHeader(p.entity, version, cells, p.file, new Diagnostics()).columns;
+    if (mapped.indexOf('sourcedId') !== 0) return `sourcedId is not the first column of ${p.file}`;
+    columns.set(p.entity, mapped);
+  }
+  markContext(pairs, columns);
 
   // The changed lines and their context, as two small packages read by the same reader.
   const partBefore = new Map<string, Buffer>([[MANIFEST, manifest]]);
@@ -164,21 +183,7 @@ async function planPairs(
   const options = { checkFields: false, keepIndexes: false } as const;
   const current = (await readOneRoster(memoryFiles(a, partBefore), new Diagnostics(), options)).roster;
   const desired = (await readOneRoster(memoryFiles(b, partAfter), new Diagnostics(), options)).roster;
-
-  // Which columns the reader took the key and an enrollment's school from.
-  const columns = new Map<EntityName, readonly (string | null)[]>();
-  for (const p of pairs) {
-    const cells = splitQuotedLine(
-      p.before.header
-        .toString('utf8')
-        .replace(/^\uFEFF/, '')
-        .replace(/\r?\n$/, ''),
-    );
-    if (!cells) return `the header of ${p.file} cannot be split`;
-    const mapped = mapHeader(p.entity, current.version, cells, p.file, new Diagnostics()).columns;
-    if (mapped.indexOf('sourcedId') !== 0) return `sourcedId is not the first column of ${p.file}`;
-    columns.set(p.entity, mapped);
-  }
+  if (current.version !== version) return 'the OneRoster version is read otherwise';
   const scope = {
     removed: {} as Partial<Record<EntityName, readonly number[]>>,
     unchanged: {} as Partial<Record<EntityName, number>>,
@@ -231,10 +236,15 @@ async function planPairs(
 
 /**
  * Marks the unchanged lines a plan of the changed ones looks up, on both sides (an unchanged
- * line is on both): every org (which are schools), the user of a changed demographics row (its
- * school), and the demographics of a changed user (a birth date tells a changed id).
+ * line is on both): every org (which are schools); and for every user a changed line is about (a
+ * changed user, demographics row, role or user profile), their user (their school), their
+ * demographics (a birth date tells a changed id) and all their roles, in file order (a user
+ * without a school among their orgs takes the first role's).
  */
-function markContext(pairs: readonly FilePair[]): void {
+function markContext(
+  pairs: readonly FilePair[],
+  columns: ReadonlyMap<EntityName, readonly (string | null)[]>,
+): void {
   const of = (entity: EntityName) => pairs.find((p) => p.entity === entity);
   const orgs = of('orgs');
   if (orgs) {
@@ -245,24 +255,39 @@ function markContext(pairs: readonly FilePair[]): void {
       if (m === 0) orgs.marksAfter[j] = 2;
     });
   }
-  const users = of('users');
-  const demographics = of('demographics');
-  if (!users || !demographics) return;
-  for (const [from, to] of [
-    [demographics, users],
-    [users, demographics],
-  ] as const) {
-    for (const [lines, changed] of [
-      [from.before, from.changes.removed],
-      [from.after, from.changes.added],
+  const userColumn = (p: FilePair) =>
+    p.entity === 'users' || p.entity === 'demographics'
+      ? 0
+      : (columns.get(p.entity) ?? []).indexOf('userSourcedId');
+  const users = new Set<string>();
+  for (const p of pairs) {
+    if (!['users', 'demographics', 'roles', 'userProfiles'].includes(p.entity)) continue;
+    const column = userColumn(p);
+    if (column < 0) continue;
+    for (const i of p.changes.removed) users.add(valueAt(p.before, i, column));
+    for (const j of p.changes.added) users.add(valueAt(p.after, j, column));
+  }
+  users.delete('');
+  const mark = (marks: Uint8Array, line: number) => {
+    if (line >= 0 && marks[line] === 0) marks[line] = 2;
+  };
+  for (const p of [of('users'), of('demographics')]) {
+    if (!p) continue;
+    for (const id of users) {
+      const key = Buffer.from(id, 'utf8');
+      mark(p.marksBefore, findKey(p.before, key));
+      mark(p.marksAfter, findKey(p.after, key));
+    }
+  }
+  const roles = of('roles');
+  const column = roles ? userColumn(roles) : -1;
+  if (roles && column >= 0) {
+    for (const [lines, marks] of [
+      [roles.before, roles.marksBefore],
+      [roles.after, roles.marksAfter],
     ] as const) {
-      for (const i of changed) {
-        const key = lines.bytes.subarray(lines.starts[i]!, lines.keyEnds[i]!);
-        const x = findKey(to.before, key);
-        if (x >= 0 && to.marksBefore[x] === 0) to.marksBefore[x] = 2;
-        const y = findKey(to.after, key);
-        if (y >= 0 && to.marksAfter[y] === 0) to.marksAfter[y] = 2;
-      }
+      for (let i = 0; i < lines.count; i++)
+        if (marks[i] === 0 && users.has(valueAt(lines, i, column))) marks[i] = 2;
     }
   }
 }

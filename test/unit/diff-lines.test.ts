@@ -218,6 +218,13 @@ describe('roster diff by the lines that differ', () => {
       await same((f) => f.set('courses.csv', f.get('courses.csv')!.replace('title', 'Title'))),
       await same((f) => f.set('manifest.csv', `${f.get('manifest.csv')!}"extra.key","x"\n`)),
       await same((f) => f.delete('demographics.csv')),
+      // A carriage return inside a line, and a quote the byte scanner does not take.
+      await same((f) =>
+        lines(f, 'courses.csv', (data) => data.map((l, i) => (i === 1 ? setField(l, 3, 'a\rb') : l))),
+      ),
+      await same((f) =>
+        lines(f, 'courses.csv', (data) => data.map((l, i) => (i === 1 ? setField(l, 3, 'a"b"') : l))),
+      ),
       // A quoted value over a line break.
       await same((f) =>
         lines(f, 'courses.csv', (data) => data.map((l, i) => (i === 1 ? setField(l, 3, '"two\nlines"') : l))),
@@ -226,6 +233,43 @@ describe('roster diff by the lines that differ', () => {
     for (const reason of reasons) expect(reason).toEqual(expect.any(String));
     expect(reasons[0]).toContain('a sourcedId twice');
     expect(reasons[1]).toContain('a sourcedId twice');
+  });
+});
+
+describe('roster diff by the lines that differ, OneRoster 1.2', () => {
+  it('makes the full diff of random edits of users, roles and what refers to them', async () => {
+    const district12 = generateDistrict({ schools: 6, students: 200, seed: 'diff-lines-12', version: '1.2' });
+    const base12 = join(root, 'base12');
+    await writeOneRosterDir(district12, base12);
+    expect(readdirSync(base12)).toContain('roles.csv');
+    const rnd = seededRandom('diff-lines-12-edits');
+    const pick = (n: number) => Math.floor(rnd() * n);
+    for (let round = 0; round < 12; round++) {
+      const taken = await same((files) => {
+        for (const file of ['users.csv', 'roles.csv', 'demographics.csv', 'enrollments.csv']) {
+          lines(files, file, (data, header) => {
+            const columns = header.split(',');
+            const out = [...data];
+            for (let k = 0; k < 1 + pick(3); k++) out.splice(pick(out.length), 1);
+            for (let k = 0; k < 1 + pick(3); k++) {
+              const at = pick(out.length);
+              // A user's orgs emptied (their school then comes from their roles), a role moved to
+              // another org, any other value changed.
+              const column =
+                file === 'users.csv' && k === 0
+                  ? columns.indexOf('orgSourcedIds')
+                  : file === 'roles.csv' && k === 0
+                    ? columns.indexOf('orgSourcedId')
+                    : 1 + pick(columns.length - 1);
+              if (!out[at]!.includes('"'))
+                out[at] = setField(out[at]!, column, k === 0 ? '' : `x${pick(1000)}`);
+            }
+            return out;
+          });
+        }
+      }, base12);
+      expect(taken).toBe(true);
+    }
   });
 });
 

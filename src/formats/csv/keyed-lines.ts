@@ -12,7 +12,6 @@ import { isUtf8 } from 'node:buffer';
 import { compareBytes, hashBytes, sameBytes } from '../../model/byte-hash.js';
 import { sortByKeys } from '../../model/key-sort.js';
 import { type ByteRange, byteRange } from '../../model/record-table.js';
-import { quotesStayOnTheirLine } from './line-diff.js';
 import { splitQuotedLine } from './scan-csv.js';
 
 const LF = 0x0a;
@@ -62,7 +61,9 @@ interface Positions {
 export function keyedLines(bytes: Buffer): KeyedLines | string {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return 'UTF-16';
   if (!isUtf8(bytes)) return 'not UTF-8';
-  if (bytes.includes(QUOTE) && !quotesStayOnTheirLine(bytes)) return 'a quoted value over a line break';
+  // (Where the byte scanner would hand the file to the general parser, lines are not records.)
+  for (let r = bytes.indexOf(CR); r >= 0; r = bytes.indexOf(CR, r + 1))
+    if (r + 1 < bytes.length && bytes[r + 1] !== LF) return 'a carriage return inside a line';
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const lf = bytes.indexOf(LF);
   const headerEnd = lf < 0 ? bytes.length : lf + 1;
@@ -82,11 +83,22 @@ export function keyedLines(bytes: Buffer): KeyedLines | string {
   let late: number[] = [];
   let highest = -1;
   let highestEnd = -1;
+  let quote = bytes.indexOf(QUOTE);
+  let headerText = bytes.toString('utf8', bom, lf < 0 ? bytes.length : lf);
+  if (headerText.endsWith('\r')) headerText = headerText.slice(0, -1);
+  if (quote >= 0 && quote < headerEnd && !splitQuotedLine(headerText))
+    return 'a quote the byte scanner does not take';
   for (let s = headerEnd; s < length; ) {
     const at = bytes.indexOf(LF, s);
     const next = at < 0 ? length : at + 1;
     let end = at < 0 ? length : at;
     if (end > s && bytes[end - 1] === CR) end--;
+    if (quote >= 0 && quote < s) quote = bytes.indexOf(QUOTE, s);
+    if (quote >= 0 && quote < end) {
+      // A line with quotes: decoded as the byte scanner does (a quote it does not take: not here).
+      if (!splitQuotedLine(bytes.toString('utf8', s, end))) return 'a quote the byte scanner does not take';
+      quote = bytes.indexOf(QUOTE, next);
+    }
     let k = s;
     while (k < end) {
       const c = bytes[k]!;
@@ -325,6 +337,14 @@ export function lineBytes(lines: KeyedLines, i: number): Buffer {
   return lines.bytes.subarray(lines.starts[i]!, end);
 }
 
+/** Value `column` (0-based) of line i as the reader reads it (trimmed, control characters dropped). */
+export function valueAt(lines: KeyedLines, i: number, column: number): string {
+  const range = byteRange();
+  if (plainField(lines, i, column, range)) return lines.bytes.toString('utf8', range.start, range.end);
+  const cells = splitQuotedLine(lineBytes(lines, i).toString('utf8'));
+  return (cells?.[column] ?? '').replace(CONTROL, '').trim();
+}
+
 /**
  * How many lines have each of `values` at `column` (0-based), as the reader would read it
  * (trimmed, control characters dropped), counting each value no further than `enough` of it.
@@ -353,9 +373,7 @@ export function countValues(
   for (let i = 0; i < lines.count && open > 0; i++) {
     if (!plainField(lines, i, column, range)) {
       // A quote, a control character or white space at an edge: decoded and normalized as read.
-      const cells = splitQuotedLine(lineBytes(lines, i).toString('utf8'));
-      const value = (cells?.[column] ?? '').replace(CONTROL, '').trim();
-      const k = values.indexOf(value);
+      const k = values.indexOf(valueAt(lines, i, column));
       if (k >= 0) add(k);
       continue;
     }
