@@ -2,10 +2,10 @@
  * roster diff's shortcut for two OneRoster CSV folders: only the lines that differ are read as
  * records. Each file is seen as keyed lines (src/formats/csv/keyed-lines.ts); the lines of one
  * side that the other has byte for byte are the same records, counted and never read. The lines
- * that differ, with the few records a plan looks up beside them (every org; the user of a changed
- * demographics row and the demographics of a changed user), are read as two small packages through
- * the same reader, and planned in a PlanScope. The plan is the one the full diff makes (the tests
- * hold both to it); anything the shortcut cannot vouch for sends the diff the full way.
+ * that differ, with the few records a plan looks up beside them (see markContext), are read as two
+ * small packages through the same reader, and planned in a PlanScope whose old side is partial
+ * too. The plan is the one the full diff makes (the tests hold both to it); anything the shortcut
+ * cannot vouch for sends the diff the full way.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,42 +80,37 @@ export async function diffByLines(input: LineDiffInput): Promise<LineDiff | stri
   } catch {
     return 'a path is not a roster'; // (the full diff says what is wrong)
   }
-  const names = directoryFiles(a).names.filter((n) => n.toLowerCase().endsWith('.csv'));
-  if (
-    names.join('\n') !==
-    directoryFiles(b)
-      .names.filter((n) => n.toLowerCase().endsWith('.csv'))
-      .join('\n')
-  )
-    return 'the folders hold other files';
+  const csvFiles = (dir: string) => directoryFiles(dir).names.filter((n) => n.toLowerCase().endsWith('.csv'));
+  const names = csvFiles(a);
+  if (names.join('\n') !== csvFiles(b).join('\n')) return 'the folders hold other files';
   if (!names.includes(MANIFEST)) return 'no manifest.csv';
   const manifest = readFileSync(join(a, MANIFEST));
   if (!manifest.equals(readFileSync(join(b, MANIFEST)))) return 'manifest.csv differs';
 
   input.progress?.({ stage: 'read', detail: 'the lines that differ' });
-  const files = ENTITY_NAMES.map((e) => ENTITIES[e].file).filter((f) => names.includes(f));
-  const bytes = files.reduce((n, f) => n + statSync(join(a, f)).size + statSync(join(b, f)).size, 0);
   // Both versions of every file read as keyed lines, the largest first, on two threads.
-  const entities = ENTITY_NAMES.filter((e) => files.includes(ENTITIES[e].file));
+  const entities = ENTITY_NAMES.filter((e) => names.includes(ENTITIES[e].file));
   const sides = entities.flatMap((e) => [
     { dir: a, file: ENTITIES[e].file },
     { dir: b, file: ENTITIES[e].file },
   ]);
   const sizes = new Map(sides.map((s) => [s, statSync(join(s.dir, s.file)).size]));
+  const bytes = [...sizes.values()].reduce((n, size) => n + size, 0);
   const largestFirst = [...sides].sort((x, y) => sizes.get(y)! - sizes.get(x)!);
   const read = await readKeyedFiles(largestFirst, bytes);
   const linesOf = (side: (typeof sides)[number]) => read[largestFirst.indexOf(side)]!;
   const pairs: FilePair[] = [];
   let changedBytes = 0;
   for (const [k, entity] of entities.entries()) {
-    const before = linesOf(sides[2 * k]!);
-    const after = linesOf(sides[2 * k + 1]!);
     const file = ENTITIES[entity].file;
+    const before = linesOf(sides[2 * k]!);
     if (typeof before === 'string') return `${file}: ${before}`;
+    const after = linesOf(sides[2 * k + 1]!);
     if (typeof after === 'string') return `${file}: ${after}`;
+    if (!sameHeader(before.header, after.header)) return `the header of ${file} differs`;
     const changes = diffKeyedLines(before, after);
-    const pair = pairOf(entity, typeof changes === 'string' ? changes : { before, after, changes });
-    if (typeof pair === 'string') return pair;
+    if (typeof changes === 'string') return `${file}: ${changes}`;
+    const pair = pairOf(entity, before, after, changes);
     changedBytes += pair.changedBytes;
     if (changedBytes > MOST_CHANGED * bytes) return 'much of the roster changed';
     pairs.push(pair);
@@ -123,15 +118,8 @@ export async function diffByLines(input: LineDiffInput): Promise<LineDiff | stri
   return planPairs(input, pairs, a, b, manifest);
 }
 
-/** A file's comparison as a FilePair (its changed lines marked), or why not. */
-function pairOf(
-  entity: EntityName,
-  compared: { before: KeyedLines; after: KeyedLines; changes: LineChanges } | string,
-): FilePair | string {
-  const file = ENTITIES[entity].file;
-  if (typeof compared === 'string') return `${file}: ${compared}`;
-  const { before, after, changes } = compared;
-  if (!sameHeader(before.header, after.header)) return `the header of ${file} differs`;
+/** A file's comparison as a FilePair: its changed lines marked, and counted in bytes. */
+function pairOf(entity: EntityName, before: KeyedLines, after: KeyedLines, changes: LineChanges): FilePair {
   let changedBytes = 0;
   const marksBefore = new Uint8Array(before.count);
   const marksAfter = new Uint8Array(after.count);
@@ -143,6 +131,7 @@ function pairOf(
     marksAfter[j] = 1;
     changedBytes += after.starts[j + 1]! - after.starts[j]!;
   }
+  const file = ENTITIES[entity].file;
   return { entity, file, before, after, changes, marksBefore, marksAfter, changedBytes };
 }
 
