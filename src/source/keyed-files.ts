@@ -84,13 +84,13 @@ export function readKeyedFile({ dir, file }: KeyedFile): KeyedLines | string {
 /** @internal The buffers a KeyedLines is made of, each once (to transfer them). */
 export function buffersOf(lines: KeyedLines | string): ArrayBuffer[] {
   if (typeof lines === 'string') return [];
-  const views = [lines.bytes, lines.starts, lines.keyEnds, lines.order, lines.lateBefore];
-  if (lines.sorted) views.push(lines.sorted.starts, lines.sorted.keyEnds, lines.sorted.ends);
   const buffers = new Set<ArrayBuffer>();
-  for (const v of views) {
-    // (A small file's bytes may share a buffer with others: that one is copied.)
-    if (v && v.buffer instanceof ArrayBuffer && v.byteLength === v.buffer.byteLength) buffers.add(v.buffer);
-  }
+  // (A small file's bytes may share a buffer with other allocations: those are copied.)
+  if (lines.bytes.buffer instanceof ArrayBuffer && lines.bytes.byteLength === lines.bytes.buffer.byteLength)
+    buffers.add(lines.bytes.buffer);
+  const own = [lines.starts, lines.keyEnds, lines.order, lines.lateBefore];
+  if (lines.sorted) own.push(lines.sorted.starts, lines.sorted.keyEnds, lines.sorted.ends);
+  for (const v of own) if (v && v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
   return [...buffers];
 }
 
