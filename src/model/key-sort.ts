@@ -12,6 +12,9 @@ import { type ByteRange, byteRange, RecordTable } from './record-table.js';
 
 const DIGIT_BITS = 11;
 const BUCKETS = 1 << DIGIT_BITS;
+const MASK = BUCKETS - 1;
+/** 64 bits in 11-bit digits. */
+const PASSES = 6;
 
 /** Where the key of item `i` is: fills `out` with its byte range. */
 export interface KeySource {
@@ -81,34 +84,48 @@ function sortRun(source: KeySource, records: Int32Array, known: number): void {
       (byteAt(buffer, s + 6, end) << 8) |
       byteAt(buffer, s + 7, end);
   }
-  // Least significant digit first; a stable pass keeps what earlier passes ordered.
+  // Least significant digit first; a stable pass keeps what earlier passes ordered. Every pass's
+  // counts come from one read of the packed keys (a pass moves keys, it does not change them).
+  const counts = new Int32Array(PASSES * BUCKETS);
+  for (let k = 0; k < n; k++) {
+    const h = hi[k]!;
+    const l = lo[k]!;
+    counts[l & MASK]!++;
+    counts[BUCKETS + ((l >>> 11) & MASK)]!++;
+    counts[2 * BUCKETS + (((l >>> 22) | (h << 10)) & MASK)]!++;
+    counts[3 * BUCKETS + ((h >>> 1) & MASK)]!++;
+    counts[4 * BUCKETS + ((h >>> 12) & MASK)]!++;
+    counts[5 * BUCKETS + ((h >>> 23) & MASK)]!++;
+  }
   let nextIndex: Int32Array = new Int32Array(n);
   let nextHi = new Uint32Array(n);
   let nextLo = new Uint32Array(n);
-  const counts = new Int32Array(BUCKETS);
-  for (let bit = 0; bit < 64; bit += DIGIT_BITS) {
-    const fromLo = bit < 32;
-    const shift = fromLo ? bit : bit - 32;
-    // A digit may straddle the two words (bits 22-32 of lo): take it from both.
-    const straddles = fromLo && shift + DIGIT_BITS > 32;
-    const digit = (k: number): number =>
-      straddles
-        ? ((lo[k]! >>> shift) | (hi[k]! << (32 - shift))) & (BUCKETS - 1)
-        : ((fromLo ? lo[k]! : hi[k]!) >>> shift) & (BUCKETS - 1);
-    counts.fill(0);
-    for (let k = 0; k < n; k++) counts[digit(k)]!++;
-    if (counts.includes(n)) continue; // every key has this digit: the pass would change nothing
+  for (let pass = 0; pass < PASSES; pass++) {
+    const at = pass * BUCKETS;
+    let every = false; // every key has this digit: the pass would change nothing
     let sum = 0;
-    for (let b = 0; b < BUCKETS; b++) {
+    for (let b = at; b < at + BUCKETS; b++) {
       const c = counts[b]!;
+      if (c === n) every = true;
       counts[b] = sum;
       sum += c;
     }
+    if (every) continue;
+    // (The digit of bits pass*11 .. pass*11+10 of hi:lo; the third straddles the two words.)
+    const bit = pass * DIGIT_BITS;
     for (let k = 0; k < n; k++) {
-      const to = counts[digit(k)]!++;
+      const h = hi[k]!;
+      const l = lo[k]!;
+      const digit =
+        bit < 22
+          ? (l >>> bit) & MASK
+          : bit === 22
+            ? ((l >>> 22) | (h << 10)) & MASK
+            : (h >>> (bit - 32)) & MASK;
+      const to = counts[at + digit]!++;
       nextIndex[to] = index[k]!;
-      nextHi[to] = hi[k]!;
-      nextLo[to] = lo[k]!;
+      nextHi[to] = h;
+      nextLo[to] = l;
     }
     [index, nextIndex] = [nextIndex, index];
     [hi, nextHi] = [nextHi, hi];
