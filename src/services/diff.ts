@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { defaultPolicy, findConfig, loadConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
-import { computePlan } from '../plan/compute.js';
+import { computePlan, type PlanTarget } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import type { ProgressListener } from '../progress.js';
 import { loadInBackground } from '../source/background.js';
@@ -57,6 +57,20 @@ function checkoutRevisions(repo: string, range: string): { old: string; next: st
   };
 }
 
+/** What a diff plans for: everything is compared and nothing is held (a diff reports, it does not deliver). */
+export function diffTarget(): PlanTarget {
+  const policy = {
+    ...defaultPolicy(),
+    thresholds: {
+      deletePercent: 100,
+      updatePercent: 100,
+      minimumChanges: Number.MAX_SAFE_INTEGER,
+      perEntity: {},
+    },
+  };
+  return { name: 'diff', kind: 'diff', mode: 'bulk', policy };
+}
+
 /** What roster diff found. */
 export interface DiffResult {
   readonly plan: Plan;
@@ -86,17 +100,7 @@ export async function diffRosters(
     cleanup = revs.cleanup;
   }
   try {
-    // Everything is compared and nothing is held: a diff reports, it does not deliver.
-    const policy = {
-      ...defaultPolicy(),
-      thresholds: {
-        deletePercent: 100,
-        updatePercent: 100,
-        minimumChanges: Number.MAX_SAFE_INTEGER,
-        perEntity: {},
-      },
-    };
-    const target = { name: 'diff', kind: 'diff', mode: 'bulk', policy } as const;
+    const target = diffTarget();
     const now = options.now ?? new Date();
     const showPersonalData = options.showPersonalData ?? false;
     if (!options.full) {

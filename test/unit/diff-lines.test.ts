@@ -7,12 +7,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../src/config/config.js';
 import { diffKeyedLines, findKey, type KeyedLines, keyedLines } from '../../src/formats/csv/keyed-lines.js';
 import { writeOneRosterDir } from '../../src/formats/oneroster-csv/write.js';
 import { generateDistrict, seededRandom } from '../../src/generate/generate.js';
 import { planJsonChunks } from '../../src/plan/plan-file.js';
-import { diffRosters } from '../../src/services/diff.js';
+import { diffRosters, diffTarget } from '../../src/services/diff.js';
 import { diffByLines } from '../../src/services/diff-lines.js';
 
 const root = mkdtempSync(join(tmpdir(), 'diff-lines-'));
@@ -40,20 +39,7 @@ async function json(a: string, b: string, full: boolean): Promise<string> {
   const { plan } = await diffRosters(a, b, { now, full });
   return [...planJsonChunks(plan)].map((c) => (typeof c === 'string' ? c : c.toString('utf8'))).join('');
 }
-const target = {
-  name: 'diff',
-  kind: 'diff',
-  mode: 'bulk',
-  policy: {
-    ...defaultPolicy(),
-    thresholds: {
-      deletePercent: 100,
-      updatePercent: 100,
-      minimumChanges: Number.MAX_SAFE_INTEGER,
-      perEntity: {},
-    },
-  },
-} as const;
+const target = diffTarget();
 /** Whether the shortcut made the diff (a reason string when it did not). */
 async function shortcut(a: string, b: string): Promise<true | string> {
   const plan = await diffByLines({ oldPath: a, newPath: b, target, now, showPersonalData: false });
