@@ -1,3 +1,14 @@
+/**
+ * Loading a roster on another thread, so that two can be read at once (the plan reads the
+ * desired roster while the target's snapshot is read; a diff read whole reads both sides): on a
+ * 2-core runner that takes a third or more off the wall time. The roster comes back without a
+ * copy (shared memory), before the roster rules have run (see BackgroundLoad).
+ *
+ * A small roster is loaded on this thread: starting this worker costs ~0.3 s, more than it saves
+ * for small rosters. So is every roster when the compiled worker is not there (the sources run
+ * under the test runner) or with ROSTER_THREADS=1; ROSTER_THREADS=2 always uses the worker (see
+ * threads.ts).
+ */
 import { Worker } from 'node:worker_threads';
 import { BugError, InputError, RosterError, UsageError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
