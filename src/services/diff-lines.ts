@@ -17,6 +17,7 @@ import {
   type KeyedLines,
   type LineChanges,
   lineBytes,
+  linesOf,
   valueAt,
 } from '../formats/csv/keyed-lines.js';
 import { splitQuotedLine } from '../formats/csv/scan-csv.js';
@@ -35,7 +36,6 @@ import { Diagnostics } from '../validate/diagnostic.js';
 /** Past this share of the bytes changed, reading both rosters whole (on two threads) is quicker. */
 const MOST_CHANGED = 0.2;
 const MANIFEST = 'manifest.csv';
-const NEWLINE = Buffer.from('\n');
 
 export interface LineDiffInput {
   readonly oldPath: string;
@@ -98,14 +98,14 @@ export async function diffByLines(input: LineDiffInput): Promise<LineDiff | stri
   const bytes = [...sizes.values()].reduce((n, size) => n + size, 0);
   const largestFirst = [...sides].sort((x, y) => sizes.get(y)! - sizes.get(x)!);
   const read = await readKeyedFiles(largestFirst, bytes);
-  const linesOf = (side: (typeof sides)[number]) => read[largestFirst.indexOf(side)]!;
+  const keyedOf = (side: (typeof sides)[number]) => read[largestFirst.indexOf(side)]!;
   const pairs: FilePair[] = [];
   let changedBytes = 0;
   for (const [k, entity] of entities.entries()) {
     const file = ENTITIES[entity].file;
-    const before = linesOf(sides[2 * k]!);
+    const before = keyedOf(sides[2 * k]!);
     if (typeof before === 'string') return `${file}: ${before}`;
-    const after = linesOf(sides[2 * k + 1]!);
+    const after = keyedOf(sides[2 * k + 1]!);
     if (typeof after === 'string') return `${file}: ${after}`;
     if (!sameHeader(before.header, after.header)) return `the header of ${file} differs`;
     const changes = diffKeyedLines(before, after);
@@ -283,10 +283,9 @@ function markContext(
 
 /** The header and the marked lines of a file, in file order. */
 function packageFile(lines: KeyedLines, marks: Uint8Array): Buffer {
-  const parts: Buffer[] = [lines.header];
-  if (lines.header.length > 0 && lines.header[lines.header.length - 1] !== 0x0a) parts.push(NEWLINE);
-  for (let i = 0; i < marks.length; i++) if (marks[i] !== 0) parts.push(lineBytes(lines, i), NEWLINE);
-  return Buffer.concat(parts);
+  const marked: Buffer[] = [];
+  for (let i = 0; i < marks.length; i++) if (marks[i] !== 0) marked.push(lineBytes(lines, i));
+  return linesOf(lines.header, marked);
 }
 
 /** The same header line, whatever its line break. */

@@ -29,6 +29,7 @@ import { copyFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, type RosterConfig, type TargetConfig } from '../config/config.js';
+import { linesOf } from '../formats/csv/keyed-lines.js';
 import { diffFiles, fileQuotesStayOnTheirLines, quotesStayOnTheirLine } from '../formats/csv/line-diff.js';
 import type { RosterFormat } from '../formats/format.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
@@ -432,15 +433,6 @@ function firstLine(path: string): Buffer {
     closeSync(fd);
   }
 }
-
-/** The header, then the lines, each ending in a line break. */
-function linesOf(header: Buffer, lines: readonly Buffer[]): Buffer {
-  const parts: Buffer[] = [header];
-  if (header.length > 0 && header[header.length - 1] !== 0x0a) parts.push(NEWLINE);
-  for (const line of lines) parts.push(line, NEWLINE);
-  return Buffer.concat(parts);
-}
-const NEWLINE = Buffer.from('\n');
 
 /** The plan's scope: the target's records of the removed lines (found by the check), and sizes. */
 function scopeOf(

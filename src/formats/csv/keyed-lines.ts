@@ -428,3 +428,12 @@ function plainField(
   range.end = at;
   return true;
 }
+
+/** The header, then the lines, each ending in a line break. */
+export function linesOf(header: Buffer, lines: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [header];
+  if (header.length > 0 && header[header.length - 1] !== 0x0a) parts.push(NEWLINE);
+  for (const line of lines) parts.push(line, NEWLINE);
+  return Buffer.concat(parts);
+}
+const NEWLINE = Buffer.from('\n');
