@@ -11,6 +11,7 @@
 import { isUtf8 } from 'node:buffer';
 import { compareBytes, hashBytes, sameBytes } from '../../model/byte-hash.js';
 import { sortByKeys } from '../../model/key-sort.js';
+import { normalizeValue } from '../../model/normalize.js';
 import { type ByteRange, byteRange } from '../../model/record-table.js';
 import { splitQuotedLine } from './scan-csv.js';
 
@@ -342,7 +343,7 @@ export function valueAt(lines: KeyedLines, i: number, column: number): string {
   const range = byteRange();
   if (plainField(lines, i, column, range)) return lines.bytes.toString('utf8', range.start, range.end);
   const cells = splitQuotedLine(lineBytes(lines, i).toString('utf8'));
-  return (cells?.[column] ?? '').replace(CONTROL, '').trim();
+  return normalizeValue(undefined, cells?.[column] ?? '');
 }
 
 /**
@@ -386,8 +387,6 @@ export function countValues(
   }
   return tally;
 }
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the reader strips them
-const CONTROL = /[\u0000-\u001f]/g;
 
 /** Finds value `column` of line i in `range`; false when it needs decoding or normalizing. */
 function plainField(
