@@ -339,6 +339,19 @@ export class RecordTable {
     return sameBytes(a.buffer, a.start, a.end, b.buffer, b.start, b.end);
   }
 
+  /**
+   * Whether record `index` and `other`'s record `j`, of the same fields in the same order, hold
+   * the same values but perhaps at field position `skip` (-1: none). What equal fingerprints say
+   * when dateLastModified is skipped, without hashing either.
+   */
+  sameValuesBut(index: number, other: RecordTable, j: number, skip: number): boolean {
+    const a = this.stored(index).split(SEP);
+    const b = other.stored(j).split(SEP);
+    for (let k = 0, n = Math.max(a.length, b.length); k < n; k++)
+      if (k !== skip && (a[k] ?? '') !== (b[k] ?? '')) return false;
+    return true;
+  }
+
   /** The record as stored (normalized values in `fields` order, trailing empties dropped). */
   stored(index: number): string {
     const r = this.locate(index, scratchA);

@@ -201,6 +201,7 @@ export function computePlan(input: PlanInput): Plan {
     const matched = new Uint8Array(have?.size ?? 0);
     // Same columns on both sides: equal stored bytes mean equal records, no hashing needed.
     const sameLayout = have !== undefined && have.fields.join('\u0000') === want.fields.join('\u0000');
+    const dateField = want.fields.indexOf('dateLastModified');
     const keyless: string[] = [];
     const entityChanges: PlanChange[] = [];
     const source: FieldSource = {
@@ -217,19 +218,21 @@ export function computePlan(input: PlanInput): Plan {
     const settle = (i: number, found: number) => {
       const at = found >= 0 ? found : undefined;
       if (at !== undefined) matched[at] = 1;
-      // Compare the stored bytes first, then fingerprints (which ignore dateLastModified); objects only for changes.
+      // Compare the stored bytes first, then the values but dateLastModified (fingerprints, which
+      // skip it, between tables of other columns); objects only for changes.
       if (
         at !== undefined &&
-        ((sameLayout && have!.sameStored(at, want, i)) || have!.fingerprint(at) === want.fingerprint(i))
+        (sameLayout
+          ? have!.sameStored(at, want, i) || have!.sameValuesBut(at, want, i, dateField)
+          : have!.fingerprint(at) === want.fingerprint(i))
       ) {
         counts.unchanged++;
         return;
       }
-      const record = want.get(i);
       // Fresh, flat strings: a change outlives the decoded record (a city's first plan has 10M).
       const key = want.value(i, field);
       const sourcedId = field === 'sourcedId' ? key : want.value(i, 'sourcedId');
-      const school = canonicalSchool(schoolOf(entity, record, schools, userSchool));
+      const school = canonicalSchool(schoolOf(entity, (f) => want.value(i, f), schools, userSchool));
       if (at === undefined) {
         counts.create++;
         entityChanges.push(new Change('create', entity, key, sourcedId, school, CREATE, source, i, -1));
@@ -299,7 +302,7 @@ export function computePlan(input: PlanInput): Plan {
           continue;
         }
         counts.delete++;
-        const school = canonicalSchool(schoolOf(entity, have.get(i), schools, userSchool));
+        const school = canonicalSchool(schoolOf(entity, (f) => have.value(i, f), schools, userSchool));
         const reason: ChangeReason = soft
           ? 'disable_because_absent_from_roster'
           : 'delete_because_absent_from_roster';

@@ -6,7 +6,6 @@
 import type { Policy } from '../config/config.js';
 import type { EntityName } from '../model/entities.js';
 import { splitList } from '../model/normalize.js';
-import type { RosterRecord } from '../model/record-table.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 
 /** Whether the policy lets `entity` reach the target. */
@@ -54,33 +53,39 @@ export function keyField(policy: Policy, entity: EntityName): string {
 
 /**
  * The school a record belongs to, for per-school summaries: the org itself for schools, else the
- * record's school reference. `schools` is the set of school org ids; `userSchool` finds a user's.
+ * record's school reference. `value` reads one of the record's fields ('' when empty: only those
+ * asked for are decoded, a plan has millions of changes); `schools` is the set of school org ids;
+ * `userSchool` finds a user's.
  */
 export function schoolOf(
   entity: EntityName,
-  record: RosterRecord,
+  value: (field: string) => string,
   schools: ReadonlySet<string>,
   userSchool: (user: string) => string | undefined,
 ): string | undefined {
+  const school = (field: string) => {
+    const id = value(field);
+    return schools.has(id) ? id : undefined;
+  };
   switch (entity) {
     case 'orgs':
-      return schools.has(record.sourcedId!) ? record.sourcedId : undefined;
+      return school('sourcedId');
     case 'courses':
-      return schools.has(record.orgSourcedId!) ? record.orgSourcedId : undefined;
+      return school('orgSourcedId');
     case 'classes':
     case 'enrollments':
-      return record.schoolSourcedId || undefined;
+      return value('schoolSourcedId') || undefined;
     case 'users':
       return (
-        (schools.has(record.primaryOrgSourcedId ?? '') ? record.primaryOrgSourcedId : undefined) ??
-        splitList(record.orgSourcedIds ?? '').find((o) => schools.has(o)) ??
-        userSchool(record.sourcedId!)
+        school('primaryOrgSourcedId') ??
+        splitList(value('orgSourcedIds')).find((o) => schools.has(o)) ??
+        userSchool(value('sourcedId'))
       );
     case 'demographics':
-      return userSchool(record.sourcedId!);
+      return userSchool(value('sourcedId'));
     case 'roles':
     case 'userProfiles':
-      return schools.has(record.orgSourcedId ?? '') ? record.orgSourcedId : userSchool(record.userSourcedId!);
+      return school('orgSourcedId') ?? userSchool(value('userSourcedId'));
     default:
       return undefined;
   }

@@ -64,6 +64,9 @@ function edit(rows: Rows, rnd: () => number, makeNew: (n: number) => Record<stri
     if (x < 0.03)
       i += Math.floor(rnd() * 12); // a run of removals, longer than the walk looks ahead
     else if (x < 0.06) out.push({ ...rows[i]!, givenName: `Changed${i}`, classSourcedId: `cls-x${i}` });
+    // Only the delivery date differs (no change), or the last values are emptied (a change).
+    else if (x < 0.08) out.push({ ...rows[i]!, dateLastModified: `2026-11-${10 + (i % 19)}T08:00:00Z` });
+    else if (x < 0.09) out.push({ ...rows[i]!, password: '', grades: '', endDate: '', primary: '' });
     else out.push(rows[i]!);
     if (rnd() < 0.02) out.push(makeNew(i));
   }
@@ -118,6 +121,25 @@ describe('plan engine: matching records however the two sides are ordered', () =
         expectedChanges(haveEnrollments, wantEnrollments),
       );
     }
+  });
+
+  it('records of the same columns that differ only in dateLastModified are unchanged', () => {
+    const have = users.slice(0, 6);
+    const dated = (r: Record<string, string>) => ({ ...r, dateLastModified: '2026-11-20T08:00:00Z' });
+    const want = [
+      dated(have[0]!), // the delivery date alone: unchanged
+      { ...dated(have[1]!), familyName: 'Other' }, // and a value: updated
+      have[2]!,
+      { ...have[3]!, grades: '', password: '' }, // the last values emptied: updated
+      have[4]!,
+      dated(have[5]!),
+    ];
+    expect(plannedChanges(rosterOf(have, []), rosterOf(want, []), 'users')).toEqual(
+      [`update ${have[1]!.sourcedId}`, `update ${have[3]!.sourcedId}`].sort(),
+    );
+    expect(expectedChanges(have, want)).toEqual(
+      plannedChanges(rosterOf(have, []), rosterOf(want, []), 'users'),
+    );
   });
 
   it('a target holding a key twice: the first record holding it speaks for both', () => {

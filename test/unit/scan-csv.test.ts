@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { scanCsv, splitQuotedLine } from '../../src/formats/csv/scan-csv.js';
+import { quotesTaken, scanCsv, splitQuotedLine } from '../../src/formats/csv/scan-csv.js';
 import { readOneRoster } from '../../src/formats/oneroster-csv/read.js';
 import { directoryFiles } from '../../src/formats/package-files.js';
 import { Diagnostics } from '../../src/validate/diagnostic.js';
@@ -62,6 +62,36 @@ describe('the fast CSV scanner', () => {
     expect(splitQuotedLine('"a","b,c",,"d""e"')).toEqual(['a', 'b,c', '', 'd"e']);
     expect(splitQuotedLine('"",x')).toEqual(['', 'x']);
     expect(splitQuotedLine('"a"b')).toBeUndefined();
+  });
+
+  it('takes, on the bytes, exactly the quoted lines splitQuotedLine takes', () => {
+    // Every line of up to six characters from a small alphabet, and random longer ones.
+    const alphabet = ['"', ',', 'a', 'é'];
+    const lines: string[] = [''];
+    for (let k = 0, from = 0; k < 6; k++) {
+      const to = lines.length;
+      for (let i = from; i < to; i++) for (const c of alphabet) lines.push(lines[i]! + c);
+      from = to;
+    }
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let n = 0; n < 2000; n++)
+      lines.push(
+        Array.from({ length: 8 + (random() % 30) }, () => alphabet[random() % alphabet.length]).join(''),
+      );
+    const taken = { yes: 0, no: 0 };
+    for (const line of lines) {
+      // (Inside a longer buffer: the line's edges are where the function is told they are.)
+      const bytes = Buffer.from(`x\n${line}\ny`);
+      const expected = splitQuotedLine(line) !== undefined;
+      expect(quotesTaken(bytes, 2, bytes.length - 2), line).toBe(expected);
+      taken[expected ? 'yes' : 'no']++;
+    }
+    expect(taken.yes).toBeGreaterThan(500);
+    expect(taken.no).toBeGreaterThan(500);
   });
 });
 

@@ -13,7 +13,7 @@ import { compareBytes, hashBytes, sameBytes } from '../../model/byte-hash.js';
 import { sortByKeys } from '../../model/key-sort.js';
 import { normalizeValue } from '../../model/normalize.js';
 import { type ByteRange, byteRange } from '../../model/record-table.js';
-import { splitQuotedLine } from './scan-csv.js';
+import { quotesTaken, splitQuotedLine } from './scan-csv.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -97,15 +97,23 @@ export function keyedLines(bytes: Buffer): KeyedLines | string {
     if (quote >= 0 && quote < s) quote = bytes.indexOf(QUOTE, s);
     if (quote >= 0 && quote < end) {
       // A line with quotes: decoded as the byte scanner does (a quote it does not take: not here).
-      if (!splitQuotedLine(bytes.toString('utf8', s, end))) return 'a quote the byte scanner does not take';
+      if (!quotesTaken(bytes, s, end)) return 'a quote the byte scanner does not take';
       quote = bytes.indexOf(QUOTE, next);
     }
+    // The key, read up to its comma while compared with the highest key so far (one pass).
     let k = s;
+    let h = highest;
+    let order = highest < 0 ? 1 : 0; // the key's order to the highest: undecided while 0
     while (k < end) {
       const c = bytes[k]!;
       if (c === COMMA) break;
       // (A quoted key or a control character: the reader decodes or strips them.)
       if (c < SPACE || c === QUOTE) return 'a sourcedId that needs decoding';
+      if (order === 0) {
+        if (h === highestEnd)
+          order = 1; // (the highest is a prefix of this key)
+        else order = c - bytes[h++]!;
+      }
       k++;
     }
     if (k === s) return 'a line without a sourcedId (or a blank line)';
@@ -114,7 +122,8 @@ export function keyedLines(bytes: Buffer): KeyedLines | string {
     const last = bytes[k - 1]!;
     if (first === SPACE || first >= 0x80 || last === SPACE || last >= 0x80)
       return 'a sourcedId that needs trimming';
-    if (highest >= 0 && compareBytes(bytes, highest, highestEnd, bytes, s, k) >= 0) late.push(count);
+    if (order <= 0)
+      late.push(count); // (equal, or a prefix of the highest: not above it)
     else {
       highest = s;
       highestEnd = k;

@@ -76,6 +76,39 @@ export function splitQuotedLine(text: string): string[] | undefined {
   }
 }
 
+/**
+ * Whether splitQuotedLine takes the line in bytes [start, end): the same rule, read on the bytes
+ * without making a string (a quote or a comma is never part of a longer UTF-8 character).
+ */
+export function quotesTaken(bytes: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  for (;;) {
+    if (i < end && bytes[i] === QUOTE) {
+      let q = i + 1;
+      for (;;) {
+        while (q < end && bytes[q] !== QUOTE) q++;
+        if (q >= end) return false; // unclosed (or closed on a later line)
+        if (q + 1 < end && bytes[q + 1] === QUOTE) {
+          q += 2;
+          continue;
+        }
+        break;
+      }
+      i = q + 1;
+      if (i === end) return true;
+      if (bytes[i] !== COMMA) return false; // text after a closing quote
+      i++;
+    } else {
+      while (i < end && bytes[i] !== COMMA) {
+        if (bytes[i] === QUOTE) return false; // a quote inside an unquoted value
+        i++;
+      }
+      if (i >= end) return true;
+      i++;
+    }
+  }
+}
+
 /** Scans `input` line by line. Stops (and destroys the stream) on the first fallback reason. */
 export async function scanCsv(input: Readable, handler: ScanHandler): Promise<ScanOutcome> {
   const row: ScannedRow = {
