@@ -16,8 +16,7 @@ import {
   findKey,
   type KeyedLines,
   type LineChanges,
-  lineBytes,
-  linesOf,
+  markedLines,
   valueAt,
 } from '../formats/csv/keyed-lines.js';
 import { splitQuotedLine } from '../formats/csv/scan-csv.js';
@@ -166,8 +165,8 @@ async function planPairs(
   const partBefore = new Map<string, Buffer>([[MANIFEST, manifest]]);
   const partAfter = new Map<string, Buffer>([[MANIFEST, manifest]]);
   for (const p of pairs) {
-    partBefore.set(p.file, packageFile(p.before, p.marksBefore));
-    partAfter.set(p.file, packageFile(p.after, p.marksAfter));
+    partBefore.set(p.file, markedLines(p.before, p.marksBefore));
+    partAfter.set(p.file, markedLines(p.after, p.marksAfter));
   }
   const options = { checkFields: false, keepIndexes: false } as const;
   const current = (await readOneRoster(memoryFiles(a, partBefore), new Diagnostics(), options)).roster;
@@ -279,13 +278,6 @@ function markContext(
         if (marks[i] === 0 && users.has(valueAt(lines, i, column))) marks[i] = 2;
     }
   }
-}
-
-/** The header and the marked lines of a file, in file order. */
-function packageFile(lines: KeyedLines, marks: Uint8Array): Buffer {
-  const marked: Buffer[] = [];
-  for (let i = 0; i < marks.length; i++) if (marks[i] !== 0) marked.push(lineBytes(lines, i));
-  return linesOf(lines.header, marked);
 }
 
 /** The same header line, whatever its line break. */

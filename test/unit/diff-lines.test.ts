@@ -7,7 +7,15 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffKeyedLines, findKey, type KeyedLines, keyedLines } from '../../src/formats/csv/keyed-lines.js';
+import {
+  linesOf as csvOfLines,
+  diffKeyedLines,
+  findKey,
+  type KeyedLines,
+  keyedLines,
+  lineBytes,
+  markedLines,
+} from '../../src/formats/csv/keyed-lines.js';
 import { writeOneRosterDir } from '../../src/formats/oneroster-csv/write.js';
 import { generateDistrict, seededRandom } from '../../src/generate/generate.js';
 import { planJsonChunks } from '../../src/plan/plan-file.js';
@@ -298,6 +306,41 @@ describe('keyed lines', () => {
       const found = typeof doubled === 'string' ? doubled : diffKeyedLines(lines, doubled);
       expect(found).toBe('a sourcedId twice');
       if (typeof doubled !== 'string') expect(diffKeyedLines(doubled, lines)).toBe('a sourcedId twice');
+    }
+  });
+
+  it('orders keys that begin other keys, and finds one twice', () => {
+    const ids = ['b', 'a', 'ab', 'abc', 'aa', 'abd', 'ab0', 'c', 'abcd', 'a0'];
+    const lines = keyedLines(file(ids));
+    if (typeof lines === 'string') throw new Error(lines);
+    expect(keys(lines)).toEqual([...ids].sort());
+    const inOrder = keyedLines(file([...ids].sort()));
+    expect(typeof inOrder !== 'string' && inOrder.order).toBe(undefined);
+    expect(keyedLines(file(['a', 'ab', 'ab', 'b']))).toBe('a sourcedId twice');
+    expect(keyedLines(file(['a', 'ab', 'b', 'ab']))).toBe('a sourcedId twice');
+  });
+
+  it('packages marked lines as their header and lines, each with a line break', () => {
+    for (const text of [
+      'sourcedId,x\r\na,1\r\nb,2\r\nc,3',
+      'sourcedId,x\na,1\nb,2\nc,3\n',
+      'sourcedId,x\n',
+    ]) {
+      const lines = keyedLines(Buffer.from(text));
+      if (typeof lines === 'string') throw new Error(lines);
+      for (const marks of [
+        [1, 0, 1],
+        [0, 0, 0],
+        [1, 1, 1],
+        [0, 2, 0],
+      ]) {
+        const chosen = Uint8Array.from(marks.slice(0, lines.count));
+        const expected = csvOfLines(
+          lines.header,
+          [...chosen.keys()].filter((i) => chosen[i] !== 0).map((i) => lineBytes(lines, i)),
+        );
+        expect(markedLines(lines, chosen).toString()).toBe(expected.toString());
+      }
     }
   });
 });
