@@ -191,12 +191,12 @@ export function computePlan(input: PlanInput): Plan {
     // typed-array index on the key bytes (no string per record, no Map over 8M entries).
     const scope = input.scope;
     const sorted = have?.ascendingBy(field) === true;
-    // (A few changed records are looked up by halving the sorted keys, not walked past millions.)
     const sideBySide = sorted && !scope;
-    const halving = sorted && scope !== undefined;
     const haveIndex = have && !sorted ? KeyIndex.of(have, field) : undefined;
     const wantKey = want.fieldIndexOf(field);
     const haveKey = have ? have.fieldIndexOf(field) : -1;
+    // (A few changed records are looked up by halving the sorted keys, not walked past millions.)
+    const finder = sorted && scope !== undefined ? new SortedFinder(have!, haveKey) : undefined;
     // Which current records the roster still has: one byte per record, not a second key map.
     const matched = new Uint8Array(have?.size ?? 0);
     // Same columns on both sides: equal stored bytes mean equal records, no hashing needed.
@@ -260,7 +260,7 @@ export function computePlan(input: PlanInput): Plan {
           late ??= new Int32Array(want.size - i);
           late[lateCount++] = i;
         }
-      } else if (halving) settle(i, findSorted(have!, haveKey, range));
+      } else if (finder) settle(i, finder.find(range));
       else if (!haveIndex) settle(i, -1);
       else {
         const at = aligned ? aligned.find(range) : -1;
@@ -611,26 +611,58 @@ function writeUpdatedFields(
 }
 
 /**
+ * Finds the records of a table sorted by key (RecordTable.ascendingBy), for keys asked mostly in
+ * key order (a plan's changed records): each search starts where the last one ended, by growing
+ * steps, then halves; a key below the last one is looked for among all records.
+ */
+class SortedFinder {
+  /** Every record before it has a key below the last one asked. */
+  private from = 0;
+  private readonly probe = byteRange();
+
+  constructor(
+    private readonly table: RecordTable,
+    private readonly position: number,
+  ) {}
+
+  /** The record holding `key`; -1: none. */
+  find(key: ByteRange): number {
+    const n = this.table.size;
+    let low = 0;
+    let high = n;
+    if (this.from > 0 && this.from <= n && this.compare(this.from - 1, key) < 0) {
+      low = this.from;
+      high = low;
+      for (let step = 1; high < n && this.compare(high, key) < 0; step *= 2) {
+        low = high + 1;
+        high = Math.min(n, low + step);
+      }
+    }
+    // The first record in [low, high) whose key is not below `key` (high: none).
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.compare(middle, key) < 0) low = middle + 1;
+      else high = middle;
+    }
+    this.from = low;
+    if (low < n && this.compare(low, key) === 0) {
+      this.from = low + 1;
+      return low;
+    }
+    return -1;
+  }
+
+  private compare(record: number, key: ByteRange): number {
+    const probe = this.probe;
+    RecordTable.narrow(this.table.locate(record, probe), this.position);
+    return compareBytes(probe.buffer, probe.start, probe.end, key.buffer, key.start, key.end);
+  }
+}
+
+/**
  * Finds the records of a table sorted by key (RecordTable.ascendingBy) for keys given in key
  * order, by walking the table once from the start.
  */
-/** The record of `table` (sorted by the key at `position`) holding `key`; -1: none. */
-function findSorted(table: RecordTable, position: number, key: ByteRange): number {
-  const probe = findScratch;
-  let low = 0;
-  let high = table.size - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    RecordTable.narrow(table.locate(middle, probe), position);
-    const order = compareBytes(probe.buffer, probe.start, probe.end, key.buffer, key.start, key.end);
-    if (order === 0) return middle;
-    if (order < 0) low = middle + 1;
-    else high = middle - 1;
-  }
-  return -1;
-}
-const findScratch = byteRange();
-
 class SortedWalk {
   private next = 0;
   private found = -1;

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import {
   countValues,
   diffKeyedLines,
-  findKey,
+  findKeys,
   type KeyedLines,
   type LineChanges,
   markedLines,
@@ -259,13 +259,12 @@ function markContext(
   const mark = (marks: Uint8Array, line: number) => {
     if (line >= 0 && marks[line] === 0) marks[line] = 2;
   };
+  // (In key order: each found a few steps past the one before.)
+  const keys = [...users].map((id) => Buffer.from(id, 'utf8')).sort(Buffer.compare);
   for (const p of [of('users'), of('demographics')]) {
     if (!p) continue;
-    for (const id of users) {
-      const key = Buffer.from(id, 'utf8');
-      mark(p.marksBefore, findKey(p.before, key));
-      mark(p.marksAfter, findKey(p.after, key));
-    }
+    for (const line of findKeys(p.before, keys)) mark(p.marksBefore, line);
+    for (const line of findKeys(p.after, keys)) mark(p.marksAfter, line);
   }
   const roles = of('roles');
   const column = roles ? userColumn(roles) : -1;
