@@ -180,6 +180,18 @@ describe('roster YAML', () => {
     expect(result.diagnostics[0]?.column).toBe(17);
   });
 
+  it('points a finding on an enrollment written as a bare user id at that id', async () => {
+    const result = await validateTree({
+      'roster.yaml': ROSTER,
+      'schools/s1.yaml': SCHOOL.replace(
+        '        students:\n          - "007"',
+        '        students:\n          - ""',
+      ),
+    });
+    const required = result.diagnostics.find((d) => d.code === 'VALUE_REQUIRED');
+    expect(required).toMatchObject({ file: 'schools/s1.yaml', line: 36, column: 13 });
+  });
+
   it('reports duplicate sourcedIds across files', async () => {
     const other = SCHOOL.replace(/sourcedId: s1/, 'sourcedId: s2')
       .replace(/sourcedId: c1/, 'sourcedId: c2')

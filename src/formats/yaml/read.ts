@@ -337,9 +337,18 @@ interface Fields {
   readonly position: number;
 }
 
-/** Positions of an enrollment written as a bare user id (as fields() gives them: none of its own). */
-const BARE_ENROLLMENT: ReadonlyMap<string, number> = new Map([['userSourcedId', -1]]);
+/**
+ * Positions of an enrollment written as a bare user id: none of its own. Its one value is the
+ * item itself, so a finding on any of its fields points at the item (the record's position).
+ */
+const BARE_ENROLLMENT: ReadonlyMap<string, number> = new Map();
 const NOTHING_NESTED: ReadonlyMap<string, unknown> = new Map();
+
+/** Where a field of a record was written; the record's position when the field has none of its own. */
+function fieldOffset(f: Fields, field: string): number {
+  const at = f.positions.get(field);
+  return at !== undefined && at >= 0 ? at : f.position;
+}
 
 /** Turns the YAML documents into records, applying the defaults implied by where a record stands. */
 class Expander {
@@ -460,7 +469,7 @@ class Expander {
         version: this.version,
         mode,
         file: this.file.name,
-        position: (field) => this.where(f.positions.get(field) ?? f.position),
+        position: (field) => this.where(fieldOffset(f, field)),
       },
       this.diagnostics,
     );
@@ -473,7 +482,7 @@ class Expander {
     if (id !== '' && !seen.add(id)) {
       this.diagnostics.add('DUPLICATE_SOURCED_ID', {
         file: this.file.name,
-        ...this.where(f.positions.get('sourcedId') ?? f.position),
+        ...this.where(fieldOffset(f, 'sourcedId')),
         entity,
         recordId: id,
         field: 'sourcedId',
