@@ -11,6 +11,7 @@ import { compareBytes, sameBytes } from '../model/byte-hash.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
+import { gallop } from '../model/gallop.js';
 import { type Finder, KeyIndex, keyFinder } from '../model/key-index.js';
 import { sortByKey } from '../model/key-sort.js';
 import {
@@ -628,26 +629,12 @@ class SortedFinder {
   /** The record holding `key`; -1: none. */
   find(key: ByteRange): number {
     const n = this.table.size;
-    let low = 0;
-    let high = n;
-    if (this.from > 0 && this.from <= n && this.compare(this.from - 1, key) < 0) {
-      low = this.from;
-      high = low;
-      for (let step = 1; high < n && this.compare(high, key) < 0; step *= 2) {
-        low = high + 1;
-        high = Math.min(n, low + step);
-      }
-    }
-    // The first record in [low, high) whose key is not below `key` (high: none).
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.compare(middle, key) < 0) low = middle + 1;
-      else high = middle;
-    }
-    this.from = low;
-    if (low < n && this.compare(low, key) === 0) {
-      this.from = low + 1;
-      return low;
+    const start = this.from > 0 && this.from <= n && this.compare(this.from - 1, key) < 0 ? this.from : 0;
+    const at = gallop(start, n, (record) => this.compare(record, key) < 0);
+    this.from = at;
+    if (at < n && this.compare(at, key) === 0) {
+      this.from = at + 1;
+      return at;
     }
     return -1;
   }

@@ -10,6 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { compareBytes, hashBytes, sameBytes } from '../../model/byte-hash.js';
+import { gallop } from '../../model/gallop.js';
 import { sortByKeys } from '../../model/key-sort.js';
 import { normalizeValue } from '../../model/normalize.js';
 import { type ByteRange, byteRange } from '../../model/record-table.js';
@@ -182,17 +183,7 @@ export function keyedLines(bytes: Buffer): KeyedLines | string {
     if (k > 0 && compareLines(lines, sortedLate[k - 1]!, line) === 0) return 'a sourcedId twice';
     // The first in-order line with a key not below this one's (they ascend): looked for from the
     // last one placed by growing steps, then halving (nearby lines: not a cache miss each).
-    let low = taken;
-    let high = taken;
-    for (let step = 1; high < inOrder.length && compareLines(lines, inOrder[high]!, line) < 0; step *= 2) {
-      low = high + 1;
-      high = Math.min(inOrder.length, low + step);
-    }
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareLines(lines, inOrder[mid]!, line) < 0) low = mid + 1;
-      else high = mid;
-    }
+    const low = gallop(taken, inOrder.length, (i) => compareLines(lines, inOrder[i]!, line) < 0);
     if (low < inOrder.length && compareLines(lines, inOrder[low]!, line) === 0) return 'a sourcedId twice';
     // (The in-order lines up to it copied at once: a city's file has millions.)
     order.set(inOrder.subarray(taken, low), placed);
@@ -355,26 +346,13 @@ export function findKeys(lines: KeyedLines, keys: readonly Buffer[]): Int32Array
   const found = new Int32Array(keys.length);
   let from = 0; // every position before has a key below the last one looked for
   for (const [q, key] of keys.entries()) {
-    let low = 0;
-    let high = n;
-    if (from > 0 && from <= n && compare(from - 1, key) < 0) {
-      low = from;
-      high = low;
-      for (let step = 1; high < n && compare(high, key) < 0; step *= 2) {
-        low = high + 1;
-        high = Math.min(n, low + step);
-      }
-    }
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compare(mid, key) < 0) low = mid + 1;
-      else high = mid;
-    }
-    from = low;
+    const start = from > 0 && from <= n && compare(from - 1, key) < 0 ? from : 0;
+    const at = gallop(start, n, (k) => compare(k, key) < 0);
+    from = at;
     found[q] = -1;
-    if (low < n && compare(low, key) === 0) {
-      found[q] = order ? order[low]! : low;
-      from = low + 1;
+    if (at < n && compare(at, key) === 0) {
+      found[q] = order ? order[at]! : at;
+      from = at + 1;
     }
   }
   return found;

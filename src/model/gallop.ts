@@ -1,0 +1,27 @@
+/**
+ * Galloping search: the first position of an ascending sequence that is not below what is looked
+ * for, found by growing steps from where the search starts, then halving. A search that starts
+ * near its answer (keys looked for in ascending order, each a little past the one before) takes
+ * a few steps, and reads nearby memory, where halving the whole sequence would miss the caches at
+ * every step of a large file.
+ */
+
+/**
+ * The first position in [from, n) whose item is not below the one looked for, or n. `below(i)`:
+ * item i is below it (false for every position from the answer on). Every item before `from`
+ * must be below it.
+ */
+export function gallop(from: number, n: number, below: (i: number) => boolean): number {
+  let low = from;
+  let high = from;
+  for (let step = 1; high < n && below(high); step *= 2) {
+    low = high + 1;
+    high = Math.min(n, low + step);
+  }
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (below(middle)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
