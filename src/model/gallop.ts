@@ -18,6 +18,15 @@ export function gallop(from: number, n: number, below: (i: number) => boolean): 
     low = high + 1;
     high = Math.min(n, low + step);
   }
+  return halve(low, high, below);
+}
+
+/**
+ * The first position in [low, high) whose item is not below the one looked for, or high, by
+ * halving: for a search that may land anywhere (galloping there from the start would take twice
+ * the steps). Every item before `low` must be below it, and the item at `high` (if any) not.
+ */
+export function halve(low: number, high: number, below: (i: number) => boolean): number {
   while (low < high) {
     const middle = (low + high) >>> 1;
     if (below(middle)) low = middle + 1;

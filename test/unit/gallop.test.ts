@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gallop } from '../../src/model/gallop.js';
+import { gallop, halve } from '../../src/model/gallop.js';
 
 describe('gallop', () => {
   it('finds the first item not below the one looked for, from any start that precedes it', () => {
@@ -24,6 +24,15 @@ describe('gallop', () => {
       expect(found).toBe(expected);
       // Growing then halving: about twice the logarithm of the distance, never a walk.
       expect(probes).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(expected - from + 2)) + 2);
+      // Halving the whole sequence finds it too, in about the logarithm of its length.
+      probes = 0;
+      expect(
+        halve(0, items.length, (i) => {
+          probes++;
+          return items[i]! < wanted;
+        }),
+      ).toBe(expected);
+      expect(probes).toBeLessThanOrEqual(Math.ceil(Math.log2(items.length + 1)));
     }
   });
 });

@@ -10,7 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { compareBytes, hashBytes, sameBytes } from '../../model/byte-hash.js';
-import { gallop } from '../../model/gallop.js';
+import { gallop, halve } from '../../model/gallop.js';
 import { sortByKeys } from '../../model/key-sort.js';
 import { normalizeValue } from '../../model/normalize.js';
 import { type ByteRange, byteRange } from '../../model/record-table.js';
@@ -335,7 +335,8 @@ export function findKey(lines: KeyedLines, key: Buffer): number {
 
 /**
  * The lines of `keys` (-1: none), each looked for from where the one before was found, by
- * growing steps, then halving: keys in ascending order take a few steps each (any order works).
+ * growing steps, then halving: keys in ascending order take a few steps each (a key below the
+ * one before is looked for among all lines by halving).
  */
 export function findKeys(lines: KeyedLines, keys: readonly Buffer[]): Int32Array {
   const { order, bytes } = lines;
@@ -346,8 +347,8 @@ export function findKeys(lines: KeyedLines, keys: readonly Buffer[]): Int32Array
   const found = new Int32Array(keys.length);
   let from = 0; // every position before has a key below the last one looked for
   for (const [q, key] of keys.entries()) {
-    const start = from > 0 && from <= n && compare(from - 1, key) < 0 ? from : 0;
-    const at = gallop(start, n, (k) => compare(k, key) < 0);
+    const below = (k: number) => compare(k, key) < 0;
+    const at = from > 0 && from <= n && below(from - 1) ? gallop(from, n, below) : halve(0, n, below);
     from = at;
     found[q] = -1;
     if (at < n && compare(at, key) === 0) {
