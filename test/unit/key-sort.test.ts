@@ -77,6 +77,33 @@ describe('sortByKey (radix sort of records by key bytes)', () => {
     expect([...sortByKey(tableOf(keys), 0, Int32Array.from(records))]).toEqual(reference(keys, records));
   });
 
+  it('orders hex ids, counters with leading zeros, long common prefixes, and short keys of any character', () => {
+    const rnd = seeded(3);
+    const hex = (length: number) =>
+      Array.from({ length }, () => '0123456789abcdef'[Math.floor(rnd() * 16)]).join('');
+    const sets = [
+      // Random hex ids, as a city's enrollments.
+      Array.from({ length: 20_000 }, () => `enr-${hex(16)}`),
+      // Counters with leading zeros, some with a suffix; a position the same in every key.
+      Array.from(
+        { length: 5_000 },
+        (_, i) => `stu-${String((i * 7919) % 100_000).padStart(6, '0')}-x${i % 3 ? '' : i}`,
+      ),
+      // A long common prefix, then keys of different lengths.
+      Array.from({ length: 3_000 }, () => `${'p'.repeat(45)}${hex(1 + Math.floor(rnd() * 10))}`),
+      // Every printable character and a few beyond ASCII, keys of every short length, duplicates.
+      Array.from({ length: 4_000 }, () =>
+        Array.from({ length: 1 + Math.floor(rnd() * 4) }, () =>
+          rnd() < 0.05 ? 'éß€'[Math.floor(rnd() * 3)] : String.fromCharCode(32 + Math.floor(rnd() * 95)),
+        ).join(''),
+      ),
+    ];
+    for (const keys of sets) {
+      const records = keys.map((_, i) => i);
+      expect([...sortByKey(tableOf(keys), 0, Int32Array.from(records))]).toEqual(reference(keys, records));
+    }
+  });
+
   it('keeps records with equal keys in record order, and sorts by another field', () => {
     const t = new RecordTable('users');
     for (const [id, name] of [
