@@ -52,7 +52,7 @@ export default class Diff extends BaseCommand {
       );
     if (changedLines !== undefined && !flags.quiet)
       process.stderr.write(
-        `Read only the ${changedLines} line(s) that differ between the two folders (roster diff --full reads both whole).\n`,
+        `Read only the ${changedLines} line(s) that differ between the two rosters (roster diff --full reads both whole).\n`,
       );
     if (flags['exit-code'] && plan.changes.length > 0) this.exit(ExitCode.Changes);
   }

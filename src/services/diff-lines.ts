@@ -1,6 +1,6 @@
 /**
- * roster diff's shortcut for two OneRoster CSV folders: only the lines that differ are read as
- * records. Each file is seen as keyed lines (src/formats/csv/keyed-lines.ts); the lines of one
+ * roster diff's shortcut for two OneRoster CSV folders or zips: only the lines that differ are
+ * read as records. Each file is seen as keyed lines (src/formats/csv/keyed-lines.ts); the lines of one
  * side that the other has byte for byte are the same records, counted and never read. The lines
  * that differ, with the few records a plan looks up beside them (see markContext), are read as two
  * small packages through the same reader, and planned in a PlanScope whose old side is partial
@@ -15,6 +15,7 @@ import {
   diffKeyedLines,
   findKeys,
   type KeyedLines,
+  keyedLines,
   type LineChanges,
   markedLines,
   valueAt,
@@ -23,7 +24,7 @@ import { splitQuotedLine } from '../formats/csv/scan-csv.js';
 import { mapHeader } from '../formats/oneroster-csv/header.js';
 import { readManifest } from '../formats/oneroster-csv/manifest.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
-import { directoryFiles, memoryFiles } from '../formats/package-files.js';
+import { directoryFiles, memoryFiles, zipFiles } from '../formats/package-files.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { computePlan, type PlanScope, type PlanTarget } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
@@ -66,45 +67,120 @@ export interface LineDiff {
   readonly changedLines: number;
 }
 
-/** The diff of two OneRoster CSV folders by their changed lines, or why it cannot be made so. */
+/**
+ * The diff of two OneRoster CSV folders or zips by their changed lines, or why it cannot be made
+ * so.
+ */
 export async function diffByLines(input: LineDiffInput): Promise<LineDiff | string> {
-  let a: string;
-  let b: string;
+  const opened: Side[] = [];
   try {
-    const before = locateRoster(input.oldPath);
-    const after = locateRoster(input.newPath);
-    if (before.format !== 'oneroster-csv' || after.format !== 'oneroster-csv') return 'not two CSV folders';
-    a = before.location;
-    b = after.location;
-  } catch {
-    return 'a path is not a roster'; // (the full diff says what is wrong)
+    for (const path of [input.oldPath, input.newPath]) {
+      let side: Side | string;
+      try {
+        side = await openSide(path);
+      } catch {
+        return 'a path is not a roster'; // (the full diff says what is wrong)
+      }
+      if (typeof side === 'string') return side;
+      opened.push(side);
+    }
+    return await diffSides(input, opened[0]!, opened[1]!);
+  } finally {
+    for (const side of opened) await side.close();
   }
-  const csvFiles = (dir: string) => directoryFiles(dir).names.filter((n) => n.toLowerCase().endsWith('.csv'));
-  const names = csvFiles(a);
-  if (names.join('\n') !== csvFiles(b).join('\n')) return 'the folders hold other files';
+}
+
+/** One side of a diff: a OneRoster CSV folder or zip, and its CSV files. */
+interface Side {
+  readonly location: string;
+  /** Its CSV files' names, sorted. */
+  readonly names: readonly string[];
+  /** A folder's files are read by path, on two threads (see readKeyedFiles). */
+  readonly folder: boolean;
+  bytes(name: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** The side at `path`, or why the diff cannot be made by lines (an error: the full diff reports it). */
+async function openSide(path: string): Promise<Side | string> {
+  const { location, format } = locateRoster(path);
+  const csv = (names: readonly string[]) => names.filter((n) => n.toLowerCase().endsWith('.csv'));
+  if (format === 'oneroster-csv')
+    return {
+      location,
+      names: csv(directoryFiles(location).names),
+      folder: true,
+      bytes: async (name) => readFileSync(join(location, name)),
+      close: async () => {},
+    };
+  if (format !== 'oneroster-zip') return 'not OneRoster CSV';
+  const diagnostics = new Diagnostics();
+  const files = await zipFiles(location, diagnostics);
+  if (files.rejected || diagnostics.list.length > 0) {
+    await files.close();
+    return 'a zip the full diff has findings on';
+  }
+  return {
+    location,
+    names: csv(files.names),
+    folder: false,
+    // (Inflated on the thread pool: every file of both zips at once.)
+    bytes: async (name) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of files.open(name)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+    close: () => files.close(),
+  };
+}
+
+/** The diff of two sides by their changed lines, or why it cannot be made so. */
+async function diffSides(input: LineDiffInput, before: Side, after: Side): Promise<LineDiff | string> {
+  const a = before.location;
+  const b = after.location;
+  const names = before.names;
+  if (names.join('\n') !== after.names.join('\n')) return 'the two sides hold other files';
   if (!names.includes(MANIFEST)) return 'no manifest.csv';
-  const manifest = readFileSync(join(a, MANIFEST));
-  if (!manifest.equals(readFileSync(join(b, MANIFEST)))) return 'manifest.csv differs';
+  // (A file that cannot be read, or not whole: the full diff says what is wrong.)
+  const read = async (side: Side, name: string) => side.bytes(name).catch(() => undefined);
+  const manifest = await read(before, MANIFEST);
+  const manifestAfter = await read(after, MANIFEST);
+  if (!manifest || !manifestAfter) return 'a file cannot be read';
+  if (!manifest.equals(manifestAfter)) return 'manifest.csv differs';
 
   input.progress?.({ stage: 'read', detail: 'the lines that differ' });
-  // Both versions of every file read as keyed lines, the largest first, on two threads.
   const entities = ENTITY_NAMES.filter((e) => names.includes(ENTITIES[e].file));
+  // Both versions of every file, as keyed lines: file k of `entities` is sides 2k and 2k + 1.
   const sides = entities.flatMap((e) => [
-    { dir: a, file: ENTITIES[e].file },
-    { dir: b, file: ENTITIES[e].file },
+    { side: before, dir: a, file: ENTITIES[e].file },
+    { side: after, dir: b, file: ENTITIES[e].file },
   ]);
-  const sizes = new Map(sides.map((s) => [s, statSync(join(s.dir, s.file)).size]));
-  const bytes = [...sizes.values()].reduce((n, size) => n + size, 0);
-  const largestFirst = [...sides].sort((x, y) => sizes.get(y)! - sizes.get(x)!);
-  const read = await readKeyedFiles(largestFirst, bytes);
-  const keyedOf = (side: (typeof sides)[number]) => read[largestFirst.indexOf(side)]!;
+  let keyed: (KeyedLines | string)[];
+  let bytes: number;
+  if (before.folder && after.folder) {
+    // Read by path, the largest first, on two threads.
+    const sizes = new Map(sides.map((s) => [s, statSync(join(s.dir, s.file)).size]));
+    bytes = [...sizes.values()].reduce((n, size) => n + size, 0);
+    const largestFirst = [...sides].sort((x, y) => sizes.get(y)! - sizes.get(x)!);
+    const lines = await readKeyedFiles(
+      largestFirst.map(({ dir, file }) => ({ dir, file })),
+      bytes,
+    );
+    keyed = sides.map((s) => lines[largestFirst.indexOf(s)]!);
+  } else {
+    // A zip's files are inflated in memory (on the thread pool), and seen as keyed lines here.
+    const all = await Promise.all(sides.map((s) => read(s.side, s.file)));
+    bytes = all.reduce((n, buffer) => n + (buffer?.length ?? 0), 0);
+    keyed = all.map((buffer) => (buffer ? keyedLines(buffer) : 'it cannot be read whole'));
+  }
+  const keyedOf = (k: number) => keyed[k]!;
   const pairs: FilePair[] = [];
   let changedBytes = 0;
   for (const [k, entity] of entities.entries()) {
     const file = ENTITIES[entity].file;
-    const before = keyedOf(sides[2 * k]!);
+    const before = keyedOf(2 * k);
     if (typeof before === 'string') return `${file}: ${before}`;
-    const after = keyedOf(sides[2 * k + 1]!);
+    const after = keyedOf(2 * k + 1);
     if (typeof after === 'string') return `${file}: ${after}`;
     if (!sameHeader(before.header, after.header)) return `the header of ${file} differs`;
     const changes = diffKeyedLines(before, after);

@@ -1,6 +1,8 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import yazl from 'yazl';
 import { roster } from '../helpers/cli.js';
 import { districtRepo } from '../helpers/repo.js';
 
@@ -52,7 +54,7 @@ describe('roster diff (built CLI)', () => {
     }
   });
 
-  it('diffs two CSV folders by the lines that differ, on one thread or two, as --full does', () => {
+  it('diffs two CSV folders (or zips) by the lines that differ, on one thread or two, as --full does', async () => {
     const repo = districtRepo({ students: 60 });
     expect(
       roster(['convert', 'roster', '--to', 'oneroster-1.1', '--out', 'old'], { cwd: repo.dir }).status,
@@ -74,7 +76,7 @@ describe('roster diff (built CLI)', () => {
     const outputs = [{ ROSTER_THREADS: '2' }, { ROSTER_THREADS: '1' }].map((env) => {
       const r = roster(['diff', 'old', 'new', '--format', 'json'], { cwd: repo.dir, env });
       expect(r.status).toBe(0);
-      expect(r.stderr).toMatch(/Read only the \d+ line\(s\) that differ between the two folders/);
+      expect(r.stderr).toMatch(/Read only the \d+ line\(s\) that differ between the two rosters/);
       return r.stdout.replace(/"createdAt": "[^"]*"/, '');
     });
     const full = roster(['diff', 'old', 'new', '--format', 'json', '--full'], { cwd: repo.dir });
@@ -86,5 +88,23 @@ describe('roster diff (built CLI)', () => {
     expect(plan.summary.byEntity.enrollments).toMatchObject({ create: 1 });
     expect(plan.summary.byEntity.classes).toMatchObject({ update: 1 });
     expect(roster(['diff', 'old', 'new', '--quiet'], { cwd: repo.dir }).stderr).toBe('');
+
+    // The same two rosters as zips (an SIS export), and a zip against a folder.
+    for (const side of ['old', 'new']) {
+      const zip = new yazl.ZipFile();
+      for (const f of readdirSync(join(repo.dir, side)))
+        zip.addBuffer(readFileSync(join(repo.dir, side, f)), f);
+      zip.end();
+      await pipeline(zip.outputStream, createWriteStream(join(repo.dir, `${side}.zip`)));
+    }
+    for (const args of [
+      ['old.zip', 'new.zip'],
+      ['old.zip', 'new'],
+    ]) {
+      const zipped = roster(['diff', ...args, '--format', 'json'], { cwd: repo.dir });
+      expect(zipped.status).toBe(0);
+      expect(zipped.stderr).toMatch(/Read only the \d+ line\(s\) that differ/);
+      expect(zipped.stdout.replace(/"createdAt": "[^"]*"/, '')).toBe(outputs[0]);
+    }
   });
 });

@@ -3,10 +3,20 @@
  * rosters read whole): over random edits of OneRoster CSV folders, the plans are byte for byte the
  * same. Edits the shortcut cannot vouch for must send it the full way (it says why).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import yazl from 'yazl';
 import {
   linesOf as csvOfLines,
   diffKeyedLines,
@@ -39,6 +49,16 @@ function write(files: Files): string {
   mkdirSync(dir);
   for (const [f, text] of files) writeFileSync(join(dir, f), text);
   return dir;
+}
+/** `dir`'s files (and `extra` entries) as a zip beside it. */
+async function zipOf(dir: string, extra: [string, string][] = []): Promise<string> {
+  const zip = new yazl.ZipFile();
+  for (const f of readdirSync(dir).sort()) zip.addBuffer(readFileSync(join(dir, f)), f);
+  for (const [name, text] of extra) zip.addBuffer(Buffer.from(text), name);
+  zip.end();
+  const path = `${dir}-${extra.length}.zip`;
+  await pipeline(zip.outputStream, createWriteStream(path));
+  return path;
 }
 const linesOf = (text: string) => text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
 const joinLines = (lines: string[]) => `${lines.join('\n')}\n`;
@@ -227,6 +247,34 @@ describe('roster diff by the lines that differ', () => {
     for (const reason of reasons) expect(reason).toEqual(expect.any(String));
     expect(reasons[0]).toContain('a sourcedId twice');
     expect(reasons[1]).toContain('a sourcedId twice');
+  });
+
+  it('diffs zips, and a zip with a folder, by the lines that differ; not a zip it has findings on', async () => {
+    const files = read(base);
+    lines(files, 'enrollments.csv', (data) => [
+      ...data.filter((_, i) => i % 7 !== 3),
+      setField(data[0]!, 0, 'enr-zip'),
+    ]);
+    lines(files, 'users.csv', (data) => data.map((l, i) => (i % 9 === 4 ? setField(l, 8, `Zip${i}`) : l)));
+    const next = write(files);
+    const [baseZip, nextZip] = await Promise.all([zipOf(base), zipOf(next)]);
+    const folders = await json(base, next, false);
+    for (const [a, b] of [
+      [baseZip, nextZip],
+      [base, nextZip],
+      [nextZip, base],
+    ] as const) {
+      expect(await shortcut(a, b)).toBe(true);
+      const shown = await json(a, b, false);
+      expect(shown).toBe(await json(a, b, true));
+      if (a === baseZip) expect(shown).toBe(folders);
+    }
+    // A zip with an entry in a folder (a finding), or that is not a zip: read whole, which reports it.
+    const nested = await zipOf(next, [['extra/users.csv', 'sourcedId\n']]);
+    expect(await shortcut(baseZip, nested)).toEqual(expect.any(String));
+    const broken = join(root, 'broken.zip');
+    writeFileSync(broken, 'not a zip');
+    expect(await shortcut(baseZip, broken)).toEqual(expect.any(String));
   });
 });
 
