@@ -28,7 +28,7 @@ export default class Diff extends BaseCommand {
     'exit-code': Flags.boolean({ description: 'Exit 2 when the rosters differ.' }),
     full: Flags.boolean({
       description:
-        'Read both rosters whole. (Two OneRoster CSV folders are otherwise compared line by line first, and only the lines that differ are read as records: the same diff, sooner.)',
+        'Read both rosters whole. (OneRoster CSV folders and zips are otherwise compared line by line first, and only the lines that differ are read as records: the same diff, sooner.)',
     }),
     'show-personal-data': Flags.boolean({
       description: 'Show names, e-mail addresses and other personal data.',
