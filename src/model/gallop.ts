@@ -34,3 +34,26 @@ export function halve(low: number, high: number, below: (i: number) => boolean):
   }
   return low;
 }
+
+/**
+ * Keys looked for one after another in an ascending sequence: each from where the one before was
+ * found, by galloping; a key below that one anywhere, by halving. Keys asked in ascending order
+ * take a few steps each; any order works.
+ */
+export class OrderedSearch {
+  /** Every item before it is below the last key looked for. */
+  private from = 0;
+
+  /** The position of the item equal to the key, or -1. `compare(i)`: item i's order to the key. */
+  find(n: number, compare: (i: number) => number): number {
+    const below = (i: number) => compare(i) < 0;
+    const onward = this.from > 0 && this.from <= n && below(this.from - 1);
+    const at = onward ? gallop(this.from, n, below) : halve(0, n, below);
+    this.from = at;
+    if (at < n && compare(at) === 0) {
+      this.from = at + 1;
+      return at;
+    }
+    return -1;
+  }
+}

@@ -11,7 +11,7 @@ import { compareBytes, sameBytes } from '../model/byte-hash.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
-import { gallop, halve } from '../model/gallop.js';
+import { OrderedSearch } from '../model/gallop.js';
 import { type Finder, KeyIndex, keyFinder } from '../model/key-index.js';
 import { sortByKey } from '../model/key-sort.js';
 import {
@@ -613,12 +613,10 @@ function writeUpdatedFields(
 
 /**
  * Finds the records of a table sorted by key (RecordTable.ascendingBy), for keys asked mostly in
- * key order (a plan's changed records): each search starts where the last one ended, by growing
- * steps, then halves; a key below the last one is looked for among all records by halving.
+ * key order (a plan's changed records): a few steps each (OrderedSearch).
  */
 class SortedFinder {
-  /** Every record before it has a key below the last one asked. */
-  private from = 0;
+  private readonly search = new OrderedSearch();
   private readonly probe = byteRange();
 
   constructor(
@@ -628,17 +626,7 @@ class SortedFinder {
 
   /** The record holding `key`; -1: none. */
   find(key: ByteRange): number {
-    const n = this.table.size;
-    const below = (record: number) => this.compare(record, key) < 0;
-    // (Past the last one asked: from there; else anywhere, by halving all of them.)
-    const onward = this.from > 0 && this.from <= n && below(this.from - 1);
-    const at = onward ? gallop(this.from, n, below) : halve(0, n, below);
-    this.from = at;
-    if (at < n && this.compare(at, key) === 0) {
-      this.from = at + 1;
-      return at;
-    }
-    return -1;
+    return this.search.find(this.table.size, (record) => this.compare(record, key));
   }
 
   private compare(record: number, key: ByteRange): number {

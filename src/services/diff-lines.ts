@@ -1,11 +1,11 @@
 /**
  * roster diff's shortcut for two OneRoster CSV folders or zips: only the lines that differ are
- * read as records. Each file is seen as keyed lines (src/formats/csv/keyed-lines.ts); the lines of one
- * side that the other has byte for byte are the same records, counted and never read. The lines
- * that differ, with the few records a plan looks up beside them (see markContext), are read as two
- * small packages through the same reader, and planned in a PlanScope whose old side is partial
- * too. The plan is the one the full diff makes (the tests hold both to it); anything the shortcut
- * cannot vouch for sends the diff the full way.
+ * read as records. Each file is seen as keyed lines (src/formats/csv/keyed-lines.ts); the lines
+ * of one side that the other has byte for byte are the same records, counted and never read. The
+ * lines that differ, with the few records a plan looks up beside them (see markContext), are read
+ * as two small packages through the same reader, and planned in a PlanScope whose old side is
+ * partial too. The plan is the one the full diff makes (the tests hold both to it); anything the
+ * shortcut cannot vouch for sends the diff the full way.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gallop, halve } from '../../src/model/gallop.js';
+import { gallop, halve, OrderedSearch } from '../../src/model/gallop.js';
 
 describe('gallop', () => {
   it('finds the first item not below the one looked for, from any start that precedes it', () => {
@@ -34,5 +34,20 @@ describe('gallop', () => {
       ).toBe(expected);
       expect(probes).toBeLessThanOrEqual(Math.ceil(Math.log2(items.length + 1)));
     }
+  });
+
+  it('finds keys asked one after another, in order or not, among items with gaps', () => {
+    const items = Array.from({ length: 500 }, (_, i) => i * 3); // 0, 3, 6, ...
+    const search = new OrderedSearch();
+    let probes = 0;
+    const find = (key: number) =>
+      search.find(items.length, (i) => {
+        probes++;
+        return items[i]! - key;
+      });
+    for (let key = 0; key < 1500; key += 2) expect(find(key)).toBe(key % 3 === 0 ? key / 3 : -1);
+    // In ascending order: a few steps each, not a halving of all 500.
+    expect(probes / 750).toBeLessThan(4);
+    for (const key of [900, 3, 1497, 1498, 0, -1, 1500]) expect(find(key)).toBe(items.indexOf(key));
   });
 });

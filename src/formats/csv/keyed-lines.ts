@@ -10,7 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { compareBytes, hashBytes, sameBytes } from '../../model/byte-hash.js';
-import { gallop, halve } from '../../model/gallop.js';
+import { gallop, OrderedSearch } from '../../model/gallop.js';
 import { sortByKeys } from '../../model/key-sort.js';
 import { normalizeValue } from '../../model/normalize.js';
 import { type ByteRange, byteRange } from '../../model/record-table.js';
@@ -333,30 +333,17 @@ export function findKey(lines: KeyedLines, key: Buffer): number {
   return -1;
 }
 
-/**
- * The lines of `keys` (-1: none), each looked for from where the one before was found, by
- * growing steps, then halving: keys in ascending order take a few steps each (a key below the
- * one before is looked for among all lines by halving).
- */
+/** The lines of `keys` (-1: none); keys in ascending order take a few steps each (OrderedSearch). */
 export function findKeys(lines: KeyedLines, keys: readonly Buffer[]): Int32Array {
   const { order, bytes } = lines;
   const { starts, keyEnds } = positions(lines);
-  const n = lines.count;
-  const compare = (k: number, key: Buffer) =>
-    compareBytes(bytes, starts[k]!, keyEnds[k]!, key, 0, key.length);
-  const found = new Int32Array(keys.length);
-  let from = 0; // every position before has a key below the last one looked for
-  for (const [q, key] of keys.entries()) {
-    const below = (k: number) => compare(k, key) < 0;
-    const at = from > 0 && from <= n && below(from - 1) ? gallop(from, n, below) : halve(0, n, below);
-    from = at;
-    found[q] = -1;
-    if (at < n && compare(at, key) === 0) {
-      found[q] = order ? order[at]! : at;
-      from = at + 1;
-    }
-  }
-  return found;
+  const search = new OrderedSearch();
+  return Int32Array.from(keys, (key) => {
+    const at = search.find(lines.count, (k) =>
+      compareBytes(bytes, starts[k]!, keyEnds[k]!, key, 0, key.length),
+    );
+    return at < 0 || !order ? at : order[at]!;
+  });
 }
 
 /** Line i without its line break. */
