@@ -3,6 +3,7 @@
  * Every code is listed in CODES with its severity and a default hint, and documented in
  * docs/diagnostics.md (a test keeps the two in step).
  */
+import { ENTITIES, type EntityName } from '../model/entities.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -295,4 +296,13 @@ export function unreadable(diagnostics: Diagnostics): boolean {
   return diagnostics.list.some(
     (d) => d.severity === 'error' && /^(ZIP_|MANIFEST_|CSV_|HEADER_|FILE_)/.test(d.code),
   );
+}
+
+/**
+ * How a finding names the records of `entity`: by their OneRoster file in a CSV package
+ * ("users.csv"), by the entity elsewhere ("users": roster YAML has no such file). `file`: the file
+ * the finding is in.
+ */
+export function recordsName(entity: EntityName, file: string | undefined): string {
+  return file === undefined || /\.csv$/i.test(file) ? ENTITIES[entity].file : entity;
 }

@@ -12,7 +12,7 @@ import {
 } from '../model/entities.js';
 import { splitList } from '../model/normalize.js';
 import type { FileMode } from '../model/roster.js';
-import { Diagnostics } from './diagnostic.js';
+import { Diagnostics, recordsName } from './diagnostic.js';
 
 export interface FieldPosition {
   readonly line?: number;
@@ -87,7 +87,7 @@ export function checkRecordFields(
       if ((record[field] ?? '').trim() === '') {
         diagnostics.add('VALUE_REQUIRED', {
           ...at(field),
-          message: `${field} is required in users.csv (OneRoster 1.1)`,
+          message: `${field} is required in ${recordsName('users', ctx.file)} (OneRoster 1.1)`,
         });
       }
     }
@@ -121,7 +121,7 @@ function checkField(
     if (fieldSpec.required && versionHasField(ctx, field)) {
       diagnostics.add('VALUE_REQUIRED', {
         ...at(field),
-        message: `${field} is required in ${ENTITIES[ctx.entity].file}`,
+        message: `${field} is required in ${recordsName(ctx.entity, ctx.file)}`,
       });
     }
     return;
@@ -222,7 +222,7 @@ function checkValue(
   at: At,
   diagnostics: Diagnostics,
 ): void {
-  const file = ENTITIES[ctx.entity].file;
+  const file = recordsName(ctx.entity, ctx.file);
   if (/[\r\n]/.test(value)) {
     diagnostics.add('CSV_LINE_BREAK_IN_FIELD', { ...at(field), message: `${field} contains a line break` });
     return;

@@ -12,7 +12,7 @@ import { InlineKeyIndex } from '../model/key-index.js';
 import { splitList } from '../model/normalize.js';
 import { type ByteRange, byteRange, type Origin, RecordTable } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
-import type { Diagnostics } from './diagnostic.js';
+import { type Diagnostics, recordsName } from './diagnostic.js';
 
 export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
   // Typed-array indexes on the sourcedId bytes: references resolve without a string per record,
@@ -63,10 +63,12 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
         if (ref.absent) {
           if (!fromDelta && !missingFile.has(field)) {
             missingFile.add(field);
+            const found = where();
+            const targets = recordsName(target, found.file);
             diagnostics.add('REFERENCE_FILE_MISSING', {
-              ...where(),
+              ...found,
               field,
-              message: `${spec.file} references ${ENTITIES[target].file} (${field}), but the package has no ${ENTITIES[target].file}`,
+              message: `${recordsName(entity, found.file)} references ${targets} (${field}), but the package has no ${targets}`,
             });
           }
           continue;
@@ -82,10 +84,11 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
         for (const value of values) {
           if (ref.index!.find(value) < 0) {
             if (ref.lenient) continue;
+            const found = where();
             diagnostics.add('REFERENCE_MISSING', {
-              ...where(),
+              ...found,
               field,
-              message: `${field} ${JSON.stringify(value)} matches no record in ${ENTITIES[target].file}`,
+              message: `${field} ${JSON.stringify(value)} matches no record in ${recordsName(target, found.file)}`,
             });
             continue;
           }
@@ -218,10 +221,11 @@ function checkDateOrder(
   if (start === '' || end === '' || !/^\d{4}-\d{2}-\d{2}$/.test(start) || !/^\d{4}-\d{2}-\d{2}$/.test(end))
     return;
   if (start >= end) {
+    const found = where();
     diagnostics.add('DATE_ORDER', {
-      ...where(),
+      ...found,
       field: 'endDate',
-      message: `${ENTITIES[entity].file}: endDate ${end} is not after ${startField(entity)} ${start}`,
+      message: `${recordsName(entity, found.file)}: endDate ${end} is not after ${startField(entity)} ${start}`,
     });
   }
 }
@@ -262,10 +266,11 @@ function checkCycles(roster: Roster, entity: 'orgs' | 'academicSessions', diagno
         const key = [...path].sort().join(',');
         if (!reported.has(key)) {
           reported.add(key);
+          const found = at(table.origin(i), entity, start);
           diagnostics.add('REFERENCE_CYCLE', {
-            ...at(table.origin(i), entity, start),
+            ...found,
             field: 'parentSourcedId',
-            message: `${ENTITIES[entity].file} parents form a cycle: ${[...path, start].join(' -> ')}`,
+            message: `${recordsName(entity, found.file)} parents form a cycle: ${[...path, start].join(' -> ')}`,
           });
         }
         break;

@@ -178,6 +178,7 @@ describe('roster YAML', () => {
       'REFERENCE_MISSING schools/s1.yaml:27',
     ]);
     expect(result.diagnostics[0]?.column).toBe(17);
+    expect(result.diagnostics[1]?.message).toBe('courseSourcedId "c9" matches no record in courses');
   });
 
   it('points a finding on an enrollment written as a bare user id at that id', async () => {
@@ -190,6 +191,8 @@ describe('roster YAML', () => {
     });
     const required = result.diagnostics.find((d) => d.code === 'VALUE_REQUIRED');
     expect(required).toMatchObject({ file: 'schools/s1.yaml', line: 36, column: 13 });
+    // (Roster YAML has no enrollments.csv: findings name the entity.)
+    expect(required?.message).toBe('userSourcedId is required in enrollments');
   });
 
   it('reports duplicate sourcedIds across files', async () => {
