@@ -152,18 +152,18 @@ async function diffSides(input: LineDiffInput, before: Side, after: Side): Promi
   const entities = ENTITY_NAMES.filter((e) => names.includes(ENTITIES[e].file));
   // Both versions of every file, as keyed lines: file k of `entities` is sides 2k and 2k + 1.
   const sides = entities.flatMap((e) => [
-    { side: before, dir: a, file: ENTITIES[e].file },
-    { side: after, dir: b, file: ENTITIES[e].file },
+    { side: before, file: ENTITIES[e].file },
+    { side: after, file: ENTITIES[e].file },
   ]);
   let keyed: (KeyedLines | string)[];
   let bytes: number;
   if (before.folder && after.folder) {
     // Read by path, the largest first, on two threads.
-    const sizes = new Map(sides.map((s) => [s, statSync(join(s.dir, s.file)).size]));
+    const sizes = new Map(sides.map((s) => [s, statSync(join(s.side.location, s.file)).size]));
     bytes = [...sizes.values()].reduce((n, size) => n + size, 0);
     const largestFirst = [...sides].sort((x, y) => sizes.get(y)! - sizes.get(x)!);
     const lines = await readKeyedFiles(
-      largestFirst.map(({ dir, file }) => ({ dir, file })),
+      largestFirst.map(({ side, file }) => ({ dir: side.location, file })),
       bytes,
     );
     keyed = sides.map((s) => lines[largestFirst.indexOf(s)]!);

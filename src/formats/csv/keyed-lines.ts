@@ -317,22 +317,6 @@ function inFileOrder(lines: KeyedLines, k: number, n: number): boolean {
   return order[k + n - 1]! - order[k]! === n - 1;
 }
 
-/** The line whose key is `key`, or -1. */
-export function findKey(lines: KeyedLines, key: Buffer): number {
-  const { order, bytes } = lines;
-  const { starts, keyEnds } = positions(lines);
-  let low = 0;
-  let high = lines.count - 1;
-  while (low <= high) {
-    const mid = (low + high) >>> 1;
-    const c = compareBytes(bytes, starts[mid]!, keyEnds[mid]!, key, 0, key.length);
-    if (c === 0) return order ? order[mid]! : mid;
-    if (c < 0) low = mid + 1;
-    else high = mid - 1;
-  }
-  return -1;
-}
-
 /** The lines of `keys` (-1: none); keys in ascending order take a few steps each (OrderedSearch). */
 export function findKeys(lines: KeyedLines, keys: readonly Buffer[]): Int32Array {
   const { order, bytes } = lines;
