@@ -54,18 +54,67 @@ export class BugError extends RosterError {
 
 /** Another process holds the target's lock. */
 export class LockHeldError extends RosterError {
-  constructor(target: string, holder: string, operation: string, since: string, stale: boolean) {
+  constructor(
+    target: string,
+    holder: { holder: string; host: string; operation: string; createdAt: string },
+    stale: boolean,
+    now: Date = new Date(),
+  ) {
+    const age = ageOf(holder.createdAt, now);
     super(
       'LOCK_HELD',
-      `target "${target}" is locked by ${holder} (${operation}, since ${since})${stale ? '; that process is no longer running' : ''}`,
+      `target "${target}" is locked by ${holder.holder} (${holder.operation}, since ${holder.createdAt}${age ? `, ${age} ago` : ''})${stale ? '; that process is no longer running' : ''}`,
       {
         hint: stale
           ? `The lock is stale. Check that no apply is running, then run \`roster unlock ${target} --force\`.`
-          : 'Wait for it to finish, or pass --lock-timeout to wait (e.g. --lock-timeout 5m).',
+          : `Wait for it to finish, or pass --lock-timeout to wait (e.g. --lock-timeout 5m). If no roster-as-code runs on ${holder.host || 'that host'} any more (a CI job that was killed), run \`roster unlock ${target} --force\`.`,
       },
     );
     this.name = 'LockHeldError';
   }
+}
+
+/** "12 minutes", "3 hours", "2 days": how long ago `iso` was (undefined when it is not a time). */
+function ageOf(iso: string, now: Date): string | undefined {
+  const ms = now.getTime() - Date.parse(iso);
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 1) return `${Math.floor(ms / 1000)} seconds`;
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} hours` : `${Math.floor(hours / 24)} days`;
+}
+
+/** SIGINT or SIGTERM arrived: the command stopped at a safe point (the message says what the target holds). */
+export class InterruptedError extends RosterError {
+  constructor(
+    readonly signal: 'SIGINT' | 'SIGTERM',
+    message: string,
+    hint?: string,
+  ) {
+    super('INTERRUPTED', message, {
+      ...(hint ? { hint } : {}),
+      exitCode: signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted,
+    });
+    this.name = 'InterruptedError';
+  }
+}
+
+/** The disk (or a quota) is full: nothing partial was left. */
+export class DiskFullError extends RosterError {
+  constructor(path: string, cause?: unknown) {
+    super('DISK_FULL', `no space left on the device while writing ${path}; nothing was written there`, {
+      hint: 'Free some space (or raise the quota) and run again. Nothing partial was kept.',
+      cause,
+    });
+    this.name = 'DiskFullError';
+  }
+}
+
+/** Whether `err` says the disk or a quota is full. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /** A saved plan no longer matches the roster or the target. */

@@ -13,4 +13,8 @@ export enum ExitCode {
   Usage = 64,
   /** An internal error (a bug in roster-as-code). */
   Internal = 70,
+  /** Interrupted by SIGINT (Ctrl-C): stopped at a safe point, lock released. */
+  Interrupted = 130,
+  /** Stopped by SIGTERM (a CI runner cancelling the job): stopped at a safe point, lock released. */
+  Terminated = 143,
 }

@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
-import { UsageError } from '../errors.js';
+import { RosterError, UsageError } from '../errors.js';
+import { trapInterrupts } from '../interrupts.js';
 import type { Plan as PlanData } from '../plan/plan.js';
 import { readPlanFile } from '../plan/plan-file.js';
-import { renderPlanText, summaryLine } from '../render/plan.js';
+import { appliedLine, renderPlanText } from '../render/plan.js';
 import { applyRoster } from '../services/apply.js';
 
 export default class Apply extends BaseCommand {
@@ -55,41 +56,54 @@ export default class Apply extends BaseCommand {
       );
     }
     const style = this.styleFor(flags['no-color']);
+    // Ctrl-C, or a CI runner cancelling the job: stop at a safe point and release the lock.
+    const trap = trapInterrupts((signal) =>
+      process.stderr.write(`\n${signal} received: stopping at a safe point and releasing the lock...\n`),
+    );
     const confirm = async (plan: PlanData) => {
       this.write(renderPlanText(plan, { style, detailLimit: flags['detail-limit'] }));
       if (flags['auto-approve']) return true;
       const rl = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = await rl.question(
-        `\nApply this plan to target "${plan.target.name}"? Only 'yes' is accepted: `,
-      );
-      rl.close();
-      return answer.trim() === 'yes';
+      // On a terminal, Ctrl-C reaches readline, not the process: pass it on.
+      rl.on('SIGINT', () => process.emit('SIGINT', 'SIGINT'));
+      try {
+        const answer = await rl.question(
+          `\nApply this plan to target "${plan.target.name}"? Only 'yes' is accepted: `,
+          { signal: trap.signal },
+        );
+        return answer.trim() === 'yes';
+      } catch (err) {
+        if (trap.signal.aborted) return false; // the service reports the interruption
+        throw err;
+      } finally {
+        rl.close();
+      }
     };
-    const result = await applyRoster({
-      repo: flags.repo,
-      target: savedPlan?.target.name ?? flags.target,
-      ...(savedPlan ? { savedPlan } : {}),
-      allowMassChange: flags['allow-mass-change'],
-      ignoreBlackout: flags['ignore-blackout'],
-      lockTimeoutMs: parseDuration(flags['lock-timeout']),
-      showPersonalData: flags['show-personal-data'],
-      confirm,
-      ...progressOption(this.progress(flags.quiet)),
-    });
-    if (result.outcome === 'no-changes') this.write('No changes. Nothing to apply.\n');
-    else if (result.outcome === 'cancelled') this.write('Cancelled. Nothing was applied.\n');
-    else {
-      const done = summaryLine(result.plan)
-        .replace('Plan: ', '')
-        .replace('to add', 'added')
-        .replace('to change', 'changed')
-        .replace('to remove', 'removed');
-      this.write(
-        style.green(
-          `Applied to target "${result.plan.target.name}" (serial ${result.state?.serial}). ${done}\n`,
-        ),
-      );
-      for (const w of result.warnings ?? []) process.stderr.write(`Warning: ${w}\n`);
+    try {
+      const result = await applyRoster({
+        repo: flags.repo,
+        target: savedPlan?.target.name ?? flags.target,
+        ...(savedPlan ? { savedPlan } : {}),
+        allowMassChange: flags['allow-mass-change'],
+        ignoreBlackout: flags['ignore-blackout'],
+        lockTimeoutMs: parseDuration(flags['lock-timeout']),
+        showPersonalData: flags['show-personal-data'],
+        confirm,
+        signal: trap.signal,
+        notice: (message) => process.stderr.write(`Note: ${message}\n`),
+        ...progressOption(this.progress(flags.quiet)),
+      });
+      if (result.outcome === 'no-changes') this.write('No changes. Nothing to apply.\n');
+      else if (result.outcome === 'cancelled')
+        throw new RosterError('CANCELLED', 'apply was cancelled at the prompt; nothing was applied', {
+          hint: "Only 'yes' applies the plan.",
+        });
+      else {
+        this.write(style.green(`${appliedLine(result.plan, result.state?.serial)}\n`));
+        for (const w of result.warnings ?? []) process.stderr.write(`Warning: ${w}\n`);
+      }
+    } finally {
+      trap.release();
     }
   }
 }

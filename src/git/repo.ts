@@ -1,5 +1,6 @@
 /** The git facts a plan and a state record: the commit of the roster, and whether it has uncommitted changes. */
-import { relative } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { simpleGit } from 'simple-git';
 
 export interface RosterCommit {
@@ -11,11 +12,15 @@ export interface RosterCommit {
 /** The HEAD commit of the repo holding `rosterPath`, or null when it is not in a git repo (or git is missing). */
 export async function rosterCommit(rosterPath: string): Promise<RosterCommit | null> {
   try {
-    const git = simpleGit({ baseDir: rosterPath });
-    if (!(await git.checkIsRepo())) return null;
-    const top = (await git.revparse(['--show-toplevel'])).trim();
+    // The roster may be a zip: git runs in its folder.
+    const folder = statSync(rosterPath).isDirectory() ? rosterPath : dirname(rosterPath);
+    if (!(await simpleGit({ baseDir: folder }).checkIsRepo())) return null;
+    const top = (await simpleGit({ baseDir: folder }).revparse(['--show-toplevel'])).trim();
+    // Run from the top, where a top-relative pathspec means what it says (from inside the roster
+    // folder it named a folder that does not exist, and every roster looked clean).
+    const git = simpleGit({ baseDir: top });
     const commit = (await git.revparse(['HEAD'])).trim();
-    const status = await git.status(['--porcelain', '--', relative(top, rosterPath) || '.']);
+    const status = await git.status(['--porcelain', '--', relative(top, realpathSync(rosterPath)) || '.']);
     return { commit, dirty: status.files.length > 0 };
   } catch {
     return null; // no commits yet, or no git: the state then records no commit

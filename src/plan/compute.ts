@@ -33,7 +33,7 @@ import {
   type PlanChange,
   type PlanWarning,
 } from './plan.js';
-import { applyPolicy, keyField, schoolOf } from './policy.js';
+import { activeBlackout, applyPolicy, keyField, schoolOf } from './policy.js';
 import { findHolds } from './safety.js';
 
 export interface PlanTarget {
@@ -338,14 +338,12 @@ export function computePlan(input: PlanInput): Plan {
         .join(', ')}); they are left alone.`,
     });
   }
-  const today = now.toISOString().slice(0, 10);
-  for (const w of policy.blackout) {
-    if (today >= w.from && today < w.to) {
-      warnings.push({
-        code: 'BLACKOUT',
-        message: `Today is inside the blackout window ${w.from} to ${w.to}${w.reason ? ` (${w.reason})` : ''}: apply will refuse unless --ignore-blackout.`,
-      });
-    }
+  const blackout = activeBlackout(policy, now);
+  if (blackout) {
+    warnings.push({
+      code: 'BLACKOUT',
+      message: `Today is inside the blackout window ${blackout.from} to ${blackout.to}${blackout.reason ? ` (${blackout.reason})` : ''}: apply will refuse unless --ignore-blackout.`,
+    });
   }
 
   const holds = findHolds({

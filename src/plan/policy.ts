@@ -3,10 +3,16 @@
  * fields that are not shared are removed here, before any comparison, so they never leave the
  * district and never show in a plan.
  */
-import type { Policy } from '../config/config.js';
+import type { BlackoutWindow, Policy } from '../config/config.js';
 import type { EntityName } from '../model/entities.js';
 import { splitList } from '../model/normalize.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
+
+/** The blackout window `now` falls in (from inclusive, to exclusive; dates in UTC), if any. */
+export function activeBlackout(policy: Policy, now: Date): BlackoutWindow | undefined {
+  const today = now.toISOString().slice(0, 10);
+  return policy.blackout.find((w) => today >= w.from && today < w.to);
+}
 
 /** Whether the policy lets `entity` reach the target. */
 export function isShared(policy: Policy, entity: EntityName): boolean {

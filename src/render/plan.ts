@@ -15,6 +15,12 @@ export function summaryLine(plan: Plan): string {
   return `Plan: ${plan.summary.create} to add, ${plan.summary.update} to change, ${plan.summary.delete} to remove.`;
 }
 
+/** The line apply ends with: what was delivered, and the target's new serial. */
+export function appliedLine(plan: Plan, serial: number | undefined): string {
+  const { create, update, delete: removed } = plan.summary;
+  return `Applied to target "${plan.target.name}" (serial ${serial}). ${create} added, ${update} changed, ${removed} removed.`;
+}
+
 function show(value: string | undefined): string {
   return value === undefined
     ? '(empty)'

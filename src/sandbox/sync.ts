@@ -75,7 +75,7 @@ async function syncUser(
     rejections: [],
   };
   store.saveSync(base);
-  faultPoint('sandbox:after-take');
+  await faultPoint('sandbox:after-take');
 
   let record: SyncRecord;
   const tooBig = taken.filter(
@@ -129,9 +129,9 @@ async function syncUser(
         resultFingerprint: fingerprintRoster(result.next!),
       };
       store.saveSync(committing);
-      faultPoint('sandbox:before-commit');
+      await faultPoint('sandbox:before-commit');
       await store.commit(result.next!);
-      faultPoint('sandbox:after-commit');
+      await faultPoint('sandbox:after-commit');
       record = {
         ...committing,
         status: 'succeeded',

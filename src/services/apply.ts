@@ -4,12 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { selectTarget } from '../config/config.js';
-import { RosterError, StalePlanError } from '../errors.js';
+import { ensurePrivateDir, workspaceDir } from '../config/workspace.js';
+import { InterruptedError, RosterError, StalePlanError } from '../errors.js';
+import { interruptionOf } from '../interrupts.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import { buildDelivery } from '../plan/delivery.js';
 import type { Plan } from '../plan/plan.js';
-import { applyPolicy } from '../plan/policy.js';
+import { activeBlackout, applyPolicy } from '../plan/policy.js';
 import { createTarget } from '../targets/create.js';
 import { faultPoint } from '../targets/faults.js';
 import { STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
@@ -25,6 +27,14 @@ export interface ApplyOptions extends PlanOptions {
   readonly lockTimeoutMs?: number;
   /** Asked before delivering (unless a saved plan or auto-approval was given); false cancels. */
   readonly confirm?: (plan: Plan) => Promise<boolean>;
+  /**
+   * SIGINT or SIGTERM (src/interrupts.ts): apply stops at the next safe point, releases the lock
+   * and throws InterruptedError saying what the target holds. Once the delivery is visible to
+   * the portal it is recorded first (without waiting for the portal's report).
+   */
+  readonly signal?: AbortSignal;
+  /** Told things the user should know as they happen (a stale lock taken over, a delivery recovered). */
+  readonly notice?: (message: string) => void;
 }
 
 export type ApplyOutcome = 'applied' | 'no-changes' | 'cancelled';
@@ -52,16 +62,31 @@ export class HeldPlanError extends RosterError {
 
 export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
   // Everything but the configuration is read under the target's lock.
-  const target = createTarget(selectTarget(loadRepoConfig(options.repo), options.target));
+  const config = loadRepoConfig(options.repo);
+  const target = createTarget(selectTarget(config, options.target));
+  const { signal } = options;
   let lock: LockInfo | undefined;
+  // What the target holds, for the message if the apply is interrupted.
+  let held: TargetState | undefined;
+  let delivering = false;
   try {
-    lock = await target.lock('apply', options.lockTimeoutMs ?? 0);
+    ensurePrivateDir(workspaceDir(config.root));
+    lock = await target.lock('apply', options.lockTimeoutMs ?? 0, signal);
+    if (lock.replaced)
+      options.notice?.(
+        `took over the lock of ${lock.replaced.holder} (pid ${lock.replaced.pid}, ${lock.replaced.operation} since ${lock.replaced.createdAt}): that process is no longer running`,
+      );
+    await faultPoint('apply:after-lock');
+    const recovered = await target.recover?.();
+    if (recovered) options.notice?.(recovered);
+    signal?.throwIfAborted();
     const ctx = await makePlan(options, target);
+    held = ctx.state;
+    signal?.throwIfAborted();
     const { plan } = ctx;
     if (options.savedPlan) checkSaved(options.savedPlan, ctx);
     const now = options.now ?? new Date();
-    const today = now.toISOString().slice(0, 10);
-    const blackout = ctx.targetConfig.policy.blackout.find((w) => today >= w.from && today < w.to);
+    const blackout = activeBlackout(ctx.targetConfig.policy, now);
     if (blackout && !options.ignoreBlackout) {
       throw new RosterError(
         'BLACKOUT',
@@ -77,8 +102,11 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
     }
     if (plan.holds.length > 0 && !options.allowMassChange && !ctx.targetConfig.policy.allowMassChange)
       throw new HeldPlanError(plan);
-    if (!options.savedPlan && options.confirm && !(await options.confirm(plan)))
+    if (!options.savedPlan && options.confirm && !(await options.confirm(plan))) {
+      signal?.throwIfAborted(); // Ctrl-C at the prompt is an interruption, not an answer
       return { outcome: 'cancelled', plan };
+    }
+    signal?.throwIfAborted();
 
     const shared = applyPolicy(ctx.desired, ctx.targetConfig.policy);
     const desired = ctx.target.shape ? ctx.target.shape(shared) : shared;
@@ -110,11 +138,15 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
       recordCounts,
       rejected: [],
     };
-    faultPoint('apply:before-deliver');
+    await faultPoint('apply:before-deliver');
+    signal?.throwIfAborted();
     options.progress?.({ stage: 'deliver', detail: `to ${ctx.target.location}` });
-    const receipt = await ctx.target.deliver(delivery, snapshot, state, ctx.state?.serial ?? 0);
-    // The target now holds the roster: the next plan can compare only what changes from here.
-    if (ctx.read && receipt.state.rejected.length === 0)
+    delivering = true;
+    const receipt = await ctx.target.deliver(delivery, snapshot, state, ctx.state?.serial ?? 0, signal);
+    delivering = false;
+    // The target now holds the roster: the next plan can compare only what changes from here
+    // (not worth the time when asked to stop: the next plan reads everything).
+    if (ctx.read && receipt.state.rejected.length === 0 && !signal?.aborted)
       await primePlanCache({
         config: ctx.config,
         targetConfig: ctx.targetConfig,
@@ -126,6 +158,17 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
         startedAt: ctx.read.startedAt,
       });
     return { outcome: 'applied', plan, state: receipt.state, warnings: receipt.warnings };
+  } catch (err) {
+    const interruption = interruptionOf(signal);
+    if (interruption && err === interruption) {
+      held ??= await target.readState().catch(() => undefined);
+      throw new InterruptedError(
+        interruption.signal,
+        `apply was stopped by ${interruption.signal}${delivering ? ' before its delivery became visible to the portal' : ''}; nothing was delivered. Target "${target.name}" still holds ${held ? `serial ${held.serial} (applied ${held.appliedAt}${held.appliedCommit ? ` from commit ${held.appliedCommit.slice(0, 12)}` : ''})` : 'nothing from roster-as-code (never applied)'}; its lock was released`,
+        'Run the apply again when you are ready; it starts from what the target holds.',
+      );
+    }
+    throw err;
   } finally {
     if (lock) await target.unlock(lock);
     await target.close?.();

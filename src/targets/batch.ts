@@ -314,8 +314,8 @@ export class BatchTarget implements Target {
     return this.local.readCurrent(state);
   }
 
-  lock(operation: string, timeoutMs: number): Promise<LockInfo> {
-    return this.local.lock(operation, timeoutMs);
+  lock(operation: string, timeoutMs: number, signal?: AbortSignal): Promise<LockInfo> {
+    return this.local.lock(operation, timeoutMs, signal);
   }
 
   unlock(lock: LockInfo): Promise<void> {
@@ -335,6 +335,7 @@ export class BatchTarget implements Target {
     snapshot: Roster,
     state: TargetState,
     expectedSerial: number,
+    signal?: AbortSignal,
   ): Promise<DeliveryReceipt> {
     const before = (await this.readState())?.serial ?? 0;
     if (before !== expectedSerial)
@@ -347,6 +348,8 @@ export class BatchTarget implements Target {
     form.append('users', new Blob([files.users], { type: 'text/csv' }), 'users.csv');
     if (files.demographics)
       form.append('demographics', new Blob([files.demographics], { type: 'text/csv' }), 'demographics.csv');
+    // The last moment to stop with nothing delivered.
+    signal?.throwIfAborted();
     const job = this.json<{ id: string }>(await this.call('POST', '/api/batch', form), 'the upload');
     const deadline = Date.now() + this.config.reportWaitSeconds * 1000;
     let status: { status: string; problems?: string[] } = { status: 'queued' };
@@ -361,6 +364,17 @@ export class BatchTarget implements Target {
           `batch job ${job.id} did not finish within ${this.config.reportWaitSeconds} s (${this.config.url}/api/batch/${job.id})`,
           'The state was not advanced: the next plan reads the portal again and shows what is still to do.',
         );
+      }
+      if (signal?.aborted) {
+        // Asked to stop: the job runs on at the portal; record it now (the next plan reads the
+        // portal anyway, so whatever it refuses shows up there).
+        await this.local.deliver(delivery, snapshot, state, expectedSerial);
+        return {
+          state,
+          warnings: [
+            `interrupted while batch job ${job.id} was running: it is recorded as delivered; the next plan reads the portal and shows anything it refused`,
+          ],
+        };
       }
       await new Promise((r) => setTimeout(r, wait));
       status = this.json(await this.call('GET', `/api/batch/${job.id}`), 'the job status');

@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   lstatSync,
@@ -13,7 +14,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { DirTargetConfig } from '../config/config.js';
-import { InputError, LockHeldError, StalePlanError } from '../errors.js';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../config/workspace.js';
+import { DiskFullError, InputError, isDiskFull, LockHeldError, StalePlanError } from '../errors.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
@@ -21,7 +23,7 @@ import { readRosterImage, writeRosterImage } from '../formats/roster-image.js';
 import type { Roster } from '../model/roster.js';
 import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
-import { lockStatus, newLockInfo } from './lock.js';
+import { type LockFiles, lockStatus, newLockInfo, removeStaleLock } from './lock.js';
 import { imageBinding, parseState, type TargetState } from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
 
@@ -94,22 +96,27 @@ export class DirTarget implements Target {
     return roster;
   }
 
-  async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
-    mkdirSync(this.location, { recursive: true });
+  async lock(operation: string, timeoutMs: number, signal?: AbortSignal): Promise<LockInfo> {
+    // Deliveries are children's records: a folder of the owner's only, that git never stages.
+    ensurePrivateDir(this.location);
     const info = newLockInfo(operation);
     const deadline = Date.now() + timeoutMs;
+    let replaced: LockStatus | undefined;
     for (;;) {
+      signal?.throwIfAborted();
       try {
-        writeFileSync(this.lockFile, `${JSON.stringify(info, null, 2)}\n`, { flag: 'wx' });
-        return info;
+        writeFileSync(this.lockFile, `${JSON.stringify(info, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+        return replaced ? { ...info, replaced } : info;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const held = await this.readLock();
-      if (Date.now() >= deadline || held?.stale) {
-        if (!held) continue; // released between our two looks: try again
-        throw new LockHeldError(this.name, held.holder, held.operation, held.createdAt, held.stale);
+      if (!held) continue; // released between our two looks: try again
+      if (held.stale) {
+        if (await removeStaleLock(localLockFiles, this.lockFile, held)) replaced = held;
+        continue;
       }
+      if (Date.now() >= deadline) throw new LockHeldError(this.name, held, false);
       await new Promise((r) => setTimeout(r, Math.min(250, Math.max(10, deadline - Date.now()))));
     }
   }
@@ -140,6 +147,7 @@ export class DirTarget implements Target {
     snapshot: Roster,
     state: TargetState,
     expectedSerial: number,
+    signal?: AbortSignal,
   ): Promise<DeliveryReceipt> {
     const before = await this.readState();
     if ((before?.serial ?? 0) !== expectedSerial) {
@@ -150,25 +158,36 @@ export class DirTarget implements Target {
     const generations = join(this.location, 'generations');
     const name = String(state.serial).padStart(6, '0');
     const tmp = join(generations, `${name}.tmp-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    await writeOneRosterZip(delivery, join(tmp, 'OneRoster.zip'));
-    // A bulk delivery is the snapshot: write it once.
-    if (snapshot === delivery) copyFileSync(join(tmp, 'OneRoster.zip'), join(tmp, 'snapshot.zip'));
-    else await writeOneRosterZip(snapshot, join(tmp, 'snapshot.zip'));
-    writeRosterImage(snapshot, join(tmp, IMAGE_FILE), imageBinding(state));
-    writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
-    faultPoint('dir:after-write');
     const final = join(generations, name);
-    rmSync(final, { recursive: true, force: true }); // a generation left by a killed run, never made current
-    renameSync(tmp, final);
-    faultPoint('dir:before-switch');
+    // Leftovers of runs that were killed or ran out of disk: never made current.
+    this.removeLeftovers(generations);
+    rmSync(final, { recursive: true, force: true });
+    try {
+      mkdirSync(tmp, { recursive: true, mode: 0o700 });
+      await writeOneRosterZip(delivery, join(tmp, 'OneRoster.zip'));
+      // A bulk delivery is the snapshot: write it once.
+      if (snapshot === delivery) copyFileSync(join(tmp, 'OneRoster.zip'), join(tmp, 'snapshot.zip'));
+      else await writeOneRosterZip(snapshot, join(tmp, 'snapshot.zip'));
+      writeRosterImage(snapshot, join(tmp, IMAGE_FILE), imageBinding(state));
+      writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+      for (const file of readdirSync(tmp)) chmodSync(join(tmp, file), PRIVATE_FILE_MODE);
+      await faultPoint('dir:after-write');
+      renameSync(tmp, final);
+      await faultPoint('dir:before-switch');
+      // The last moment to stop with nothing delivered.
+      signal?.throwIfAborted();
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      rmSync(final, { recursive: true, force: true });
+      if (isDiskFull(err)) throw new DiskFullError(this.location, err);
+      throw err;
+    }
     // The commit point: one rename re-points `current`.
     const link = join(this.location, `current.tmp-${process.pid}`);
     rmSync(link, { force: true });
     symlinkSync(join('generations', name), link);
     renameSync(link, this.current);
-    faultPoint('dir:after-switch');
+    await faultPoint('dir:after-switch');
     const drop = join(this.location, 'OneRoster.zip');
     if (!isSymlink(drop)) {
       rmSync(drop, { force: true });
@@ -176,6 +195,13 @@ export class DirTarget implements Target {
     }
     this.prune(generations, name);
     return { state, warnings: [] };
+  }
+
+  /** Temporary folders of runs that were killed or failed (only ever one apply runs: the lock). */
+  private removeLeftovers(generations: string): void {
+    if (!existsSync(generations)) return;
+    for (const n of readdirSync(generations).filter((x) => x.includes('.tmp-')))
+      rmSync(join(generations, n), { recursive: true, force: true });
   }
 
   private get lockFile(): string {
@@ -189,11 +215,21 @@ export class DirTarget implements Target {
       if (n !== keep) rmSync(join(generations, n), { recursive: true, force: true });
     }
     for (const n of complete) if (n !== keep) rmSync(join(generations, n, IMAGE_FILE), { force: true });
-    // Temporary folders of killed runs.
-    for (const n of names.filter((x) => x.includes('.tmp-')))
-      rmSync(join(generations, n), { recursive: true, force: true });
+    this.removeLeftovers(generations);
   }
 }
+
+const localLockFiles: LockFiles = {
+  rename: async (from, to) => renameSync(from, to),
+  read: async (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  remove: async (path) => rmSync(path, { force: true }),
+};
 
 function isSymlink(path: string): boolean {
   try {

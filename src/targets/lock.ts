@@ -32,6 +32,37 @@ export function newLockInfo(operation: string): LockInfo {
   };
 }
 
+/** The file operations a lock take-over needs (local files, or a remote folder over SFTP). */
+export interface LockFiles {
+  rename(from: string, to: string): Promise<void>;
+  /** The file's text, or undefined when it does not exist. */
+  read(path: string): Promise<string | undefined>;
+  remove(path: string): Promise<void>;
+}
+
+/**
+ * Removes a stale lock (`stale`, read from `file` a moment ago) so that its place can be taken,
+ * without ever removing a live lock that another process created in between: the lock is first
+ * renamed aside (one atomic step), and only removed when what was moved is the stale one; a live
+ * lock moved by mistake is put back. Returns whether the stale lock is gone.
+ */
+export async function removeStaleLock(io: LockFiles, file: string, stale: LockStatus): Promise<boolean> {
+  const aside = `${file}.${randomUUID()}.stale`;
+  try {
+    await io.rename(file, aside);
+  } catch {
+    return false; // gone already, or taken by another: look again
+  }
+  const moved = await io.read(aside);
+  if (moved !== undefined && lockStatus(moved).id === stale.id && lockStatus(moved).stale) {
+    await io.remove(aside);
+    return true;
+  }
+  // Not the lock we judged stale: put it back (it belongs to a live process).
+  await io.rename(aside, file).catch(() => undefined);
+  return false;
+}
+
 /** The status of a lock file's text. A file cut short by a crash while it was written is stale. */
 export function lockStatus(text: string): LockStatus {
   try {

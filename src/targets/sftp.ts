@@ -17,7 +17,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpTargetConfig } from '../config/config.js';
-import { InputError, LockHeldError, RosterError, StalePlanError } from '../errors.js';
+import {
+  DiskFullError,
+  InputError,
+  isDiskFull,
+  LockHeldError,
+  RosterError,
+  StalePlanError,
+} from '../errors.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
@@ -26,7 +33,7 @@ import { ENTITIES } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
 import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
-import { lockStatus, newLockInfo } from './lock.js';
+import { type LockFiles, lockStatus, newLockInfo, removeStaleLock } from './lock.js';
 import { withRetry } from './retry.js';
 import { imageBinding, parseState, type RejectedRecord, type TargetState } from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
@@ -197,6 +204,15 @@ export class SftpTarget implements Target {
 
   async readState(): Promise<TargetState | undefined> {
     const serial = await this.latestSerial();
+    // A delivery the portal may have received, not yet recorded (the apply was killed): the
+    // target holds it, so plans compare with it (the next apply records it).
+    const pending = await this.pending(serial ?? 0);
+    if (pending?.visible)
+      return parseState(
+        JSON.stringify(pending.journal.state),
+        this.where(this.journalFile(pending.journal.serial)),
+        this.name,
+      );
     if (serial === undefined) return undefined;
     const file = this.stateFile(serial, 'state');
     const text = await this.op('download', file, async (c) =>
@@ -257,18 +273,20 @@ export class SftpTarget implements Target {
     return posix.join(this.config.stateDir, 'lock.json');
   }
 
-  async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
+  async lock(operation: string, timeoutMs: number, signal?: AbortSignal): Promise<LockInfo> {
     await this.ensureDir(this.config.stateDir);
     const info = newLockInfo(operation);
     const deadline = Date.now() + timeoutMs;
+    let replaced: LockStatus | undefined;
     for (;;) {
+      signal?.throwIfAborted();
       const client = await this.sftp();
       try {
         // Exclusive create: exactly one runner gets the lock.
         await client.put(Buffer.from(`${JSON.stringify(info, null, 2)}\n`), this.lockFile, {
           writeStreamOptions: { flags: 'wx' as 'w', mode: 0o644 },
         });
-        return info;
+        return replaced ? { ...info, replaced } : info;
       } catch {
         const held = await this.readLock();
         if (!held) {
@@ -280,18 +298,34 @@ export class SftpTarget implements Target {
             );
           continue;
         }
-        if (Date.now() >= deadline || held.stale)
-          throw new LockHeldError(this.name, held.holder, held.operation, held.createdAt, held.stale);
+        if (held.stale) {
+          // Its holder ran on this host and is gone (killed): take its place, and say so.
+          if (await removeStaleLock(this.lockFiles(), this.lockFile, held)) replaced = held;
+          continue;
+        }
+        if (Date.now() >= deadline) throw new LockHeldError(this.name, held, false);
         await new Promise((r) => setTimeout(r, Math.min(500, Math.max(10, deadline - Date.now()))));
       }
     }
   }
 
-  async readLock(): Promise<LockStatus | undefined> {
-    const file = this.lockFile;
-    const text = await this.op('download', file, async (c) =>
-      (await c.exists(file)) ? ((await c.get(file)) as Buffer).toString('utf8') : undefined,
+  private lockFiles(): LockFiles {
+    return {
+      rename: (from, to) => this.op('rename', from, (c) => c.rename(from, to)).then(() => undefined),
+      read: (path) => this.download(path),
+      remove: (path) => this.op('delete', path, (c) => c.delete(path, true)).then(() => undefined),
+    };
+  }
+
+  /** A remote file's text, or undefined when it does not exist. */
+  private async download(path: string): Promise<string | undefined> {
+    return this.op('download', path, async (c) =>
+      (await c.exists(path)) ? ((await c.get(path)) as Buffer).toString('utf8') : undefined,
     );
+  }
+
+  async readLock(): Promise<LockStatus | undefined> {
+    const text = await this.download(this.lockFile);
     return text === undefined ? undefined : lockStatus(text);
   }
 
@@ -306,24 +340,32 @@ export class SftpTarget implements Target {
     return held;
   }
 
-  /** Uploads a local file under a temporary name, checks its size, renames it to `final`. */
-  private async uploadAtomic(local: string, final: string): Promise<void> {
-    const dir = posix.dirname(final);
-    const tmp = posix.join(dir, `.${posix.basename(final)}.${randomBytes(4).toString('hex')}.tmp`);
+  /** Uploads a local file under a temporary name and checks its size; returns the temporary name. */
+  private async stage(local: string, final: string): Promise<StagedFile> {
+    const tmp = posix.join(
+      posix.dirname(final),
+      `.${posix.basename(final)}.${randomBytes(4).toString('hex')}.tmp`,
+    );
     const size = statSync(local).size;
     await this.op('upload', final, async (c) => {
       try {
         await c.put(local, tmp);
-        faultPoint('sftp:after-upload');
+        await faultPoint('sftp:after-upload');
         const remote = await c.stat(tmp);
         if (remote.size !== size) throw new Error(`uploaded ${remote.size} bytes of ${size}`);
-        if (await c.exists(final)) {
-          throw new TargetError(
-            'DELIVERY_WAITING',
-            `a previous delivery still waits at ${this.where(final)}`,
-            'The portal has not processed the last delivery yet. Wait for its next sync (or ask the vendor), then apply again.',
-          );
-        }
+      } catch (err) {
+        await c.delete(tmp, true).catch(() => undefined);
+        throw err;
+      }
+    });
+    return { tmp, final, size };
+  }
+
+  /** Uploads a local file under a temporary name, checks its size, renames it to `final`. */
+  private async uploadAtomic(local: string, final: string): Promise<void> {
+    const { tmp } = await this.stage(local, final);
+    await this.op('rename', final, async (c) => {
+      try {
         await c.rename(tmp, final);
       } catch (err) {
         await c.delete(tmp, true).catch(() => undefined);
@@ -332,11 +374,27 @@ export class SftpTarget implements Target {
     });
   }
 
+  private journalFile(serial: number): string {
+    return posix.join(this.config.stateDir, `pending-${String(serial).padStart(6, '0')}.json`);
+  }
+
+  /**
+   * Delivers in steps that make it exactly-once whatever the kill point:
+   * 1. the snapshot, then the delivery's files under temporary names (not visible to the portal);
+   * 2. the journal `pending-<serial>.json`: the state to record and the temporary names;
+   * 3. the renames into place: the portal may pick the delivery up from here on;
+   * 4. the portal's report (when configured), then `state-<serial>.json`, then the journal goes.
+   * A run killed after 2 leaves the journal; the next apply (recover) looks at the temporary
+   * names: all still there means nothing became visible (cleaned away); any gone means the
+   * delivery was made (finished and recorded, never sent again). Until then, readState already
+   * answers with the journal's state.
+   */
   async deliver(
     delivery: Roster,
     snapshot: Roster,
     state: TargetState,
     expectedSerial: number,
+    signal?: AbortSignal,
   ): Promise<DeliveryReceipt> {
     const c = this.config;
     const before = (await this.latestSerial()) ?? 0;
@@ -349,50 +407,212 @@ export class SftpTarget implements Target {
     const reportsBefore = c.reportDir ? await this.reportNames() : new Set<string>();
     const local = mkdtempSync(join(tmpdir(), 'roster-sftp-'));
     const warnings: string[] = [];
+    let staged: StagedFile[] = [];
+    let visible = false;
     try {
+      await writeLocal(() => writeOneRosterZip(snapshot, join(local, 'snapshot.zip')), local);
+      // A snapshot of this serial can only be a leftover of a run stopped before its state was
+      // written (never read: the state files say which snapshots count).
+      const snapshotFile = this.stateFile(state.serial, 'snapshot');
+      await this.op('delete', snapshotFile, (cl) => cl.delete(snapshotFile, true));
+      await this.uploadAtomic(join(local, 'snapshot.zip'), snapshotFile);
+      let files: { local: string; final: string }[];
       if (c.packaging === 'zip') {
-        await writeOneRosterZip(delivery, join(local, c.zipName));
-        await this.uploadAtomic(join(local, c.zipName), posix.join(c.remoteDir, c.zipName));
+        await writeLocal(() => writeOneRosterZip(delivery, join(local, c.zipName)), local);
+        files = [{ local: join(local, c.zipName), final: posix.join(c.remoteDir, c.zipName) }];
       } else {
-        const files = await writeOneRosterDir(delivery, join(local, 'pkg'));
+        const names = await writeLocal(() => writeOneRosterDir(delivery, join(local, 'pkg')), local);
         // The manifest last: a portal that waits for it sees a complete set.
-        for (const f of [...files.filter((x) => x !== 'manifest.csv'), 'manifest.csv'])
-          await this.uploadAtomic(join(local, 'pkg', f), posix.join(c.remoteDir, f));
+        files = [...names.filter((x) => x !== 'manifest.csv'), 'manifest.csv'].map((f) => ({
+          local: join(local, 'pkg', f),
+          final: posix.join(c.remoteDir, f),
+        }));
       }
-      faultPoint('sftp:after-delivery');
-      let recorded = state;
-      if (c.reportDir) {
-        const report = await this.waitForReport(reportsBefore);
-        if (!report) {
-          warnings.push(
-            `no processing report appeared in ${this.where(c.reportDir)} within ${c.reportWaitSeconds} s; the delivery is recorded, rejected records are unknown until the next apply`,
-          );
-        } else if (report.status === 'rejected') {
-          const first = report.rejections?.[0];
+      for (const f of files) staged.push(await this.stage(f.local, f.final));
+      for (const f of staged) {
+        if (await this.op('stat', f.final, (cl) => cl.exists(f.final))) {
           throw new TargetError(
-            'DELIVERY_REJECTED',
-            `the portal rejected the delivery as a whole${report.message ? `: ${report.message}` : ''}${first ? ` (${first.file}${first.line ? `:${first.line}` : ''} ${first.code}: ${first.message})` : ''}`,
-            'Nothing changed at the portal and the state was not advanced. Fix the problem (roster validate), then apply again.',
+            'DELIVERY_WAITING',
+            `a previous delivery still waits at ${this.where(f.final)}`,
+            'The portal has not processed the last delivery yet. Wait for its next sync (or ask the vendor), then apply again.',
           );
-        } else {
-          recorded = foldRejections(state, report.rejections ?? []);
-          if (recorded.rejected.length > 0)
-            warnings.push(
-              `the portal rejected ${recorded.rejected.length} record(s); \`roster status\` lists them and the next plan retries them`,
-            );
         }
       }
-      await writeOneRosterZip(snapshot, join(local, 'snapshot.zip'));
-      await this.uploadAtomic(join(local, 'snapshot.zip'), this.stateFile(recorded.serial, 'snapshot'));
-      writeFileSync(join(local, 'state.json'), `${JSON.stringify(recorded, null, 2)}\n`);
-      faultPoint('sftp:before-state');
-      await this.uploadAtomic(join(local, 'state.json'), this.stateFile(recorded.serial, 'state'));
+      // The last moment to stop with nothing delivered.
+      signal?.throwIfAborted();
+      const journal: DeliveryJournal = {
+        formatVersion: 1,
+        serial: state.serial,
+        createdAt: new Date().toISOString(),
+        state,
+        files: staged,
+        reportsBefore: [...reportsBefore],
+      };
+      writeFileSync(join(local, 'journal.json'), `${JSON.stringify(journal, null, 2)}\n`);
+      await this.uploadAtomic(join(local, 'journal.json'), this.journalFile(state.serial));
+      await faultPoint('sftp:after-journal');
+      visible = true;
+      await this.publish(staged);
+      staged = [];
+      await faultPoint('sftp:after-delivery');
+      let report: ProcessingReport | undefined;
+      if (c.reportDir && signal?.aborted) {
+        warnings.push(
+          "interrupted after the delivery: the portal's processing report was not awaited; rejected records are unknown until the next apply",
+        );
+      } else if (c.reportDir) {
+        report = await this.waitForReport(reportsBefore, signal);
+        if (!report)
+          warnings.push(
+            signal?.aborted
+              ? "interrupted after the delivery: the portal's processing report was not awaited; rejected records are unknown until the next apply"
+              : `no processing report appeared in ${this.where(c.reportDir)} within ${c.reportWaitSeconds} s; the delivery is recorded, rejected records are unknown until the next apply`,
+          );
+      }
+      const recorded = await this.record(state, report, warnings);
       this.cacheImage(snapshot, recorded);
       await this.prune(recorded.serial);
       return { state: recorded, warnings };
+    } catch (err) {
+      // Before the journal, nothing is visible: the temporary files go. After it, the journal
+      // decides at the next apply (nothing is sent twice).
+      if (!visible)
+        for (const f of staged)
+          await this.op('delete', f.tmp, (cl) => cl.delete(f.tmp, true)).catch(() => undefined);
+      if (visible && !(err instanceof RosterError))
+        throw new TargetError(
+          'SFTP_FAILED',
+          `SFTP delivery to ${this.where(c.remoteDir)} was cut short: ${(err as Error).message}`,
+          'The delivery may have reached the portal: the next apply finds out and records it, never sending it twice.',
+          err,
+        );
+      throw err;
     } finally {
       rmSync(local, { recursive: true, force: true });
     }
+  }
+
+  /** Renames staged files into place (those still staged: a recovery finishes a partial set). */
+  private async publish(files: readonly StagedFile[]): Promise<void> {
+    for (const f of files)
+      await this.op('rename', f.final, async (c) => {
+        if (await c.exists(f.tmp)) await c.rename(f.tmp, f.final);
+      });
+  }
+
+  /**
+   * Records `state` after a delivery: the portal's report folded in (a delivery rejected as a
+   * whole advances nothing), then the state file (the commit point), then the journal goes.
+   */
+  private async record(
+    state: TargetState,
+    report: ProcessingReport | undefined,
+    warnings: string[],
+  ): Promise<TargetState> {
+    let recorded = state;
+    if (report?.status === 'rejected') {
+      await this.op('delete', this.journalFile(state.serial), (c) =>
+        c.delete(this.journalFile(state.serial), true),
+      );
+      const first = report.rejections?.[0];
+      throw new TargetError(
+        'DELIVERY_REJECTED',
+        `the portal rejected the delivery as a whole${report.message ? `: ${report.message}` : ''}${first ? ` (${first.file}${first.line ? `:${first.line}` : ''} ${first.code}: ${first.message})` : ''}`,
+        'Nothing changed at the portal and the state was not advanced. Fix the problem (roster validate), then apply again.',
+      );
+    }
+    if (report) {
+      recorded = foldRejections(state, report.rejections ?? []);
+      if (recorded.rejected.length > 0)
+        warnings.push(
+          `the portal rejected ${recorded.rejected.length} record(s); \`roster status\` lists them and the next plan retries them`,
+        );
+    }
+    const local = mkdtempSync(join(tmpdir(), 'roster-sftp-'));
+    try {
+      writeFileSync(join(local, 'state.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+      await faultPoint('sftp:before-state');
+      await this.uploadAtomic(join(local, 'state.json'), this.stateFile(recorded.serial, 'state'));
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
+    await this.op('delete', this.journalFile(state.serial), (c) =>
+      c.delete(this.journalFile(state.serial), true),
+    );
+    return recorded;
+  }
+
+  /** The journal of a delivery made after the latest recorded state, and whether it became visible. */
+  private async pending(latest: number): Promise<{ journal: DeliveryJournal; visible: boolean } | undefined> {
+    const text = await this.download(this.journalFile(latest + 1));
+    if (text === undefined) return undefined;
+    let journal: DeliveryJournal;
+    try {
+      journal = JSON.parse(text) as DeliveryJournal;
+    } catch {
+      throw new InputError(
+        'STATE_CORRUPT',
+        `${this.where(this.journalFile(latest + 1))} is not valid JSON`,
+        'The target state on the server is damaged; check with the vendor whether the last delivery arrived, then move the file away.',
+      );
+    }
+    let visible = false;
+    for (const f of journal.files)
+      if (!(await this.op('stat', f.tmp, (c) => c.exists(f.tmp)))) visible = true;
+    return { journal, visible };
+  }
+
+  /**
+   * Files a stopped run left under temporary names (`.<name>.<8 hex>.tmp`, never seen by the
+   * portal), once no journal refers to them. Only one apply runs at a time: the lock.
+   */
+  private async removeLeftovers(): Promise<void> {
+    for (const dir of [this.config.remoteDir, this.config.stateDir]) {
+      const names = await this.op('list', dir, async (c) =>
+        (await c.exists(dir)) ? (await c.list(dir)).map((f) => f.name) : [],
+      );
+      for (const name of names.filter((n) => /^\..+\.[0-9a-f]{8}\.tmp$/.test(n))) {
+        const path = posix.join(dir, name);
+        await this.op('delete', path, (c) => c.delete(path, true));
+      }
+    }
+  }
+
+  async recover(): Promise<string | undefined> {
+    const dir = this.config.stateDir;
+    const latest = (await this.latestSerial()) ?? 0;
+    // Journals of deliveries already recorded (killed before the journal was removed).
+    const names = await this.op('list', dir, async (c) =>
+      (await c.exists(dir)) ? (await c.list(dir)).map((f) => f.name) : [],
+    );
+    for (const name of names) {
+      const m = /^pending-(\d{6})\.json$/.exec(name);
+      if (m && Number(m[1]) <= latest)
+        await this.op('delete', posix.join(dir, name), (c) => c.delete(posix.join(dir, name), true));
+    }
+    const found = await this.pending(latest);
+    if (!found) {
+      await this.removeLeftovers();
+      return undefined;
+    }
+    const { journal, visible } = found;
+    if (!visible) {
+      for (const f of journal.files) await this.op('delete', f.tmp, (c) => c.delete(f.tmp, true));
+      await this.op('delete', this.journalFile(journal.serial), (c) =>
+        c.delete(this.journalFile(journal.serial), true),
+      );
+      await this.removeLeftovers();
+      return `an earlier apply was stopped before its delivery (serial ${journal.serial}) reached the portal; its upload was removed`;
+    }
+    await this.publish(journal.files);
+    let report: ProcessingReport | undefined;
+    if (this.config.reportDir) report = await this.latestReport(new Set(journal.reportsBefore));
+    const warnings: string[] = [];
+    const recorded = await this.record(journal.state, report, warnings);
+    return [
+      `an earlier apply was stopped after its delivery (serial ${recorded.serial}) reached the portal; it is now recorded, not sent again${this.config.reportDir && !report ? " (the portal's report has not appeared: rejected records are unknown until the next apply)" : ''}`,
+      ...warnings,
+    ].join('; ');
   }
 
   private async reportNames(): Promise<Set<string>> {
@@ -402,27 +622,30 @@ export class SftpTarget implements Target {
     );
   }
 
+  /** The newest processing report not in `before`, if one has appeared. */
+  private async latestReport(before: Set<string>): Promise<ProcessingReport | undefined> {
+    const dir = this.config.reportDir!;
+    const fresh = [...(await this.reportNames())].filter((n) => n.endsWith('.json') && !before.has(n)).sort();
+    if (fresh.length === 0) return undefined;
+    const text = await this.download(posix.join(dir, fresh[fresh.length - 1]!));
+    try {
+      return text === undefined ? undefined : (JSON.parse(text) as ProcessingReport);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits (up to reportWaitSeconds, or until `signal`) for the portal's processing report. */
   private async waitForReport(
     before: Set<string>,
-  ): Promise<{ status: string; message?: string; rejections?: RejectionLike[] } | undefined> {
-    const dir = this.config.reportDir!;
+    signal?: AbortSignal,
+  ): Promise<ProcessingReport | undefined> {
     const deadline = Date.now() + this.config.reportWaitSeconds * 1000;
     for (;;) {
-      const fresh = [...(await this.reportNames())]
-        .filter((n) => n.endsWith('.json') && !before.has(n))
-        .sort();
-      if (fresh.length > 0) {
-        const name = fresh[fresh.length - 1]!;
-        const text = await this.op('download', posix.join(dir, name), async (c) =>
-          ((await c.get(posix.join(dir, name))) as Buffer).toString('utf8'),
-        );
-        try {
-          return JSON.parse(text);
-        } catch {
-          return undefined;
-        }
-      }
-      if (Date.now() >= deadline) return undefined;
+      const report = await this.latestReport(before);
+      if (report) return report;
+      await faultPoint('sftp:report-wait');
+      if (Date.now() >= deadline || signal?.aborted) return undefined;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -435,6 +658,41 @@ export class SftpTarget implements Target {
         if (m && Number(m[1]) <= serial - KEEP) await c.delete(posix.join(dir, f.name), true);
       }
     });
+  }
+}
+
+interface StagedFile {
+  /** The temporary name the file was uploaded under (invisible to the portal). */
+  readonly tmp: string;
+  /** Where the portal looks for it. */
+  readonly final: string;
+  readonly size: number;
+}
+
+/** `pending-<serial>.json`: a delivery about to become visible, and the state to record for it. */
+interface DeliveryJournal {
+  readonly formatVersion: 1;
+  readonly serial: number;
+  readonly createdAt: string;
+  readonly state: TargetState;
+  readonly files: readonly StagedFile[];
+  /** The report files present before the delivery (a new one is the portal's answer to it). */
+  readonly reportsBefore: readonly string[];
+}
+
+interface ProcessingReport {
+  readonly status: string;
+  readonly message?: string;
+  readonly rejections?: RejectionLike[];
+}
+
+/** Runs a local write of the delivery; a full disk is DISK_FULL, naming the folder. */
+async function writeLocal<T>(write: () => Promise<T>, folder: string): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isDiskFull(err)) throw new DiskFullError(folder, err);
+    throw err;
   }
 }
 

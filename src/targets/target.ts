@@ -14,6 +14,11 @@ export interface LockInfo {
   /** What it is doing, e.g. "apply". */
   readonly operation: string;
   readonly createdAt: string;
+  /**
+   * Set on a lock just taken when it replaced a stale lock (its holder ran on this host and is
+   * no longer running), so that the caller can say so.
+   */
+  readonly replaced?: LockStatus;
 }
 
 export interface LockStatus extends LockInfo {
@@ -44,10 +49,11 @@ export interface Target {
 
   /**
    * Takes the lock for `operation`. Fails at once with LockHeldError when another process holds
-   * it, or waits up to `timeoutMs` for it to be released. The lock outlives a crash of its holder:
-   * it is then reported as stale and removed with forceUnlock.
+   * it, or waits up to `timeoutMs` for it to be released (or for `signal`). A lock whose holder
+   * ran on this host and is gone (killed) is taken over, and the new lock says so (`replaced`); a
+   * holder on another host cannot be checked, so its lock stays until forceUnlock.
    */
-  lock(operation: string, timeoutMs: number): Promise<LockInfo>;
+  lock(operation: string, timeoutMs: number, signal?: AbortSignal): Promise<LockInfo>;
 
   /** Releases a lock this process took. Does nothing when the lock is no longer ours. */
   unlock(lock: LockInfo): Promise<void>;
@@ -61,17 +67,28 @@ export interface Target {
   /**
    * Delivers `delivery` and records `snapshot` and `state` as one step: afterwards the target
    * holds either the old delivery and state or the new ones, never a mix, even if the process is
-   * killed midway. Refuses (StaleStateError) when the target's serial is no longer `expectedSerial`.
+   * killed midway. Refuses (StalePlanError) when the target's serial is no longer `expectedSerial`.
    * Must be called while holding the lock. When the portal reports records it rejected, they are
    * recorded in the returned state (and left out of its delivered records, so the next plan
    * retries them); when it rejects the delivery as a whole, the state is not advanced.
+   * When `signal` aborts before the delivery is visible to the portal, nothing is delivered and
+   * the signal's reason is thrown; once it is visible, it is recorded without waiting for the
+   * portal's report.
    */
   deliver(
     delivery: Roster,
     snapshot: Roster,
     state: TargetState,
     expectedSerial: number,
+    signal?: AbortSignal,
   ): Promise<DeliveryReceipt>;
+
+  /**
+   * Finishes what an apply killed midway left (called under the lock, before planning): a
+   * delivery the portal may already have received is recorded, never sent again; one that never
+   * became visible is cleaned away. Returns what was done, for the user, or undefined.
+   */
+  recover?(): Promise<string | undefined>;
 
   /** Closes connections; the target is not used afterwards. */
   close?(): Promise<void>;

@@ -1,6 +1,6 @@
 /** The batch target against the sandbox's batch API (undici), and against misbehaving servers. */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { PortalStore } from '../../src/sandbox/store.js';
 import { BatchTarget } from '../../src/targets/batch.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 import { TOKEN, testSandbox } from '../helpers/sandbox.js';
-import { testState } from '../helpers/state.js';
+import { deadLockText, testState } from '../helpers/state.js';
 import { runTargetContract } from './target-contract.js';
 
 process.env.ROSTER_TEST_BATCH_TOKEN = TOKEN;
@@ -61,27 +61,10 @@ runTargetContract('batch (sandbox)', {
       join((target as unknown as { config: BatchTargetConfig }).config.path, 'current', 'state.json'),
       '{ not json',
     ),
-  leaveDeadLock: async (target) => {
-    const { spawnSync } = await import('node:child_process');
-    const { hostname } = await import('node:os');
-    const { mkdirSync } = await import('node:fs');
+  leaveDeadLock: async (target, host) => {
     const path = (target as unknown as { config: BatchTargetConfig }).config.path;
     mkdirSync(path, { recursive: true });
-    const pid = Number(
-      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
-        .stdout,
-    );
-    writeFileSync(
-      join(path, 'lock.json'),
-      JSON.stringify({
-        id: 'dead',
-        holder: 'ci@host',
-        host: hostname(),
-        pid,
-        operation: 'apply',
-        createdAt: new Date().toISOString(),
-      }),
-    );
+    writeFileSync(join(path, 'lock.json'), deadLockText(host));
   },
 });
 

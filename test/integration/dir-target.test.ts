@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -8,42 +7,54 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { rostersEqual } from '../../src/model/roster.js';
 import { DirTarget } from '../../src/targets/dir.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { testState } from '../helpers/state.js';
+import { deadLockText, testState } from '../helpers/state.js';
 import { runTargetContract } from './target-contract.js';
 
 runTargetContract('dir', {
   make: async () => new DirTarget({ name: 'contract', path: join(tempDir(), 'target') }),
   corruptState: async (target) => writeFileSync(join(target.location, 'current', 'state.json'), '{ not json'),
-  leaveDeadLock: async (target) => {
-    // A pid that is surely not running: a child that has already exited.
+  leaveDeadLock: async (target, host) => {
     mkdirSync(target.location, { recursive: true });
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
-      encoding: 'utf8',
-    });
-    writeFileSync(
-      join(target.location, 'lock.json'),
-      JSON.stringify({
-        id: 'dead',
-        holder: 'ci@host',
-        host: hostname(),
-        pid: Number(dead.stdout),
-        operation: 'apply',
-        createdAt: new Date().toISOString(),
-      }),
-    );
+    writeFileSync(join(target.location, 'lock.json'), deadLockText(host));
   },
 });
 
 const state = (target: string, serial: number) => testState(target, serial);
 
 describe('dir target specifics', () => {
+  it("lets exactly one of many concurrent lockers take a dead holder's lock", async () => {
+    const path = join(tempDir(), 't');
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'lock.json'), deadLockText());
+    const lockers = Array.from({ length: 8 }, () => new DirTarget({ name: 'a', path }));
+    const tries = await Promise.allSettled(lockers.map((t) => t.lock('apply', 0)));
+    const won = tries.filter((t) => t.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const t of tries) if (t.status === 'rejected') expect(t.reason).toMatchObject({ code: 'LOCK_HELD' });
+    expect((await lockers[0]!.readLock())?.id).toBe(
+      (won[0] as PromiseFulfilledResult<{ id: string }>).value.id,
+    );
+  });
+
+  it('keeps deliveries private: the folder is 0700, ignored by git; its files 0600', async () => {
+    const path = join(tempDir(), 't');
+    const target = new DirTarget({ name: 'a', path });
+    const lock = await target.lock('apply', 0);
+    const roster = generateDistrict({ schools: 1, students: 5, seed: 1 });
+    await target.deliver(roster, roster, state('a', 1), 0);
+    await target.unlock(lock);
+    expect(statSync(path).mode & 0o777).toBe(0o700);
+    expect(readFileSync(join(path, '.gitignore'), 'utf8')).toMatch(/^\*$/m);
+    for (const f of ['OneRoster.zip', 'snapshot.zip', 'state.json'])
+      expect(statSync(join(path, 'current', f)).mode & 0o777, f).toBe(0o600);
+  });
+
   it('refuses the state of another target', async () => {
     const path = join(tempDir(), 't');
     const a = new DirTarget({ name: 'a', path });

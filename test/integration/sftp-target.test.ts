@@ -3,8 +3,7 @@
  * landing zone with processing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy, type SftpTargetConfig } from '../../src/config/config.js';
@@ -15,7 +14,7 @@ import type { TargetState } from '../../src/targets/state.js';
 import { package11, tempDir } from '../helpers/fixtures.js';
 import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
 import { startSshd } from '../helpers/sshd.js';
-import { testState } from '../helpers/state.js';
+import { deadLockText, testState } from '../helpers/state.js';
 import { runTargetContract } from './target-contract.js';
 
 let counter = 0;
@@ -59,13 +58,6 @@ function sshdTarget(
   );
 }
 
-function deadPid(): number {
-  return Number(
-    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
-      .stdout,
-  );
-}
-
 describe('sftp target against OpenSSH sshd', () => {
   runTargetContract('sftp (OpenSSH sshd)', {
     make: async () => {
@@ -84,22 +76,11 @@ describe('sftp target against OpenSSH sshd', () => {
       const dir = join(sshd.root, '.roster', target.name);
       writeFileSync(join(dir, 'state-000001.json'), '{ not json');
     },
-    leaveDeadLock: async (target) => {
+    leaveDeadLock: async (target, host) => {
       const sshd = (target as unknown as { sshd: { root: string } }).sshd;
       const dir = join(sshd.root, '.roster', target.name);
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(dir, { recursive: true });
-      writeFileSync(
-        join(dir, 'lock.json'),
-        JSON.stringify({
-          id: 'dead',
-          holder: 'ci@host',
-          host: hostname(),
-          pid: deadPid(),
-          operation: 'apply',
-          createdAt: new Date().toISOString(),
-        }),
-      );
+      writeFileSync(join(dir, 'lock.json'), deadLockText(host));
     },
   });
 
@@ -251,22 +232,11 @@ describe('sftp target against the sandbox landing zone', () => {
         '{ not json',
       );
     },
-    leaveDeadLock: async (target) => {
+    leaveDeadLock: async (target, host) => {
       const sb = (target as unknown as { sb: { dataDir: string } }).sb;
       const dir = join(sb.dataDir, 'landing', 'district', '.roster', target.name);
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(dir, { recursive: true });
-      writeFileSync(
-        join(dir, 'lock.json'),
-        JSON.stringify({
-          id: 'dead',
-          holder: 'ci@host',
-          host: hostname(),
-          pid: deadPid(),
-          operation: 'apply',
-          createdAt: new Date().toISOString(),
-        }),
-      );
+      writeFileSync(join(dir, 'lock.json'), deadLockText(host));
     },
   });
 

@@ -15,8 +15,8 @@ export interface ContractHooks {
   make(): Promise<Target>;
   /** Makes the stored state unreadable (garbage), to check the target refuses it. */
   corruptState(target: Target): Promise<void>;
-  /** Leaves a lock as a crashed process would (its holder gone). */
-  leaveDeadLock(target: Target): Promise<void>;
+  /** Leaves a lock as a crashed process would (its holder gone), on this host unless `host` is given. */
+  leaveDeadLock(target: Target, host?: string): Promise<void>;
   /** Lets the portal take a delivery (a sync), so the next one can land. */
   settle?(target: Target): Promise<void>;
   /** The target applies changes only (batch): a later delivery adds and updates, never removes. */
@@ -115,14 +115,30 @@ export function runTargetContract(kind: string, hooks: ContractHooks): void {
       await target.close?.();
     });
 
-    it('reports the lock of a dead holder as stale, and force-unlocks it', async () => {
+    it('takes over the lock of a dead holder on this host, saying whose it was', async () => {
       const target = await hooks.make();
       await hooks.leaveDeadLock(target);
       expect((await target.readLock())?.stale).toBe(true);
-      await expect(target.lock('apply', 0)).rejects.toThrow(/no longer running/);
-      const removed = await target.forceUnlock();
-      expect(removed?.stale).toBe(true);
       const lock = await target.lock('apply', 0);
+      expect(lock.replaced).toMatchObject({ id: 'dead', holder: 'ci@host', stale: true });
+      expect(await target.readLock()).toMatchObject({ id: lock.id, stale: false });
+      await target.unlock(lock);
+      expect(await target.readLock()).toBeUndefined();
+      await target.close?.();
+    });
+
+    it('keeps the lock of a holder on another host until force-unlocked, naming host and age', async () => {
+      const target = await hooks.make();
+      await hooks.leaveDeadLock(target, 'runner-elsewhere');
+      expect((await target.readLock())?.stale).toBe(false);
+      await expect(target.lock('apply', 0)).rejects.toThrow(/locked by ci@host \(apply, since .+ ago\)/);
+      await expect(target.lock('apply', 0)).rejects.toMatchObject({
+        hint: expect.stringContaining('runner-elsewhere'),
+      });
+      const removed = await target.forceUnlock();
+      expect(removed).toMatchObject({ id: 'dead', host: 'runner-elsewhere' });
+      const lock = await target.lock('apply', 0);
+      expect(lock.replaced).toBeUndefined();
       await target.unlock(lock);
       await target.close?.();
     });
