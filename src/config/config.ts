@@ -7,7 +7,8 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
-import { ENTITIES, type EntityName } from '../model/entities.js';
+import { closest } from '../formats/oneroster-csv/header.js';
+import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import type { FileMode } from '../model/roster.js';
 import { compileSchema, type ValidateFunction } from '../schema.js';
 
@@ -189,6 +190,16 @@ export function loadConfig(file: string): RosterConfig {
       'See schemas/config.schema.json and the Configuration section of the README.',
     );
   }
+  const fieldProblems = policyFieldProblems(data).map(
+    (p) => `${where(doc.getIn(p.path, true) as Node | undefined)}: ${p.path.join('.')} ${p.message}`,
+  );
+  if (fieldProblems.length > 0) {
+    throw new InputError(
+      'CONFIG_INVALID',
+      `${CONFIG_FILE} names fields that do not exist:\n  ${fieldProblems.join('\n  ')}`,
+      'Use the OneRoster field names (as in the CSV headers and roster YAML; docs/roster-yaml.md). A policy that names a field wrongly would send what it meant to keep back, so nothing is planned until it is fixed.',
+    );
+  }
   const root = dirname(resolve(file));
   const targets = ((data.targets as Record<string, unknown>[] | undefined) ?? []).map((t) =>
     toTarget(t, root),
@@ -306,7 +317,80 @@ export function selectTarget(config: RosterConfig, name: string | undefined): Ta
   return target;
 }
 
-/** Whether `field` matches a redaction pattern (a trailing * matches any suffix). */
-export function isRedacted(policy: Policy, field: string): boolean {
-  return policy.redact.some((p) => (p.endsWith('*') ? field.startsWith(p.slice(0, -1)) : p === field));
+/** A config value that names a field wrongly: where it is (a path into the YAML) and what is wrong. */
+interface FieldProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Checks every field name of the targets' policies (`share.withhold`, `redact`, `ids`) against
+ * the entities' fields: a typo would send what was meant to be kept back (a withheld `pasword`)
+ * or mask nothing. A name ending in `*` must match some field or be `metadata.` something
+ * (extension columns vary by roster); OneRoster 1.0 names and case slips get "did you mean".
+ */
+export function policyFieldProblems(data: Record<string, unknown>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const targets = (data.targets as Record<string, unknown>[] | undefined) ?? [];
+  const allFields = [...new Set(ENTITY_NAMES.flatMap((e) => Object.keys(ENTITIES[e].fields)))];
+  for (const [i, target] of targets.entries()) {
+    const policy = (target.policy ?? {}) as {
+      share?: { withhold?: Partial<Record<EntityName, unknown>> };
+      redact?: unknown;
+      ids?: { users?: unknown; classes?: unknown };
+    };
+    const base = ['targets', i, 'policy'];
+    for (const [entity, names] of Object.entries(policy.share?.withhold ?? {})) {
+      if (!Array.isArray(names) || !(entity in ENTITIES)) continue; // (the schema reports these)
+      const fields = Object.keys(ENTITIES[entity as EntityName].fields);
+      for (const [j, name] of names.entries()) {
+        const text = String(name);
+        const problem =
+          text === '*'
+            ? `"*" would withhold every field; leave ${entity} out of share.entities instead`
+            : text === 'sourcedId'
+              ? 'sourcedId identifies every record and cannot be withheld'
+              : fieldProblem(text, fields, ENTITIES[entity as EntityName].legacyColumns, entity);
+        if (problem) problems.push({ path: [...base, 'share', 'withhold', entity, j], message: problem });
+      }
+    }
+    if (Array.isArray(policy.redact)) {
+      const legacy = Object.assign({}, ...ENTITY_NAMES.map((e) => ENTITIES[e].legacyColumns ?? {}));
+      for (const [j, name] of policy.redact.entries()) {
+        const problem = fieldProblem(String(name), allFields, legacy, 'any entity');
+        if (problem) problems.push({ path: [...base, 'redact', j], message: problem });
+      }
+    }
+    for (const entity of ['users', 'classes'] as const) {
+      const name = policy.ids?.[entity];
+      if (typeof name !== 'string') continue;
+      const fields = Object.keys(ENTITIES[entity].fields);
+      const problem = name.endsWith('*')
+        ? 'is a pattern; ids takes one field'
+        : fieldProblem(name, fields, ENTITIES[entity].legacyColumns, entity);
+      if (problem) problems.push({ path: [...base, 'ids', entity], message: problem });
+    }
+  }
+  return problems;
+}
+
+function fieldProblem(
+  name: string,
+  fields: readonly string[],
+  legacy: Readonly<Record<string, string>> | undefined,
+  owner: string,
+): string | undefined {
+  if (name.startsWith('metadata.') && name.length > 'metadata.'.length) return undefined;
+  if (name.endsWith('*')) {
+    const prefix = name.slice(0, -1);
+    if (prefix === '' || fields.some((f) => f.startsWith(prefix))) return undefined;
+    return `"${name}" matches no field of ${owner}`;
+  }
+  if (fields.includes(name)) return undefined;
+  const renamed =
+    legacy?.[name] ??
+    Object.entries(legacy ?? {}).find(([old]) => old.toLowerCase() === name.toLowerCase())?.[1];
+  if (renamed) return `"${name}" is the OneRoster 1.0 name; did you mean "${renamed}"?`;
+  const near = closest(name, fields);
+  return `"${name}" is not a field of ${owner}${near ? `; did you mean "${near}"?` : ''}`;
 }

@@ -6,7 +6,7 @@
  * state's `managed` keys) are ever deleted; anything else the target holds is counted as unmanaged
  * and left alone.
  */
-import { isRedacted, type Policy } from '../config/config.js';
+import type { Policy } from '../config/config.js';
 import { compareBytes, sameBytes } from '../model/byte-hash.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
@@ -33,7 +33,7 @@ import {
   type PlanChange,
   type PlanWarning,
 } from './plan.js';
-import { activeBlackout, applyPolicy, keyField, schoolOf } from './policy.js';
+import { activeBlackout, applyPolicy, isRedacted, keyField, schoolOf, withheldByPolicy } from './policy.js';
 import { findHolds } from './safety.js';
 
 export interface PlanTarget {
@@ -379,7 +379,16 @@ export function computePlan(input: PlanInput): Plan {
     holds,
     warnings,
     unmanaged,
+    ...withheldOf(input.desired, policy),
   };
+}
+
+function withheldOf(
+  desired: Roster,
+  policy: Policy,
+): { withheld?: Partial<Record<EntityName, readonly string[]>> } {
+  const withheld = withheldByPolicy(desired, policy);
+  return withheld ? { withheld } : {};
 }
 
 type Mask = (entity: EntityName, field: string, value: string) => string | undefined;

@@ -3,11 +3,11 @@
  * A Plan is data (saved as versioned JSON, schemas/plan.schema.json); renderers only format it.
  * (A computed plan's changes decode their `fields` from the rosters when read, so that a plan of
  * millions of changes fits in memory; JSON and copies see ordinary properties.)
- * Format version 1.0: a minor version only adds fields; a major one may change them.
+ * Format version 1.1 (1.1 added `withheld`): a minor version only adds fields; a major one may change them.
  */
 import type { EntityName, RosterVersion } from '../model/entities.js';
 
-export const PLAN_FORMAT_VERSION = '1.0';
+export const PLAN_FORMAT_VERSION = '1.1';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 
@@ -93,6 +93,12 @@ export interface Plan {
   readonly warnings: readonly PlanWarning[];
   /** Records the target holds that roster-as-code never delivered: shown, never deleted. */
   readonly unmanaged: Partial<Record<EntityName, number>>;
+  /**
+   * What the policy keeps from the target, expanded against the roster's columns (`metadata.*`
+   * becomes the extension columns the roster has): per entity, the fields never sent, or `['*']`
+   * for an entity not shared. Absent when everything is shared.
+   */
+  readonly withheld?: Partial<Record<EntityName, readonly string[]>>;
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -4,7 +4,7 @@
  * district and never show in a plan.
  */
 import type { BlackoutWindow, Policy } from '../config/config.js';
-import type { EntityName } from '../model/entities.js';
+import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { splitList } from '../model/normalize.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 
@@ -17,6 +17,47 @@ export function activeBlackout(policy: Policy, now: Date): BlackoutWindow | unde
 /** Whether the policy lets `entity` reach the target. */
 export function isShared(policy: Policy, entity: EntityName): boolean {
   return policy.share.entities === undefined || policy.share.entities.includes(entity);
+}
+
+/**
+ * Whether `field` matches one of `patterns`: a name, or a prefix ending in `*` (`metadata.*`,
+ * `metadata.address*`). The one matching rule of `withhold` and `redact`.
+ */
+export function matchesField(patterns: readonly string[], field: string): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? field.startsWith(p.slice(0, -1)) : p === field));
+}
+
+/** Whether `field` is masked in plans and logs (policy `redact`). */
+export function isRedacted(policy: Policy, field: string): boolean {
+  return matchesField(policy.redact, field);
+}
+
+/** The fields of `entity` in `roster` (its spec's fields and extension columns) that `policy` withholds. */
+function withheldFields(roster: Roster, policy: Policy, entity: EntityName): string[] {
+  const patterns = policy.share.withhold[entity] ?? [];
+  if (patterns.length === 0) return [];
+  const fields = [...Object.keys(ENTITIES[entity].fields), ...roster.table(entity).extensionFields];
+  return fields.filter((f) => matchesField(patterns, f));
+}
+
+/**
+ * What `policy` keeps from the target, expanded against `roster`: per entity the fields never
+ * sent, `['*']` for an entity not shared (plans show it). Undefined when everything is shared.
+ */
+export function withheldByPolicy(
+  roster: Roster,
+  policy: Policy,
+): Partial<Record<EntityName, readonly string[]>> | undefined {
+  const out: Partial<Record<EntityName, readonly string[]>> = {};
+  for (const entity of ENTITY_NAMES) {
+    if (!ENTITIES[entity].versions.includes(roster.version)) continue;
+    if (!isShared(policy, entity)) out[entity] = ['*'];
+    else {
+      const fields = withheldFields(roster, policy, entity);
+      if (fields.length > 0) out[entity] = fields;
+    }
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The roster as the target may receive it. */
@@ -33,7 +74,7 @@ export function applyPolicy(roster: Roster, policy: Policy): Roster {
     if (!isShared(policy, entity)) continue;
     const mode = roster.explicitModes()[entity];
     if (mode) builder.modes[entity] = mode;
-    const withheld = new Set(policy.share.withhold[entity] ?? []);
+    const withheld = new Set(withheldFields(roster, policy, entity));
     const table = roster.table(entity);
     for (const f of table.extensionFields) if (!withheld.has(f)) builder.table(entity).declareField(f);
     for (let i = 0; i < table.size; i++) {

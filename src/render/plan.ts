@@ -56,6 +56,15 @@ export interface PlanRenderOptions {
 /** Changes listed one by one in text output before the rest are only counted. */
 export const TEXT_DETAIL_LIMIT = 2_000;
 
+/** "Never sent to this target: users: password, metadata.ssn; demographics (not shared)", or undefined. */
+export function withheldLine(plan: Plan): string | undefined {
+  if (!plan.withheld) return undefined;
+  const parts = Object.entries(plan.withheld).map(([entity, fields]) =>
+    fields?.[0] === '*' ? `${entity} (not shared)` : `${entity}: ${(fields ?? []).join(', ')}`,
+  );
+  return `Never sent to this target (policy): ${parts.join('; ')}.`;
+}
+
 export function renderPlanText(plan: Plan, options: PlanRenderOptions = {}): string {
   const s = options.style ?? PLAIN;
   const out: string[] = [];
@@ -65,6 +74,8 @@ export function renderPlanText(plan: Plan, options: PlanRenderOptions = {}): str
       ? 'From the old roster to the new one:'
       : `Target "${t.name}" (${t.kind}, ${t.mode})${plan.basis.stateLineage ? `, state serial ${plan.basis.stateSerial}` : ', never applied'}.`,
   );
+  const withheld = withheldLine(plan);
+  if (withheld) out.push(s.dim(withheld));
   if (plan.changes.length === 0) {
     out.push(
       '',
@@ -134,6 +145,8 @@ export const MARKDOWN_LIMIT = 60_000;
 
 export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
   const head: string[] = [planMarker(plan), `### roster plan: \`${plan.target.name}\``, ''];
+  const withheld = withheldLine(plan);
+  if (withheld) head.push(`_${escapeMd(withheld)}_`, '');
   if (plan.changes.length === 0) {
     head.push('**No changes.** The target holds what the roster says.');
     return `${head.join('\n')}\n`;
