@@ -19,6 +19,7 @@ export default class Export extends BaseCommand {
       description: 'OneRoster CSV, or the two-file batch.',
     }),
     out: Flags.string({ required: true, description: 'Folder to write (or a .zip for oneroster).' }),
+    force: Flags.boolean({ description: 'Replace the roster files (or the zip) already in --out.' }),
   };
 
   async run(): Promise<void> {
@@ -28,6 +29,7 @@ export default class Export extends BaseCommand {
       ...(flags.target ? { target: flags.target } : {}),
       format: flags.format as 'oneroster' | 'batch',
       out: flags.out,
+      force: flags.force,
     });
     this.write(
       `Wrote ${r.files.length} file(s) to ${flags.out} (${flags.format}, ${r.mode}, ${r.changes} change(s) against what the target holds).\n`,

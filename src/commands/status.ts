@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { selectTarget } from '../config/config.js';
-import { loadRepoConfig } from '../services/plan.js';
-import { createTarget } from '../targets/create.js';
+import { ExitCode } from '../exit-codes.js';
+import { targetStatuses } from '../services/status.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show what each target holds: applied commit, serial, when, lock.';
@@ -14,47 +13,24 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status);
-    const config = loadRepoConfig(flags.repo);
-    const targets = flags.target ? [selectTarget(config, flags.target)] : config.targets;
-    const rows = [];
-    for (const t of targets) {
-      const target = createTarget(t);
-      let state: Awaited<ReturnType<typeof target.readState>>;
-      let lock: Awaited<ReturnType<typeof target.readLock>>;
-      try {
-        state = await target.readState();
-        lock = await target.readLock();
-      } finally {
-        await target.close?.();
-      }
-      const records = state?.recordCounts ?? {};
-      rows.push({
-        target: t.name,
-        kind: t.kind,
-        mode: t.mode,
-        location: target.location,
-        applied: state
-          ? {
-              serial: state.serial,
-              lineage: state.lineage,
-              at: state.appliedAt,
-              commit: state.appliedCommit,
-              dirty: state.appliedDirty,
-              records,
-              rejected: state.rejected.length,
-              rejectedRecords: state.rejected,
-            }
-          : null,
-        lock: lock ?? null,
-      });
-    }
+    const rows = await targetStatuses({
+      repo: flags.repo,
+      ...(flags.target ? { target: flags.target } : {}),
+    });
+    const failed = rows.filter((r) => r.error).length;
     if (flags.format === 'json') {
-      this.write(`${JSON.stringify({ formatVersion: '1.0', targets: rows }, null, 2)}\n`);
+      this.write(`${JSON.stringify({ formatVersion: '1.1', targets: rows }, null, 2)}\n`);
+      if (failed > 0) this.exit(ExitCode.Failure);
       return;
     }
     const s = this.styleFor(flags['no-color']);
     for (const r of rows) {
       this.write(`${s.bold(r.target)} (${r.kind}, ${r.mode}) at ${r.location}\n`);
+      if (r.error) {
+        this.write(s.red(`  cannot be read: [${r.error.code}] ${r.error.message}\n`));
+        if (r.error.hint) this.write(s.dim(`  hint: ${r.error.hint}\n`));
+        continue;
+      }
       if (!r.applied) this.write('  never applied\n');
       else {
         const a = r.applied;
@@ -79,5 +55,7 @@ export default class Status extends BaseCommand {
         );
       else this.write('  not locked\n');
     }
+    // Every target shown; the exit code says that not all could be read.
+    if (failed > 0) this.exit(ExitCode.Failure);
   }
 }

@@ -1,15 +1,18 @@
 /** `roster export`: exactly what a target would receive now, after policy, for a manual upload. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { buildDelivery } from '../plan/delivery.js';
 import { applyPolicy } from '../plan/policy.js';
 import { batchFiles } from '../targets/batch.js';
 import { makePlan, type PlanOptions } from './plan.js';
+import { writeOutput } from './write.js';
 
 export interface ExportOptions extends PlanOptions {
   readonly format: 'oneroster' | 'batch';
   readonly out: string;
+  /** Replace roster files already in `out` (refused otherwise). */
+  readonly force?: boolean;
 }
 
 export async function exportDelivery(
@@ -26,25 +29,24 @@ export async function exportDelivery(
     policy: ctx.targetConfig.policy,
     now: new Date(),
   });
+  const changes = ctx.plan.changes.length;
   if (options.format === 'batch') {
     const files = batchFiles(delivery, snapshot);
-    mkdirSync(options.out, { recursive: true });
-    writeFileSync(join(options.out, 'users.csv'), files.users);
-    const written = [join(options.out, 'users.csv')];
-    if (files.demographics) {
-      writeFileSync(join(options.out, 'demographics.csv'), files.demographics);
-      written.push(join(options.out, 'demographics.csv'));
-    }
-    return { files: written, changes: ctx.plan.changes.length, mode: 'delta' };
+    const written = await writeOutput(
+      { out: options.out, extensions: ['.csv'], force: options.force },
+      async (dir) => {
+        writeFileSync(join(dir, 'users.csv'), files.users);
+        if (!files.demographics) return ['users.csv'];
+        writeFileSync(join(dir, 'demographics.csv'), files.demographics);
+        return ['users.csv', 'demographics.csv'];
+      },
+    );
+    return { files: written, changes, mode: 'delta' };
   }
-  if (options.out.toLowerCase().endsWith('.zip')) {
-    await writeOneRosterZip(delivery, options.out);
-    return { files: [options.out], changes: ctx.plan.changes.length, mode: ctx.targetConfig.mode };
-  }
-  const files = await writeOneRosterDir(delivery, options.out);
-  return {
-    files: files.map((f) => join(options.out, f)),
-    changes: ctx.plan.changes.length,
-    mode: ctx.targetConfig.mode,
-  };
+  const written = await writeOutput(
+    { out: options.out, extensions: ['.csv'], force: options.force },
+    (dir) => writeOneRosterDir(delivery, dir),
+    (zip) => writeOneRosterZip(delivery, zip),
+  );
+  return { files: written, changes, mode: ctx.targetConfig.mode };
 }

@@ -2,11 +2,11 @@
  * Writing a Roster to disk in any format, refusing to overwrite a folder that holds something
  * unless asked: nothing a user has is lost by accident.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { UsageError } from '../errors.js';
+import { DiskFullError, isDiskFull, UsageError } from '../errors.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { writeRosterYaml } from '../formats/yaml/write.js';
 import { convertVersion } from '../model/convert-version.js';
@@ -36,31 +36,106 @@ export interface WriteResult {
 export const ROSTER_SCHEMA_FILE = fileURLToPath(new URL('../../schemas/roster.schema.json', import.meta.url));
 
 export async function writeRoster(roster: Roster, options: WriteOptions): Promise<WriteResult> {
-  const out = resolve(options.out);
   const targetVersion: RosterVersion =
     options.to === 'oneroster-1.2' ? '1.2' : options.to === 'oneroster-1.1' ? '1.1' : roster.version;
   const { roster: converted, notes } = convertVersion(roster, targetVersion);
-  if (options.to !== 'yaml' && out.toLowerCase().endsWith('.zip')) {
-    if (existsSync(out) && !options.force) {
-      throw new UsageError('OUTPUT_EXISTS', `${options.out} already exists`, 'Pass --force to replace it.');
-    }
-    await writeOneRosterZip(converted, out);
-    return { files: [out], version: targetVersion, notes };
-  }
   if (options.to === 'yaml') refuseYamlBeyondMemory(converted);
-  prepareDir(out, options.to === 'yaml' ? ['.yaml', '.yml'] : ['.csv'], options);
-  if (options.to === 'yaml') {
-    const schemaPath = relative(out, ROSTER_SCHEMA_FILE).split(sep).join('/');
-    const files = writeRosterYaml(converted, { layout: options.layout ?? 'per-school', schemaPath });
-    for (const [name, text] of files) {
-      const full = join(out, name);
-      mkdirSync(dirname(full), { recursive: true });
-      writeFileSync(full, text);
-    }
-    return { files: [...files.keys()].map((f) => join(out, f)), version: targetVersion, notes };
+  const files = await writeOutput(
+    {
+      out: options.out,
+      extensions: options.to === 'yaml' ? ['.yaml', '.yml'] : ['.csv'],
+      force: options.force,
+    },
+    async (dir) => {
+      if (options.to === 'yaml') {
+        // The schema is found from where the files will be, not from the staging folder.
+        const schemaPath = relative(resolve(options.out), ROSTER_SCHEMA_FILE).split(sep).join('/');
+        const written = writeRosterYaml(converted, { layout: options.layout ?? 'per-school', schemaPath });
+        for (const [name, text] of written) {
+          mkdirSync(dirname(join(dir, name)), { recursive: true });
+          writeFileSync(join(dir, name), text);
+        }
+        return [...written.keys()];
+      }
+      return writeOneRosterDir(converted, dir);
+    },
+    (zip) => writeOneRosterZip(converted, zip),
+  );
+  return { files, version: targetVersion, notes };
+}
+
+/** Where and how an output is written (`--out`, `--force`). */
+export interface OutputOptions {
+  /** A folder, or a path ending in .zip (when a zip writer is given). */
+  readonly out: string;
+  /** Files that make a folder "hold a roster": refused unless `force`, then replaced. */
+  readonly extensions: readonly string[];
+  readonly force?: boolean | undefined;
+}
+
+/**
+ * Writes an output so that nothing is lost and nothing partial is left: a folder that already
+ * holds roster files is refused unless `force`; the files are written to a staging folder next
+ * to `out` and moved into place only when all are written (a zip to a temporary name, renamed);
+ * a full disk is DISK_FULL (exit 1) with the staging folder removed; stagings left by killed
+ * runs are removed first. Returns the paths written.
+ */
+export async function writeOutput(
+  options: OutputOptions,
+  writeDir: (dir: string) => Promise<readonly string[]>,
+  writeZip?: (zip: string) => Promise<void>,
+): Promise<string[]> {
+  const out = resolve(options.out);
+  removeStagings(out);
+  if (writeZip && out.toLowerCase().endsWith('.zip')) {
+    if (existsSync(out) && !options.force)
+      throw new UsageError('OUTPUT_EXISTS', `${options.out} already exists`, 'Pass --force to replace it.');
+    await diskFullAs(out, () => writeZip(out));
+    return [out];
   }
-  const files = await writeOneRosterDir(converted, out);
-  return { files: files.map((f) => join(out, f)), version: targetVersion, notes };
+  const replaced = existingRosterFiles(out, options);
+  const staging = `${out}${STAGING}${process.pid}`;
+  let names: readonly string[];
+  try {
+    mkdirSync(staging, { recursive: true });
+    names = await diskFullAs(out, () => writeDir(staging));
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  // All written: the old roster files go, the new ones move in.
+  for (const f of replaced) rmSync(f);
+  if (!existsSync(out)) renameSync(staging, out);
+  else {
+    for (const name of names) {
+      mkdirSync(dirname(join(out, name)), { recursive: true });
+      renameSync(join(staging, name), join(out, name));
+    }
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return names.map((n) => join(out, n));
+}
+
+/** The suffix of staging folders (`<out>.roster-staging-<pid>`). */
+const STAGING = '.roster-staging-';
+
+/** Stagings and temporary zips of earlier runs that were killed or ran out of disk. */
+function removeStagings(out: string): void {
+  const parent = dirname(out);
+  if (!existsSync(parent)) return;
+  const base = basename(out);
+  for (const name of readdirSync(parent))
+    if (name.startsWith(`${base}${STAGING}`) || name.startsWith(`${base}.tmp-`))
+      rmSync(join(parent, name), { recursive: true, force: true });
+}
+
+async function diskFullAs<T>(path: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isDiskFull(err)) throw new DiskFullError(path, err);
+    throw err;
+  }
 }
 
 /**
@@ -86,23 +161,20 @@ function refuseYamlBeyondMemory(roster: Roster): void {
   );
 }
 
-function prepareDir(out: string, extensions: string[], options: WriteOptions): void {
-  if (existsSync(out)) {
-    if (!statSync(out).isDirectory())
-      throw new UsageError('OUTPUT_EXISTS', `${options.out} is a file`, 'Give a folder for --out.');
-    const existing = listFiles(out).filter((f) => extensions.some((e) => f.endsWith(e)));
-    if (existing.length > 0) {
-      if (!options.force) {
-        throw new UsageError(
-          'OUTPUT_EXISTS',
-          `${options.out} already holds ${existing.length} roster file(s)`,
-          'Choose an empty folder, or pass --force to replace the roster files in it.',
-        );
-      }
-      for (const f of existing) rmSync(f);
-    }
+/** The roster files already in the folder `out` (refused unless `force`: they would be replaced). */
+function existingRosterFiles(out: string, options: OutputOptions): string[] {
+  if (!existsSync(out)) return [];
+  if (!statSync(out).isDirectory())
+    throw new UsageError('OUTPUT_EXISTS', `${options.out} is a file`, 'Give a folder for --out.');
+  const existing = listFiles(out).filter((f) => options.extensions.some((e) => f.endsWith(e)));
+  if (existing.length > 0 && !options.force) {
+    throw new UsageError(
+      'OUTPUT_EXISTS',
+      `${options.out} already holds ${existing.length} roster file(s)`,
+      'Choose an empty folder, or pass --force to replace the roster files in it.',
+    );
   }
-  mkdirSync(out, { recursive: true });
+  return existing;
 }
 
 function listFiles(dir: string): string[] {
