@@ -44,6 +44,8 @@ export default class Status extends BaseCommand {
               .join(', ') || 'none'
           }; rejected: ${a.rejected}\n`,
         );
+        for (const m of a.reportMismatch)
+          this.write(s.yellow(`  warning: the portal's report differed from the plan: ${m}\n`));
         for (const x of a.rejectedRecords.slice(0, 20))
           this.write(`  rejected: ${x.entity} ${x.key}  ${x.code}  ${x.message}\n`);
       }

@@ -338,6 +338,14 @@ export function computePlan(input: PlanInput): Plan {
         .join(', ')}); they are left alone.`,
     });
   }
+  if (target.mode === 'bulk' && (target.kind === 'dir' || target.kind === 'sftp') && changes.length > 0) {
+    // What a portal does with a bulk file, which this plan cannot see (districts.md: records
+    // added by hand at the portal vanish at the next bulk sync).
+    warnings.push({
+      code: 'BULK_REPLACES',
+      message: `This target takes bulk deliveries: the portal replaces every kind of record the delivery carries, so records it holds that the roster lacks (added by hand at the portal, or by another feed) are removed by the portal, and this plan cannot count them. To change only what roster-as-code delivered, use mode: delta.`,
+    });
+  }
   const blackout = activeBlackout(policy, now);
   if (blackout) {
     warnings.push({

@@ -56,7 +56,7 @@ export interface Hold {
 }
 
 export interface PlanWarning {
-  readonly code: 'UNMANAGED_RECORDS' | 'BLACKOUT' | 'RETRY_REJECTED';
+  readonly code: 'UNMANAGED_RECORDS' | 'BLACKOUT' | 'RETRY_REJECTED' | 'BULK_REPLACES';
   readonly message: string;
 }
 

@@ -137,6 +137,12 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
       mode: ctx.targetConfig.mode,
       recordCounts,
       rejected: [],
+      planned: Object.fromEntries(
+        Object.entries(plan.summary.byEntity).map(([e, c]) => [
+          e,
+          { create: c?.create ?? 0, update: c?.update ?? 0, delete: c?.delete ?? 0 },
+        ]),
+      ),
     };
     await faultPoint('apply:before-deliver');
     signal?.throwIfAborted();

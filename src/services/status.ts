@@ -20,6 +20,8 @@ export interface TargetStatus {
     readonly records: Partial<Record<string, number>>;
     readonly rejected: number;
     readonly rejectedRecords: readonly RejectedRecord[];
+    /** Where the portal's report of the last delivery disagreed with the plan. */
+    readonly reportMismatch: readonly string[];
   } | null;
   readonly lock: LockStatus | null;
   /** Why this target could not be read (a missing secret, a server down); the others are still shown. */
@@ -48,6 +50,7 @@ export async function targetStatuses(options: { repo: string; target?: string })
               records: state.recordCounts,
               rejected: state.rejected.length,
               rejectedRecords: state.rejected,
+              reportMismatch: state.reportMismatch ?? [],
             }
           : null,
         lock: lock ?? null,

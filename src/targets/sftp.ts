@@ -35,7 +35,14 @@ import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
 import { type LockFiles, lockStatus, newLockInfo, removeStaleLock } from './lock.js';
 import { withRetry } from './retry.js';
-import { imageBinding, parseState, type RejectedRecord, type TargetState } from './state.js';
+import {
+  imageBinding,
+  parseState,
+  type RejectedRecord,
+  type ReportedCounts,
+  reportMismatch,
+  type TargetState,
+} from './state.js';
 import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
 
 /** A failure talking to a target: what failed and where. */
@@ -523,6 +530,11 @@ export class SftpTarget implements Target {
     }
     if (report) {
       recorded = foldRejections(state, report.rejections ?? []);
+      const mismatch = state.planned && report.counts ? reportMismatch(state.planned, report.counts) : [];
+      if (mismatch.length > 0) {
+        recorded = { ...recorded, reportMismatch: mismatch };
+        for (const m of mismatch) warnings.push(`the portal's report differs from the plan: ${m}`);
+      }
       if (recorded.rejected.length > 0)
         warnings.push(
           `the portal rejected ${recorded.rejected.length} record(s); \`roster status\` lists them and the next plan retries them`,
@@ -682,6 +694,7 @@ interface DeliveryJournal {
 
 interface ProcessingReport {
   readonly status: string;
+  readonly counts?: Partial<Record<string, ReportedCounts>>;
   readonly message?: string;
   readonly rejections?: RejectionLike[];
 }

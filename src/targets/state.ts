@@ -38,6 +38,54 @@ export interface TargetState {
   readonly recordCounts: Partial<Record<EntityName, number>>;
   /** Records the portal rejected at the last delivery (none for dir targets). */
   readonly rejected: readonly RejectedRecord[];
+  /** What the plan said this delivery changes, per entity (compared with the portal's report). */
+  readonly planned?: Partial<Record<EntityName, PlannedCounts>>;
+  /**
+   * Where the portal's processing report disagrees with the plan (e.g. it removed records the
+   * plan did not: a bulk delivery replaced records added by hand). Shown by `roster status`.
+   */
+  readonly reportMismatch?: readonly string[];
+}
+
+export interface PlannedCounts {
+  readonly create: number;
+  readonly update: number;
+  readonly delete: number;
+}
+
+/** The portal's counts for one entity in its processing report (the sandbox's, and the format documented in docs/batch-api.md). */
+export interface ReportedCounts {
+  readonly created?: number;
+  readonly updated?: number;
+  readonly removed?: number;
+  readonly rejected?: number;
+}
+
+/** Sentences for every entity whose reported counts differ from the planned ones (none when they agree). */
+export function reportMismatch(
+  planned: Partial<Record<EntityName, PlannedCounts>>,
+  reported: Partial<Record<string, ReportedCounts>>,
+): string[] {
+  const out: string[] = [];
+  const entities = new Set([...Object.keys(planned), ...Object.keys(reported)]) as Set<EntityName>;
+  for (const entity of entities) {
+    const p = planned[entity] ?? { create: 0, update: 0, delete: 0 };
+    const r = reported[entity];
+    if (!r) continue; // (a portal that does not count this entity says nothing about it)
+    const pairs: [string, number, number | undefined][] = [
+      ['added', p.create, r.created],
+      ['changed', p.update, r.updated],
+      ['removed', p.delete, r.removed],
+    ];
+    // Rows the portal refused are neither added nor changed: only removals compare then.
+    const comparable = (r.rejected ?? 0) > 0 ? pairs.filter(([verb]) => verb === 'removed') : pairs;
+    const differ = comparable.filter(([, want, got]) => got !== undefined && got !== want);
+    if (differ.length === 0) continue;
+    out.push(
+      `${entity}: the portal ${differ.map(([verb, want, got]) => `${verb} ${got} (the plan: ${want})`).join(', ')}${differ.some(([verb, want, got]) => verb === 'removed' && (got ?? 0) > want) ? ': it removed records roster-as-code never delivered (a bulk delivery replaces them)' : ''}`,
+    );
+  }
+  return out;
 }
 
 /** Parses and checks a state file's text. */

@@ -66,6 +66,13 @@ describe('apply through OpenSSH sshd', () => {
   });
 });
 
+/** Whether the sandbox portal now holds user `id`. */
+async function portalHasUser(dataDir: string, id: string): Promise<boolean> {
+  const users = (await new PortalStore(dataDir).current())!.table('users');
+  for (let i = 0; i < users.size; i++) if (users.value(i, 'sourcedId') === id) return true;
+  return false;
+}
+
 describe('apply through the sandbox', () => {
   it('over SFTP with processing: waits for the report, then plans no changes', async () => {
     const sb = await testSandbox({ syncEvery: '300ms' });
@@ -90,6 +97,58 @@ describe('apply through the sandbox', () => {
     expect((await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env })).status).toBe(0);
     const [latest] = new PortalStore(sb.dataDir).history();
     expect(latest!.counts.users).toMatchObject({ updated: 1, created: 0, removed: 0 });
+  });
+
+  it('bulk over SFTP: the plan says the portal replaces what it holds; a teacher added by hand and removed by the portal is a warning in apply and status', async () => {
+    const sb = await testSandbox({ syncEvery: '300ms' });
+    const repo = districtRepo({
+      git: false,
+      students: 30,
+      config: `roster: roster\ntargets:\n  - name: portal\n    kind: sftp\n    host: 127.0.0.1\n    port: ${sb.sftp.port}\n    username: district\n    hostKey: "${sb.sftp.hostKeyFingerprint}"\n    auth: { passwordEnv: PORTAL_PASSWORD }\n    reportDir: outbox\n    reportWaitSeconds: 20\n`,
+    });
+    const env = { PORTAL_PASSWORD: PASSWORD };
+    const first = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
+    expect(first.stderr).toBe(''); // the report agrees with the plan: no warning
+    // A teacher added by hand at the portal (its batch API), whom the district never sent.
+    const form = new FormData();
+    form.append(
+      'users',
+      new Blob([
+        'action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher\nADD,sch-001,tch-hand,teacher,hand.teacher,Hand,Teacher,hand.teacher@example.org,,,,,,,\n',
+      ]),
+      'users.csv',
+    );
+    const { request } = await import('undici');
+    const res = await request(`${sb.http.url}/api/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: form as never,
+    });
+    expect(res.statusCode).toBe(202);
+    await res.body.text();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await portalHasUser(sb.dataDir, 'tch-hand')).toBe(true);
+
+    repo.edit(
+      'roster/schools/sch-001.yaml',
+      /(sourcedId: stu-000002\n(?:.*\n)*?\s+familyName: )(\w+)/,
+      '$1Changed',
+    );
+    const plan = await rosterAsync(['plan'], { cwd: repo.dir, env });
+    expect(plan.stdout).toContain('Plan: 0 to add, 1 to change, 0 to remove.');
+    expect(plan.stdout).toContain(
+      'Warning: This target takes bulk deliveries: the portal replaces every kind of record the delivery carries',
+    );
+    const applied = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
+    expect(applied.status, applied.stderr).toBe(0);
+    expect(applied.stderr).toContain(
+      "Warning: the portal's report differs from the plan: users: the portal removed 1 (the plan: 0): it removed records roster-as-code never delivered",
+    );
+    expect(await portalHasUser(sb.dataDir, 'tch-hand')).toBe(false);
+    const status = await rosterAsync(['status'], { cwd: repo.dir, env });
+    expect(status.stdout).toContain(
+      "warning: the portal's report differed from the plan: users: the portal removed 1",
+    );
   });
 
   it('over the batch API: delivers the two files; a change made by hand in the portal shows up as drift', async () => {

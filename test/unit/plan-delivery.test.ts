@@ -117,7 +117,9 @@ describe('delivery', () => {
     const shared = applyPolicy(current, policy);
     expect(shared.table('demographics').size).toBe(0);
     expect([...shared.table('users')].every((u) => u.email === '')).toBe(true);
-    const p = plan(current, undefined, policy);
+    const { withheld, ...p } = plan(current, undefined, policy);
+    // Only the list of what is kept back names them (by field, never a value).
+    expect(withheld).toEqual({ users: ['email'], demographics: ['*'] });
     expect(JSON.stringify(p)).not.toMatch(/"email"|demographics|birthDate/);
   });
 });
