@@ -48,7 +48,11 @@ describe('output through a pipe', () => {
     'validate --format %s: a report of hundreds of KiB arrives whole with exit 1',
     (format) => {
       // The same report written to a file (no pipe) is the reference.
-      const whole = piped(['validate', 'bad', '--format', format], `cat > whole-${format}.txt; cat whole-${format}.txt`, dir);
+      const whole = piped(
+        ['validate', 'bad', '--format', format],
+        `cat > whole-${format}.txt; cat whole-${format}.txt`,
+        dir,
+      );
       expect(readFileSync(join(dir, `whole-${format}.txt`), 'utf8')).toBe(whole.stdout);
       expect(whole.exit).toBe(1);
       expect(whole.stdout.length).toBeGreaterThan(200_000);
