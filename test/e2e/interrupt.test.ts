@@ -7,8 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PortalStore } from '../../src/sandbox/store.js';
 import { BIN, type CliResult, rosterAsync } from '../helpers/cli.js';
 import { districtRepo } from '../helpers/repo.js';
+import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 const STACK = /\n\s+at .+:\d+:\d+/;
@@ -161,6 +163,61 @@ describe('a killed sftp apply is delivered exactly once', () => {
       expect(status.stdout).not.toContain('STALE');
     },
   );
+
+  it.each(['sftp:report-wait', 'sftp:after-delivery'])(
+    'against the sandbox, killed at %s: the portal processes the change once, the next apply records it with its report',
+    async (point) => {
+      const sb = await testSandbox({ syncEvery: '300ms' });
+      const env = { PORTAL_PASSWORD: PASSWORD };
+      const repo = districtRepo({
+        git: false,
+        students: 30,
+        config: `roster: roster\ntargets:\n  - name: portal\n    kind: sftp\n    host: 127.0.0.1\n    port: ${sb.sftp.port}\n    username: district\n    hostKey: "${sb.sftp.hostKeyFingerprint}"\n    auth: { passwordEnv: PORTAL_PASSWORD }\n    reportDir: outbox\n    reportWaitSeconds: 20\n`,
+      });
+      expect((await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env })).status).toBe(0);
+      repo.edit('roster/schools/sch-001.yaml', ...EDIT);
+      const killed = await rosterAsync(['apply', '--auto-approve'], {
+        cwd: repo.dir,
+        env: { ...env, ROSTER_FAULT: point },
+      });
+      expect(killed.status).toBeNull();
+      await new Promise((r) => setTimeout(r, 1500)); // the portal's next syncs
+      const next = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
+      expect(next.status, next.stderr).toBe(0);
+      expect(next.stderr).toContain('(serial 2) reached the portal; it is now recorded, not sent again');
+      expect(next.stderr).not.toContain('report has not appeared');
+      expect(next.stdout).toContain('No changes.');
+      const syncs = new PortalStore(sb.dataDir).history().filter((h) => h.status === 'succeeded');
+      expect(syncs).toHaveLength(2);
+      expect((await rosterAsync(['plan', '--detailed-exitcode'], { cwd: repo.dir, env })).status).toBe(0);
+    },
+  );
+
+  it('four applies at once: exactly one delivers, the serial grows by one', async () => {
+    const { env, repo, portal } = await sftpDistrict('bulk');
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () => rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env })),
+    );
+    const outcomes = runs.map((r) =>
+      r.stdout.includes('Applied')
+        ? 'applied'
+        : r.stderr.includes('LOCK_HELD')
+          ? 'locked'
+          : r.stdout.includes('No changes')
+            ? 'no-changes'
+            : `other: ${r.stderr}`,
+    );
+    expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+    expect(
+      outcomes.every((o) => ['applied', 'locked', 'no-changes'].includes(o)),
+      outcomes.join('\n'),
+    ).toBe(true);
+    portal.take();
+    expect(portal.taken).toBe(1);
+    const status = await rosterAsync(['status'], { cwd: repo.dir, env });
+    expect(status.stdout).toContain('serial 1, applied');
+    expect(status.stdout).toContain('not locked');
+  });
 
   it('a delivery still waiting at the portal when the killed apply is followed up is recorded, not refused', async () => {
     const { env, repo, portal } = await sftpDistrict('bulk');
