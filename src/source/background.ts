@@ -176,7 +176,8 @@ export function startLoading(path: string, options: BackgroundLoadOptions = {}):
         return;
       case 'read': {
         const diagnostics = new Diagnostics(rest.ignore);
-        diagnostics.list.push(...message.diagnostics);
+        // (Not push(...): a broken file can have more findings than a call takes arguments.)
+        for (const d of message.diagnostics) diagnostics.list.push(d);
         loaded = {
           roster: Roster.fromShared(message.roster),
           diagnostics,
@@ -191,7 +192,7 @@ export function startLoading(path: string, options: BackgroundLoadOptions = {}):
         break;
       }
       case 'validated':
-        loaded!.diagnostics.list.push(...message.diagnostics);
+        for (const d of message.diagnostics) loaded!.diagnostics.list.push(d);
         break;
       case 'failed':
         fail(revive(message.error));

@@ -15,6 +15,16 @@ import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 const STACK = /\n\s+at .+:\d+:\d+/;
 
+/**
+ * `npm run soak` (ROSTER_SOAK=1) runs every fault point; `npm test` a representative set of them,
+ * to stay within its time (each case is a few CLI runs against a real server).
+ */
+const SOAK = process.env.ROSTER_SOAK === '1';
+const soakOnly = <T>(always: readonly T[], more: readonly T[]): T[] =>
+  SOAK ? [...always, ...more] : [...always];
+type Signal = 'SIGINT' | 'SIGTERM';
+type Mode = 'bulk' | 'delta';
+
 /** Runs the CLI paused at `point` (ROSTER_PAUSE), sends `signal` there, and waits for its end. */
 function interruptAt(
   args: readonly string[],
@@ -46,11 +56,15 @@ function interruptAt(
 const EDIT = [/(sourcedId: stu-000002\n(?:.*\n)*?\s+familyName: )(\w+)/, '$1Interrupted'] as const;
 
 describe('SIGINT and SIGTERM during apply to a dir target', () => {
-  it.each([
-    ['apply:after-lock', 'SIGINT'],
-    ['apply:before-deliver', 'SIGTERM'],
-    ['dir:before-switch', 'SIGINT'],
-  ] as const)(
+  it.each(
+    soakOnly(
+      [
+        ['apply:before-deliver', 'SIGTERM'],
+        ['dir:before-switch', 'SIGINT'],
+      ] as [string, Signal][],
+      [['apply:after-lock', 'SIGINT']] as [string, Signal][],
+    ),
+  )(
     'stopped at %s by %s: nothing delivered, lock released, says what the target holds',
     async (point, signal) => {
       const repo = districtRepo({ git: false, students: 30 });
@@ -118,18 +132,21 @@ class Portal {
 }
 
 describe('a killed sftp apply is delivered exactly once', () => {
-  const points = [
-    'apply:after-lock',
-    'sftp:after-upload',
-    'sftp:after-journal',
-    'sftp:after-delivery',
-    'sftp:before-state',
-  ];
-  it.each([
-    ...points.map((p) => [p, 'bulk'] as const),
-    ['sftp:after-journal', 'delta'] as const,
-    ['sftp:after-delivery', 'delta'] as const,
-  ])(
+  it.each(
+    soakOnly(
+      [
+        ['sftp:after-journal', 'bulk'],
+        ['sftp:before-state', 'bulk'],
+        ['sftp:after-delivery', 'delta'],
+      ] as [string, Mode][],
+      [
+        ['apply:after-lock', 'bulk'],
+        ['sftp:after-upload', 'bulk'],
+        ['sftp:after-delivery', 'bulk'],
+        ['sftp:after-journal', 'delta'],
+      ] as [string, Mode][],
+    ),
+  )(
     'killed (SIGKILL) at %s, %s: the next apply converges, the portal gets the change once',
     async (point, mode) => {
       const { env, repo, portal } = await sftpDistrict(mode);
@@ -164,7 +181,7 @@ describe('a killed sftp apply is delivered exactly once', () => {
     },
   );
 
-  it.each(['sftp:report-wait', 'sftp:after-delivery'])(
+  it.each(soakOnly(['sftp:report-wait'], ['sftp:after-delivery']))(
     'against the sandbox, killed at %s: the portal processes the change once, the next apply records it with its report',
     async (point) => {
       const sb = await testSandbox({ syncEvery: '300ms' });

@@ -198,6 +198,37 @@ describe('headers', () => {
     expect(result.roster.table('orgs').get(1).ext_vendorId).toBe('v2');
   });
 
+  it('takes column names from the file as names: __proto__, constructor and toString are unknown columns, nothing more', async () => {
+    const p = package11();
+    // users.csv: an entity with OneRoster 1.0 column names to look names up in.
+    const users = p['users.csv']!.toString().trimEnd().split('\n');
+    const withProto = [
+      `${users[0]},__proto__,constructor,toString`,
+      ...users.slice(1).map((l) => `${l},a,b,c`),
+    ];
+    const result = await validateTree({ ...p, 'users.csv': `${withProto.join('\n')}\n` });
+    const messages = result.diagnostics.map((d) => d.message);
+    expect(messages).toEqual([
+      'users.csv column "__proto__" is not a OneRoster 1.1 column',
+      'users.csv column "constructor" is not a OneRoster 1.1 column',
+      'users.csv column "toString" is not a OneRoster 1.1 column',
+    ]);
+    expect(messages.join('\n')).not.toMatch(/object Object|function|native code/);
+  });
+
+  it('maps a header of 40,000 unknown columns in linear time (it was quadratic: 15 s)', async () => {
+    const p = package11();
+    const extra = Array.from({ length: 40_000 }, (_, i) => `x${i}`);
+    const started = performance.now();
+    const result = await validateTree({
+      ...p,
+      'orgs.csv': csv(extra.join(','), extra.map(() => '').join(',')),
+    });
+    // A ceiling far above the linear time (~1 s here), far below the quadratic one.
+    expect(performance.now() - started).toBeLessThan(8000);
+    expect(codes(result).filter((c) => c === 'HEADER_UNKNOWN')).toHaveLength(40_000);
+  });
+
   it('names legacy OneRoster 1.0 columns as such', async () => {
     const p = package11();
     const classes = withLine(

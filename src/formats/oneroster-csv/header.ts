@@ -72,6 +72,13 @@ export function mapHeader(
   const columns: (string | null)[] = [];
   const used = new Set<string>();
   const at = (i: number) => ({ file, line: 1, column: i + 1, entity });
+  // The spec columns the header lacks: what a misspelled name may stand for. Computed once (per
+  // column it made a header of 40,000 unknown names quadratic).
+  const present = new Set(header);
+  const unclaimed = expected.filter((c) => !present.has(c));
+  // Names come from the file: `__proto__` or `constructor` must not find Object's properties.
+  const legacy = (name: string) =>
+    spec.legacyColumns && Object.hasOwn(spec.legacyColumns, name) ? spec.legacyColumns[name] : undefined;
 
   header.forEach((rawName, i) => {
     const name = rawName.trim();
@@ -82,18 +89,16 @@ export function mapHeader(
       field = name;
     } else if (name.startsWith('metadata.')) {
       field = name;
-    } else if (spec.legacyColumns?.[name] && !used.has(spec.legacyColumns[name]!)) {
-      field = spec.legacyColumns[name]!;
+    } else if (legacy(name) && !used.has(legacy(name)!)) {
+      field = legacy(name)!;
       diagnostics.add('HEADER_LEGACY', {
         ...at(i),
         message: `${file} uses the OneRoster 1.0 column "${name}"; OneRoster ${version} names it "${field}"`,
       });
     } else {
       const sameCase = expected.find((c) => c.toLowerCase() === name.toLowerCase());
-      const near = closest(
-        name,
-        expected.filter((c) => !header.includes(c)),
-      );
+      // (A name far longer than any column is no misspelling: no edit distance over megabytes.)
+      const near = name.length <= 64 ? closest(name, unclaimed) : undefined;
       if (sameCase) {
         field = sameCase;
         diagnostics.add('HEADER_WRONG_CASE', {

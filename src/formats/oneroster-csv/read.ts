@@ -177,7 +177,7 @@ export async function readOneRoster(
     if (claimed) {
       const read = await claimed;
       builder.adopt(read.table);
-      diagnostics.list.push(...read.diagnostics);
+      for (const d of read.diagnostics) diagnostics.list.push(d);
       duplicates.set(offered, new Set(read.duplicates));
     } else {
       const mode = builder.modes[offered]!;
@@ -186,7 +186,7 @@ export async function readOneRoster(
         await readEntityFile(files, offered, version, mode, builder.table(offered), diagnostics, options),
       );
     }
-    diagnostics.list.push(...later);
+    for (const d of later) diagnostics.list.push(d);
   }
   await files.close();
   return { roster: builder.build(), duplicates };
