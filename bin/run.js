@@ -20,6 +20,14 @@ try {
     await drained(process.stderr);
     process.exit(error.oclif.exit ?? 1);
   }
+  if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
+    // An unknown command: a usage error (exit 2 means "the plan has changes").
+    process.stderr.write(
+      `Error [USAGE] ${error.message.split('\n')[0]}\nhint: Run \`roster help\` for the commands.\n`,
+    );
+    await drained(process.stderr);
+    process.exit(64);
+  }
   await handle(error);
 }
 

@@ -218,4 +218,20 @@ describe('roster generate and convert (built CLI)', () => {
     expect(r.status).toBe(0);
     for (const c of ['validate', 'convert', 'generate']) expect(r.stdout).toContain(c);
   });
+
+  it('answers `help`, `help CMD` and -h; an unknown command is a usage error (64, never 2)', () => {
+    const all = roster(['help']);
+    expect(all.status).toBe(0);
+    expect(all.stdout).toBe(roster(['--help']).stdout);
+    const plan = roster(['help', 'plan']);
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toContain('$ roster plan');
+    expect(roster(['plan', '-h']).stdout).toBe(plan.stdout);
+    expect(roster(['help', 'sandbox', 'sync']).stdout).toContain('$ roster sandbox sync');
+    const unknown = roster(['plna']);
+    expect(unknown.status).toBe(64);
+    expect(unknown.stderr).toBe(
+      'Error [USAGE] command plna not found\nhint: Run `roster help` for the commands.\n',
+    );
+  });
 });
