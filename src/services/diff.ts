@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { defaultPolicy, findConfig, loadConfig } from '../config/config.js';
-import { UsageError } from '../errors.js';
-import { computePlan, type PlanTarget } from '../plan/compute.js';
+import { InputError, UsageError } from '../errors.js';
+import { computePlan, PlanKeyError, type PlanTarget } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import type { ProgressListener } from '../progress.js';
 import { loadInBackground } from '../source/background.js';
 import { loadRoster } from '../source/load.js';
+import { firstUnreadable } from '../validate/diagnostic.js';
 import { diffByLines } from './diff-lines.js';
 
 export interface DiffOptions {
@@ -78,6 +79,17 @@ export interface DiffResult {
   readonly changedLines: number | undefined;
 }
 
+/** For a revision range, which revision a side is ("HEAD~1:roster"), for messages; undefined for paths. */
+function revisionLabel(
+  oldPath: string,
+  newPath: string | undefined,
+  side: 'old' | 'new',
+): string | undefined {
+  if (newPath !== undefined) return undefined;
+  const [a, b] = oldPath.split('..') as [string, string];
+  return `revision ${side === 'old' ? a : b || 'HEAD'}`;
+}
+
 /** Diffs two rosters. `oldPath`/`newPath` are paths, or `oldPath` is a range `A..B` (newPath undefined). */
 export async function diffRosters(
   oldPath: string,
@@ -120,32 +132,45 @@ export async function diffRosters(
       loadRoster(a, { checkFields: false }),
       loadInBackground(b, { checkFields: false, keepIndexes: false }),
     ]);
+    // A side that does not read cleanly is an error, never an empty or partial roster (which
+    // would show its records as removed).
     for (const [loaded, path] of [
-      [before, a],
-      [after, b],
+      [before, revisionLabel(oldPath, newPath, 'old') ?? a],
+      [after, revisionLabel(oldPath, newPath, 'new') ?? b],
     ] as const) {
-      const errors = loaded.diagnostics.list.filter(
-        (d) => d.severity === 'error' && /^(ZIP_|MANIFEST_MISSING|CSV_ENCODING|CSV_EMPTY)/.test(d.code),
-      );
-      if (errors.length > 0)
-        throw new UsageError(
+      const first = firstUnreadable(loaded.diagnostics);
+      if (first)
+        throw new InputError(
           'ROSTER_UNREADABLE',
-          `${path} cannot be read: ${errors[0]!.message}`,
-          'Run roster validate on it.',
+          `${path} cannot be read as a roster: ${first.file ? `${first.file}${first.line ? `:${first.line}` : ''}: ` : ''}${first.message} (${first.code})`,
+          'Run `roster validate` on it to see every problem; a diff compares rosters that read cleanly.',
         );
     }
-    const plan = computePlan({
-      desired: after.roster,
-      current: before.roster,
-      target,
-      state: { lineage: 'diff', serial: 0 },
-      commit: null,
-      now,
-      showPersonalData,
-      // A diff is never applied: no need to fingerprint the whole new roster for staleness.
-      desiredFingerprint: '0'.repeat(32),
-    });
-    return { plan, changedLines: undefined };
+    try {
+      const plan = computePlan({
+        desired: after.roster,
+        current: before.roster,
+        target,
+        state: { lineage: 'diff', serial: 0 },
+        commit: null,
+        now,
+        showPersonalData,
+        // A diff is never applied: no need to fingerprint the whole new roster for staleness.
+        desiredFingerprint: '0'.repeat(32),
+      });
+      return { plan, changedLines: undefined };
+    } catch (err) {
+      if (err instanceof PlanKeyError)
+        throw new InputError(
+          'KEY_MISSING',
+          `${err.message.replace(', which this target identifies them by', '')}: a diff matches records by their sourcedId (e.g. ${err.sourcedIds
+            .slice(0, 3)
+            .map((s) => s || '(empty)')
+            .join(', ')})`,
+          'Fill the sourcedId of every record (`roster validate` shows where).',
+        );
+      throw err;
+    }
   } finally {
     cleanup();
   }

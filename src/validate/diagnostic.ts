@@ -293,8 +293,21 @@ function byCodePoint(a: string, b: string): number {
  * policy, which may lack fields a rule wants (a withheld username).
  */
 export function unreadable(diagnostics: Diagnostics): boolean {
-  return diagnostics.list.some(
-    (d) => d.severity === 'error' && /^(ZIP_|MANIFEST_|CSV_|HEADER_|FILE_)/.test(d.code),
+  return firstUnreadable(diagnostics) !== undefined;
+}
+
+/**
+ * The first finding that says a roster was not read as written (a broken zip, manifest, CSV
+ * syntax or header; YAML that does not parse or has the wrong shape), if any: what was read is
+ * then not the roster, and must never be taken for one (an empty roster would "remove" all).
+ */
+export function firstUnreadable(diagnostics: Diagnostics): Diagnostic | undefined {
+  return diagnostics.list.find(
+    (d) =>
+      d.severity === 'error' &&
+      /^(ZIP_|MANIFEST_|CSV_|HEADER_|FILE_|YAML_(SYNTAX|DUPLICATE_KEY|ALIAS_LIMIT|SCHEMA|UNKNOWN_FIELD|CONFLICT))/.test(
+        d.code,
+      ),
   );
 }
 

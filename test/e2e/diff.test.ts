@@ -54,6 +54,51 @@ describe('roster diff (built CLI)', () => {
     }
   });
 
+  it('refuses a side that does not read cleanly (never an empty roster), and records without a sourcedId, exit 1', () => {
+    const repo = districtRepo({ git: false, students: 10 });
+    const broken = (name: string, edit: (text: string) => string) => {
+      cpSync(join(repo.dir, 'roster'), join(repo.dir, name), { recursive: true });
+      const file = join(repo.dir, name, 'schools', 'sch-001.yaml');
+      writeFileSync(file, edit(readFileSync(file, 'utf8')));
+      return name;
+    };
+    const cases = [
+      [
+        broken('dup', (t) => t.replace(/(\n(\s+)givenName: .*)/, '$1\n$2givenName: Again')),
+        'YAML_DUPLICATE_KEY',
+      ],
+      [broken('syntax', (t) => t.replace('schools:', 'schools: [')), 'YAML_SYNTAX'],
+      [broken('proto', (t) => t.replace(/(\n(\s+)givenName: .*)/, '$1\n$2__proto__: { x: 1 }')), 'YAML_'],
+    ] as const;
+    for (const [side, code] of cases) {
+      // (Each side is read by its own code path: the old here, the new on the worker.)
+      for (const args of side === 'dup'
+        ? [
+            ['roster', side],
+            [side, 'roster'],
+          ]
+        : [['roster', side]]) {
+        const r = roster(['diff', ...args], { cwd: repo.dir });
+        expect(r.status, `${args.join(' ')}: ${r.stdout}`).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toContain(`Error [ROSTER_UNREADABLE] ${side} cannot be read as a roster:`);
+        expect(r.stderr).toContain(code);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    }
+    expect(
+      roster(['generate', '--out', join(repo.dir, 'csv'), '--format', 'csv', '--students', '10']).status,
+    ).toBe(0);
+    cpSync(join(repo.dir, 'csv'), join(repo.dir, 'keyless'), { recursive: true });
+    const orgs = join(repo.dir, 'keyless', 'orgs.csv');
+    writeFileSync(orgs, readFileSync(orgs, 'utf8').replace(/\n[^,\n]+,/, '\n,'));
+    for (const full of [[], ['--full']]) {
+      const r = roster(['diff', 'csv', 'keyless', ...full], { cwd: repo.dir });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('Error [KEY_MISSING] 1 orgs have no sourcedId');
+    }
+  });
+
   it('diffs two CSV folders (or zips) by the lines that differ, on one thread or two, as --full does', async () => {
     const repo = districtRepo({ students: 60 });
     expect(
