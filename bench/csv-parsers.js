@@ -48,7 +48,7 @@ await time(
 );
 await time('roster readCsv (papaparse + UTF-8 check + line numbers)', async () => {
   const { readCsv } = await import('../dist/formats/csv/read-csv.js');
-  const { Diagnostics } = await import('../dist/validate/diagnostic.js');
+  const { Diagnostics } = await import('../dist/diagnostic.js');
   const result = await readCsv(createReadStream(file), 'enrollments.csv', () => {}, new Diagnostics());
   return result.rows;
 });

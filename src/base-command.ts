@@ -6,13 +6,14 @@
 import { once } from 'node:events';
 import { relative } from 'node:path';
 import { Command, Errors, Flags } from '@oclif/core';
-import { BugError, InvalidRosterError, RosterError } from './errors.js';
+import { BugError, RosterError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgressListener } from './progress.js';
 import { TEXT_DETAIL_LIMIT } from './render/plan.js';
 import { progressLine } from './render/progress.js';
 import { COLOR, PLAIN, type Style } from './render/style.js';
 import { renderValidation } from './render/validation.js';
+import { InvalidRosterError } from './validate/validate.js';
 
 /** `{ progress }` when there is a listener, `{}` otherwise (for options objects). */
 export function progressOption(progress: ProgressListener | undefined): { progress?: ProgressListener } {

@@ -4,7 +4,6 @@
  * (`src/base-command.ts`); nothing else prints errors.
  */
 import { ExitCode } from './exit-codes.js';
-import type { ValidationResult } from './validate/validate.js';
 
 export class RosterError extends Error {
   readonly code: string;
@@ -122,15 +121,5 @@ export class StalePlanError extends RosterError {
   constructor(message: string) {
     super('PLAN_STALE', message, { hint: 'Run `roster plan` again, review it, and apply the new plan.' });
     this.name = 'StalePlanError';
-  }
-}
-
-/** A plan was asked of a roster with errors (rendered with its findings). */
-export class InvalidRosterError extends RosterError {
-  constructor(readonly result: ValidationResult) {
-    super('ROSTER_INVALID', `the roster has ${result.errors} error(s); nothing was planned`, {
-      hint: 'Fix the errors above (`roster validate` shows them), then plan again.',
-    });
-    this.name = 'InvalidRosterError';
   }
 }

@@ -10,36 +10,10 @@ import { InputError, UsageError } from '../errors.js';
 import { closest } from '../formats/oneroster-csv/header.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import type { FileMode } from '../model/roster.js';
+import { type BlackoutWindow, defaultPolicy, type Policy } from '../plan/policy.js';
 import { compileSchema, type ValidateFunction } from '../schema.js';
 
 export const CONFIG_FILE = 'roster.config.yaml';
-
-export interface BlackoutWindow {
-  readonly from: string;
-  readonly to: string;
-  readonly reason?: string;
-}
-
-export interface Policy {
-  readonly share: {
-    readonly entities?: readonly EntityName[];
-    readonly withhold: Partial<Record<EntityName, readonly string[]>>;
-  };
-  readonly ids: { readonly users: string; readonly classes: string };
-  readonly thresholds: {
-    readonly deletePercent: number;
-    readonly updatePercent: number;
-    /** Percent limits apply only when at least this many records of an entity would change. */
-    readonly minimumChanges: number;
-    readonly perEntity: Partial<
-      Record<EntityName, { deletePercent?: number; updatePercent?: number; minimumChanges?: number }>
-    >;
-  };
-  readonly redact: readonly string[];
-  readonly deleteStyle: 'hard' | 'soft';
-  readonly blackout: readonly BlackoutWindow[];
-  readonly allowMassChange: boolean;
-}
 
 interface TargetBase {
   readonly name: string;
@@ -100,31 +74,6 @@ export interface RosterConfig {
   /** Absolute path of the roster folder. */
   readonly rosterPath: string;
   readonly targets: readonly TargetConfig[];
-}
-
-/** Fields masked in plans and logs unless a policy says otherwise. */
-export const DEFAULT_REDACT: readonly string[] = [
-  // Every demographics field (birth date, sex, race and ethnicity, birthplace, residence status).
-  ...Object.keys(ENTITIES.demographics.fields).filter(
-    (f) => !['sourcedId', 'status', 'dateLastModified'].includes(f),
-  ),
-  'password',
-  'phone',
-  'sms',
-  'metadata.address*',
-];
-
-/** The policy of a target that states none. */
-export function defaultPolicy(): Policy {
-  return {
-    share: { withhold: {} },
-    ids: { users: 'sourcedId', classes: 'sourcedId' },
-    thresholds: { deletePercent: 5, updatePercent: 50, minimumChanges: 10, perEntity: {} },
-    redact: DEFAULT_REDACT,
-    deleteStyle: 'hard',
-    blackout: [],
-    allowMassChange: false,
-  };
 }
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));

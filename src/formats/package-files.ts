@@ -6,8 +6,8 @@ import { createReadStream, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import type { Diagnostics } from '../diagnostic.js';
 import { InputError } from '../errors.js';
-import type { Diagnostics } from '../validate/diagnostic.js';
 
 export interface PackageFiles {
   /** A label for messages: the folder or zip path. */

@@ -6,7 +6,6 @@
  * state's `managed` keys) are ever deleted; anything else the target holds is counted as unmanaged
  * and left alone.
  */
-import type { Policy } from '../config/config.js';
 import { compareBytes, sameBytes } from '../model/byte-hash.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
@@ -33,7 +32,15 @@ import {
   type PlanChange,
   type PlanWarning,
 } from './plan.js';
-import { activeBlackout, applyPolicy, isRedacted, keyField, schoolOf, withheldByPolicy } from './policy.js';
+import {
+  activeBlackout,
+  applyPolicy,
+  isRedacted,
+  keyField,
+  type Policy,
+  schoolOf,
+  withheldByPolicy,
+} from './policy.js';
 import { findHolds } from './safety.js';
 
 export interface PlanTarget {

@@ -6,12 +6,13 @@
  * - delivery: bulk: the snapshot; delta: only the changed records, with status and
  *   dateLastModified filled (tobedeleted for removals).
  */
-import type { Policy } from '../config/config.js';
+
 import { ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { KeyMap } from '../model/key-set.js';
 import type { RecordTable } from '../model/record-table.js';
 import { type FileMode, Roster, RosterBuilder } from '../model/roster.js';
 import type { PlanChange } from './plan.js';
+import type { Policy } from './policy.js';
 import { keyField } from './policy.js';
 
 export interface Delivery {

@@ -1,12 +1,63 @@
 /**
- * A target's policy applied to a roster: the roster as this target may see it. Entities and
+ * A target's policy (what `roster.config.yaml` parses into) and its rules applied to a roster: the roster as this target may see it. Entities and
  * fields that are not shared are removed here, before any comparison, so they never leave the
  * district and never show in a plan.
  */
-import type { BlackoutWindow, Policy } from '../config/config.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { splitList } from '../model/normalize.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
+
+export interface BlackoutWindow {
+  readonly from: string;
+  readonly to: string;
+  readonly reason?: string;
+}
+
+export interface Policy {
+  readonly share: {
+    readonly entities?: readonly EntityName[];
+    readonly withhold: Partial<Record<EntityName, readonly string[]>>;
+  };
+  readonly ids: { readonly users: string; readonly classes: string };
+  readonly thresholds: {
+    readonly deletePercent: number;
+    readonly updatePercent: number;
+    /** Percent limits apply only when at least this many records of an entity would change. */
+    readonly minimumChanges: number;
+    readonly perEntity: Partial<
+      Record<EntityName, { deletePercent?: number; updatePercent?: number; minimumChanges?: number }>
+    >;
+  };
+  readonly redact: readonly string[];
+  readonly deleteStyle: 'hard' | 'soft';
+  readonly blackout: readonly BlackoutWindow[];
+  readonly allowMassChange: boolean;
+}
+
+/** Fields masked in plans and logs unless a policy says otherwise. */
+export const DEFAULT_REDACT: readonly string[] = [
+  // Every demographics field (birth date, sex, race and ethnicity, birthplace, residence status).
+  ...Object.keys(ENTITIES.demographics.fields).filter(
+    (f) => !['sourcedId', 'status', 'dateLastModified'].includes(f),
+  ),
+  'password',
+  'phone',
+  'sms',
+  'metadata.address*',
+];
+
+/** The policy of a target that states none. */
+export function defaultPolicy(): Policy {
+  return {
+    share: { withhold: {} },
+    ids: { users: 'sourcedId', classes: 'sourcedId' },
+    thresholds: { deletePercent: 5, updatePercent: 50, minimumChanges: 10, perEntity: {} },
+    redact: DEFAULT_REDACT,
+    deleteStyle: 'hard',
+    blackout: [],
+    allowMassChange: false,
+  };
+}
 
 /** The blackout window `now` falls in (from inclusive, to exclusive; dates in UTC), if any. */
 export function activeBlackout(policy: Policy, now: Date): BlackoutWindow | undefined {

@@ -3,7 +3,7 @@
  * and github (workflow annotations). They format; they decide nothing.
  */
 import { posix } from 'node:path';
-import type { Diagnostic } from '../validate/diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import type { ValidationResult } from '../validate/validate.js';
 import { VALIDATION_REPORT_VERSION } from '../validate/validate.js';
 import { PLAIN, type Style } from './style.js';

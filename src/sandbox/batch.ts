@@ -4,6 +4,7 @@
  * roster is worked on in OneRoster 1.1 form (users carry role and orgs) and converted back.
  */
 import Papa from 'papaparse';
+import { Diagnostics } from '../diagnostic.js';
 import {
   BATCH_DEMOGRAPHICS_COLUMNS,
   BATCH_USERS_COLUMNS,
@@ -20,7 +21,6 @@ import { ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRecord } from '../model/fingerprint.js';
 import { normalizeRecord, splitList } from '../model/normalize.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
-import { Diagnostics } from '../validate/diagnostic.js';
 import { checkRecordFields } from '../validate/field-rules.js';
 import type { EntitySyncCounts } from './process.js';
 

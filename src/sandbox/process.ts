@@ -5,12 +5,13 @@
  * whole-set failure (unreadable zip, bad manifest, missing or unreadable file, broken header)
  * rejects the delivery and changes nothing. Pure: the caller reads and writes.
  */
+
+import type { Diagnostic } from '../diagnostic.js';
 import { convertVersion } from '../model/convert-version.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintRecord } from '../model/fingerprint.js';
 import type { RosterRecord } from '../model/record-table.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
-import type { Diagnostic } from '../validate/diagnostic.js';
 
 export interface EntitySyncCounts {
   created: number;

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Diagnostics } from '../diagnostic.js';
 import { InputError } from '../errors.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterZip } from '../formats/oneroster-csv/write.js';
@@ -20,7 +21,6 @@ import type { EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import type { Roster } from '../model/roster.js';
 import { processAlive } from '../targets/lock.js';
-import { Diagnostics } from '../validate/diagnostic.js';
 import type { EntitySyncCounts, Rejection } from './process.js';
 
 export type SyncStatus = 'running' | 'committing' | 'succeeded' | 'rejected' | 'interrupted' | 'failed';

@@ -5,12 +5,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Diagnostics } from '../diagnostic.js';
 import { csvLine } from '../formats/csv/write-csv.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { directoryFiles, zipFiles } from '../formats/package-files.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import { faultPoint } from '../targets/faults.js';
-import { Diagnostics } from '../validate/diagnostic.js';
 import { checkRoster } from '../validate/roster-rules.js';
 import { processDelivery } from './process.js';
 import { newId, type PortalStore, type SyncRecord } from './store.js';

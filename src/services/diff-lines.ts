@@ -10,6 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { Diagnostics } from '../diagnostic.js';
 import {
   countValues,
   diffKeyedLines,
@@ -31,7 +32,6 @@ import type { Plan } from '../plan/plan.js';
 import type { ProgressListener } from '../progress.js';
 import { readKeyedFiles } from '../source/keyed-files.js';
 import { locateRoster } from '../source/load.js';
-import { Diagnostics } from '../validate/diagnostic.js';
 
 /** Past this share of the bytes changed, reading both rosters whole (on two threads) is quicker. */
 const MOST_CHANGED = 0.2;

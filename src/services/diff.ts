@@ -6,14 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { defaultPolicy, findConfig, loadConfig } from '../config/config.js';
+import { findConfig, loadConfig } from '../config/config.js';
+import { firstUnparsed } from '../diagnostic.js';
 import { InputError, UsageError } from '../errors.js';
 import { computePlan, PlanKeyError, type PlanTarget } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
+import { defaultPolicy } from '../plan/policy.js';
 import type { ProgressListener } from '../progress.js';
 import { loadInBackground } from '../source/background.js';
 import { loadRoster } from '../source/load.js';
-import { firstUnreadable } from '../validate/diagnostic.js';
 import { diffByLines } from './diff-lines.js';
 
 export interface DiffOptions {
@@ -138,7 +139,7 @@ export async function diffRosters(
       [before, revisionLabel(oldPath, newPath, 'old') ?? a],
       [after, revisionLabel(oldPath, newPath, 'new') ?? b],
     ] as const) {
-      const first = firstUnreadable(loaded.diagnostics);
+      const first = firstUnparsed(loaded.diagnostics);
       if (first)
         throw new InputError(
           'ROSTER_UNREADABLE',

@@ -29,6 +29,7 @@ import { copyFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, type RosterConfig, type TargetConfig } from '../config/config.js';
+import { Diagnostics } from '../diagnostic.js';
 import { linesOf } from '../formats/csv/keyed-lines.js';
 import { diffFiles, fileQuotesStayOnTheirLines, quotesStayOnTheirLine } from '../formats/csv/line-diff.js';
 import type { RosterFormat } from '../formats/format.js';
@@ -44,7 +45,6 @@ import type { ProgressListener } from '../progress.js';
 import type { LoadedRoster } from '../source/load.js';
 import type { TargetState } from '../targets/state.js';
 import type { Target } from '../targets/target.js';
-import { Diagnostics } from '../validate/diagnostic.js';
 import {
   checkIncrementally,
   type ReferenceTallies,

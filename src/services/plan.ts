@@ -10,7 +10,7 @@ import {
   selectTarget,
   type TargetConfig,
 } from '../config/config.js';
-import { InputError, InvalidRosterError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { type RosterCommit, rosterCommit } from '../git/repo.js';
 import type { EntityName } from '../model/entities.js';
 import { KeyIndex } from '../model/key-index.js';
@@ -24,7 +24,7 @@ import type { LoadedRoster } from '../source/load.js';
 import { createTarget } from '../targets/create.js';
 import type { TargetState } from '../targets/state.js';
 import type { Target } from '../targets/target.js';
-import { summarize } from '../validate/validate.js';
+import { InvalidRosterError, summarize } from '../validate/validate.js';
 import { planIncrementally, primePlanCache } from './incremental.js';
 
 /** The roster is invalid: nothing is planned or applied. Carries the validation result to render. */

@@ -10,6 +10,7 @@
  * threads.ts).
  */
 import { Worker } from 'node:worker_threads';
+import { type Diagnostic, Diagnostics } from '../diagnostic.js';
 import { BugError, InputError, RosterError, UsageError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
 import { readEntityFileAlone } from '../formats/oneroster-csv/read.js';
@@ -19,7 +20,6 @@ import { type IndexData, KeyIndex } from '../model/key-index.js';
 import { sharedArray, type TableData } from '../model/record-table.js';
 import { type FileMode, Roster, type RosterData } from '../model/roster.js';
 import type { ProgressEvent } from '../progress.js';
-import { type Diagnostic, Diagnostics } from '../validate/diagnostic.js';
 import { validateRoster } from '../validate/validate.js';
 import { type LoadedRoster, type LoadOptions, loadRoster, type RosterFormat, rosterBytes } from './load.js';
 import { threadWanted } from './threads.js';

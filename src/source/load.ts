@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_FILE, findConfig, loadConfig } from '../config/config.js';
+import { Diagnostics } from '../diagnostic.js';
 import { InputError, UsageError } from '../errors.js';
 import type { RosterFormat } from '../formats/format.js';
 import { type ReadElsewhere, readOneRoster } from '../formats/oneroster-csv/read.js';
@@ -13,7 +14,6 @@ import { readRosterYaml, YAML_EXTENSIONS } from '../formats/yaml/read.js';
 import type { EntityName } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
 import type { ProgressListener } from '../progress.js';
-import { Diagnostics } from '../validate/diagnostic.js';
 
 export type { RosterFormat };
 

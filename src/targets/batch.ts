@@ -29,9 +29,8 @@ import type { RosterRecord } from '../model/record-table.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 import { DirTarget } from './dir.js';
 import { withRetry } from './retry.js';
-import { foldRejections, TargetError } from './sftp.js';
-import type { TargetState } from './state.js';
-import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
+import { foldRejections, type TargetState } from './state.js';
+import { type DeliveryReceipt, type LockInfo, type LockStatus, type Target, TargetError } from './target.js';
 
 /** Fields the two-file batch carries, per entity. */
 export const BATCH_FIELDS: Partial<Record<EntityName, readonly string[]>> = {

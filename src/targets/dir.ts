@@ -15,13 +15,13 @@ import {
 import { join } from 'node:path';
 import type { DirTargetConfig } from '../config/config.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../config/workspace.js';
+import { Diagnostics, unreadable } from '../diagnostic.js';
 import { DiskFullError, InputError, isDiskFull, LockHeldError, StalePlanError } from '../errors.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
 import { readRosterImage, writeRosterImage } from '../formats/roster-image.js';
 import type { Roster } from '../model/roster.js';
-import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
 import { type LockFiles, lockStatus, newLockInfo, removeStaleLock } from './lock.js';
 import { imageBinding, parseState, type TargetState } from './state.js';

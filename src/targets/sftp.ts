@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpTargetConfig } from '../config/config.js';
+import { Diagnostics, unreadable } from '../diagnostic.js';
 import {
   DiskFullError,
   InputError,
@@ -29,29 +30,20 @@ import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
 import { readRosterImage, writeRosterImage } from '../formats/roster-image.js';
-import { ENTITIES } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
-import { Diagnostics, unreadable } from '../validate/diagnostic.js';
 import { faultPoint } from './faults.js';
 import { type LockFiles, lockStatus, newLockInfo, removeStaleLock } from './lock.js';
 import { withRetry } from './retry.js';
 import {
+  foldRejections,
   imageBinding,
   parseState,
-  type RejectedRecord,
+  type RejectionLike,
   type ReportedCounts,
   reportMismatch,
   type TargetState,
 } from './state.js';
-import type { DeliveryReceipt, LockInfo, LockStatus, Target } from './target.js';
-
-/** A failure talking to a target: what failed and where. */
-export class TargetError extends RosterError {
-  constructor(code: string, message: string, hint: string, cause?: unknown) {
-    super(code, message, { hint, cause });
-    this.name = 'TargetError';
-  }
-}
+import { type DeliveryReceipt, type LockInfo, type LockStatus, type Target, TargetError } from './target.js';
 
 export function fingerprintOf(hostKey: Buffer): string {
   return `SHA256:${createHash('sha256').update(hostKey).digest('base64').replace(/=+$/, '')}`;
@@ -707,26 +699,4 @@ async function writeLocal<T>(write: () => Promise<T>, folder: string): Promise<T
     if (isDiskFull(err)) throw new DiskFullError(folder, err);
     throw err;
   }
-}
-
-interface RejectionLike {
-  readonly file: string;
-  readonly line?: number;
-  readonly code: string;
-  readonly message: string;
-  readonly recordId?: string;
-}
-
-/** Records rejected by the portal are not "delivered": the next plan retries them. */
-export function foldRejections(state: TargetState, rejections: readonly RejectionLike[]): TargetState {
-  const byFile = new Map(Object.values(ENTITIES).map((e) => [e.file, e.name]));
-  const rejected: RejectedRecord[] = [];
-  const recordCounts = { ...state.recordCounts };
-  for (const r of rejections) {
-    const entity = byFile.get(r.file);
-    if (!entity || !r.recordId) continue;
-    rejected.push({ entity, key: r.recordId, code: r.code, message: r.message });
-    recordCounts[entity] = Math.max(0, (recordCounts[entity] ?? 0) - 1);
-  }
-  return { ...state, recordCounts, rejected };
 }

@@ -3,7 +3,7 @@
  * the target; refused with a clear error when corrupt or written for another target.
  */
 import { InputError } from '../errors.js';
-import type { EntityName, RosterVersion } from '../model/entities.js';
+import { ENTITIES, type EntityName, type RosterVersion } from '../model/entities.js';
 
 export const STATE_FORMAT_VERSION = 2;
 
@@ -152,4 +152,27 @@ function fromFormat1(data: Partial<TargetState> & { records?: unknown }): Partia
 /** What a snapshot's roster image is bound to: the snapshot of exactly this state (formats/roster-image.ts). */
 export function imageBinding(state: TargetState): { lineage: string; serial: number } {
   return { lineage: state.lineage, serial: state.serial };
+}
+
+/** A record the portal rejected, as its processing report gives it. */
+export interface RejectionLike {
+  readonly file: string;
+  readonly line?: number;
+  readonly code: string;
+  readonly message: string;
+  readonly recordId?: string;
+}
+
+/** Records rejected by the portal are not "delivered": the next plan retries them. */
+export function foldRejections(state: TargetState, rejections: readonly RejectionLike[]): TargetState {
+  const byFile = new Map(Object.values(ENTITIES).map((e) => [e.file, e.name]));
+  const rejected: RejectedRecord[] = [];
+  const recordCounts = { ...state.recordCounts };
+  for (const r of rejections) {
+    const entity = byFile.get(r.file);
+    if (!entity || !r.recordId) continue;
+    rejected.push({ entity, key: r.recordId, code: r.code, message: r.message });
+    recordCounts[entity] = Math.max(0, (recordCounts[entity] ?? 0) - 1);
+  }
+  return { ...state, recordCounts, rejected };
 }

@@ -2,6 +2,7 @@
  * The Target interface: a named destination that receives deliveries and keeps its own state and
  * lock. Every target passes the contract suite in test/integration/target-contract.ts.
  */
+import { RosterError } from '../errors.js';
 import type { Roster } from '../model/roster.js';
 import type { TargetState } from './state.js';
 
@@ -107,4 +108,12 @@ export interface Target {
 
   /** For a target whose format carries only part of a roster: the roster as it can carry it. */
   shape?(roster: Roster): Roster;
+}
+
+/** A failure talking to a target: what failed and where. */
+export class TargetError extends RosterError {
+  constructor(code: string, message: string, hint: string, cause?: unknown) {
+    super(code, message, { hint, cause });
+    this.name = 'TargetError';
+  }
 }

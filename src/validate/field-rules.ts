@@ -3,6 +3,8 @@
  * mode), run by every reader on the raw values before normalization, so a finding points at the
  * value as written. Values of personal fields are never quoted in messages.
  */
+
+import { Diagnostics, recordsName } from '../diagnostic.js';
 import {
   ENTITIES,
   type EntityName,
@@ -12,7 +14,6 @@ import {
 } from '../model/entities.js';
 import { splitList } from '../model/normalize.js';
 import type { FileMode } from '../model/roster.js';
-import { Diagnostics, recordsName } from './diagnostic.js';
 
 export interface FieldPosition {
   readonly line?: number;

@@ -18,13 +18,13 @@
  * where a problem is, only that there may be one.
  */
 
+import { Diagnostics } from '../diagnostic.js';
 import { hashBytes, hashString } from '../model/byte-hash.js';
 import { ENTITIES, type EntityName } from '../model/entities.js';
 import { type Finder, KeyIndex, keyFinder } from '../model/key-index.js';
 import { splitList } from '../model/normalize.js';
 import { byteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
-import { Diagnostics } from './diagnostic.js';
 import { checkRoster } from './roster-rules.js';
 
 /** Tables that are read whole into the part checked (a city has a few thousand courses at most). */

@@ -6,13 +6,14 @@
  * References from delta rows are not required to resolve inside the package: the receiver may
  * already hold the record (as Longsight's `bulkOnly` reference mode).
  */
+
+import { type Diagnostics, recordsName } from '../diagnostic.js';
 import { hashBytes, sameBytes } from '../model/byte-hash.js';
 import { ENTITIES, type EntityName, isListType } from '../model/entities.js';
 import { InlineKeyIndex } from '../model/key-index.js';
 import { splitList } from '../model/normalize.js';
 import { type ByteRange, byteRange, type Origin, RecordTable } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
-import { type Diagnostics, recordsName } from './diagnostic.js';
 
 export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
   // Typed-array indexes on the sourcedId bytes: references resolve without a string per record,

@@ -1,9 +1,11 @@
 /**
  * `validate`: load a roster and run every rule; the result is data for the renderers.
  */
+
+import type { Diagnostic, Diagnostics } from '../diagnostic.js';
+import { RosterError } from '../errors.js';
 import type { RosterFormat } from '../formats/format.js';
 import type { Roster } from '../model/roster.js';
-import type { Diagnostic, Diagnostics } from './diagnostic.js';
 import { checkRoster } from './roster-rules.js';
 
 /** Version of the JSON validation report (schemas/validation-report.schema.json). */
@@ -34,4 +36,14 @@ export function summarize(
   const errors = list.filter((d) => d.severity === 'error').length;
   const warnings = list.filter((d) => d.severity === 'warning').length;
   return { roster, location, format, diagnostics: list, errors, warnings, valid: errors === 0 };
+}
+
+/** A plan was asked of a roster with errors (rendered with its findings). */
+export class InvalidRosterError extends RosterError {
+  constructor(readonly result: ValidationResult) {
+    super('ROSTER_INVALID', `the roster has ${result.errors} error(s); nothing was planned`, {
+      hint: 'Fix the errors above (`roster validate` shows them), then plan again.',
+    });
+    this.name = 'InvalidRosterError';
+  }
 }

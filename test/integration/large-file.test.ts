@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { Diagnostics } from '../../src/diagnostic.js';
 import { readCsv } from '../../src/formats/csv/read-csv.js';
-import { Diagnostics } from '../../src/validate/diagnostic.js';
 
 describe('a 2 GiB users.csv', () => {
   it('streams through the CSV reader in bounded memory, with exact line numbers', async () => {

@@ -6,9 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, type SftpTargetConfig } from '../../src/config/config.js';
+import type { SftpTargetConfig } from '../../src/config/config.js';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { rostersEqual } from '../../src/model/roster.js';
+import { defaultPolicy } from '../../src/plan/policy.js';
 import { SftpTarget } from '../../src/targets/sftp.js';
 import type { TargetState } from '../../src/targets/state.js';
 import { package11, tempDir } from '../helpers/fixtures.js';
@@ -250,7 +251,7 @@ describe('sftp target against the sandbox landing zone', () => {
     try {
       const { readOneRoster } = await import('../../src/formats/oneroster-csv/read.js');
       const { directoryFiles } = await import('../../src/formats/package-files.js');
-      const { Diagnostics } = await import('../../src/validate/diagnostic.js');
+      const { Diagnostics } = await import('../../src/diagnostic.js');
       const { writeTree, tempDir } = await import('../helpers/fixtures.js');
       const p = package11();
       const dir = writeTree(tempDir(), {

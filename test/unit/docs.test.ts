@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CODES } from '../../src/diagnostic.js';
 import { ExitCode } from '../../src/exit-codes.js';
-import { CODES } from '../../src/validate/diagnostic.js';
 
 describe('documentation matches the code', () => {
   it('README lists exactly the exit codes of src/exit-codes.ts', () => {

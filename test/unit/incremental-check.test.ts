@@ -5,11 +5,11 @@
  * without the tallies of the roster before, the answer is the same.
  */
 import { describe, expect, it } from 'vitest';
+import { Diagnostics } from '../../src/diagnostic.js';
 import { generateDistrict, seededRandom } from '../../src/generate/generate.js';
 import type { EntityName } from '../../src/model/entities.js';
 import type { RosterRecord } from '../../src/model/record-table.js';
 import { type Roster, RosterBuilder } from '../../src/model/roster.js';
-import { Diagnostics } from '../../src/validate/diagnostic.js';
 import { checkIncrementally, referenceTallies, userEmailHashes } from '../../src/validate/incremental.js';
 import { checkRoster } from '../../src/validate/roster-rules.js';
 

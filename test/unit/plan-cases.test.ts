@@ -10,14 +10,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { defaultPolicy, type Policy } from '../../src/config/config.js';
+import { Diagnostics } from '../../src/diagnostic.js';
 import { directoryFiles } from '../../src/formats/package-files.js';
 import { readRosterYaml } from '../../src/formats/yaml/read.js';
 import type { EntityName } from '../../src/model/entities.js';
 import type { Roster } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
 import { checkPlan } from '../../src/plan/plan-file.js';
-import { Diagnostics } from '../../src/validate/diagnostic.js';
+import { defaultPolicy, type Policy } from '../../src/plan/policy.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 
 const ROOT = 'test/fixtures/plan';

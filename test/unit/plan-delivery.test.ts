@@ -2,14 +2,14 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/commands/apply.js';
-import { defaultPolicy, loadConfig, type Policy } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { hashString } from '../../src/model/byte-hash.js';
 import { RosterBuilder, sortedRecords } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
 import { buildDelivery } from '../../src/plan/delivery.js';
 import { PLAN_FILE_MAX_BYTES, planJsonChunks, readPlanFile } from '../../src/plan/plan-file.js';
-import { applyPolicy } from '../../src/plan/policy.js';
+import { applyPolicy, defaultPolicy, type Policy } from '../../src/plan/policy.js';
 import {
   MARKDOWN_LIMIT,
   renderPlanMarkdown,

@@ -4,11 +4,11 @@
  * whichever it takes, the changes must be those a plain comparison of the two rosters gives.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../src/config/config.js';
 import { generateDistrict } from '../../src/generate/generate.js';
 import { fingerprintRecord } from '../../src/model/fingerprint.js';
 import { type Roster, RosterBuilder } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
+import { defaultPolicy } from '../../src/plan/policy.js';
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;

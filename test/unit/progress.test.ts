@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { Diagnostics } from '../../src/diagnostic.js';
 import { readOneRoster } from '../../src/formats/oneroster-csv/read.js';
 import { writeOneRosterDir } from '../../src/formats/oneroster-csv/write.js';
 import { directoryFiles } from '../../src/formats/package-files.js';
 import { generateDistrict } from '../../src/generate/generate.js';
 import type { ProgressEvent } from '../../src/progress.js';
 import { progressLine } from '../../src/render/progress.js';
-import { Diagnostics } from '../../src/validate/diagnostic.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 describe('progress', () => {

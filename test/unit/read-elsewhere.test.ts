@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Diagnostics } from '../../src/diagnostic.js';
 import {
   type EntityFileRead,
   type ReadElsewhere,
@@ -9,7 +10,6 @@ import { directoryFiles } from '../../src/formats/package-files.js';
 import type { RosterVersion } from '../../src/model/entities.js';
 import { KeyIndex } from '../../src/model/key-index.js';
 import type { FileMode, Roster } from '../../src/model/roster.js';
-import { Diagnostics } from '../../src/validate/diagnostic.js';
 import { package11, tempDir, withLine, withLines, writeTree } from '../helpers/fixtures.js';
 
 // A package with findings before, in and after enrollments.csv (a bad value, a duplicate

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Diagnostics } from '../../src/diagnostic.js';
 import { readOneRoster } from '../../src/formats/oneroster-csv/read.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../../src/formats/oneroster-csv/write.js';
 import { directoryFiles, zipFiles } from '../../src/formats/package-files.js';
@@ -11,7 +12,6 @@ import { convertVersion } from '../../src/model/convert-version.js';
 import { fingerprintRoster } from '../../src/model/fingerprint.js';
 import type { Roster } from '../../src/model/roster.js';
 import { rostersEqual, sortedRecords } from '../../src/model/roster.js';
-import { Diagnostics } from '../../src/validate/diagnostic.js';
 import { checkRoster } from '../../src/validate/roster-rules.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 

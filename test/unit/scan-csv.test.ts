@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { Diagnostics } from '../../src/diagnostic.js';
 import { quotesTaken, scanCsv, splitQuotedLine } from '../../src/formats/csv/scan-csv.js';
 import { readOneRoster } from '../../src/formats/oneroster-csv/read.js';
 import { directoryFiles } from '../../src/formats/package-files.js';
-import { Diagnostics } from '../../src/validate/diagnostic.js';
 import { csv, package11, tempDir, writeTree } from '../helpers/fixtures.js';
 
 /** Scans `chunks` (fed one by one, as a stream would) into rows of strings. */

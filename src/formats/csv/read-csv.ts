@@ -9,7 +9,7 @@
  */
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import Papa from 'papaparse';
-import type { Diagnostics } from '../../validate/diagnostic.js';
+import type { Diagnostics } from '../../diagnostic.js';
 
 export interface CsvReadResult {
   /** Number of rows, the header included (blank lines not counted). */

@@ -3,13 +3,14 @@
  * wrongly-cased, duplicate, unknown, legacy (1.0) and out-of-order columns. Mapping goes on past
  * problems, so that the rows can still be checked and every problem is reported in one run.
  */
+
+import type { Diagnostics } from '../../diagnostic.js';
 import {
   ENTITIES,
   type EntityName,
   type RosterVersion,
   USERS_12_FINAL_COLUMNS,
 } from '../../model/entities.js';
-import type { Diagnostics } from '../../validate/diagnostic.js';
 
 /** Edit distance (Levenshtein), for "did you mean" suggestions on short names. */
 export function editDistance(a: string, b: string): number {

@@ -2,9 +2,9 @@
  * manifest.csv: which OneRoster version a package is, and each file's mode (bulk, delta, absent).
  */
 import type { Readable } from 'node:stream';
+import type { Diagnostics } from '../../diagnostic.js';
 import { MANIFEST_FILES, type RosterVersion } from '../../model/entities.js';
 import type { FileMode, RosterSource } from '../../model/roster.js';
-import type { Diagnostics } from '../../validate/diagnostic.js';
 import { readCsv } from '../csv/read-csv.js';
 import { closest } from './header.js';
 

@@ -2,6 +2,8 @@
  * Reads a OneRoster CSV package (1.1 or 1.2; folder or zip) into a Roster, streaming each file,
  * with every package, syntax, header and field finding reported as a Diagnostic.
  */
+
+import type { Diagnostic, Diagnostics } from '../../diagnostic.js';
 import {
   ENTITIES,
   type EntityName,
@@ -15,7 +17,6 @@ import { normalizeValue } from '../../model/normalize.js';
 import { RecordTable, SEPARATOR } from '../../model/record-table.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
 import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
-import type { Diagnostic, Diagnostics } from '../../validate/diagnostic.js';
 import {
   checkRecordFields,
   fieldValueIsClean,

@@ -19,12 +19,12 @@ import {
   parseDocument,
   type YAMLMap,
 } from 'yaml';
+import type { Diagnostics } from '../../diagnostic.js';
 import { ENTITIES, type EntityName, isListType, type RosterVersion } from '../../model/entities.js';
 import { KeySet } from '../../model/key-set.js';
 import { type FileMode, type Roster, RosterBuilder, type RosterSource } from '../../model/roster.js';
 import type { ProgressListener } from '../../progress.js';
 import { compileSchema, type ErrorObject, type ValidateFunction } from '../../schema.js';
-import type { Diagnostics } from '../../validate/diagnostic.js';
 import { checkRecordFields, type FieldPosition } from '../../validate/field-rules.js';
 import { closest } from '../oneroster-csv/header.js';
 import type { PackageFiles } from '../package-files.js';

@@ -3,7 +3,7 @@
  * Every code is listed in CODES with its severity and a default hint, and documented in
  * docs/diagnostics.md (a test keeps the two in step).
  */
-import { ENTITIES, type EntityName } from '../model/entities.js';
+import { ENTITIES, type EntityName } from './model/entities.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -293,19 +293,24 @@ function byCodePoint(a: string, b: string): number {
  * policy, which may lack fields a rule wants (a withheld username).
  */
 export function unreadable(diagnostics: Diagnostics): boolean {
-  return firstUnreadable(diagnostics) !== undefined;
+  return diagnostics.list.some(
+    (d) => d.severity === 'error' && /^(ZIP_|MANIFEST_|CSV_|HEADER_|FILE_)/.test(d.code),
+  );
 }
 
 /**
- * The first finding that says a roster was not read as written (a broken zip, manifest, CSV
- * syntax or header; YAML that does not parse or has the wrong shape), if any: what was read is
- * then not the roster, and must never be taken for one (an empty roster would "remove" all).
+ * The first finding that says a roster was not read as written, if any: a zip that cannot be
+ * opened, no manifest, another encoding, an empty file, an unbalanced quote (rows swallowed), YAML
+ * that does not parse, has a key twice, too many aliases, the wrong shape or an unknown field (the
+ * reader then leaves the file out). What was read is then not the roster and must never be taken
+ * for one (an empty roster "removes" everything).
+ * Findings on headers and values leave a roster readable: it is read as written, with findings.
  */
-export function firstUnreadable(diagnostics: Diagnostics): Diagnostic | undefined {
+export function firstUnparsed(diagnostics: Diagnostics): Diagnostic | undefined {
   return diagnostics.list.find(
     (d) =>
       d.severity === 'error' &&
-      /^(ZIP_|MANIFEST_|CSV_|HEADER_|FILE_|YAML_(SYNTAX|DUPLICATE_KEY|ALIAS_LIMIT|SCHEMA|UNKNOWN_FIELD|CONFLICT))/.test(
+      /^(ZIP_|MANIFEST_MISSING$|CSV_ENCODING$|CSV_EMPTY_FILE$|CSV_QUOTE$|YAML_(SYNTAX|DUPLICATE_KEY|ALIAS_LIMIT|SCHEMA|UNKNOWN_FIELD|CONFLICT)$)/.test(
         d.code,
       ),
   );
