@@ -58,11 +58,11 @@ const EDIT = [/(sourcedId: stu-000002\n(?:.*\n)*?\s+familyName: )(\w+)/, '$1Inte
 describe('SIGINT and SIGTERM during apply to a dir target', () => {
   it.each(
     soakOnly(
+      [['dir:before-switch', 'SIGINT']] as [string, Signal][],
       [
+        ['apply:after-lock', 'SIGINT'],
         ['apply:before-deliver', 'SIGTERM'],
-        ['dir:before-switch', 'SIGINT'],
       ] as [string, Signal][],
-      [['apply:after-lock', 'SIGINT']] as [string, Signal][],
     ),
   )(
     'stopped at %s by %s: nothing delivered, lock released, says what the target holds',
@@ -136,10 +136,10 @@ describe('a killed sftp apply is delivered exactly once', () => {
     soakOnly(
       [
         ['sftp:after-journal', 'bulk'],
-        ['sftp:before-state', 'bulk'],
         ['sftp:after-delivery', 'delta'],
       ] as [string, Mode][],
       [
+        ['sftp:before-state', 'bulk'],
         ['apply:after-lock', 'bulk'],
         ['sftp:after-upload', 'bulk'],
         ['sftp:after-delivery', 'bulk'],
