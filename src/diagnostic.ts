@@ -208,6 +208,10 @@ export const CODES = {
   EMAIL_SHARED: { severity: 'warning', hint: 'Many vendors need an e-mail address unique to one person.' },
   // Roster YAML
   YAML_SYNTAX: { severity: 'error', hint: 'Fix the YAML syntax at the position shown.' },
+  YAML_ENCODING: {
+    severity: 'error',
+    hint: 'Save the file as UTF-8 (most editors: "Save with encoding" or "Reopen with encoding", then save as UTF-8).',
+  },
   YAML_DUPLICATE_KEY: { severity: 'error', hint: 'A key appears twice in one mapping; keep one.' },
   YAML_ALIAS_LIMIT: {
     severity: 'error',
@@ -310,7 +314,7 @@ export function firstUnparsed(diagnostics: Diagnostics): Diagnostic | undefined 
   return diagnostics.list.find(
     (d) =>
       d.severity === 'error' &&
-      /^(ZIP_|MANIFEST_MISSING$|CSV_ENCODING$|CSV_EMPTY_FILE$|CSV_QUOTE$|YAML_(SYNTAX|DUPLICATE_KEY|ALIAS_LIMIT|SCHEMA|UNKNOWN_FIELD|CONFLICT)$)/.test(
+      /^(ZIP_|MANIFEST_MISSING$|CSV_ENCODING$|CSV_EMPTY_FILE$|CSV_QUOTE$|YAML_(SYNTAX|ENCODING|DUPLICATE_KEY|ALIAS_LIMIT|SCHEMA|UNKNOWN_FIELD|CONFLICT)$)/.test(
         d.code,
       ),
   );

@@ -145,6 +145,22 @@ describe('roster YAML', () => {
     expect(findings(result)).toEqual(['YAML_DUPLICATE_KEY roster.yaml:5']);
   });
 
+  it('refuses a file that is not UTF-8 (Latin-1 José would be delivered as Jos\uFFFD), naming the line and the encoding', async () => {
+    const latin1 = Buffer.from(SCHOOL.replace('givenName: Ben', 'givenName: José'), 'latin1');
+    const result = await validateTree({ 'roster.yaml': ROSTER, 'schools/s1.yaml': latin1 });
+    expect(findings(result)).toEqual(['YAML_ENCODING schools/s1.yaml:20']);
+    expect(result.diagnostics[0]!.message).toBe(
+      'schools/s1.yaml is not UTF-8: line 20 looks like ISO-8859-1 (Latin-1)',
+    );
+    // The same text in UTF-8 reads.
+    const utf8 = await validateTree({
+      'roster.yaml': ROSTER,
+      'schools/s1.yaml': Buffer.from(SCHOOL.replace('givenName: Ben', 'givenName: José')),
+    });
+    expect(utf8.diagnostics).toEqual([]);
+    expect(utf8.roster.table('users').get(1).givenName).toBe('José');
+  });
+
   it('refuses alias bombs', async () => {
     const lines = ['oneroster: "1.1"', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 9; i++)

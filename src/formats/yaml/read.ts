@@ -7,6 +7,7 @@
  * alias expansion is bounded (billion-laughs documents are refused).
  */
 
+import { isUtf8 } from 'node:buffer';
 import {
   type Document,
   isAlias,
@@ -26,6 +27,7 @@ import { type FileMode, type Roster, RosterBuilder, type RosterSource } from '..
 import type { ProgressListener } from '../../progress.js';
 import { compileSchema, type ErrorObject, type ValidateFunction } from '../../schema.js';
 import { checkRecordFields, type FieldPosition } from '../../validate/field-rules.js';
+import { guessEncoding } from '../csv/read-csv.js';
 import { closest } from '../oneroster-csv/header.js';
 import type { PackageFiles } from '../package-files.js';
 import { buildRosterSchema } from './schema.js';
@@ -62,14 +64,32 @@ export interface YamlReadResult {
   readonly roster: Roster;
 }
 
-function streamToString(files: PackageFiles, name: string): Promise<string> {
+function streamToBuffer(files: PackageFiles, name: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const s = files.open(name);
     s.on('data', (c: Buffer) => chunks.push(c));
     s.on('error', reject);
-    s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    s.on('end', () => resolve(Buffer.concat(chunks)));
   });
+}
+
+/**
+ * A file's text, or undefined (with a YAML_ENCODING finding) when it is not UTF-8: read as UTF-8
+ * anyway, `José` in Latin-1 would become `Jos\uFFFD` and be delivered so.
+ */
+function decodeUtf8(name: string, bytes: Buffer, diagnostics: Diagnostics): string | undefined {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const lossy = bytes.toString('utf8');
+  const bad = lossy.indexOf('\uFFFD');
+  let line = 1;
+  for (let i = 0; i < bad; i++) if (lossy.charCodeAt(i) === 10) line++;
+  diagnostics.add('YAML_ENCODING', {
+    file: name,
+    line,
+    message: `${name} is not UTF-8: line ${line} looks like ${guessEncoding(bytes)}`,
+  });
+  return undefined;
 }
 
 /** Where a node stands, as a finding wants it. */
@@ -109,7 +129,8 @@ export async function readRosterYaml(
   let bytes = 0;
   for (const name of files.names.filter((n) => YAML_EXTENSIONS.some((e) => n.endsWith(e)))) {
     progress?.({ stage: 'read', detail: name });
-    const text = await streamToString(files, name);
+    const text = decodeUtf8(name, await streamToBuffer(files, name), diagnostics);
+    if (text === undefined) continue;
     const file = parseFile(name, text, diagnostics);
     if (!file) continue;
     bytes += text.length;
