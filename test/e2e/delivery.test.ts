@@ -66,6 +66,27 @@ describe('apply through OpenSSH sshd', () => {
   });
 });
 
+/** A change made by hand at the portal: one row of the batch users file, posted to its batch API and processed. */
+async function editByHand(url: string, row: string): Promise<void> {
+  const form = new FormData();
+  form.append(
+    'users',
+    new Blob([
+      `action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher\n${row}\n`,
+    ]),
+    'users.csv',
+  );
+  const { request } = await import('undici');
+  const res = await request(`${url}/api/batch`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    body: form as never,
+  });
+  expect(res.statusCode).toBe(202);
+  await res.body.text();
+  await new Promise((r) => setTimeout(r, 800)); // the job runs
+}
+
 /** Whether the sandbox portal now holds user `id`. */
 async function portalHasUser(dataDir: string, id: string): Promise<boolean> {
   const users = (await new PortalStore(dataDir).current())!.table('users');
@@ -110,23 +131,10 @@ describe('apply through the sandbox', () => {
     const first = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
     expect(first.stderr).toBe(''); // the report agrees with the plan: no warning
     // A teacher added by hand at the portal (its batch API), whom the district never sent.
-    const form = new FormData();
-    form.append(
-      'users',
-      new Blob([
-        'action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher\nADD,sch-001,tch-hand,teacher,hand.teacher,Hand,Teacher,hand.teacher@example.org,,,,,,,\n',
-      ]),
-      'users.csv',
+    await editByHand(
+      sb.http.url,
+      'ADD,sch-001,tch-hand,teacher,hand.teacher,Hand,Teacher,hand.teacher@example.org,,,,,,,',
     );
-    const { request } = await import('undici');
-    const res = await request(`${sb.http.url}/api/batch`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}` },
-      body: form as never,
-    });
-    expect(res.statusCode).toBe(202);
-    await res.body.text();
-    await new Promise((r) => setTimeout(r, 800));
     expect(await portalHasUser(sb.dataDir, 'tch-hand')).toBe(true);
 
     repo.edit(
@@ -184,23 +192,10 @@ describe('apply through the sandbox', () => {
     expect((await rosterAsync(['plan', '--detailed-exitcode'], { cwd: repo.dir, env })).status).toBe(0);
 
     // Someone renames a student by hand in the portal.
-    const form = new FormData();
-    form.append(
-      'users',
-      new Blob([
-        'action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher\nADD,sch-001,stu-000003,student,handmade,Hand,Made,hand.made@example.org,KG,,,,,,\n',
-      ]),
-      'users.csv',
+    await editByHand(
+      sb.http.url,
+      'ADD,sch-001,stu-000003,student,handmade,Hand,Made,hand.made@example.org,KG,,,,,,',
     );
-    const { request } = await import('undici');
-    const res = await request(`${sb.http.url}/api/batch`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}` },
-      body: form as never,
-    });
-    expect(res.statusCode).toBe(202);
-    await res.body.text();
-    await new Promise((r) => setTimeout(r, 500));
     const drift = await rosterAsync(['plan', '--format', 'json'], { cwd: repo.dir, env });
     const plan = JSON.parse(drift.stdout);
     expect(plan.changes).toHaveLength(1);

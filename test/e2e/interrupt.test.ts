@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PortalStore } from '../../src/sandbox/store.js';
-import { BIN, type CliResult, rosterAsync } from '../helpers/cli.js';
+import { applyOutcome, BIN, type CliResult, rosterAsync } from '../helpers/cli.js';
 import { districtRepo } from '../helpers/repo.js';
 import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
@@ -215,15 +215,7 @@ describe('a killed sftp apply is delivered exactly once', () => {
     const runs = await Promise.all(
       Array.from({ length: 4 }, () => rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env })),
     );
-    const outcomes = runs.map((r) =>
-      r.stdout.includes('Applied')
-        ? 'applied'
-        : r.stderr.includes('LOCK_HELD')
-          ? 'locked'
-          : r.stdout.includes('No changes')
-            ? 'no-changes'
-            : `other: ${r.stderr}`,
-    );
+    const outcomes = runs.map(applyOutcome);
     expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
     expect(
       outcomes.every((o) => ['applied', 'locked', 'no-changes'].includes(o)),

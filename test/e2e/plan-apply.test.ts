@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { DirTarget } from '../../src/targets/dir.js';
-import { BIN, roster } from '../helpers/cli.js';
+import { applyOutcome, BIN, roster } from '../helpers/cli.js';
 import { districtRepo, git } from '../helpers/repo.js';
 
 const planSchema = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(
@@ -244,15 +244,7 @@ describe('locks and crashes', () => {
       run(['apply', '--auto-approve'], repo.dir),
       run(['apply', '--auto-approve'], repo.dir),
     ]);
-    const outcomes = [a, b].map((r) =>
-      r.stdout.includes('Applied')
-        ? 'applied'
-        : r.stderr.includes('LOCK_HELD')
-          ? 'locked'
-          : r.stdout.includes('No changes')
-            ? 'no-changes'
-            : `other: ${r.stderr}`,
-    );
+    const outcomes = [a, b].map(applyOutcome);
     expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
     expect(outcomes.every((o) => ['applied', 'locked', 'no-changes'].includes(o))).toBe(true);
     expect((await assertConsistent(repo.target))?.serial).toBe(1);

@@ -40,3 +40,11 @@ export function rosterAsync(
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/** What an `apply` run did, from its output: for tests of concurrent applies. */
+export function applyOutcome(r: CliResult): string {
+  if (r.stdout.includes('Applied')) return 'applied';
+  if (r.stderr.includes('LOCK_HELD')) return 'locked';
+  if (r.stdout.includes('No changes')) return 'no-changes';
+  return `other: ${r.stderr}`;
+}
