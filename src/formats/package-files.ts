@@ -4,7 +4,8 @@
  */
 import { createReadStream, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { Diagnostics } from '../diagnostic.js';
 import { InputError } from '../errors.js';
@@ -168,7 +169,27 @@ function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, label: string, name: 
     stream.on('error', (e) =>
       out.destroy(new InputError('ZIP_INVALID', `${label}: ${name} is damaged: ${e.message}`)),
     );
-    stream.pipe(out);
+    // yauzl checks sizes, not checksums: a flipped byte would be read as data.
+    let crc = 0;
+    const checked = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        crc = crc32(chunk, crc);
+        done(null, chunk);
+      },
+      flush(done) {
+        if (crc >>> 0 !== entry.crc32 >>> 0)
+          done(
+            new InputError(
+              'ZIP_INVALID',
+              `${label}: ${name} fails its CRC-32 check (the zip is damaged)`,
+              'Export or download the zip again; do not use a damaged one.',
+            ),
+          );
+        else done();
+      },
+    });
+    checked.on('error', (e) => out.destroy(e));
+    stream.pipe(checked).pipe(out);
   });
   return out;
 }

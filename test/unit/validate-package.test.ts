@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validatePath } from '../../src/services/validate.js';
@@ -372,5 +372,23 @@ describe('zip packages', () => {
     const dir = tempDir();
     writeTree(dir, { 'broken.zip': Buffer.from('PK\u0003\u0004 this is not really a zip') });
     expect(codes(await validatePath(join(dir, 'broken.zip')))).toContain('ZIP_INVALID');
+  });
+
+  it('refuses an entry whose bytes fail its CRC-32 (a flipped byte is never read as data)', async () => {
+    const dir = tempDir();
+    writeTree(join(dir, 'src'), package11() as Record<string, string>);
+    const zip = join(dir, 'stored.zip');
+    // -0: stored, so that a byte of users.csv can be flipped in place without breaking inflation.
+    execFileSync('zip', ['-q', '-X', '-0', zip, ...Object.keys(package11())], { cwd: join(dir, 'src') });
+    expect((await validatePath(zip)).diagnostics).toEqual([]);
+    const bytes = readFileSync(zip);
+    const at = bytes.indexOf(',Cara,');
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 1] = 'K'.charCodeAt(0);
+    writeFileSync(zip, bytes);
+    await expect(validatePath(zip)).rejects.toMatchObject({
+      code: 'ZIP_INVALID',
+      message: expect.stringContaining('fails its CRC-32 check'),
+    });
   });
 });
