@@ -185,6 +185,10 @@ export const CODES = {
     hint: 'sourcedIds are unique within a file; remove or re-key the duplicate.',
   },
   REFERENCE_MISSING: { severity: 'error', hint: 'Add the referenced record, or correct the reference.' },
+  REFERENCES_UNCHECKED: {
+    severity: 'warning',
+    hint: 'Fix the file named (its encoding or its quotes) and validate again: its records are then read and every reference to them checked.',
+  },
   REFERENCE_FILE_MISSING: {
     severity: 'error',
     hint: 'A bulk package must define everything it references: add the file.',

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { renderValidation, type ValidationFormat } from '../render/validation.js';
+import { DEFAULT_MAX_FINDINGS, renderValidation, type ValidationFormat } from '../render/validation.js';
 import { validatePath } from '../services/validate.js';
 
 export default class Validate extends BaseCommand {
@@ -25,6 +25,10 @@ export default class Validate extends BaseCommand {
       multiple: true,
       description: 'Leave out findings with this code (repeatable), e.g. CSV_HEADER_ONLY.',
     }),
+    'max-findings': Flags.integer({
+      min: 1,
+      description: `List at most this many findings; the rest are counted (the summary is always exact). Default: ${DEFAULT_MAX_FINDINGS} for text and github, all for json.`,
+    }),
     'max-size': Flags.integer({
       description: 'Refuse zips that expand beyond this many bytes.',
       default: 8 * 1024 ** 3,
@@ -42,6 +46,7 @@ export default class Validate extends BaseCommand {
       renderValidation(result, flags.format as ValidationFormat, {
         base,
         style: this.styleFor(flags['no-color']),
+        ...(flags['max-findings'] ? { maxFindings: flags['max-findings'] } : {}),
       }),
     );
     if (!result.valid) this.exit(ExitCode.Failure);

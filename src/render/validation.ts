@@ -14,6 +14,27 @@ export interface RenderOptions {
   /** The roster's folder as the user should see it (relative to the working directory), prefixed to file names. */
   readonly base?: string;
   readonly style?: Style;
+  /**
+   * List at most this many findings (the first ones: a cause comes before what follows from it);
+   * the rest are counted. The summary's counts are always exact.
+   */
+  readonly maxFindings?: number;
+}
+
+/** Text and annotations list this many findings unless told otherwise (a broken city roster has millions). */
+export const DEFAULT_MAX_FINDINGS = 1000;
+
+/** The findings to list, and how many are left out. */
+function listed(
+  result: ValidationResult,
+  max: number | undefined,
+): { shown: readonly Diagnostic[]; omitted: number } {
+  if (max === undefined || result.diagnostics.length <= max) return { shown: result.diagnostics, omitted: 0 };
+  return { shown: result.diagnostics.slice(0, max), omitted: result.diagnostics.length - max };
+}
+
+function omittedLine(omitted: number): string {
+  return `... and ${omitted.toLocaleString('en-US')} more finding(s) not listed (--max-findings N lists more; the counts below are exact)`;
 }
 
 function place(d: Diagnostic, base: string | undefined): string {
@@ -30,7 +51,8 @@ function counts(result: ValidationResult): Record<string, number> {
 export function renderValidationText(result: ValidationResult, options: RenderOptions = {}): string {
   const s = options.style ?? PLAIN;
   const lines: string[] = [];
-  for (const d of result.diagnostics) {
+  const { shown, omitted } = listed(result, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
+  for (const d of shown) {
     const sev =
       d.severity === 'error'
         ? s.red('error')
@@ -41,6 +63,7 @@ export function renderValidationText(result: ValidationResult, options: RenderOp
     lines.push(`${where ? `${s.bold(where)}  ` : ''}${sev}  ${d.code}  ${d.message}`);
     if (d.hint) lines.push(`    ${s.dim(`hint: ${d.hint}`)}`);
   }
+  if (omitted > 0) lines.push(s.dim(omittedLine(omitted)));
   const records = Object.entries(counts(result))
     .filter(([, n]) => n > 0)
     .map(([e, n]) => `${n} ${e}`)
@@ -62,6 +85,8 @@ function plural(n: number, word: string): string {
 
 /** The JSON report: a stable, versioned document. */
 export function validationReport(result: ValidationResult, options: RenderOptions = {}) {
+  // (JSON lists every finding unless --max-findings is given: a program reads it.)
+  const { shown, omitted } = listed(result, options.maxFindings);
   return {
     formatVersion: VALIDATION_REPORT_VERSION,
     valid: result.valid,
@@ -71,7 +96,8 @@ export function validationReport(result: ValidationResult, options: RenderOption
     records: counts(result),
     errors: result.errors,
     warnings: result.warnings,
-    diagnostics: result.diagnostics.map((d) => ({
+    ...(omitted > 0 ? { omitted } : {}),
+    diagnostics: shown.map((d) => ({
       ...d,
       ...(d.file && options.base && !d.file.startsWith('/')
         ? { file: posix.join(options.base, d.file) }
@@ -88,7 +114,8 @@ export function renderValidationJson(result: ValidationResult, options: RenderOp
 export function renderValidationGithub(result: ValidationResult, options: RenderOptions = {}): string {
   const esc = (v: string) => v.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
   const escProp = (v: string) => esc(v).replace(/:/g, '%3A').replace(/,/g, '%2C');
-  const lines = result.diagnostics.map((d) => {
+  const { shown, omitted } = listed(result, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
+  const lines = shown.map((d) => {
     const kind = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'notice';
     const props: string[] = [];
     if (d.file)
@@ -100,6 +127,7 @@ export function renderValidationGithub(result: ValidationResult, options: Render
     props.push(`title=${escProp(d.code)}`);
     return `::${kind} ${props.join(',')}::${esc(d.hint ? `${d.message}\n${d.hint}` : d.message)}`;
   });
+  if (omitted > 0) lines.push(`::notice title=FINDINGS_NOT_LISTED::${omittedLine(omitted)}`);
   lines.push(
     `${result.valid ? 'roster is valid' : 'roster is invalid'}: ${result.errors} errors, ${result.warnings} warnings`,
   );

@@ -41,7 +41,7 @@ describe('roster validate (built CLI)', () => {
     const validate = ajv.compile(JSON.parse(readFileSync('schemas/validation-report.schema.json', 'utf8')));
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report).toMatchObject({
-      formatVersion: '1.0',
+      formatVersion: '1.1',
       valid: false,
       errors: 3,
       warnings: 2,

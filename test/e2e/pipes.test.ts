@@ -49,20 +49,37 @@ describe('output through a pipe', () => {
     (format) => {
       // The same report written to a file (no pipe) is the reference.
       const whole = piped(
-        ['validate', 'bad', '--format', format],
+        ['validate', 'bad', '--format', format, '--max-findings', '100000'],
         `cat > whole-${format}.txt; cat whole-${format}.txt`,
         dir,
       );
       expect(readFileSync(join(dir, `whole-${format}.txt`), 'utf8')).toBe(whole.stdout);
       expect(whole.exit).toBe(1);
       expect(whole.stdout.length).toBeGreaterThan(200_000);
-      const out = piped(['validate', 'bad', '--format', format], 'cat', dir);
+      const out = piped(['validate', 'bad', '--format', format, '--max-findings', '100000'], 'cat', dir);
       expect(out.exit).toBe(1);
       expect(out.stdout.length).toBe(whole.stdout.length);
       expect(out.stdout).toBe(whole.stdout);
       if (format === 'json') expect(() => JSON.parse(out.stdout)).not.toThrow();
     },
   );
+
+  it('lists at most --max-findings findings (1000 by default in text), the counts exact', () => {
+    const text = piped(['validate', 'bad'], 'cat', dir);
+    expect(text.exit).toBe(1);
+    const listed = text.stdout.split('\n').filter((l) => l.includes('  error  ')).length;
+    expect(listed).toBe(1000);
+    const total = Number(/✖ (\d+) errors/.exec(text.stdout)?.[1]);
+    expect(total).toBeGreaterThan(1000);
+    expect(text.stdout).toContain(
+      `... and ${(total - 1000).toLocaleString('en-US')} more finding(s) not listed`,
+    );
+    const json = JSON.parse(
+      piped(['validate', 'bad', '--format', 'json', '--max-findings', '5'], 'cat', dir).stdout,
+    );
+    expect(json).toMatchObject({ errors: total, omitted: total - 5 });
+    expect(json.diagnostics).toHaveLength(5);
+  });
 
   it('plan --format json | cat: the whole plan; | head -c 100: the first bytes, no stack trace', () => {
     writeFileSync(

@@ -103,6 +103,29 @@ describe('CSV syntax', () => {
     expect(d?.message).toMatch(/not UTF-8.*Latin-1|Windows-1252/);
   });
 
+  it('reports the cause once, not its follow-ons: a users.csv that cannot be read whole gives no REFERENCE_MISSING and no false "empty"', async () => {
+    const p = package11();
+    // Windows-1252 at the first data row: nothing of users.csv is read.
+    const cp1252 = Buffer.from(
+      withLine(p['users.csv']!.toString(), 1, 't1,,,true,s1,teacher,ana.diaz,{SIS:9001},Ana,Díaz,,,,,,,,'),
+      'latin1',
+    );
+    const encoding = await validateTree({ ...p, 'users.csv': cp1252 });
+    expect(findings(encoding)).toEqual(['CSV_ENCODING users.csv:2', 'REFERENCES_UNCHECKED users.csv']);
+    expect(encoding.diagnostics[1]!.message).toBe(
+      '4 reference(s) to users were not checked: users.csv was not read whole (the finding above)',
+    );
+    expect(encoding.errors).toBe(1);
+    // An unclosed quote: the rest of the file is one field.
+    const unclosed = withLine(
+      p['users.csv']!.toString(),
+      2,
+      'u1,,,true,s1,student,ben.lee,{SIS:1001},"Ben,Lee,,S001,,,,,03,',
+    );
+    const quote = await validateTree({ ...p, 'users.csv': unclosed });
+    expect(codes(quote)).toEqual(['CSV_QUOTE', 'REFERENCES_UNCHECKED']);
+  });
+
   it('recognises UTF-16', async () => {
     const p = package11();
     const utf16 = Buffer.concat([

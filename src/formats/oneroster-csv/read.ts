@@ -674,7 +674,9 @@ class EntityFileReader implements ScanHandler {
     const { file, entity } = this;
     // The sourcedId index built for finding duplicates serves the rules and the plan engine too.
     if (this.seen) KeyIndex.remember(this.seen, 'sourcedId');
-    if (empty) {
+    // (A file whose reading stopped at its first bytes, another encoding, is not empty: the
+    // encoding finding says what is wrong.)
+    if (empty && !aborted) {
       this.diagnostics.add('CSV_EMPTY_FILE', {
         file,
         line: 1,
