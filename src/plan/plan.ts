@@ -56,7 +56,7 @@ export interface Hold {
 }
 
 export interface PlanWarning {
-  readonly code: 'UNMANAGED_RECORDS' | 'BLACKOUT' | 'RETRY_REJECTED' | 'BULK_REPLACES';
+  readonly code: 'UNMANAGED_RECORDS' | 'BLACKOUT' | 'RETRY_REJECTED' | 'BULK_REPLACES' | 'PORTAL_REMOVES';
   readonly message: string;
 }
 

@@ -9,7 +9,8 @@ import { keyFinder } from '../model/key-index.js';
 import { byteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
 import type { PlanScope, PlanTarget } from './compute.js';
-import type { EntityCounts, Hold, PlanChange } from './plan.js';
+import type { EntityCounts, Hold, PlanChange, PlanWarning } from './plan.js';
+import type { Policy } from './policy.js';
 import { keyField } from './policy.js';
 
 interface SafetyInput {
@@ -216,4 +217,40 @@ function countBySchool(
   }
   for (const [k, s] of schools.entries()) counts.set(s, tally[k]!);
   return counts;
+}
+
+/**
+ * What a bulk delivery removes beyond the plan: records the portal holds that roster-as-code never
+ * delivered (its processing report counts what it holds; added by hand, or by another feed). They
+ * cannot be listed one by one, so they are counted: a warning per entity, and they count toward
+ * the MASS_DELETE threshold with the plan's own removals. `portalHeld`: the portal's counts;
+ * `delivered`: what the target's state says was delivered (and accepted).
+ */
+export function portalRemovals(
+  portalHeld: Partial<Record<EntityName, number>>,
+  delivered: Partial<Record<EntityName, number>>,
+  byEntity: Partial<Record<EntityName, EntityCounts>>,
+  policy: Policy,
+): { warnings: PlanWarning[]; holds: Hold[] } {
+  const warnings: PlanWarning[] = [];
+  const holds: Hold[] = [];
+  for (const [entity, held] of Object.entries(portalHeld) as [EntityName, number][]) {
+    const extra = held - (delivered[entity] ?? 0);
+    if (extra <= 0) continue;
+    warnings.push({
+      code: 'PORTAL_REMOVES',
+      message: `The portal's last report says it holds ${held} ${entity}, ${extra} more than roster-as-code delivered (added by hand at the portal, or by another feed): this bulk delivery makes the portal remove them.`,
+    });
+    const limits = { ...policy.thresholds, ...policy.thresholds.perEntity[entity] };
+    const removed = (byEntity[entity]?.delete ?? 0) + extra;
+    if (removed >= limits.minimumChanges && pct(removed, held) > limits.deletePercent) {
+      holds.push({
+        code: 'MASS_DELETE',
+        entity,
+        message: `${removed} of ${held} ${entity} at the portal (${fmt(pct(removed, held))}%) would be removed, ${extra} of them records roster-as-code never delivered; the limit is ${limits.deletePercent}%.`,
+        hint: 'Ask who added them at the portal: add them to the roster, or switch the target to mode: delta. If they should go, apply with --allow-mass-change.',
+      });
+    }
+  }
+  return { warnings, holds };
 }

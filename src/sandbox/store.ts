@@ -36,6 +36,8 @@ export interface SyncRecord {
   readonly files: readonly string[];
   readonly counts: Partial<Record<EntityName, EntitySyncCounts>>;
   readonly rejections: readonly Rejection[];
+  /** What the portal holds after this sync, per entity. */
+  readonly held?: Partial<Record<EntityName, number>>;
   /** Fingerprint of the roster this sync commits (set before the commit, to recover after a crash). */
   readonly resultFingerprint?: string;
   readonly message?: string;

@@ -126,6 +126,7 @@ async function syncUser(
         status: 'committing',
         counts: result.counts,
         rejections: result.rejections,
+        held: Object.fromEntries(result.next!.entities().map((e) => [e, result.next!.table(e).size])),
         resultFingerprint: fingerprintRoster(result.next!),
       };
       store.saveSync(committing);
@@ -164,6 +165,7 @@ export function reportOf(record: SyncRecord) {
     files: record.files,
     ...(record.message ? { message: record.message } : {}),
     counts: record.counts,
+    ...(record.held ? { held: record.held } : {}),
     rejections: record.rejections,
   };
 }

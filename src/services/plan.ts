@@ -18,6 +18,7 @@ import { type Roster, RosterBuilder } from '../model/roster.js';
 import { computePlan, PlanKeyError } from '../plan/compute.js';
 import type { Plan } from '../plan/plan.js';
 import { keyField } from '../plan/policy.js';
+import { portalRemovals } from '../plan/safety.js';
 import type { ProgressListener } from '../progress.js';
 import { startLoading } from '../source/background.js';
 import type { LoadedRoster } from '../source/load.js';
@@ -115,11 +116,33 @@ export async function makePlan(options: PlanOptions, openTarget?: Target): Promi
   const targetConfig = selectTarget(config, options.target);
   const target = openTarget ?? createTarget(targetConfig);
   try {
-    return await planWith(options, config, targetConfig, target);
+    return await withPortalRemovals(await planWith(options, config, targetConfig, target));
   } finally {
     // A target opened here (a connection) is closed here; one passed in belongs to the caller.
     if (!openTarget) await target.close?.();
   }
+}
+
+/**
+ * A bulk delivery makes the portal remove what it holds beyond what we delivered: when its
+ * report says how much it holds, the plan says so and counts it toward the holds (both the full
+ * and the incremental plan come through here).
+ */
+async function withPortalRemovals(ctx: PlanContext): Promise<PlanContext> {
+  const { plan, target, targetConfig, state } = ctx;
+  if (targetConfig.mode !== 'bulk' || !target.portalHolds || !state || plan.changes.length === 0) return ctx;
+  const held = await target.portalHolds();
+  if (!held) return ctx;
+  const found = portalRemovals(held, state.recordCounts, plan.summary.byEntity, targetConfig.policy);
+  if (found.warnings.length === 0) return ctx;
+  return {
+    ...ctx,
+    plan: {
+      ...plan,
+      holds: [...plan.holds, ...found.holds],
+      warnings: [...plan.warnings, ...found.warnings],
+    },
+  };
 }
 
 async function planWith(

@@ -30,6 +30,7 @@ import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
 import { readRosterImage, writeRosterImage } from '../formats/roster-image.js';
+import type { EntityName } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
 import { faultPoint } from './faults.js';
 import { type LockFiles, lockStatus, newLockInfo, removeStaleLock } from './lock.js';
@@ -626,6 +627,12 @@ export class SftpTarget implements Target {
     );
   }
 
+  async portalHolds(): Promise<Partial<Record<EntityName, number>> | undefined> {
+    if (!this.config.reportDir) return undefined;
+    const held = (await this.latestReport(new Set()))?.held;
+    return held && typeof held === 'object' ? held : undefined;
+  }
+
   /** The newest processing report not in `before`, if one has appeared. */
   private async latestReport(before: Set<string>): Promise<ProcessingReport | undefined> {
     const dir = this.config.reportDir!;
@@ -686,6 +693,8 @@ interface DeliveryJournal {
 
 interface ProcessingReport {
   readonly status: string;
+  /** What the portal holds after the sync, per entity (the sandbox's reports say it). */
+  readonly held?: Partial<Record<EntityName, number>>;
   readonly counts?: Partial<Record<string, ReportedCounts>>;
   readonly message?: string;
   readonly rejections?: RejectionLike[];

@@ -3,6 +3,7 @@
  * lock. Every target passes the contract suite in test/integration/target-contract.ts.
  */
 import { RosterError } from '../errors.js';
+import type { EntityName } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
 import type { TargetState } from './state.js';
 
@@ -105,6 +106,13 @@ export interface Target {
    * ours; anything else the live export shows is unmanaged, and never removed.
    */
   readDelivered?(state: TargetState): Promise<Roster>;
+
+  /**
+   * For a target whose portal reports what it holds (counts per entity, in its processing
+   * report): the latest counts, or undefined when it has not said. A bulk plan compares them with
+   * what was delivered: the rest is what the portal removes beyond the plan.
+   */
+  portalHolds?(): Promise<Partial<Record<EntityName, number>> | undefined>;
 
   /** For a target whose format carries only part of a roster: the roster as it can carry it. */
   shape?(roster: Roster): Roster;

@@ -1,5 +1,5 @@
 /** `roster apply` to real portals: OpenSSH sshd, the sandbox's SFTP landing zone and batch API. */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PortalStore } from '../../src/sandbox/store.js';
@@ -93,6 +93,61 @@ async function portalHasUser(dataDir: string, id: string): Promise<boolean> {
   for (let i = 0; i < users.size; i++) if (users.value(i, 'sourcedId') === id) return true;
   return false;
 }
+
+describe('a bulk sftp portal that reports what it holds', () => {
+  it('a plan counts what the portal holds beyond our deliveries as removals, and holds a mass one', async () => {
+    const sshd = await startSshd();
+    const env = { ROSTER_SFTP_KEY: sshd.privateKey };
+    const repo = districtRepo({
+      git: false,
+      students: 40,
+      config: `roster: roster\ntargets:\n  - name: vendor\n    kind: sftp\n    host: 127.0.0.1\n    port: ${sshd.port}\n    username: ${sshd.username}\n    hostKey: "${sshd.hostKeyFingerprint}"\n    auth: { privateKeyEnv: ROSTER_SFTP_KEY }\n    remoteDir: ${sshd.root}\n    reportDir: outbox\n    reportWaitSeconds: 1\n`,
+    });
+    expect((await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env })).status).toBe(0);
+    const state = JSON.parse(
+      readFileSync(join(sshd.root, '.roster', 'vendor', 'state-000001.json'), 'utf8'),
+    ) as { recordCounts: Record<string, number> };
+    const users = state.recordCounts.users!;
+    // This test plays the vendor: it took the delivery, and its nightly report says what it holds.
+    const report = (sync: string, extra: number) => {
+      mkdirSync(join(sshd.root, 'outbox'), { recursive: true });
+      writeFileSync(
+        join(sshd.root, 'outbox', `${sync}-report.json`),
+        JSON.stringify({
+          status: 'succeeded',
+          counts: {},
+          rejections: [],
+          held: { ...state.recordCounts, users: users + extra },
+        }),
+      );
+    };
+    rmSync(join(sshd.root, 'OneRoster.zip'));
+    report('20261206T010000Z-a', 2);
+    repo.edit(
+      'roster/schools/sch-001.yaml',
+      /(sourcedId: stu-000002\n(?:.*\n)*?\s+familyName: )(\w+)/,
+      '$1Changed',
+    );
+    const plan = await rosterAsync(['plan', '--format', 'json'], { cwd: repo.dir, env });
+    expect(plan.stderr).toMatch(/^(Compared only the 1 file\(s\) that changed.*\n)?$/);
+    const warning = JSON.parse(plan.stdout).warnings.find(
+      (w: { code: string }) => w.code === 'PORTAL_REMOVES',
+    );
+    expect(warning.message).toBe(
+      `The portal's last report says it holds ${users + 2} users, 2 more than roster-as-code delivered (added by hand at the portal, or by another feed): this bulk delivery makes the portal remove them.`,
+    );
+    expect(JSON.parse(plan.stdout).holds).toEqual([]);
+    // A third of the users added by hand: removing them is a mass removal, held.
+    report('20261206T020000Z-b', Math.ceil(users / 2));
+    const text = await rosterAsync(['plan'], { cwd: repo.dir, env });
+    expect(text.stdout).toMatch(
+      /! MASS_DELETE: \d+ of \d+ users at the portal \(\d+(\.\d)?%\) would be removed, \d+ of them records roster-as-code never delivered/,
+    );
+    const held = await rosterAsync(['apply', '--auto-approve'], { cwd: repo.dir, env });
+    expect(held.status).toBe(1);
+    expect(held.stderr).toContain('Error [PLAN_HELD] the plan is held by 1 safety check(s): MASS_DELETE');
+  });
+});
 
 describe('apply through the sandbox', () => {
   it('over SFTP with processing: waits for the report, then plans no changes', async () => {

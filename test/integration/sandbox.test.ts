@@ -86,6 +86,8 @@ describe('sandbox: SFTP landing zone and syncs', () => {
     expect(outbox).toEqual([`${report.sync}-report.csv`, `${report.sync}-report.json`]);
     const json = JSON.parse((await client.get(`/outbox/${report.sync}-report.json`)).toString());
     expect(json.counts.enrollments.created).toBe(roster.table('enrollments').size);
+    // What the portal holds after the sync (a bulk sender compares it with what it delivered).
+    expect(json.held).toMatchObject({ users: roster.table('users').size, orgs: roster.table('orgs').size });
     expect((await client.list('/')).map((f) => f.name)).toEqual(['outbox']); // the package was taken
     await client.end();
     // Nothing left to sync.
