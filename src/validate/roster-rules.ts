@@ -236,8 +236,19 @@ function checkDemographicsUsers(
   ids: Map<EntityName, InlineKeyIndex>,
   diagnostics: Diagnostics,
 ): void {
-  if (roster.mode('demographics') === 'delta' || roster.mode('users') !== 'bulk') return;
+  if (roster.mode('demographics') === 'delta') return;
   const table = roster.table('demographics');
+  if (roster.mode('users') === 'absent' && table.size > 0) {
+    // A demographics record is its user's: without users, none of them refers to anyone.
+    const first = at(table.origin(0), 'demographics', table.value(0, 'sourcedId'));
+    diagnostics.add('REFERENCE_FILE_MISSING', {
+      ...first,
+      field: 'sourcedId',
+      message: `${recordsName('demographics', first.file)} references ${recordsName('users', first.file)} (sourcedId), but the package has no ${recordsName('users', first.file)}`,
+    });
+    return;
+  }
+  if (roster.mode('users') !== 'bulk') return;
   for (let i = 0; i < table.size; i++) {
     if ((ids.get('users')?.findFrom(table, i, 0) ?? -1) < 0) {
       const id = table.value(i, 'sourcedId');

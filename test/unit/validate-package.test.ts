@@ -322,6 +322,57 @@ describe('roster folders with symbolic links', () => {
   });
 });
 
+describe('packages without rostering records', () => {
+  const manifest = (modes: Record<string, string>) =>
+    `${[
+      'propertyName,value',
+      'manifest.version,1.0',
+      'oneroster.version,1.1',
+      ...[
+        'academicSessions',
+        'categories',
+        'classes',
+        'classResources',
+        'courses',
+        'courseResources',
+        'demographics',
+        'enrollments',
+        'lineItems',
+        'orgs',
+        'resources',
+        'results',
+        'users',
+      ].map((f) => `file.${f},${modes[f] ?? 'absent'}`),
+    ].join('\n')}\n`;
+
+  it('a manifest that marks every file absent is valid: nothing to do', async () => {
+    const result = await validateTree({ 'manifest.csv': manifest({}) });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('demographics without users: one REFERENCE_FILE_MISSING', async () => {
+    const p = package11();
+    const result = await validateTree({
+      'manifest.csv': manifest({ demographics: 'bulk' }),
+      'demographics.csv': p['demographics.csv']!,
+    });
+    expect(findings(result)).toEqual(['REFERENCE_FILE_MISSING demographics.csv:2']);
+    expect(result.diagnostics[0]!.message).toBe(
+      'demographics.csv references users.csv (sourcedId), but the package has no users.csv',
+    );
+  });
+
+  it('a gradebook-only package is valid, its files noted as not read', async () => {
+    const result = await validateTree({
+      'manifest.csv': manifest({ categories: 'bulk' }),
+      'categories.csv': 'sourcedId,status,dateLastModified,title\nc1,,,Homework\n',
+    });
+    expect(result.diagnostics.map((d) => `${d.severity} ${d.code}`)).toEqual(['info FILE_NOT_ROSTERING']);
+    expect(result.valid).toBe(true);
+  });
+});
+
 describe('zip packages', () => {
   function zipOf(dir: string, files: Record<string, string>, name = 'OneRoster.zip'): string {
     writeTree(join(dir, 'src'), files);
