@@ -54,7 +54,10 @@ export default class Convert extends BaseCommand {
       force: flags.force,
       layout: flags.layout as 'single' | 'per-school',
     });
-    for (const note of written.notes) process.stderr.write(`note: ${note}\n`);
+    const notCarried = result.diagnostics
+      .filter((d) => d.code === 'FILE_NOT_ROSTERING' && d.file)
+      .map((d) => `${d.file} is not carried: roster-as-code converts the rostering files only`);
+    for (const note of [...written.notes, ...notCarried]) process.stderr.write(`note: ${note}\n`);
     this.write(
       `Wrote ${written.files.length} file(s) to ${flags.out} (${flags.to}, OneRoster ${written.version}).\n`,
     );

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -173,6 +173,51 @@ describe('roster generate and convert (built CLI)', () => {
     const back = roster(['convert', join(dir, 'OneRoster.zip'), '--to', 'yaml', '--out', join(dir, 'yaml')]);
     expect(back.status).toBe(0);
     expect(roster(['validate', join(dir, 'yaml')]).status).toBe(0);
+  });
+
+  it('carries 1.2 Final users.resourceSourcedIds through a conversion, and says what it does not carry', () => {
+    const dir = tempDir();
+    expect(
+      roster(['generate', '--out', join(dir, 'in'), '--format', 'csv', '--version', '1.2', '--students', '5'])
+        .status,
+    ).toBe(0);
+    const users = join(dir, 'in', 'users.csv');
+    const [header, ...rows] = readFileSync(users, 'utf8').trimEnd().split('\n');
+    const at = header!.split(',').indexOf('userMasterIdentifier') + 1;
+    const insert = (line: string, value: string) => {
+      const cells = line.split(',');
+      cells.splice(at, 0, value);
+      return cells.join(',');
+    };
+    writeFileSync(
+      users,
+      `${[insert(header!, 'resourceSourcedIds'), ...rows.map((r, i) => insert(r, i === 0 ? 'res-1' : ''))].join('\n')}\n`,
+    );
+    writeFileSync(
+      join(dir, 'in', 'categories.csv'),
+      'sourcedId,status,dateLastModified,title\ncat1,,,Homework\n',
+    );
+    const manifest = join(dir, 'in', 'manifest.csv');
+    writeFileSync(
+      manifest,
+      readFileSync(manifest, 'utf8').replace('file.categories,absent', 'file.categories,bulk'),
+    );
+    const converted = roster([
+      'convert',
+      join(dir, 'in'),
+      '--to',
+      'oneroster-1.2',
+      '--out',
+      join(dir, 'out'),
+    ]);
+    expect(converted.status, converted.stderr).toBe(0);
+    expect(converted.stderr).toContain(
+      'note: categories.csv is not carried: roster-as-code converts the rostering files only',
+    );
+    const out = readFileSync(join(dir, 'out', 'users.csv'), 'utf8').split('\n');
+    expect(out[0]!.split(',')[at]).toBe('resourceSourcedIds');
+    expect(out.filter((l) => l.split(',')[at] === 'res-1')).toHaveLength(1);
+    expect(roster(['validate', join(dir, 'out')]).status).toBe(0);
   });
 
   it('refuses to convert an invalid roster, writing nothing: exit 1', () => {

@@ -9,7 +9,8 @@ import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import yazl from 'yazl';
-import { ENTITIES, type EntityName, MANIFEST_FILES } from '../../model/entities.js';
+import { ENTITIES, type EntityName, MANIFEST_FILES, USERS_12_FINAL_COLUMNS } from '../../model/entities.js';
+import type { RecordTable } from '../../model/record-table.js';
 import type { Roster } from '../../model/roster.js';
 import { csvLine } from '../csv/write-csv.js';
 import { MANIFEST_FILE } from './manifest.js';
@@ -33,10 +34,26 @@ export function writtenEntities(roster: Roster): EntityName[] {
   return roster.entities().filter((e) => roster.mode(e) !== 'absent');
 }
 
+/** Whether any record of `table` has a value in `field`. */
+function anyValue(table: RecordTable, field: string): boolean {
+  for (let i = 0; i < table.size; i++) if (table.value(i, field) !== '') return true;
+  return false;
+}
+
 /** Lines of one entity file, in batches of about `batch` rows. */
 export function* entityCsvChunks(roster: Roster, entity: EntityName, batch = 2000): Generator<string> {
   const table = roster.table(entity);
-  const columns = [...(ENTITIES[entity].columns[roster.version] ?? []), ...table.extensionFields];
+  // 1.2 users: the 1.2 Final shape (with resourceSourcedIds) when any user has some, so that
+  // nothing read is dropped; the 1.2.1 shape otherwise.
+  const final =
+    entity === 'users' &&
+    roster.version === '1.2' &&
+    table.fieldIndexOf('resourceSourcedIds') >= 0 &&
+    anyValue(table, 'resourceSourcedIds');
+  const columns = [
+    ...(final ? USERS_12_FINAL_COLUMNS : (ENTITIES[entity].columns[roster.version] ?? [])),
+    ...table.extensionFields,
+  ];
   yield csvLine(columns);
   const ids: string[] = new Array(table.size);
   let sorted = true;
