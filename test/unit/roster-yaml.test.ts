@@ -161,6 +161,19 @@ describe('roster YAML', () => {
     expect(utf8.roster.table('users').get(1).givenName).toBe('José');
   });
 
+  it('reports 32,000 unknown keys in linear time, each at its own line (it was quadratic: 19.7 s)', async () => {
+    const keys = Array.from({ length: 32_000 }, (_, i) => `    k${i}: v`);
+    const text = `oneroster: "1.1"\norgs:\n  - sourcedId: d1\n    name: D\n    type: district\n${keys.join('\n')}\n`;
+    const started = performance.now();
+    const result = await validateTree({ 'roster.yaml': text });
+    expect(performance.now() - started).toBeLessThan(8000); // ~1 s linear
+    expect(codes(result).filter((c) => c === 'YAML_UNKNOWN_FIELD')).toHaveLength(32_000);
+    expect(findings(result).slice(0, 2)).toEqual([
+      'YAML_UNKNOWN_FIELD roster.yaml:6',
+      'YAML_UNKNOWN_FIELD roster.yaml:7',
+    ]);
+  });
+
   it('refuses alias bombs', async () => {
     const lines = ['oneroster: "1.1"', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 9; i++)
