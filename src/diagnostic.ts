@@ -105,6 +105,10 @@ export const CODES = {
     severity: 'error',
     hint: 'Close the quoted field; write a quote inside a quoted field as "".',
   },
+  CSV_STRAY_QUOTE: {
+    severity: 'warning',
+    hint: 'Quote the whole value and double the quote inside it, e.g. "Le""o"; other programs may split or drop the value.',
+  },
   CSV_ROW_WIDTH: {
     severity: 'error',
     hint: 'Every row has as many fields as the header; quote values that contain commas.',

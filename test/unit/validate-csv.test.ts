@@ -126,6 +126,21 @@ describe('CSV syntax', () => {
     expect(codes(quote)).toEqual(['CSV_QUOTE', 'REFERENCES_UNCHECKED']);
   });
 
+  it('warns of a quote inside an unquoted value (RFC 4180), naming line and field but not the value; quoted quotes are fine', async () => {
+    const p = package11();
+    const users = withLines(
+      p['users.csv']!.toString(),
+      'u8,,,true,s1,student,leo.b,{SIS:8},Le"o,B,,,,,,,03,',
+      'u9,,,true,s1,student,"jo ""the"" b",{SIS:9},"Jo, ""Jr""",B,,,,,,,03,',
+    );
+    const result = await validateTree({ ...p, 'users.csv': users });
+    expect(findings(result)).toEqual(['CSV_STRAY_QUOTE users.csv:5']);
+    expect(result.diagnostics[0]).toMatchObject({ severity: 'warning', column: 9 });
+    expect(result.diagnostics[0]!.message).not.toContain('Le"o');
+    expect(result.roster.table('users').get(3).givenName).toBe('Le"o');
+    expect(result.roster.table('users').get(4).givenName).toBe('Jo, "Jr"');
+  });
+
   it('recognises UTF-16', async () => {
     const p = package11();
     const utf16 = Buffer.concat([

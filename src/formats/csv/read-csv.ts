@@ -50,6 +50,52 @@ class EncodingError extends Error {
   }
 }
 
+/**
+ * Follows RFC 4180 quoting over the decoded text, to find what PapaParse reads without a word: a
+ * quote inside an unquoted value (`Le"o`), kept as a character. One call per line that has one.
+ */
+class StrayQuotes {
+  // 0: at the start of a field; 1: in an unquoted value; 2: in a quoted value; 3: a quote in a
+  // quoted value (closing it, or the first of a doubled one).
+  private state = 0;
+  private line = 1;
+  private field = 1;
+  private reported = 0;
+
+  constructor(private readonly onStray: (line: number, field: number) => void) {}
+
+  feed(text: string): void {
+    let { state, line, field } = this;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) {
+        line++;
+        if (state !== 2) {
+          state = 0;
+          field = 1;
+        }
+      } else if (c === 44 /* , */) {
+        if (state !== 2) {
+          state = 0;
+          field++;
+        }
+      } else if (c === 34 /* " */) {
+        if (state === 0) state = 2;
+        else if (state === 2) state = 3;
+        else if (state === 3) state = 2;
+        else if (this.reported !== line) {
+          this.reported = line;
+          this.onStray(line, field);
+        }
+      } else if (c !== 13 && state === 0) state = 1;
+      else if (c !== 13 && state === 3) state = 1; // text after a closing quote: PapaParse's finding
+    }
+    this.state = state;
+    this.line = line;
+    this.field = field;
+  }
+}
+
 /** Decodes UTF-8 strictly (a BOM is dropped), failing with the line of the first bad byte. */
 class Utf8Decoder extends Transform {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
@@ -58,7 +104,7 @@ class Utf8Decoder extends Transform {
   lastChar = '';
   sawContent = false;
 
-  constructor() {
+  constructor(private readonly quotes: StrayQuotes) {
     super({ decodeStrings: true, readableObjectMode: false, encoding: 'utf8' });
   }
 
@@ -100,6 +146,7 @@ class Utf8Decoder extends Transform {
 
   private count(text: string): void {
     if (text.length === 0) return;
+    this.quotes.feed(text);
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lines++;
     this.lastChar = text[text.length - 1]!;
     if (!this.sawContent && /\S/.test(text)) this.sawContent = true;
@@ -117,7 +164,16 @@ export function readCsv(
   diagnostics: Diagnostics,
 ): Promise<CsvReadResult> {
   return new Promise((resolve, reject) => {
-    const decoder = new Utf8Decoder();
+    const decoder = new Utf8Decoder(
+      new StrayQuotes((at, field) =>
+        diagnostics.add('CSV_STRAY_QUOTE', {
+          file,
+          line: at,
+          column: field,
+          message: `${file} line ${at}, field ${field}: a quote inside an unquoted value; RFC 4180 allows quotes only in quoted values, and it is read as a character`,
+        }),
+      ),
+    );
     let line = 1;
     let rows = 0;
     let settled = false;
