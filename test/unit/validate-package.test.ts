@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MANIFEST_FILES } from '../../src/model/entities.js';
 import { validatePath } from '../../src/services/validate.js';
 import {
   codes,
@@ -328,21 +329,7 @@ describe('packages without rostering records', () => {
       'propertyName,value',
       'manifest.version,1.0',
       'oneroster.version,1.1',
-      ...[
-        'academicSessions',
-        'categories',
-        'classes',
-        'classResources',
-        'courses',
-        'courseResources',
-        'demographics',
-        'enrollments',
-        'lineItems',
-        'orgs',
-        'resources',
-        'results',
-        'users',
-      ].map((f) => `file.${f},${modes[f] ?? 'absent'}`),
+      ...MANIFEST_FILES['1.1'].map((f) => `file.${f},${modes[f] ?? 'absent'}`),
     ].join('\n')}\n`;
 
   it('a manifest that marks every file absent is valid: nothing to do', async () => {
