@@ -26,11 +26,12 @@ import {
   RosterError,
   StalePlanError,
 } from '../errors.js';
+import { MANIFEST_FILE } from '../formats/oneroster-csv/manifest.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { zipFiles } from '../formats/package-files.js';
 import { readRosterImage, writeRosterImage } from '../formats/roster-image.js';
-import type { EntityName } from '../model/entities.js';
+import { ENTITIES, type EntityName } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
 import { faultPoint } from './faults.js';
 import { type LockFiles, lockStatus, newLockInfo, removeStaleLock } from './lock.js';
@@ -572,11 +573,17 @@ export class SftpTarget implements Target {
    * portal), once no journal refers to them. Only one apply runs at a time: the lock.
    */
   private async removeLeftovers(): Promise<void> {
+    // In the landing zone, only the names our deliveries use (others may upload there too).
+    const ours = new Set([this.config.zipName, MANIFEST_FILE, ...Object.values(ENTITIES).map((e) => e.file)]);
     for (const dir of [this.config.remoteDir, this.config.stateDir]) {
       const names = await this.op('list', dir, async (c) =>
         (await c.exists(dir)) ? (await c.list(dir)).map((f) => f.name) : [],
       );
-      for (const name of names.filter((n) => /^\..+\.[0-9a-f]{8}\.tmp$/.test(n))) {
+      const leftover = (n: string) => {
+        const m = /^\.(.+)\.[0-9a-f]{8}\.tmp$/.exec(n);
+        return m !== null && (dir === this.config.stateDir || ours.has(m[1]!));
+      };
+      for (const name of names.filter(leftover)) {
         const path = posix.join(dir, name);
         await this.op('delete', path, (c) => c.delete(path, true));
       }
