@@ -64,7 +64,18 @@ export function normalizeRecord(
   const fields = ENTITIES[entity].fields;
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(record)) {
-    out[name] = normalizeValue(fields[name], raw);
+    // (Names come from files: `constructor` or `__proto__` must not find Object's properties.)
+    setField(out, name, normalizeValue(Object.hasOwn(fields, name) ? fields[name] : undefined, raw));
   }
   return out;
+}
+
+/**
+ * Sets a field of a record built from input. A column named `__proto__` (from a file) becomes an
+ * own property: plain assignment would try to replace the object's prototype and drop the value.
+ */
+export function setField(record: Record<string, string>, field: string, value: string): void {
+  if (field === '__proto__')
+    Object.defineProperty(record, field, { value, enumerable: true, writable: true, configurable: true });
+  else record[field] = value;
 }

@@ -14,6 +14,7 @@
 import { compareBytes, hashBytes, hashString, mix32, sameBytes } from './byte-hash.js';
 import { type EntityName, fieldNames } from './entities.js';
 import { fingerprintValues } from './fingerprint.js';
+import { setField } from './normalize.js';
 
 /** A record as the rest of the code sees it: field name -> normalized string value ('' when empty). */
 export type RosterRecord = Readonly<Record<string, string>>;
@@ -454,6 +455,8 @@ export class RecordTable {
     const parts = this.stored(index).split(SEP);
     const record: Record<string, string> = {};
     for (let i = 0; i < this.fields.length; i++) record[this.fields[i]!] = parts[i] ?? '';
+    const proto = this.fieldIndex.get('__proto__');
+    if (proto !== undefined) setField(record, '__proto__', parts[proto] ?? '');
     return record;
   }
 

@@ -4,7 +4,7 @@
  * district and never show in a plan.
  */
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
-import { splitList } from '../model/normalize.js';
+import { setField, splitList } from '../model/normalize.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 
 export interface BlackoutWindow {
@@ -135,7 +135,7 @@ export function applyPolicy(roster: Roster, policy: Policy): Roster {
         continue;
       }
       const kept: Record<string, string> = {};
-      for (const [k, v] of Object.entries(record)) if (!withheld.has(k)) kept[k] = v;
+      for (const [k, v] of Object.entries(record)) if (!withheld.has(k)) setField(kept, k, v);
       builder.addNormalized(entity, kept, table.origin(i));
     }
   }

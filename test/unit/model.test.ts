@@ -197,3 +197,21 @@ describe('KeySet and KeyMap', () => {
     expect(map.has('k3500')).toBe(false);
   });
 });
+
+describe('records from input', () => {
+  it('keep a column named __proto__ as a field, through the table and a policy', async () => {
+    const { applyPolicy, defaultPolicy } = await import('../../src/plan/policy.js');
+    const builder = new RosterBuilder('1.1');
+    builder.table('orgs').declareField('__proto__');
+    builder.add('orgs', { sourcedId: 'd1', name: 'D', type: 'district', ['__proto__' as string]: 'kept' });
+    const roster = builder.build();
+    const record = roster.table('orgs').get(0);
+    expect(Object.hasOwn(record, '__proto__')).toBe(true);
+    expect(record.__proto__ as unknown).toBe('kept');
+    expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
+    const withheld = applyPolicy(roster, { ...defaultPolicy(), share: { withhold: { orgs: ['name'] } } });
+    const after = withheld.table('orgs').get(0);
+    expect(after.__proto__ as unknown).toBe('kept');
+    expect(after.name).toBe('');
+  });
+});
