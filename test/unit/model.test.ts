@@ -207,11 +207,11 @@ describe('records from input', () => {
     const roster = builder.build();
     const record = roster.table('orgs').get(0);
     expect(Object.hasOwn(record, '__proto__')).toBe(true);
-    expect(record.__proto__ as unknown).toBe('kept');
+    expect(Object.getOwnPropertyDescriptor(record, '__proto__')?.value).toBe('kept');
     expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
     const withheld = applyPolicy(roster, { ...defaultPolicy(), share: { withhold: { orgs: ['name'] } } });
     const after = withheld.table('orgs').get(0);
-    expect(after.__proto__ as unknown).toBe('kept');
+    expect(Object.getOwnPropertyDescriptor(after, '__proto__')?.value).toBe('kept');
     expect(after.name).toBe('');
   });
 });
