@@ -105,6 +105,10 @@ export const CODES = {
     severity: 'error',
     hint: 'Close the quoted field; write a quote inside a quoted field as "".',
   },
+  CSV_DELIMITER: {
+    severity: 'error',
+    hint: 'OneRoster CSV separates fields with commas: save the file again as "CSV UTF-8 (Comma delimited)".',
+  },
   CSV_STRAY_QUOTE: {
     severity: 'warning',
     hint: 'Quote the whole value and double the quote inside it, e.g. "Le""o"; other programs may split or drop the value.',
@@ -191,7 +195,7 @@ export const CODES = {
   REFERENCE_MISSING: { severity: 'error', hint: 'Add the referenced record, or correct the reference.' },
   REFERENCES_UNCHECKED: {
     severity: 'warning',
-    hint: 'Fix the file named (its encoding or its quotes) and validate again: its records are then read and every reference to them checked.',
+    hint: 'Fix the file named (its encoding, quotes or separator) and validate again: its records are then read and every reference to them checked.',
   },
   REFERENCE_FILE_MISSING: {
     severity: 'error',

@@ -40,7 +40,7 @@ export function summarize(
 }
 
 /** Findings that say a file was not read whole: its records are partly or wholly missing. */
-const READ_STOPPED = new Set(['CSV_ENCODING', 'CSV_QUOTE']);
+const READ_STOPPED = new Set(['CSV_ENCODING', 'CSV_QUOTE', 'CSV_DELIMITER']);
 
 /**
  * The cause once, not thousands of its consequences: when a file was not read whole (another

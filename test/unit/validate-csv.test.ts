@@ -141,6 +141,19 @@ describe('CSV syntax', () => {
     expect(result.roster.table('users').get(4).givenName).toBe('Jo, "Jr"');
   });
 
+  it('names a spreadsheet separator (semicolons, tabs) once, instead of a finding per column and row', async () => {
+    const p = package11();
+    const semicolons = p['users.csv']!.toString().replaceAll(',', ';');
+    const result = await validateTree({ ...p, 'users.csv': semicolons });
+    expect(findings(result)).toEqual(['CSV_DELIMITER users.csv:1', 'REFERENCES_UNCHECKED users.csv']);
+    expect(result.diagnostics[0]!.message).toBe(
+      'users.csv separates its fields with semicolons (;), not commas: its rows were not read',
+    );
+    const tabs = await validateTree({ ...p, 'orgs.csv': p['orgs.csv']!.toString().replaceAll(',', '\t') });
+    expect(codes(tabs)[0]).toBe('CSV_DELIMITER');
+    expect(tabs.diagnostics[0]!.message).toContain('with tabs');
+  });
+
   it('recognises UTF-16', async () => {
     const p = package11();
     const utf16 = Buffer.concat([

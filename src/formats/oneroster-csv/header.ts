@@ -42,6 +42,31 @@ export function closest(name: string, candidates: readonly string[]): string | u
   return bestDistance <= allowed ? best : undefined;
 }
 
+/** Separators spreadsheets save "CSV" with in some locales, and how to name them. */
+const FOREIGN_DELIMITERS: readonly (readonly [string, string])[] = [
+  [';', 'semicolons (;)'],
+  ['\t', 'tabs'],
+  ['|', 'vertical bars (|)'],
+];
+
+/**
+ * When a header is one cell that splits into the file's columns on another separator (a
+ * spreadsheet saved with semicolons or tabs), that separator's name; undefined otherwise.
+ */
+export function foreignDelimiter(
+  entity: EntityName,
+  version: RosterVersion,
+  header: readonly string[],
+): string | undefined {
+  if (header.length !== 1) return undefined;
+  const expected = new Set(expectedColumns(entity, version, header));
+  for (const [d, name] of FOREIGN_DELIMITERS) {
+    const parts = header[0]!.split(d);
+    if (parts.length >= 2 && parts.filter((p) => expected.has(p.trim())).length >= 2) return name;
+  }
+  return undefined;
+}
+
 export interface HeaderMapping {
   /** For each header position: the field it fills (a model field or an extension name), or null to skip. */
   readonly columns: readonly (string | null)[];

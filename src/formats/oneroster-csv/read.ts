@@ -26,7 +26,7 @@ import {
 import { readCsv } from '../csv/read-csv.js';
 import { type ScanHandler, type ScannedRow, type ScanOutcome, scanCsv } from '../csv/scan-csv.js';
 import type { PackageFiles } from '../package-files.js';
-import { closest, mapHeader } from './header.js';
+import { closest, foreignDelimiter, mapHeader } from './header.js';
 import { KnownValues } from './known-values.js';
 import { MANIFEST_FILE, type ManifestInfo, readManifest } from './manifest.js';
 
@@ -383,6 +383,8 @@ class EntityFileReader implements ScanHandler {
   private readonly file: string;
   private readonly specs: Readonly<Record<string, FieldSpec>>;
   private columns: readonly (string | null)[] | undefined;
+  /** The file uses another separator (CSV_DELIMITER): its rows are counted, not read. */
+  private skipRows = false;
   private headerWidth = 0;
   private idColumn = -1;
   private dataRows = 0;
@@ -421,6 +423,19 @@ class EntityFileReader implements ScanHandler {
 
   private header(cells: string[]): void {
     const { table } = this;
+    const delimiter = foreignDelimiter(this.entity, this.version, cells);
+    if (delimiter) {
+      // One finding for the file, not one per column and row: its rows are not read.
+      this.diagnostics.add('CSV_DELIMITER', {
+        file: this.file,
+        line: 1,
+        entity: this.entity,
+        message: `${this.file} separates its fields with ${delimiter}, not commas: its rows were not read`,
+      });
+      this.skipRows = true;
+      this.columns = [];
+      return;
+    }
     // A BOM is dropped by the reader; header names are kept exactly, for the case rule.
     const columns = mapHeader(this.entity, this.version, cells, this.file, this.diagnostics).columns;
     this.columns = columns;
@@ -530,6 +545,10 @@ class EntityFileReader implements ScanHandler {
       this.header(cells);
       return;
     }
+    if (this.skipRows) {
+      this.dataRows++;
+      return;
+    }
     const { bytes, starts, ends, count, cells } = row;
     this.scanned = row;
     const text = this.scannedText;
@@ -590,6 +609,10 @@ class EntityFileReader implements ScanHandler {
   cells(cells: string[], line: number): void {
     if (this.columns === undefined) {
       this.header(cells);
+      return;
+    }
+    if (this.skipRows) {
+      this.dataRows++;
       return;
     }
     const text = (c: number) => cells[c]!;
