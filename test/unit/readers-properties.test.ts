@@ -138,7 +138,7 @@ describe('round trips', () => {
     const b = new RosterBuilder('1.1');
     b.add('orgs', { sourcedId: 'd1', name: 'District', type: 'district' });
     b.add('orgs', { sourcedId: 's1', name: 'School', type: 'school', parentSourcedId: 'd1' });
-    names.forEach(([given, family], i) =>
+    for (const [i, [given, family]] of names.entries())
       b.add('users', {
         sourcedId: `u${i}`,
         enabledUser: 'true',
@@ -147,8 +147,7 @@ describe('round trips', () => {
         username: `user${i}`,
         givenName: given,
         familyName: family,
-      }),
-    );
+      });
     return b.build();
   }
   // Values as a SIS may send them: commas, quotes, unicode, YAML-looking text (no line breaks,
