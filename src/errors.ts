@@ -110,6 +110,16 @@ export class DiskFullError extends RosterError {
   }
 }
 
+/** Runs `write`; a full disk (or quota) becomes DiskFullError naming `path`. */
+export async function diskFullAs<T>(path: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isDiskFull(err)) throw new DiskFullError(path, err);
+    throw err;
+  }
+}
+
 /** Whether `err` says the disk or a quota is full. */
 export function isDiskFull(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { DiskFullError, isDiskFull, UsageError } from '../errors.js';
+import { diskFullAs, UsageError } from '../errors.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
 import { writeRosterYaml } from '../formats/yaml/write.js';
 import { convertVersion } from '../model/convert-version.js';
@@ -127,15 +127,6 @@ function removeStagings(out: string): void {
   for (const name of readdirSync(parent))
     if (name.startsWith(`${base}${STAGING}`) || name.startsWith(`${base}.tmp-`))
       rmSync(join(parent, name), { recursive: true, force: true });
-}
-
-async function diskFullAs<T>(path: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (isDiskFull(err)) throw new DiskFullError(path, err);
-    throw err;
-  }
 }
 
 /**

@@ -53,8 +53,9 @@ export async function removeStaleLock(io: LockFiles, file: string, stale: LockSt
   } catch {
     return false; // gone already, or taken by another: look again
   }
-  const moved = await io.read(aside);
-  if (moved !== undefined && lockStatus(moved).id === stale.id && lockStatus(moved).stale) {
+  const text = await io.read(aside);
+  const moved = text === undefined ? undefined : lockStatus(text);
+  if (moved?.id === stale.id && moved.stale) {
     await io.remove(aside);
     return true;
   }

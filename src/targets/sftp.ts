@@ -18,14 +18,7 @@ import { dirname, join, posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpTargetConfig } from '../config/config.js';
 import { Diagnostics, unreadable } from '../diagnostic.js';
-import {
-  DiskFullError,
-  InputError,
-  isDiskFull,
-  LockHeldError,
-  RosterError,
-  StalePlanError,
-} from '../errors.js';
+import { diskFullAs, InputError, LockHeldError, RosterError, StalePlanError } from '../errors.js';
 import { MANIFEST_FILE } from '../formats/oneroster-csv/manifest.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
@@ -314,7 +307,7 @@ export class SftpTarget implements Target {
     return {
       rename: (from, to) => this.op('rename', from, (c) => c.rename(from, to)).then(() => undefined),
       read: (path) => this.download(path),
-      remove: (path) => this.op('delete', path, (c) => c.delete(path, true)).then(() => undefined),
+      remove: (path) => this.remove(path),
     };
   }
 
@@ -337,7 +330,7 @@ export class SftpTarget implements Target {
 
   async forceUnlock(): Promise<LockStatus | undefined> {
     const held = await this.readLock();
-    if (held) await this.op('delete', this.lockFile, (c) => c.delete(this.lockFile, true));
+    if (held) await this.remove(this.lockFile);
     return held;
   }
 
@@ -373,6 +366,11 @@ export class SftpTarget implements Target {
         throw err;
       }
     });
+  }
+
+  /** Removes a remote file (nothing when it is gone already). */
+  private async remove(path: string): Promise<void> {
+    await this.op('delete', path, (c) => c.delete(path, true));
   }
 
   private journalFile(serial: number): string {
@@ -411,18 +409,18 @@ export class SftpTarget implements Target {
     let staged: StagedFile[] = [];
     let visible = false;
     try {
-      await writeLocal(() => writeOneRosterZip(snapshot, join(local, 'snapshot.zip')), local);
+      await diskFullAs(local, () => writeOneRosterZip(snapshot, join(local, 'snapshot.zip')));
       // A snapshot of this serial can only be a leftover of a run stopped before its state was
       // written (never read: the state files say which snapshots count).
       const snapshotFile = this.stateFile(state.serial, 'snapshot');
-      await this.op('delete', snapshotFile, (cl) => cl.delete(snapshotFile, true));
+      await this.remove(snapshotFile);
       await this.uploadAtomic(join(local, 'snapshot.zip'), snapshotFile);
       let files: { local: string; final: string }[];
       if (c.packaging === 'zip') {
-        await writeLocal(() => writeOneRosterZip(delivery, join(local, c.zipName)), local);
+        await diskFullAs(local, () => writeOneRosterZip(delivery, join(local, c.zipName)));
         files = [{ local: join(local, c.zipName), final: posix.join(c.remoteDir, c.zipName) }];
       } else {
-        const names = await writeLocal(() => writeOneRosterDir(delivery, join(local, 'pkg')), local);
+        const names = await diskFullAs(local, () => writeOneRosterDir(delivery, join(local, 'pkg')));
         // The manifest last: a portal that waits for it sees a complete set.
         files = [...names.filter((x) => x !== 'manifest.csv'), 'manifest.csv'].map((f) => ({
           local: join(local, 'pkg', f),
@@ -477,9 +475,7 @@ export class SftpTarget implements Target {
     } catch (err) {
       // Before the journal, nothing is visible: the temporary files go. After it, the journal
       // decides at the next apply (nothing is sent twice).
-      if (!visible)
-        for (const f of staged)
-          await this.op('delete', f.tmp, (cl) => cl.delete(f.tmp, true)).catch(() => undefined);
+      if (!visible) for (const f of staged) await this.remove(f.tmp).catch(() => undefined);
       if (visible && !(err instanceof RosterError))
         throw new TargetError(
           'SFTP_FAILED',
@@ -512,9 +508,7 @@ export class SftpTarget implements Target {
   ): Promise<TargetState> {
     let recorded = state;
     if (report?.status === 'rejected') {
-      await this.op('delete', this.journalFile(state.serial), (c) =>
-        c.delete(this.journalFile(state.serial), true),
-      );
+      await this.remove(this.journalFile(state.serial));
       const first = report.rejections?.[0];
       throw new TargetError(
         'DELIVERY_REJECTED',
@@ -542,9 +536,7 @@ export class SftpTarget implements Target {
     } finally {
       rmSync(local, { recursive: true, force: true });
     }
-    await this.op('delete', this.journalFile(state.serial), (c) =>
-      c.delete(this.journalFile(state.serial), true),
-    );
+    await this.remove(this.journalFile(state.serial));
     return recorded;
   }
 
@@ -585,7 +577,7 @@ export class SftpTarget implements Target {
       };
       for (const name of names.filter(leftover)) {
         const path = posix.join(dir, name);
-        await this.op('delete', path, (c) => c.delete(path, true));
+        await this.remove(path);
       }
     }
   }
@@ -599,8 +591,7 @@ export class SftpTarget implements Target {
     );
     for (const name of names) {
       const m = /^pending-(\d{6})\.json$/.exec(name);
-      if (m && Number(m[1]) <= latest)
-        await this.op('delete', posix.join(dir, name), (c) => c.delete(posix.join(dir, name), true));
+      if (m && Number(m[1]) <= latest) await this.remove(posix.join(dir, name));
     }
     const found = await this.pending(latest);
     if (!found) {
@@ -609,10 +600,8 @@ export class SftpTarget implements Target {
     }
     const { journal, visible } = found;
     if (!visible) {
-      for (const f of journal.files) await this.op('delete', f.tmp, (c) => c.delete(f.tmp, true));
-      await this.op('delete', this.journalFile(journal.serial), (c) =>
-        c.delete(this.journalFile(journal.serial), true),
-      );
+      for (const f of journal.files) await this.remove(f.tmp);
+      await this.remove(this.journalFile(journal.serial));
       await this.removeLeftovers();
       return `an earlier apply was stopped before its delivery (serial ${journal.serial}) reached the portal; its upload was removed`;
     }
@@ -705,14 +694,4 @@ interface ProcessingReport {
   readonly counts?: Partial<Record<string, ReportedCounts>>;
   readonly message?: string;
   readonly rejections?: RejectionLike[];
-}
-
-/** Runs a local write of the delivery; a full disk is DISK_FULL, naming the folder. */
-async function writeLocal<T>(write: () => Promise<T>, folder: string): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (isDiskFull(err)) throw new DiskFullError(folder, err);
-    throw err;
-  }
 }
