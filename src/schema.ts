@@ -1,16 +1,12 @@
 /**
- * JSON Schema validation (ajv), loaded when a schema is first compiled: most commands never
- * validate a document against a schema, and loading ajv costs every start ~40 ms.
+ * JSON Schema validation (ajv). Imported statically so that the GitHub Action's bundle carries
+ * ajv (a runtime `require` would look for a node_modules the Action does not have).
  */
-import { createRequire } from 'node:module';
-import type { Options, ValidateFunction } from 'ajv';
+import { Ajv, type Options, type ValidateFunction } from 'ajv';
 
 export type { ErrorObject, ValidateFunction } from 'ajv';
 
-const require = createRequire(import.meta.url);
-
 /** Compiles `schema` with a new ajv instance made with `options`. */
 export function compileSchema(schema: object, options: Options): ValidateFunction {
-  const { Ajv } = require('ajv') as typeof import('ajv');
   return new Ajv(options).compile(schema);
 }

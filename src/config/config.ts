@@ -74,6 +74,8 @@ export interface RosterConfig {
   /** Absolute path of the roster folder. */
   readonly rosterPath: string;
   readonly targets: readonly TargetConfig[];
+  /** How the GitHub Action applies from CI. */
+  readonly ci: { readonly allowDirectPush: boolean };
 }
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));
@@ -163,7 +165,13 @@ export function loadConfig(file: string): RosterConfig {
       );
     names.add(t.name);
   }
-  return { root, rosterPath: resolve(root, (data.roster as string | undefined) ?? 'roster'), targets };
+  const ci = (data.ci ?? {}) as { allowDirectPush?: boolean };
+  return {
+    root,
+    rosterPath: resolve(root, (data.roster as string | undefined) ?? 'roster'),
+    targets,
+    ci: { allowDirectPush: ci.allowDirectPush ?? false },
+  };
 }
 
 function toTarget(raw: Record<string, unknown>, root: string): TargetConfig {

@@ -1,6 +1,6 @@
 /**
- * Renderers of a Plan: text (a terminal, Terraform-like), markdown (pull-request comments, at
- * most 60,000 characters) and json. They format what the plan says; they compute nothing.
+ * Renderers of a Plan: text (a terminal, Terraform-like), markdown (pull-request comments and job
+ * summaries, within a size in bytes) and json. They format what the plan says; they compute nothing.
  */
 import type { EntityName } from '../model/entities.js';
 import type { FieldChange, Plan, PlanChange } from '../plan/plan.js';
@@ -141,15 +141,41 @@ export function planMarker(plan: Plan): string {
   return `<!-- roster-plan:${plan.target.name} -->`;
 }
 
+/** Default size of a markdown plan, in UTF-8 bytes (a GitHub comment holds 65,536 characters). */
 export const MARKDOWN_LIMIT = 60_000;
 
-export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
+export interface MarkdownOptions {
+  /** The document's size at most, in UTF-8 bytes (so also in characters). */
+  readonly limitBytes?: number;
+  /** At most this many changes are listed (the summary counts them all). */
+  readonly detailLimit?: number;
+  /** Markdown shown under the heading (a status: "applied", "refused: the plan changed"). */
+  readonly status?: string;
+  /** Markdown that ends the document whatever its size (e.g. a hidden plan-hash marker). */
+  readonly footer?: string;
+  /** How a hold is lifted (default: the CLI's --allow-mass-change). */
+  readonly holdRelease?: string;
+  /**
+   * Say when and from which commit the plan was made (default true). A pull-request comment leaves
+   * it out, so that the same plan gives the same comment and is not rewritten.
+   */
+  readonly stamp?: boolean;
+}
+
+/**
+ * Markdown for a pull-request comment or a job summary: the summary tables and holds first, then
+ * the changes folded per entity, cut with an explicit notice to stay within `limitBytes`.
+ */
+export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
+  const limit = options.limitBytes ?? MARKDOWN_LIMIT;
   const head: string[] = [planMarker(plan), `### roster plan: \`${plan.target.name}\``, ''];
+  if (options.status) head.push(options.status, '');
   const withheld = withheldLine(plan);
   if (withheld) head.push(`_${escapeMd(withheld)}_`, '');
+  const footer = options.footer ? `\n${options.footer}\n` : '';
   if (plan.changes.length === 0) {
     head.push('**No changes.** The target holds what the roster says.');
-    return `${head.join('\n')}\n`;
+    return `${head.join('\n')}\n${footer}`;
   }
   head.push(
     `**${summaryLine(plan)}**`,
@@ -159,49 +185,100 @@ export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
   );
   for (const [entity, c] of entityRows(plan))
     head.push(`| ${entity} | ${c.create} | ${c.update} | ${c.delete} | ${c.unchanged} |`);
+  if (plan.holds.length > 0) {
+    head.push(
+      '',
+      '> [!CAUTION]',
+      `> **Held:** this plan will not be applied unless ${options.holdRelease ?? '`--allow-mass-change` is given'}.`,
+    );
+    for (const h of plan.holds) head.push(`> - **${h.code}**: ${escapeMd(h.message)} ${escapeMd(h.hint)}`);
+  }
+  for (const w of plan.warnings) head.push('', '> [!WARNING]', `> ${escapeMd(w.message)}`);
   const schools = Object.entries(plan.summary.bySchool);
   if (schools.length > 0) {
     head.push('', '| school | add | change | remove |', '|---|---:|---:|---:|');
     for (const [id, c] of schools) head.push(`| ${id} | ${c.create} | ${c.update} | ${c.delete} |`);
   }
-  if (plan.holds.length > 0) {
-    head.push('', `> [!CAUTION]`, `> **Held:** apply will refuse this plan unless \`--allow-mass-change\`.`);
-    for (const h of plan.holds) head.push(`> - **${h.code}**: ${escapeMd(h.message)} ${escapeMd(h.hint)}`);
-  }
-  for (const w of plan.warnings) head.push('', `> [!WARNING]`, `> ${escapeMd(w.message)}`);
   head.push('');
-  const closing = `\n_Plan made ${plan.basis.createdAt}${plan.basis.commit ? ` at ${plan.basis.commit.slice(0, 12)}` : ''}, state serial ${plan.basis.stateSerial}._\n`;
+  const stamp =
+    options.stamp === false
+      ? ''
+      : `\n_Plan made ${plan.basis.createdAt}${plan.basis.commit ? ` at ${plan.basis.commit.slice(0, 12)}` : ''}, state serial ${plan.basis.stateSerial}._\n`;
+  const closing = stamp + footer;
+  // What may be spent on changes: the rest is the head, the closing and a truncation notice.
+  const budget = limit - bytes(closing) - 600;
   let body = head.join('\n');
+  let used = bytes(body);
+  if (used > budget) {
+    // A head too long to fit (thousands of schools): keep what fits, whole lines.
+    body = cutToBytes(body, budget);
+    used = bytes(body);
+  }
+  const detailLimit = options.detailLimit ?? Number.POSITIVE_INFINITY;
+  // Changes grouped per entity, at most as many as could fit (a line takes at least 20 bytes).
+  const room = Math.min(detailLimit, Math.ceil(Math.max(0, budget - used) / 20));
   const groups = new Map<EntityName, PlanChange[]>();
-  for (const c of plan.changes) groups.set(c.entity, [...(groups.get(c.entity) ?? []), c]);
+  for (const c of plan.changes) {
+    let list = groups.get(c.entity);
+    if (!list) {
+      list = [];
+      groups.set(c.entity, list);
+    }
+    if (list.length < room) list.push(c);
+  }
   let shown = 0;
   for (const [entity, list] of groups) {
-    let section = `<details><summary>${entity}: ${list.length} change(s)</summary>\n\n\`\`\`diff\n`;
+    if (shown >= detailLimit) break;
+    const total = plan.summary.byEntity[entity];
+    const count = total ? total.create + total.update + total.delete : list.length;
+    let section = `<details><summary>${entity}: ${count} change(s)</summary>\n\n\`\`\`diff\n`;
     const sectionEnd = '```\n</details>\n';
-    let truncatedHere = false;
+    let sectionBytes = bytes(section) + bytes(sectionEnd);
+    if (used + sectionBytes > budget) break;
+    let full = false;
     for (const c of list) {
       const lines = [
         `${SYMBOL[c.action]} ${c.entity} ${c.key}${c.school ? `  [${c.school}]` : ''}`,
         ...(c.fields ?? []).map((f) => `${SYMBOL[c.action]}     ${fieldLine(c, f)}`),
       ];
       const text = `${lines.join('\n')}\n`;
-      if (body.length + section.length + text.length + sectionEnd.length + closing.length + 400 > limit) {
-        truncatedHere = true;
+      const size = bytes(text);
+      if (used + sectionBytes + size > budget || shown >= detailLimit) {
+        full = true;
         break;
       }
       section += text;
+      sectionBytes += size;
       shown++;
     }
     body += section + sectionEnd;
-    if (truncatedHere) break;
+    used += sectionBytes;
+    if (full) break;
   }
   if (shown < plan.changes.length) {
-    body += `\n**Truncated:** showing ${shown} of ${plan.changes.length} changes to stay under ${limit.toLocaleString('en-US')} characters. Run \`roster plan --target ${plan.target.name}\` or download the JSON plan for all of them.\n`;
+    body += `\n**Truncated:** showing ${shown.toLocaleString('en-US')} of ${plan.changes.length.toLocaleString('en-US')} changes${shown < detailLimit ? ` to stay under ${limit.toLocaleString('en-US')} bytes` : ''}. Run \`roster plan --target ${plan.target.name}\` or open the JSON plan for all of them.\n`;
   }
   return body + closing;
 }
 
-function escapeMd(text: string): string {
+function bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** The whole lines of `text` that fit in `max` UTF-8 bytes. */
+function cutToBytes(text: string, max: number): string {
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    size += bytes(line) + 1;
+    if (size > max) break;
+    kept.push(line);
+  }
+  return `${kept.join('\n')}\n\n_(summary cut to fit)_\n`;
+}
+
+export function escapeMd(text: string): string {
   return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
 }
 
@@ -211,6 +288,7 @@ export function renderPlanJson(plan: Plan): string {
 
 export function renderPlan(plan: Plan, format: PlanFormat, options: PlanRenderOptions = {}): string {
   if (format === 'json') return renderPlanJson(plan);
-  if (format === 'markdown') return renderPlanMarkdown(plan);
+  if (format === 'markdown')
+    return renderPlanMarkdown(plan, { detailLimit: options.detailLimit ?? Number.POSITIVE_INFINITY });
   return renderPlanText(plan, options);
 }

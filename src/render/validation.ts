@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import type { ValidationResult } from '../validate/validate.js';
 import { VALIDATION_REPORT_VERSION } from '../validate/validate.js';
 import { PLAIN, type Style } from './style.js';
+import { annotation } from './workflow-commands.js';
 
 export type ValidationFormat = 'text' | 'json' | 'github';
 
@@ -19,6 +20,8 @@ export interface RenderOptions {
    * the rest are counted. The summary's counts are always exact.
    */
   readonly maxFindings?: number;
+  /** github: at most this many annotations of each kind (error, warning, notice), then one notice. */
+  readonly annotationsPerKind?: number;
 }
 
 /** Text and annotations list this many findings unless told otherwise (a broken city roster has millions). */
@@ -110,24 +113,46 @@ export function renderValidationJson(result: ValidationResult, options: RenderOp
   return `${JSON.stringify(validationReport(result, options), null, 2)}\n`;
 }
 
+function kindOf(d: Diagnostic): 'error' | 'warning' | 'notice' {
+  return d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'notice';
+}
+
 /** GitHub workflow commands: `::error file=..,line=..,col=..,title=CODE::message`. */
 export function renderValidationGithub(result: ValidationResult, options: RenderOptions = {}): string {
-  const esc = (v: string) => v.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  const escProp = (v: string) => esc(v).replace(/:/g, '%3A').replace(/,/g, '%2C');
-  const { shown, omitted } = listed(result, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
-  const lines = shown.map((d) => {
-    const kind = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'notice';
-    const props: string[] = [];
-    if (d.file)
-      props.push(
-        `file=${escProp(d.file.startsWith('/') || !options.base ? d.file : posix.join(options.base, d.file))}`,
-      );
-    if (d.line !== undefined) props.push(`line=${d.line}`);
-    if (d.column !== undefined) props.push(`col=${d.column}`);
-    props.push(`title=${escProp(d.code)}`);
-    return `::${kind} ${props.join(',')}::${esc(d.hint ? `${d.message}\n${d.hint}` : d.message)}`;
-  });
-  if (omitted > 0) lines.push(`::notice title=FINDINGS_NOT_LISTED::${omittedLine(omitted)}`);
+  let { shown, omitted } = listed(result, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
+  const perKind = options.annotationsPerKind;
+  if (perKind !== undefined) {
+    // GitHub shows only so many annotations of each kind per step: list the first of each kind
+    // (a notice's slot is kept for the one that counts the rest).
+    const taken = { error: 0, warning: 0, notice: 0 };
+    const kept = shown.filter((d) => {
+      const kind = kindOf(d);
+      const cap = kind === 'notice' ? perKind - 1 : perKind;
+      return taken[kind]++ < cap;
+    });
+    omitted += shown.length - kept.length;
+    shown = kept;
+  }
+  const lines = shown.map((d) =>
+    annotation(kindOf(d), d.hint ? `${d.message}\n${d.hint}` : d.message, {
+      ...(d.file
+        ? { file: d.file.startsWith('/') || !options.base ? d.file : posix.join(options.base, d.file) }
+        : {}),
+      ...(d.line !== undefined ? { line: d.line } : {}),
+      ...(d.column !== undefined ? { col: d.column } : {}),
+      title: d.code,
+    }),
+  );
+  if (omitted > 0)
+    lines.push(
+      annotation(
+        'notice',
+        perKind === undefined
+          ? omittedLine(omitted)
+          : `${omitted.toLocaleString('en-US')} more finding(s) are not shown as annotations (GitHub shows ${perKind} of each kind per step); the job log and summary list them`,
+        { title: 'FINDINGS_NOT_LISTED' },
+      ),
+    );
   lines.push(
     `${result.valid ? 'roster is valid' : 'roster is invalid'}: ${result.errors} errors, ${result.warnings} warnings`,
   );

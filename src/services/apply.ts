@@ -48,6 +48,8 @@ export interface ApplyResult {
 }
 
 export class HeldPlanError extends RosterError {
+  /** The held plan, for whoever must review it (the GitHub Action posts it). */
+  readonly plan: Plan;
   constructor(plan: Plan) {
     super(
       'PLAN_HELD',
@@ -57,6 +59,7 @@ export class HeldPlanError extends RosterError {
       },
     );
     this.name = 'HeldPlanError';
+    this.plan = plan;
   }
 }
 

@@ -12,9 +12,11 @@ const SRC = 'src';
 /** Each folder's tier: a folder imports only folders of a later tier (or of its own, without a cycle). */
 const TIERS: Record<string, number> = {
   commands: 0,
+  action: 0,
   services: 1,
   render: 2,
   targets: 2,
+  github: 2,
   source: 2,
   sandbox: 2,
   config: 3,

@@ -142,7 +142,8 @@ describe('plan renderers', () => {
     const md = renderPlanMarkdown(p);
     expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     expect(md.startsWith('<!-- roster-plan:t -->\n### roster plan: `t`\n\n**Plan: ')).toBe(true);
-    expect(md).toMatch(/\*\*Truncated:\*\* showing \d+ of \d+ changes/);
+    expect(md).toMatch(/\*\*Truncated:\*\* showing [\d,]+ of [\d,]+ changes/);
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     const small = renderPlanMarkdown(
       plan(generateDistrict({ schools: 1, students: 2, seed: 's' }), undefined),
     );
