@@ -1421,7 +1421,10 @@ function renderPlanMarkdown(plan, options = {}) {
 	const groups = /* @__PURE__ */ new Map();
 	for (const c of plan.changes) {
 		let list = groups.get(c.entity);
-		if (!list) groups.set(c.entity, list = []);
+		if (!list) {
+			list = [];
+			groups.set(c.entity, list);
+		}
 		if (list.length < room) list.push(c);
 	}
 	let shown = 0;
@@ -32350,7 +32353,7 @@ async function applyTarget(name, o, io, c) {
 		if (!(err instanceof RosterError) || err.code === "INTERRUPTED" || o.signal?.aborted) throw err;
 		const failure = err instanceof LockHeldError ? "locked" : "delivery-failed";
 		io.annotate("error", `target "${name}": ${err.message}${err.hint ? `\n${err.hint}` : ""}`, { title: err.code });
-		io.summary(`### roster apply: \`${name}\`\n\n**Not applied** (${failure}): ${escape(err.message)}\n`);
+		io.summary(`### roster apply: \`${name}\`\n\n**Not applied** (${failure}): ${escapeMd(err.message)}\n`);
 		const plan = planned;
 		return {
 			target: name,
@@ -32455,9 +32458,6 @@ function reportValidation(result, o, io) {
 		maxFindings: 200
 	});
 	io.summary(`### roster validate: ${result.valid ? "valid" : "invalid"}\n\n\`\`\`\n${text.replaceAll("```", "'''")}\`\`\`\n`);
-}
-function escape(text) {
-	return text.replace(/[<>]/g, (ch) => ch === "<" ? "&lt;" : "&gt;");
 }
 function finish(o, results, failure) {
 	const planned = results.filter((r) => r.plan);
