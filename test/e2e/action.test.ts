@@ -339,14 +339,12 @@ describe('the Action applying from CI', () => {
     expect(reader.outputs['failure-reason']).toBe('held');
     expect(reader.stdout).toContain('added by intern, who has read access');
 
-    gh.events
-      .get(41)!
-      .push({
-        event: 'labeled',
-        created_at: gh.tick(),
-        actor: { login: 'principal' },
-        label: { name: LABEL },
-      });
+    gh.events.get(41)!.push({
+      event: 'labeled',
+      created_at: gh.tick(),
+      actor: { login: 'principal' },
+      label: { name: LABEL },
+    });
     const released = await mergeAndApply(repo, gh, 41);
     expect(released.stdout).toContain('released by principal');
     expect(released.status).toBe(0);

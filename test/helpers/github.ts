@@ -138,7 +138,6 @@ export async function fakeGitHub(): Promise<FakeGitHub> {
     if (write && token === READ_ONLY_TOKEN)
       return send(res, 403, { message: 'Resource not accessible by integration' });
     const path = url.pathname;
-    let m: RegExpExecArray | null;
     if (path === '/user') {
       if (token !== PAT_TOKEN) return send(res, 403, { message: 'Resource not accessible by integration' });
       return send(res, 200, { login });
@@ -146,40 +145,50 @@ export async function fakeGitHub(): Promise<FakeGitHub> {
     const prefix = `/repos/${REPO}`;
     if (!path.startsWith(prefix)) return send(res, 404, { message: 'Not Found' });
     const rest = path.slice(prefix.length);
-    if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
-      const issue = Number(m[1]);
+    const at = (pattern: RegExp) => pattern.exec(rest);
+    const commentsPath = at(/^\/issues\/(\d+)\/comments$/);
+    if (commentsPath) {
+      const issue = Number(commentsPath[1]);
       if (req.method === 'GET') return page(url, res, comments.get(issue) ?? []);
       if (req.method === 'POST') return send(res, 201, addComment(issue, login, body.body));
     }
-    if ((m = /^\/issues\/comments\/(\d+)$/.exec(rest)) && req.method === 'PATCH') {
-      const c = [...comments.values()].flat().find((x) => x.id === Number(m![1]));
+    const commentPath = at(/^\/issues\/comments\/(\d+)$/);
+    if (commentPath && req.method === 'PATCH') {
+      const c = [...comments.values()].flat().find((x) => x.id === Number(commentPath![1]));
       if (!c) return send(res, 404, { message: 'Not Found' });
       if (c.user.login !== login) return send(res, 403, { message: 'Must be the author' });
       c.body = body.body;
       c.updated_at = tick();
       return send(res, 200, c);
     }
-    if ((m = /^\/commits\/([0-9a-f]+)\/pulls$/.exec(rest))) {
-      const numbers = commitPulls.get(m[1]!) ?? [];
+    const commitPullsPath = at(/^\/commits\/([0-9a-f]+)\/pulls$/);
+    if (commitPullsPath) {
+      const numbers = commitPulls.get(commitPullsPath[1]!) ?? [];
       return send(
         res,
         200,
         numbers.map((n) => ({ number: n, state: 'closed', html_url: '', ...pullOf(n) })),
       );
     }
-    if ((m = /^\/commits\/([0-9a-f]+)$/.exec(rest))) {
-      const date = commitDates.get(m[1]!);
+    const commitPath = at(/^\/commits\/([0-9a-f]+)$/);
+    if (commitPath) {
+      const date = commitDates.get(commitPath[1]!);
       if (!date) return send(res, 404, { message: 'No commit found' });
-      return send(res, 200, { sha: m[1], commit: { committer: { date } } });
+      return send(res, 200, { sha: commitPath[1], commit: { committer: { date } } });
     }
-    if ((m = /^\/pulls\/(\d+)$/.exec(rest))) {
-      const n = Number(m[1]);
+    const pullPath = at(/^\/pulls\/(\d+)$/);
+    if (pullPath) {
+      const n = Number(pullPath[1]);
       if (!pulls.has(n)) return send(res, 404, { message: 'Not Found' });
       return send(res, 200, { number: n, state: 'open', html_url: '', ...pullOf(n) });
     }
-    if ((m = /^\/issues\/(\d+)\/events$/.exec(rest))) return page(url, res, events.get(Number(m[1])) ?? []);
-    if ((m = /^\/collaborators\/([^/]+)\/permission$/.exec(rest)))
-      return send(res, 200, { permission: permissions.get(decodeURIComponent(m[1]!)) ?? 'read' });
+    const eventsPath = at(/^\/issues\/(\d+)\/events$/);
+    if (eventsPath) return page(url, res, events.get(Number(eventsPath[1])) ?? []);
+    const permissionPath = at(/^\/collaborators\/([^/]+)\/permission$/);
+    if (permissionPath)
+      return send(res, 200, {
+        permission: permissions.get(decodeURIComponent(permissionPath[1]!)) ?? 'read',
+      });
     if (rest === '/issues' && req.method === 'GET')
       return page(
         url,
@@ -200,8 +209,9 @@ export async function fakeGitHub(): Promise<FakeGitHub> {
       issues.push(issue);
       return send(res, 201, issue);
     }
-    if ((m = /^\/issues\/(\d+)$/.exec(rest)) && req.method === 'PATCH') {
-      const issue = issues.find((i) => i.number === Number(m![1]));
+    const issuePath = at(/^\/issues\/(\d+)$/);
+    if (issuePath && req.method === 'PATCH') {
+      const issue = issues.find((i) => i.number === Number(issuePath![1]));
       if (!issue) return send(res, 404, { message: 'Not Found' });
       if (body.body !== undefined) issue.body = body.body;
       if (body.state !== undefined) issue.state = body.state;
