@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { Diagnostic } from '../../src/diagnostic.js';
 import { generateDistrict } from '../../src/generate/generate.js';
 import type { Comment } from '../../src/github/api.js';
@@ -135,4 +136,35 @@ describe('the committed bundle', () => {
       b: '',
     });
   });
+});
+
+describe('the example workflows', () => {
+  const action = parse(readFileSync('action.yml', 'utf8')) as {
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+  };
+  for (const file of ['roster-plan.yml', 'roster-apply.yml']) {
+    it(`${file}: known inputs only, a concurrency group per target that is never cancelled, secrets from secrets`, () => {
+      const text = readFileSync(join('examples/workflows', file), 'utf8');
+      const workflow = parse(text) as {
+        jobs: Record<
+          string,
+          {
+            concurrency: { group: string; 'cancel-in-progress': boolean };
+            steps: { uses?: string; with?: Record<string, unknown>; env?: Record<string, string> }[];
+          }
+        >;
+      };
+      for (const job of Object.values(workflow.jobs)) {
+        expect(job.concurrency['cancel-in-progress']).toBe(false);
+        expect(job.concurrency.group).toContain('${{ matrix.target }}');
+        const step = job.steps.find((s) => s.uses?.includes('roster-as-code'))!;
+        for (const name of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(name);
+        for (const value of Object.values(step.env ?? {}))
+          expect(value).toMatch(/^\$\{\{ secrets\.\w+ \}\}$/);
+      }
+      for (const m of text.matchAll(/outputs\.([\w-]+)/g))
+        expect(Object.keys(action.outputs)).toContain(m[1]);
+    });
+  }
 });
