@@ -10,7 +10,7 @@
 // a variant with shuffled rows). Every tool runs on the same two folders; wall time and peak RSS
 // come from /usr/bin/time. Keyed tools must report the ground truth (the correctness gate), or the
 // bench fails. Results go to bench/results/ (machine, versions, figures).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -24,6 +24,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import Papa from 'papaparse';
@@ -249,6 +250,23 @@ function timed(cmd, argv, opts = {}) {
   const [wall, rssKb] = last.split(' ').map(Number);
   return { status: r.status, stdout, stderr: r.stderr, wall, rssMb: rssKb / 1024 };
 }
+/** As timed(), without blocking this process (the fake GitHub API runs in it). */
+function timedAsync(cmd, argv, opts = {}) {
+  return new Promise((done) => {
+    const child = spawn('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...opts,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => {
+      const [wall, rssKb] = (stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+      done({ status, stdout, stderr, wall, rssMb: rssKb / 1024 });
+    });
+  });
+}
 const files = (dir) =>
   readdirSync(dir)
     .filter((f) => f !== 'manifest.csv')
@@ -461,6 +479,79 @@ if (!oursOnly)
     ]),
   );
 
+// The GitHub Action on a pull request, as a runner runs it: plan + comment, against a fake
+// GitHub API on 127.0.0.1 that takes the comment. Two plans: the mutated set against the applied
+// target, and a first delivery (a target never applied). Goal at L: <= 45 s and <= 4 GB.
+const comments = [];
+const github = createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/user')
+      return res.writeHead(403).end('{"message":"Resource not accessible by integration"}');
+    if (req.method === 'GET') return res.end('[]');
+    const text = JSON.parse(body).body;
+    comments.push({ bytes: Buffer.byteLength(text), characters: text.length });
+    res.writeHead(201).end(
+      JSON.stringify({
+        id: comments.length,
+        body: text,
+        html_url: 'u',
+        user: { login: 'github-actions[bot]' },
+      }),
+    );
+  });
+});
+await new Promise((done) => github.listen(0, '127.0.0.1', done));
+const first = join(ROOT, 'repo-first');
+mkdirSync(first, { recursive: true });
+writeFileSync(
+  join(first, 'roster.config.yaml'),
+  'roster: roster\ntargets:\n  - { name: bench, kind: dir, path: target, mode: bulk }\n',
+);
+rmSync(join(first, 'roster'), { force: true });
+symlinkSync(base, join(first, 'roster'));
+rmSync(join(repo, 'roster'));
+symlinkSync(join(ROOT, 'mutated'), join(repo, 'roster'));
+const commentSizes = {};
+for (const [name, workspace, variant] of [
+  ['Action: plan + comment', repo, 'mutated'],
+  ['Action: plan + comment (first)', first, 'original'],
+]) {
+  writeFileSync(
+    join(ROOT, 'event.json'),
+    JSON.stringify({
+      number: 1,
+      pull_request: {
+        number: 1,
+        head: { sha: 'a', repo: { full_name: 'o/r' } },
+        base: { repo: { full_name: 'o/r' } },
+      },
+    }),
+  );
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|INPUT_|RUNNER_)/.test(k))),
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: join(ROOT, 'event.json'),
+    GITHUB_REPOSITORY: 'o/r',
+    GITHUB_API_URL: `http://127.0.0.1:${github.address().port}`,
+    GITHUB_WORKSPACE: workspace,
+    RUNNER_TEMP: ROOT,
+    INPUT_COMMAND: 'plan',
+    'INPUT_GITHUB-TOKEN': 'bench',
+  };
+  const before = comments.length;
+  const run = await timedAsync(process.execPath, [resolve('action/dist/index.js')], { env, cwd: workspace });
+  if (run.status !== 0 || comments.length !== before + 1) {
+    console.error(`the Action failed (${name}):\n${run.stdout.slice(-2000)}\n${run.stderr}`);
+    gateFailed = true;
+  }
+  commentSizes[name] = comments.at(-1);
+  record(name, variant, run);
+}
+github.close();
+
 // Index memory: what the reader keeps per record besides the record's own bytes (typed arrays
 // of the record tables, with their spare room, and the sourcedId indexes).
 const { loadRoster } = await import('../dist/source/load.js');
@@ -498,6 +589,11 @@ for (const r of results) {
     `${r.tool.padEnd(34)} ${r.variant.padEnd(9)} ${r.wallSeconds.toFixed(2).padStart(8)} ${String(r.peakRssMb).padStart(8)} ${r.rowsPerSecond.toLocaleString('en-US').padStart(11)} ${String(r.mibPerSecond).padStart(7)} ${(r.wallSeconds / ours.wallSeconds).toFixed(2).padStart(7)}  ${r.gate}`,
   );
 }
+for (const [name, c] of Object.entries(commentSizes))
+  if (c)
+    console.log(
+      `${name}: comment of ${c.bytes.toLocaleString('en-US')} bytes (${c.characters.toLocaleString('en-US')} characters; GitHub's limit is 65,536 characters)`,
+    );
 const versions = {
   node: process.version,
   roster: JSON.parse(readFileSync('package.json', 'utf8')).version,
@@ -508,7 +604,7 @@ mkdirSync('bench/results', { recursive: true });
 const out = `bench/results/${size}-${new Date().toISOString().slice(0, 10)}.json`;
 writeFileSync(
   out,
-  `${JSON.stringify({ size, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 1024 ** 3) }, versions, inputs: { rows, bytes, users: inputs.users, enrollments: inputs.enrollments }, truth: variants, memory, results }, null, 2)}\n`,
+  `${JSON.stringify({ size, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 1024 ** 3) }, versions, inputs: { rows, bytes, users: inputs.users, enrollments: inputs.enrollments }, truth: variants, memory, comments: commentSizes, results }, null, 2)}\n`,
 );
 console.log(`\nwrote ${out}`);
 if (!args.includes('--keep')) rmSync(ROOT, { recursive: true, force: true });

@@ -13,6 +13,8 @@ export const ACTION_MAIN = resolve('action/dist/index.js');
 
 export interface ActionRun {
   readonly status: number | null;
+  /** The signal that ended the process, if one did. */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
   readonly outputs: Record<string, string>;
@@ -122,9 +124,10 @@ export function runAction(o: ActionOptions): Promise<ActionRun> {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     o.onStart?.(child);
-    child.on('close', (status) =>
+    child.on('close', (status, signal) =>
       done({
         status,
+        signal,
         stdout,
         stderr,
         outputs: parseOutputs(readFileSync(outputFile, 'utf8')),

@@ -26,6 +26,8 @@ describe('npm run bench (size S)', () => {
       'read floor (cat)',
       'parse floor (PapaParse)',
       'parse floor (ours: byte scanner)',
+      'Action: plan + comment',
+      'Action: plan + comment (first)',
     ]) {
       expect(r.stdout).toContain(tool);
     }
