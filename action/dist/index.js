@@ -5,7 +5,7 @@ const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
 import { n as __require$1, r as __toESM, t as __commonJSMin } from "./rolldown-runtime-Cn_kuk7-.js";
-import { A as withheldByPolicy, B as InterruptedError, C as loadConfig, D as isRedacted, E as applyPolicy, F as derivedEnrollmentId, G as diskFullAs, H as RosterError, I as derivedRoleId, K as isDiskFull, L as BugError, M as RosterBuilder, N as KeyIndex, O as keyField, P as keyFinder, R as DiskFullError, S as findConfig, T as activeBlackout, U as StalePlanError, V as LockHeldError, W as UsageError, b as unreadable, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as summarize, h as InvalidRosterError, j as Roster, k as schoolOf, l as memoryFiles, m as KeyMap, o as YAML_EXTENSIONS, p as require_papaparse, q as ExitCode, r as startLoading, s as readRosterYaml, u as zipFiles, v as checkRoster, w as selectTarget, x as CONFIG_FILE, y as Diagnostics, z as InputError } from "./background-T4tgODb3.js";
+import { A as withheldByPolicy, B as InterruptedError, C as loadConfig, D as isRedacted, E as applyPolicy, F as derivedEnrollmentId, G as diskFullAs, H as RosterError, I as derivedRoleId, K as isDiskFull, L as BugError, M as RosterBuilder, N as KeyIndex, O as keyField, P as keyFinder, R as DiskFullError, S as findConfigUpward, T as activeBlackout, U as StalePlanError, V as LockHeldError, W as UsageError, b as unreadable, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as summarize, h as InvalidRosterError, j as Roster, k as schoolOf, l as memoryFiles, m as KeyMap, o as YAML_EXTENSIONS, p as require_papaparse, q as ExitCode, r as startLoading, s as readRosterYaml, u as zipFiles, v as checkRoster, w as selectTarget, x as CONFIG_FILE, y as Diagnostics, z as InputError } from "./background-0IBp8vC9.js";
 import { t as require_undici } from "./undici-DWJXDZq1.js";
 import { C as sameBytes, S as hashString, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, c as fingerprintRoster, f as splitList, g as MANIFEST_FILES, i as RecordTable, m as ENTITY_NAMES, o as sharedArray, p as ENTITIES, s as fingerprintFromSums, x as hashBytes } from "./scan-csv-BPIUr44p.js";
 import { i as OrderedSearch, n as linesOf, r as sortByKey } from "./keyed-lines-B3a0RI4e.js";
@@ -1504,11 +1504,23 @@ function annotation(kind, message, place = {}) {
 * commit or an hour later, has the same hash.
 */
 /** Version of the hash's input: bumped when what it covers changes (an old hash then never matches). */
-const PLAN_HASH_VERSION = "roster-plan-hash/1";
+const PLAN_HASH_VERSION = "roster-plan-hash/2";
 /** "sha256:" and 64 hex digits. */
 function planHash(plan) {
 	const hash = createHash("sha256");
-	const line = (...parts) => hash.update(`${parts.map((p) => JSON.stringify(p ?? null)).join("	")}\n`);
+	let buffer = "";
+	const line = (...parts) => {
+		for (const p of parts) if (p === void 0 || p === null) buffer += "~";
+		else {
+			const text = String(p);
+			buffer += `${text.length}:${text}`;
+		}
+		buffer += "\n";
+		if (buffer.length > 1 << 20) {
+			hash.update(buffer);
+			buffer = "";
+		}
+	};
 	line(PLAN_HASH_VERSION);
 	line("target", plan.target.name, plan.target.kind, plan.target.mode);
 	line("state", plan.basis.stateLineage, plan.basis.stateSerial);
@@ -1516,8 +1528,9 @@ function planHash(plan) {
 	for (const h of plan.holds) line("hold", h.code, h.entity, h.school);
 	for (const c of plan.changes) {
 		line(c.action, c.entity, c.key, c.sourcedId, c.school, c.reason);
-		for (const f of c.fields ?? []) line("field", f.name, f.before, f.after);
+		for (const f of c.fields ?? []) line(f.name, f.before, f.after);
 	}
+	hash.update(buffer);
 	return `sha256:${hash.digest("hex")}`;
 }
 /** The first 12 hex digits, for people ("a1b2c3d4e5f6"). */
@@ -31661,9 +31674,10 @@ async function fillPlanCache(ctx) {
 		startedAt: ctx.read.startedAt
 	});
 }
+/** The config of the district repo at `repo` or above it (as git finds its repository). */
 function loadRepoConfig(repo) {
-	const file = findConfig(repo);
-	if (!file) throw new UsageError("CONFIG_NOT_FOUND", `${repo === "." ? "this folder" : repo} has no ${CONFIG_FILE}`, `Run roster in a district repo, or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`);
+	const file = findConfigUpward(repo);
+	if (!file) throw new UsageError("CONFIG_NOT_FOUND", `${repo === "." ? "this folder" : repo} has no ${CONFIG_FILE}, nor any folder above it`, `Run roster inside a district repo (roster init makes one), or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`);
 	return loadConfig(file);
 }
 /** Reads everything a plan needs and computes it. Throws InvalidRosterError for an invalid roster. */

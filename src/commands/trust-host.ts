@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { findConfig } from '../config/config.js';
+import { findConfigUpward } from '../config/config.js';
 import { pinHostKey, readHostKey } from '../services/trust-host.js';
 
 export default class TrustHost extends BaseCommand {
@@ -26,7 +26,7 @@ export default class TrustHost extends BaseCommand {
     const fingerprint = await readHostKey(args.host, flags.port);
     this.write(`${args.host}:${flags.port} host key ${fingerprint}\n`);
     if (flags['dry-run']) return;
-    const config = findConfig(flags.repo);
+    const config = findConfigUpward(flags.repo);
     const pinned = config ? pinHostKey(config, args.host, flags.port, fingerprint, flags.target) : [];
     if (pinned.length === 0) {
       this.write(

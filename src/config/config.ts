@@ -87,6 +87,21 @@ export function findConfig(dir: string): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
+/**
+ * Finds roster.config.yaml in `dir` or the nearest folder above it, as git finds `.git`: the
+ * commands work from anywhere inside a district repo (its `roster/` folder, a school's folder).
+ */
+export function findConfigUpward(dir: string): string | undefined {
+  let current = resolve(dir);
+  for (;;) {
+    const file = findConfig(current);
+    if (file) return file;
+    const parent = dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
+  }
+}
+
 export function loadConfig(file: string): RosterConfig {
   const text = readFileSync(file, 'utf8');
   const lines = new LineCounter();

@@ -26,3 +26,11 @@ export async function rosterCommit(rosterPath: string): Promise<RosterCommit | n
     return null; // no commits yet, or no git: the state then records no commit
   }
 }
+
+/** Makes `dir` a git repository unless it is inside one already; true when it ran `git init`. */
+export async function ensureGitRepo(dir: string): Promise<boolean> {
+  const git = simpleGit({ baseDir: dir });
+  if (await git.checkIsRepo()) return false;
+  await git.init();
+  return true;
+}

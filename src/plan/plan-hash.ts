@@ -10,13 +10,28 @@ import { createHash } from 'node:crypto';
 import type { Plan } from './plan.js';
 
 /** Version of the hash's input: bumped when what it covers changes (an old hash then never matches). */
-const PLAN_HASH_VERSION = 'roster-plan-hash/1';
+const PLAN_HASH_VERSION = 'roster-plan-hash/2';
 
 /** "sha256:" and 64 hex digits. */
 export function planHash(plan: Plan): string {
   const hash = createHash('sha256');
-  const line = (...parts: (string | number | null | undefined)[]) =>
-    hash.update(`${parts.map((p) => JSON.stringify(p ?? null)).join('\t')}\n`);
+  // Each value length-prefixed (unambiguous whatever it holds), fed to the hash in large pieces:
+  // a city's first delivery has ten million changes.
+  let buffer = '';
+  const line = (...parts: (string | number | null | undefined)[]) => {
+    for (const p of parts) {
+      if (p === undefined || p === null) buffer += '~';
+      else {
+        const text = String(p);
+        buffer += `${text.length}:${text}`;
+      }
+    }
+    buffer += '\n';
+    if (buffer.length > 1 << 20) {
+      hash.update(buffer);
+      buffer = '';
+    }
+  };
   line(PLAN_HASH_VERSION);
   line('target', plan.target.name, plan.target.kind, plan.target.mode);
   line('state', plan.basis.stateLineage, plan.basis.stateSerial);
@@ -24,8 +39,9 @@ export function planHash(plan: Plan): string {
   for (const h of plan.holds) line('hold', h.code, h.entity, h.school);
   for (const c of plan.changes) {
     line(c.action, c.entity, c.key, c.sourcedId, c.school, c.reason);
-    for (const f of c.fields ?? []) line('field', f.name, f.before, f.after);
+    for (const f of c.fields ?? []) line(f.name, f.before, f.after);
   }
+  hash.update(buffer);
   return `sha256:${hash.digest('hex')}`;
 }
 

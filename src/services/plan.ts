@@ -4,7 +4,7 @@
  */
 import {
   CONFIG_FILE,
-  findConfig,
+  findConfigUpward,
   loadConfig,
   type RosterConfig,
   selectTarget,
@@ -98,13 +98,14 @@ export interface PlanOptions {
   readonly incremental?: boolean;
 }
 
+/** The config of the district repo at `repo` or above it (as git finds its repository). */
 export function loadRepoConfig(repo: string): RosterConfig {
-  const file = findConfig(repo);
+  const file = findConfigUpward(repo);
   if (!file) {
     throw new UsageError(
       'CONFIG_NOT_FOUND',
-      `${repo === '.' ? 'this folder' : repo} has no ${CONFIG_FILE}`,
-      `Run roster in a district repo, or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`,
+      `${repo === '.' ? 'this folder' : repo} has no ${CONFIG_FILE}, nor any folder above it`,
+      `Run roster inside a district repo (roster init makes one), or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`,
     );
   }
   return loadConfig(file);

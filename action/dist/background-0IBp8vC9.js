@@ -14033,6 +14033,20 @@ function findConfig(dir) {
 	const file = join(resolve(dir), CONFIG_FILE);
 	return existsSync(file) ? file : void 0;
 }
+/**
+* Finds roster.config.yaml in `dir` or the nearest folder above it, as git finds `.git`: the
+* commands work from anywhere inside a district repo (its `roster/` folder, a school's folder).
+*/
+function findConfigUpward(dir) {
+	let current = resolve(dir);
+	for (;;) {
+		const file = findConfig(current);
+		if (file) return file;
+		const parent = dirname(current);
+		if (parent === current) return void 0;
+		current = parent;
+	}
+}
 function loadConfig(file) {
 	const text = readFileSync(file, "utf8");
 	const lines = new import_dist.LineCounter();
@@ -20099,4 +20113,4 @@ function revive(e) {
 	});
 }
 
-export { withheldByPolicy as A, InterruptedError as B, loadConfig as C, isRedacted as D, applyPolicy as E, derivedEnrollmentId as F, diskFullAs as G, RosterError as H, derivedRoleId as I, isDiskFull as K, BugError as L, RosterBuilder as M, KeyIndex as N, keyField as O, keyFinder as P, DiskFullError as R, findConfig as S, activeBlackout as T, StalePlanError as U, LockHeldError as V, UsageError as W, validateRoster as _, locateRoster as a, unreadable as b, directoryFiles as c, readOneRoster as d, MANIFEST_FILE as f, summarize as g, InvalidRosterError as h, loadRoster as i, Roster as j, schoolOf as k, memoryFiles as l, KeyMap as m, revive as n, YAML_EXTENSIONS as o, require_papaparse as p, ExitCode as q, startLoading as r, readRosterYaml as s, failure as t, zipFiles as u, checkRoster as v, selectTarget as w, CONFIG_FILE as x, Diagnostics as y, InputError as z };
+export { withheldByPolicy as A, InterruptedError as B, loadConfig as C, isRedacted as D, applyPolicy as E, derivedEnrollmentId as F, diskFullAs as G, RosterError as H, derivedRoleId as I, isDiskFull as K, BugError as L, RosterBuilder as M, KeyIndex as N, keyField as O, keyFinder as P, DiskFullError as R, findConfigUpward as S, activeBlackout as T, StalePlanError as U, LockHeldError as V, UsageError as W, validateRoster as _, locateRoster as a, unreadable as b, directoryFiles as c, readOneRoster as d, MANIFEST_FILE as f, summarize as g, InvalidRosterError as h, loadRoster as i, Roster as j, schoolOf as k, memoryFiles as l, KeyMap as m, revive as n, YAML_EXTENSIONS as o, require_papaparse as p, ExitCode as q, startLoading as r, readRosterYaml as s, failure as t, zipFiles as u, checkRoster as v, selectTarget as w, CONFIG_FILE as x, Diagnostics as y, InputError as z };
