@@ -23,7 +23,7 @@ export default class Init extends BaseCommand {
     const result = await initRepo(args.dir, flags.name ? { name: flags.name } : {});
     const where = relative(process.cwd(), result.dir) || '.';
     this.write(
-      `Created a district repo in ${where}${result.gitInitialized ? ' (git init)' : ''}:\n${result.created.map((f) => `  ${f}\n`).join('')}\nNext:\n${where === '.' ? '' : `  cd ${where}\n`}  npx roster validate\n  npx roster plan\n`,
+      `Created a district repo in ${where}${result.gitInitialized ? (result.committed ? ' (git init, first commit)' : ' (git init; commit when git knows your name)') : ''}:\n${result.created.map((f) => `  ${f}\n`).join('')}\nNext:\n${where === '.' ? '' : `  cd ${where}\n`}  npx roster import --from oneroster EXPORT.zip   (or add schools to roster/ by hand)\n  npx roster validate\n  npx roster plan\n`,
     );
   }
 }

@@ -34,3 +34,36 @@ export async function ensureGitRepo(dir: string): Promise<boolean> {
   await git.init();
   return true;
 }
+
+/**
+ * Files under `path` that differ from the last commit (modified, added, deleted or untracked), as
+ * paths relative to the repository's top; null when `path` is in no git repository.
+ */
+export async function uncommittedChanges(path: string): Promise<string[] | null> {
+  try {
+    const git = simpleGit({ baseDir: statSync(path).isDirectory() ? path : dirname(path) });
+    if (!(await git.checkIsRepo())) return null;
+    const top = (await git.revparse(['--show-toplevel'])).trim();
+    const status = await simpleGit({ baseDir: top }).status([
+      '--porcelain',
+      '--untracked-files=all',
+      '--',
+      relative(top, realpathSync(path)) || '.',
+    ]);
+    return status.files.map((f) => f.path);
+  } catch {
+    return null;
+  }
+}
+
+/** Commits everything in the repository at `dir`; false when git cannot (no user name set, say). */
+export async function commitAll(dir: string, message: string): Promise<boolean> {
+  try {
+    const git = simpleGit({ baseDir: dir });
+    await git.add(['-A']);
+    await git.commit(message);
+    return true;
+  } catch {
+    return false;
+  }
+}

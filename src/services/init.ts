@@ -3,13 +3,14 @@
  * and `batch` examples, a roster folder with the district's org, a .gitignore that keeps `.roster/`
  * (deliveries, snapshots, caches: children's records) out of git, the GitHub workflows, and a
  * README for the district's team. Writes only new files: it refuses when any would be replaced.
+ * In a folder that is in no repository it runs `git init` and commits the new files.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_FILE } from '../config/config.js';
 import { UsageError } from '../errors.js';
-import { ensureGitRepo } from '../git/repo.js';
+import { commitAll, ensureGitRepo } from '../git/repo.js';
 
 /** The installed package's root (two folders above this compiled file: dist/services/). */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,6 +26,8 @@ export interface InitResult {
   readonly created: readonly string[];
   /** `git init` was run (the folder was in no repository). */
   readonly gitInitialized: boolean;
+  /** The new repository's first commit was made (git init ran, and git knows who commits). */
+  readonly committed: boolean;
 }
 
 export async function initRepo(dir: string, options: InitOptions = {}): Promise<InitResult> {
@@ -43,7 +46,10 @@ export async function initRepo(dir: string, options: InitOptions = {}): Promise<
     writeFileSync(join(root, file), text);
   }
   const gitInitialized = await ensureGitRepo(root);
-  return { dir: root, created: Object.keys(files), gitInitialized };
+  // A new repository starts clean, so that `roster import` (which never replaces uncommitted
+  // work) can fill the roster folder next.
+  const committed = gitInitialized && (await commitAll(root, 'roster init'));
+  return { dir: root, created: Object.keys(files), gitInitialized, committed };
 }
 
 /** "lincoln-ps" -> "Lincoln Ps" */

@@ -86,10 +86,12 @@ export function withoutFollowOns(list: readonly Diagnostic[]): Diagnostic[] {
 
 /** A plan was asked of a roster with errors (rendered with its findings). */
 export class InvalidRosterError extends RosterError {
-  constructor(readonly result: ValidationResult) {
-    super('ROSTER_INVALID', `the roster has ${result.errors} error(s); nothing was planned`, {
-      hint: 'Fix the errors above (`roster validate` shows them), then plan again.',
-    });
+  constructor(
+    readonly result: ValidationResult,
+    consequence = 'nothing was planned',
+    hint = 'Fix the errors above (`roster validate` shows them), then plan again.',
+  ) {
+    super('ROSTER_INVALID', `the roster has ${result.errors} error(s); ${consequence}`, { hint });
     this.name = 'InvalidRosterError';
   }
 }

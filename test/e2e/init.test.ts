@@ -2,13 +2,21 @@
  * Onboarding: `roster init` makes a district repo that validates, plans from any folder inside it,
  * and never lets `git add -A` stage what was delivered.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { roster } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { git } from '../helpers/repo.js';
+
+/** Who commits (roster init makes the first commit of a new repository). */
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.org',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.org',
+};
 
 const FILES = [
   'roster.config.yaml',
@@ -22,10 +30,10 @@ const FILES = [
 describe('roster init', () => {
   it('makes a district repo that validates, plans from its roster folder and keeps deliveries out of git', () => {
     const parent = tempDir('roster-init-');
-    const made = roster(['init', 'lincoln-ps', '--name', 'Lincoln Public Schools'], { cwd: parent });
+    const made = roster(['init', 'lincoln-ps', '--name', 'Lincoln Public Schools'], { cwd: parent, env: GIT_ENV });
     expect(made.stderr).toBe('');
     expect(made.status).toBe(0);
-    expect(made.stdout).toContain('Created a district repo in lincoln-ps (git init):');
+    expect(made.stdout).toContain('Created a district repo in lincoln-ps (git init, first commit):');
     const dir = join(parent, 'lincoln-ps');
     for (const f of FILES) expect(existsSync(join(dir, f)), f).toBe(true);
     expect(existsSync(join(dir, '.git'))).toBe(true);
@@ -46,9 +54,10 @@ describe('roster init', () => {
     expect(plan.stderr).toBe('');
     expect(plan.stdout).toContain('Plan: 1 to add, 0 to change, 0 to remove.');
     expect(roster(['apply', '--auto-approve'], { cwd: join(dir, 'roster') }).status).toBe(0);
+    expect(git(dir, 'ls-files').trim().split('\n').sort()).toEqual([...FILES].sort());
+    // The delivery under .roster/ is never staged.
     git(dir, 'add', '-A');
-    const staged = git(dir, 'diff', '--cached', '--name-only').trim().split('\n');
-    expect(staged.sort()).toEqual([...FILES].sort());
+    expect(git(dir, 'status', '--porcelain')).toBe('');
   });
 
   it('refuses to replace any file, writing nothing; inside a repository it runs no git init', () => {
@@ -79,5 +88,87 @@ describe('roster init', () => {
       /Error \[CONFIG_NOT_FOUND\] this folder has no roster\.config\.yaml, nor any folder above it/,
     );
     expect(r.stderr).toContain('roster init');
+  });
+});
+
+describe('roster import --from oneroster', () => {
+  function newDistrict(): string {
+    const parent = tempDir('roster-import-');
+    expect(roster(['init', 'district'], { cwd: parent, env: GIT_ENV }).status).toBe(0);
+    return join(parent, 'district');
+  }
+  function exportZip(): string {
+    const zip = join(tempDir('roster-export-'), 'OneRoster.zip');
+    expect(roster(['convert', 'examples/springfield', '--to', 'oneroster-1.1', '--out', zip]).status).toBe(0);
+    return zip;
+  }
+
+  it('fills the roster folder of a new repo from a OneRoster zip: valid, reviewable, then planned', () => {
+    const dir = newDistrict();
+    const r = roster(['import', '--from', 'oneroster', exportZip()], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /^Imported 4 orgs, 3 academicSessions, 48 courses, 48 classes, 343 users, 1218 enrollments, 320 demographics into roster \(4 file\(s\)\)\./,
+    );
+    expect(existsSync(join(dir, 'roster/schools'))).toBe(true);
+    expect(readFileSync(join(dir, 'roster/roster.yaml'), 'utf8')).not.toContain('Add schools in');
+    expect(roster(['validate'], { cwd: dir }).status).toBe(0);
+    expect(roster(['plan'], { cwd: dir }).stdout).toContain('Plan: 1984 to add, 0 to change, 0 to remove.');
+    // --format csv: the repo keeps OneRoster CSV instead, and no YAML is left beside it.
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'Import');
+    expect(
+      roster(['import', '--from', 'oneroster', exportZip(), '--format', 'csv'], { cwd: dir }).status,
+    ).toBe(0);
+    const files = readdirSync(join(dir, 'roster'), { recursive: true }) as string[];
+    expect(files.filter((f) => /\.ya?ml$/.test(f))).toEqual([]);
+    expect(files).toContain('users.csv');
+    expect(roster(['plan'], { cwd: dir }).stdout).toContain('Plan: 1984 to add, 0 to change, 0 to remove.');
+  });
+
+  it('never replaces uncommitted work (unless --force), nor writes an invalid roster (unless --allow-invalid)', () => {
+    const dir = newDistrict();
+    writeFileSync(
+      join(dir, 'roster/roster.yaml'),
+      `${readFileSync(join(dir, 'roster/roster.yaml'), 'utf8')}# mine\n`,
+    );
+    const refused = roster(['import', '--from', 'oneroster', exportZip()], { cwd: dir });
+    expect(refused.status).toBe(64);
+    expect(refused.stderr).toContain(
+      'Error [IMPORT_UNCOMMITTED] roster has uncommitted changes (roster/roster.yaml); nothing was imported',
+    );
+    expect(readFileSync(join(dir, 'roster/roster.yaml'), 'utf8')).toContain('# mine');
+    expect(roster(['import', '--from', 'oneroster', exportZip(), '--force'], { cwd: dir }).status).toBe(0);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'Import');
+
+    const before = readFileSync(join(dir, 'roster/roster.yaml'), 'utf8');
+    const invalid = roster(
+      ['import', '--from', 'oneroster', resolve('test/fixtures/oneroster/edfi-lms-toolkit-or11')],
+      { cwd: dir },
+    );
+    expect(invalid.status).toBe(1);
+    expect(invalid.stdout).toContain('MANIFEST_VERSION_INVALID');
+    expect(invalid.stderr).toMatch(
+      /Error \[ROSTER_INVALID\] the roster has \d+ error\(s\); nothing was imported/,
+    );
+    expect(readFileSync(join(dir, 'roster/roster.yaml'), 'utf8')).toBe(before);
+
+    const anyway = roster(
+      [
+        'import',
+        '--from',
+        'oneroster',
+        resolve('test/fixtures/oneroster/edfi-lms-toolkit-or11'),
+        '--allow-invalid',
+      ],
+      { cwd: dir },
+    );
+    expect(anyway.status).toBe(1);
+    expect(anyway.stdout).toContain('its report is in .roster/import-report.json');
+    expect(JSON.parse(readFileSync(join(dir, '.roster/import-report.json'), 'utf8')).valid).toBe(false);
+    git(dir, 'add', '-A');
+    expect(git(dir, 'diff', '--cached', '--name-only')).not.toContain('.roster');
   });
 });

@@ -15060,8 +15060,8 @@ function withoutFollowOns(list) {
 /** A plan was asked of a roster with errors (rendered with its findings). */
 var InvalidRosterError = class extends RosterError {
 	result;
-	constructor(result) {
-		super("ROSTER_INVALID", `the roster has ${result.errors} error(s); nothing was planned`, { hint: "Fix the errors above (`roster validate` shows them), then plan again." });
+	constructor(result, consequence = "nothing was planned", hint = "Fix the errors above (`roster validate` shows them), then plan again.") {
+		super("ROSTER_INVALID", `the roster has ${result.errors} error(s); ${consequence}`, { hint });
 		this.result = result;
 		this.name = "InvalidRosterError";
 	}
