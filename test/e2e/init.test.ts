@@ -30,7 +30,10 @@ const FILES = [
 describe('roster init', () => {
   it('makes a district repo that validates, plans from its roster folder and keeps deliveries out of git', () => {
     const parent = tempDir('roster-init-');
-    const made = roster(['init', 'lincoln-ps', '--name', 'Lincoln Public Schools'], { cwd: parent, env: GIT_ENV });
+    const made = roster(['init', 'lincoln-ps', '--name', 'Lincoln Public Schools'], {
+      cwd: parent,
+      env: GIT_ENV,
+    });
     expect(made.stderr).toBe('');
     expect(made.status).toBe(0);
     expect(made.stdout).toContain('Created a district repo in lincoln-ps (git init, first commit):');

@@ -157,6 +157,7 @@ describe('the example workflows', () => {
       };
       for (const job of Object.values(workflow.jobs)) {
         expect(job.concurrency['cancel-in-progress']).toBe(false);
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression
         expect(job.concurrency.group).toContain('${{ matrix.target }}');
         const step = job.steps.find((s) => s.uses?.includes('roster-as-code'))!;
         for (const name of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(name);
