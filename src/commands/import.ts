@@ -1,19 +1,25 @@
 import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, progressOption } from '../base-command.js';
+import { UsageError } from '../errors.js';
 import { renderValidation } from '../render/validation.js';
 import { IMPORT_SOURCES, importRoster } from '../services/import.js';
 
 export default class Import extends BaseCommand {
-  static override summary = "Make the repo's roster from what the district has: a OneRoster export.";
+  static override summary = "Make the repo's roster from what the district has: a OneRoster export or API.";
   static override description =
     'Reads SOURCE (a OneRoster 1.1 or 1.2 CSV folder or zip), validates it and writes it into the roster folder of roster.config.yaml as roster YAML (or OneRoster CSV with --format csv). Never replaces uncommitted changes there (--force does); an invalid roster is not written unless --allow-invalid. Exit 0 imported, 1 invalid, 64 refused.';
   static override examples = [
     '<%= config.bin %> import --from oneroster ./export.zip',
     '<%= config.bin %> import --from oneroster ./sis-export/ --format csv',
+    '<%= config.bin %> import --from oneroster-api https://sis.example/ims/oneroster/v1p1 --client-id-env SIS_ID --client-secret-env SIS_SECRET',
   ];
   static override args = {
-    source: Args.string({ required: true, description: 'The OneRoster CSV folder or zip.' }),
+    source: Args.string({
+      required: true,
+      description:
+        'The OneRoster CSV folder or zip, or the REST service’s base URL (…/v1p1 or …/rostering/v1p2).',
+    }),
   };
   static override flags = {
     repo: BaseCommand.repoFlags.repo,
@@ -32,13 +38,31 @@ export default class Import extends BaseCommand {
       description: 'Write a roster that does not validate, with its report in .roster/import-report.json.',
     }),
     force: Flags.boolean({ description: 'Replace the roster folder even if it has uncommitted changes.' }),
+    'client-id-env': Flags.string({
+      description: 'oneroster-api: the environment variable holding the OAuth 2 client id.',
+    }),
+    'client-secret-env': Flags.string({
+      description:
+        'oneroster-api: the environment variable holding the client secret (never on the command line).',
+    }),
+    'page-size': Flags.integer({
+      min: 1,
+      default: 1000,
+      description: 'oneroster-api: records asked for per page (some services allow fewer).',
+    }),
+    'token-url': Flags.string({
+      description: 'oneroster-api: the OAuth 2 token endpoint (default: /oauth/token on the same host).',
+    }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Import);
+    const api = flags.from === 'oneroster-api' ? apiCredentials(flags) : undefined;
     const result = await importRoster({
       repo: flags.repo,
-      from: flags.from as 'oneroster',
+      from: flags.from as 'oneroster' | 'oneroster-api',
+      ...(api ? { api } : {}),
+      ...progressOption(this.progress(flags.quiet)),
       source: args.source,
       format: flags.format as 'yaml' | 'csv',
       layout: flags.layout as 'single' | 'per-school',
@@ -58,6 +82,11 @@ export default class Import extends BaseCommand {
       .map(([e, n]) => `${n} ${e}`)
       .join(', ');
     const where = relative(process.cwd(), result.rosterPath) || '.';
+    const stats = result.apiStats;
+    if (stats)
+      process.stderr.write(
+        `Read ${stats.pages} page(s) from the service; waited out its rate limit ${stats.rateLimited} time(s); renewed an expired token ${stats.tokensRenewed} time(s).\n`,
+      );
     this.write(
       `Imported ${counts || 'no records'} into ${where} (${result.files.length} file(s)).\n${
         result.reportFile
@@ -67,4 +96,36 @@ export default class Import extends BaseCommand {
     );
     if (!result.validation.valid) this.exit(1);
   }
+}
+
+/** The client's id and secret, read from the environment variables the flags name. */
+function apiCredentials(flags: {
+  'client-id-env'?: string | undefined;
+  'client-secret-env'?: string | undefined;
+  'token-url'?: string | undefined;
+  'page-size': number;
+}): { clientId: string; clientSecret: string; tokenUrl?: string; pageSize: number } {
+  const read = (flag: 'client-id-env' | 'client-secret-env') => {
+    const name = flags[flag];
+    if (!name)
+      throw new UsageError(
+        'USAGE',
+        `--from oneroster-api needs --${flag}`,
+        `Name the environment variable, e.g. --${flag} SIS_${flag === 'client-id-env' ? 'CLIENT_ID' : 'CLIENT_SECRET'}.`,
+      );
+    const value = process.env[name];
+    if (!value)
+      throw new UsageError(
+        'SECRET_MISSING',
+        `the environment variable ${name} (--${flag}) is not set`,
+        `Set ${name} before running roster import.`,
+      );
+    return value;
+  };
+  return {
+    clientId: read('client-id-env'),
+    clientSecret: read('client-secret-env'),
+    ...(flags['token-url'] ? { tokenUrl: flags['token-url'] } : {}),
+    pageSize: flags['page-size'],
+  };
 }

@@ -22,7 +22,14 @@ export interface SandboxConfig {
   readonly sftp: { readonly port: number; readonly users: readonly SandboxUser[] };
   readonly http: { readonly port: number; readonly tokens: readonly string[] };
   readonly oauthClients: readonly { readonly clientId: string; readonly clientSecret: string }[];
-  readonly limits: { readonly maxUploadBytes: number; readonly maxExpandedBytes: number };
+  readonly limits: {
+    readonly maxUploadBytes: number;
+    readonly maxExpandedBytes: number;
+    /** OAuth 2 access tokens of the REST API live this long. */
+    readonly tokenSeconds: number;
+    /** REST requests served per second before 429 (undefined: no limit). */
+    readonly restRequestsPerSecond?: number;
+  };
 }
 
 export const SANDBOX_CONFIG_FILE = 'sandbox.yaml';
@@ -88,6 +95,8 @@ export function loadSandboxConfig(
       limits: {
         maxUploadBytes: d.limits?.maxUploadBytes ?? 1024 ** 3,
         maxExpandedBytes: d.limits?.maxExpandedBytes ?? 4 * 1024 ** 3,
+        tokenSeconds: d.limits?.tokenSeconds ?? 3600,
+        ...(d.limits?.restRequestsPerSecond ? { restRequestsPerSecond: d.limits.restRequestsPerSecond } : {}),
       },
     },
   };

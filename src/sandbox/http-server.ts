@@ -85,6 +85,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
   const { store, config } = options;
   const oauthTokens = new Map<string, number>();
+  let restWindow = { second: 0, served: 0 };
   const views = new Map<RosterVersion, { key: string; view: RestView }>();
   const batchDir = join(store.dataDir, 'batch');
 
@@ -148,11 +149,11 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
       const client = config.oauthClients.find((c) => same(c.clientId, id) && same(c.clientSecret, secret));
       if (!client) return send(res, 401, { error: 'invalid_client' });
       const token = randomBytes(24).toString('base64url');
-      oauthTokens.set(token, Date.now() + 3600_000);
+      oauthTokens.set(token, Date.now() + config.limits.tokenSeconds * 1000);
       return send(res, 200, {
         access_token: token,
         token_type: 'bearer',
-        expires_in: 3600,
+        expires_in: config.limits.tokenSeconds,
         scope: body.get('scope') ?? 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly',
       });
     }
@@ -160,6 +161,24 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     for (const [version, base] of Object.entries(REST_BASES) as [RosterVersion, string][]) {
       if (path === base || path.startsWith(`${base}/`)) {
         if (!restAuthorized(req)) return unauthorized(res);
+        // A rate limit, as production services have: the next second's window, then 429.
+        const limit = config.limits.restRequestsPerSecond;
+        if (limit !== undefined) {
+          const second = Math.floor(Date.now() / 1000);
+          if (second !== restWindow.second) restWindow = { second, served: 0 };
+          if (++restWindow.served > limit)
+            return send(
+              res,
+              429,
+              {
+                imsx_codeMajor: 'failure',
+                imsx_severity: 'error',
+                imsx_codeMinor: 'server_busy',
+                imsx_description: `at most ${limit} requests per second`,
+              },
+              { 'Retry-After': '1' },
+            );
+        }
         if (method !== 'GET')
           return send(res, 405, {
             imsx_codeMajor: 'failure',

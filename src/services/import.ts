@@ -7,11 +7,16 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensurePrivateDir, workspaceDir } from '../config/workspace.js';
+import { Diagnostics } from '../diagnostic.js';
 import { UsageError } from '../errors.js';
+import type { RosterFormat } from '../formats/format.js';
 import { uncommittedChanges } from '../git/repo.js';
 import type { EntityName } from '../model/entities.js';
+import type { Roster } from '../model/roster.js';
+import type { ProgressListener } from '../progress.js';
 import { renderValidationJson } from '../render/validation.js';
 import { loadRoster } from '../source/load.js';
+import { type ApiReadStats, readOneRosterApi } from '../source/oneroster-api.js';
 import {
   InvalidRosterError,
   summarize,
@@ -21,16 +26,24 @@ import {
 import { loadRepoConfig } from './plan.js';
 import { writeRoster } from './write.js';
 
-/** Where a roster can be imported from (more to come: a OneRoster API, mapped legacy exports). */
-export type ImportSource = 'oneroster';
-export const IMPORT_SOURCES: readonly ImportSource[] = ['oneroster'];
+/** Where a roster can be imported from (more to come: mapped legacy exports, the two-file batch). */
+export type ImportSource = 'oneroster' | 'oneroster-api';
+export const IMPORT_SOURCES: readonly ImportSource[] = ['oneroster', 'oneroster-api'];
 
 export interface ImportOptions {
   /** The district repo (or a folder inside it). */
   readonly repo: string;
   readonly from: ImportSource;
-  /** A OneRoster CSV folder or zip (1.1 or 1.2). */
+  /** oneroster: a OneRoster CSV folder or zip (1.1 or 1.2); oneroster-api: the service's base URL. */
   readonly source: string;
+  /** oneroster-api: the client's credentials (from the environment) and token endpoint. */
+  readonly api?: {
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly tokenUrl?: string;
+    readonly pageSize?: number;
+  };
+  readonly progress?: ProgressListener;
   /** yaml (default), or csv: OneRoster CSV of the source's version. */
   readonly format?: 'yaml' | 'csv';
   readonly layout?: 'single' | 'per-school';
@@ -47,6 +60,8 @@ export interface ImportResult {
   readonly records: Partial<Record<EntityName, number>>;
   /** The validation report written beside an invalid roster (allowInvalid). */
   readonly reportFile?: string;
+  /** oneroster-api: pages read, rate-limit waits, tokens renewed. */
+  readonly apiStats?: ApiReadStats;
   readonly notes: readonly string[];
 }
 
@@ -69,7 +84,7 @@ export async function importRoster(options: ImportOptions): Promise<ImportResult
         'Import into a git repository (roster init runs git init), or pass --force to replace them.',
       );
   }
-  const loaded = await loadRoster(options.source);
+  const loaded = await readSource(options);
   validateRoster(loaded.roster, loaded.diagnostics);
   const validation = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
   if (!validation.valid && !options.allowInvalid)
@@ -111,8 +126,32 @@ export async function importRoster(options: ImportOptions): Promise<ImportResult
     validation,
     records,
     ...(reportFile ? { reportFile } : {}),
+    ...(loaded.stats ? { apiStats: loaded.stats } : {}),
     notes: written.notes,
   };
+}
+
+async function readSource(options: ImportOptions): Promise<{
+  roster: Roster;
+  diagnostics: Diagnostics;
+  location: string;
+  format: RosterFormat;
+  stats?: ApiReadStats;
+}> {
+  if (options.from === 'oneroster')
+    return loadRoster(options.source, options.progress ? { progress: options.progress } : {});
+  if (!options.api)
+    throw new UsageError(
+      'USAGE',
+      'an import from a OneRoster API needs the client id and secret',
+      'Pass --client-id-env and --client-secret-env.',
+    );
+  const { roster, stats } = await readOneRosterApi({
+    url: options.source,
+    ...options.api,
+    ...(options.progress ? { progress: options.progress } : {}),
+  });
+  return { roster, diagnostics: new Diagnostics(), location: options.source, format: 'oneroster-api', stats };
 }
 
 function listFiles(dir: string): string[] {
