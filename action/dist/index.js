@@ -32257,13 +32257,7 @@ async function planTarget(name, o, io, c) {
 	if (c.pull !== void 0 && o.comment) {
 		if (!o.github) io.annotate("warning", "no github-token: the plan was not posted on the pull request");
 		else {
-			const body = renderPlanMarkdown(plan, {
-				limitBytes: COMMENT_LIMIT,
-				detailLimit: o.detailLimit,
-				stamp: false,
-				holdRelease: HOLD_RELEASE,
-				footer: `_plan-hash \`${shortPlanHash(hash)}\`, state serial ${plan.basis.stateSerial}: merging applies exactly this plan._\n${hashMarker(hash)}`
-			});
+			const body = postedPlan(plan, hash, o.detailLimit, { note: `_plan-hash \`${shortPlanHash(hash)}\`, state serial ${plan.basis.stateSerial}: merging applies exactly this plan._` });
 			try {
 				const posted = await upsertPlanComment(o.github, await c.me(o.github), c.pull, name, body);
 				commentUrl = posted.comment.html_url;
@@ -32392,13 +32386,9 @@ async function refuseChanged(name, plan, hash, planFile, o, io, c, neverPosted) 
 	}));
 	let commentUrl;
 	if (o.github && pull !== void 0) {
-		const body = renderPlanMarkdown(plan, {
-			limitBytes: COMMENT_LIMIT,
-			detailLimit: o.detailLimit,
-			stamp: false,
+		const body = postedPlan(plan, hash, o.detailLimit, {
 			status,
-			holdRelease: HOLD_RELEASE,
-			footer: `_plan-hash \`${shortPlanHash(hash)}\`, state serial ${plan.basis.stateSerial}._\n${hashMarker(hash)}`
+			note: `_plan-hash \`${shortPlanHash(hash)}\`, state serial ${plan.basis.stateSerial}._`
 		});
 		commentUrl = (await upsertPlanComment(o.github, await c.me(o.github), pull, name, body, c.review?.comments)).comment.html_url;
 		io.log(`The new plan is posted on #${pull}: ${commentUrl}`);
@@ -32424,13 +32414,9 @@ async function refuseHeld(name, err, hash, planFile, o, io, c) {
 	}));
 	let commentUrl;
 	if (o.github) {
-		const body = renderPlanMarkdown(plan, {
+		const body = postedPlan(plan, hash, o.detailLimit, {
 			limitBytes: 65336,
-			detailLimit: o.detailLimit,
-			stamp: false,
-			status: `${status}\n\nFound by ${o.runner.eventName} at ${o.runner.sha.slice(0, 12)}. This issue is updated by each run while the hold stands, and closed when the target is applied.`,
-			holdRelease: HOLD_RELEASE,
-			footer: hashMarker(hash)
+			status: `${status}\n\nFound by ${o.runner.eventName} at ${o.runner.sha.slice(0, 12)}. This issue is updated by each run while the hold stands, and closed when the target is applied.`
 		});
 		try {
 			const issue = await upsertHeldIssue(o.github, await c.me(o.github), name, body);
@@ -32449,6 +32435,20 @@ async function refuseHeld(name, err, hash, planFile, o, io, c) {
 		failure: "held",
 		...commentUrl ? { commentUrl } : {}
 	};
+}
+/**
+* A plan as posted on GitHub (a comment or an issue): within GitHub's size limit, without a time
+* stamp (the same plan gives the same text, which is then not rewritten), its hash at the end.
+*/
+function postedPlan(plan, hash, detailLimit, extra) {
+	return renderPlanMarkdown(plan, {
+		limitBytes: extra.limitBytes ?? 65536,
+		detailLimit,
+		stamp: false,
+		holdRelease: HOLD_RELEASE,
+		...extra.status ? { status: extra.status } : {},
+		footer: `${extra.note ? `${extra.note}\n` : ""}${hashMarker(hash)}`
+	});
 }
 function savePlan(dir, plan) {
 	mkdirSync(dir, { recursive: true });

@@ -218,12 +218,8 @@ async function planTarget(name: string, o: CiOptions, io: CiIo, c: PlanTargetCon
   if (c.pull !== undefined && o.comment) {
     if (!o.github) io.annotate('warning', 'no github-token: the plan was not posted on the pull request');
     else {
-      const body = renderPlanMarkdown(plan, {
-        limitBytes: COMMENT_LIMIT,
-        detailLimit: o.detailLimit,
-        stamp: false,
-        holdRelease: HOLD_RELEASE,
-        footer: `_plan-hash \`${shortPlanHash(hash)}\`, state serial ${plan.basis.stateSerial}: merging applies exactly this plan._\n${hashMarker(hash)}`,
+      const body = postedPlan(plan, hash, o.detailLimit, {
+        note: `_plan-hash \`${shortPlanHash(hash)}\`, state serial ${plan.basis.stateSerial}: merging applies exactly this plan._`,
       });
       try {
         const posted = await upsertPlanComment(o.github, await c.me(o.github), c.pull, name, body);
@@ -367,13 +363,9 @@ async function refuseChanged(
   io.summary(renderPlanMarkdown(plan, { limitBytes: c.share, status }));
   let commentUrl: string | undefined;
   if (o.github && pull !== undefined) {
-    const body = renderPlanMarkdown(plan, {
-      limitBytes: COMMENT_LIMIT,
-      detailLimit: o.detailLimit,
-      stamp: false,
+    const body = postedPlan(plan, hash, o.detailLimit, {
       status,
-      holdRelease: HOLD_RELEASE,
-      footer: `_plan-hash \`${shortPlanHash(hash)}\`, state serial ${plan.basis.stateSerial}._\n${hashMarker(hash)}`,
+      note: `_plan-hash \`${shortPlanHash(hash)}\`, state serial ${plan.basis.stateSerial}._`,
     });
     const posted = await upsertPlanComment(
       o.github,
@@ -413,13 +405,10 @@ async function refuseHeld(
   io.summary(renderPlanMarkdown(plan, { limitBytes: c.share, status }));
   let commentUrl: string | undefined;
   if (o.github) {
-    const body = renderPlanMarkdown(plan, {
+    const body = postedPlan(plan, hash, o.detailLimit, {
+      // (upsertHeldIssue adds its marker line)
       limitBytes: COMMENT_LIMIT - 200,
-      detailLimit: o.detailLimit,
-      stamp: false,
       status: `${status}\n\nFound by ${o.runner.eventName} at ${o.runner.sha.slice(0, 12)}. This issue is updated by each run while the hold stands, and closed when the target is applied.`,
-      holdRelease: HOLD_RELEASE,
-      footer: hashMarker(hash),
     });
     try {
       const issue = await upsertHeldIssue(o.github, await c.me(o.github), name, body);
@@ -431,6 +420,26 @@ async function refuseHeld(
     }
   }
   return { target: name, plan, hash, planFile, failure: 'held', ...(commentUrl ? { commentUrl } : {}) };
+}
+
+/**
+ * A plan as posted on GitHub (a comment or an issue): within GitHub's size limit, without a time
+ * stamp (the same plan gives the same text, which is then not rewritten), its hash at the end.
+ */
+function postedPlan(
+  plan: Plan,
+  hash: string,
+  detailLimit: number,
+  extra: { status?: string; note?: string; limitBytes?: number },
+): string {
+  return renderPlanMarkdown(plan, {
+    limitBytes: extra.limitBytes ?? COMMENT_LIMIT,
+    detailLimit,
+    stamp: false,
+    holdRelease: HOLD_RELEASE,
+    ...(extra.status ? { status: extra.status } : {}),
+    footer: `${extra.note ? `${extra.note}\n` : ''}${hashMarker(hash)}`,
+  });
 }
 
 function savePlan(dir: string, plan: Plan): string {

@@ -8,15 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rosterAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { districtRepo, git } from '../helpers/repo.js';
+import { districtRepo, GIT_ENV, git } from '../helpers/repo.js';
 import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.org',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.org',
-};
 
 describe('roster import --from oneroster-api', () => {
   it('reads every page of the portal (token renewed, 429s waited out); the first plan against it is empty', async () => {

@@ -2,21 +2,22 @@
  * Onboarding: `roster init` makes a district repo that validates, plans from any folder inside it,
  * and never lets `git add -A` stage what was delivered.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { roster } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { git } from '../helpers/repo.js';
-
-/** Who commits (roster init makes the first commit of a new repository). */
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.org',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.org',
-};
+import { GIT_ENV, git } from '../helpers/repo.js';
 
 const FILES = [
   'roster.config.yaml',
@@ -100,8 +101,13 @@ describe('roster import --from oneroster', () => {
     expect(roster(['init', 'district'], { cwd: parent, env: GIT_ENV }).status).toBe(0);
     return join(parent, 'district');
   }
+  /** The example district as a OneRoster zip, made once for these tests. */
+  let zip: string | undefined;
+  const zipDir = mkdtempSync(join(tmpdir(), 'roster-export-'));
+  afterAll(() => rmSync(zipDir, { recursive: true, force: true }));
   function exportZip(): string {
-    const zip = join(tempDir('roster-export-'), 'OneRoster.zip');
+    if (zip) return zip;
+    zip = join(zipDir, 'OneRoster.zip');
     expect(roster(['convert', 'examples/springfield', '--to', 'oneroster-1.1', '--out', zip]).status).toBe(0);
     return zip;
   }

@@ -1,11 +1,12 @@
 /** A district repo in a temp folder: a generated roster, a roster.config.yaml, and git. */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { roster } from './cli.js';
 import { tempDir } from './fixtures.js';
 
-const GIT_ENV = {
+export const GIT_ENV = {
   GIT_AUTHOR_NAME: 'Test',
   GIT_AUTHOR_EMAIL: 'test@example.org',
   GIT_COMMITTER_NAME: 'Test',
@@ -23,22 +24,40 @@ export interface DistrictRepo {
   commit(message: string): string;
 }
 
-export function districtRepo(
-  options: { students?: number; config?: string; git?: boolean } = {},
-): DistrictRepo {
-  const dir = tempDir('roster-repo-');
+/** Rosters made by `roster generate`, once per size in this test process, then copied. */
+const generated = new Map<number, string>();
+let generatedRoot: string | undefined;
+
+function generatedRoster(students: number): string {
+  const known = generated.get(students);
+  if (known) return known;
+  if (!generatedRoot) {
+    const root = mkdtempSync(join(tmpdir(), 'roster-generated-'));
+    process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+    generatedRoot = root;
+  }
+  const out = join(generatedRoot, String(students));
   const gen = roster([
     'generate',
     '--out',
-    join(dir, 'roster'),
+    out,
     '--schools',
     '3',
     '--students',
-    String(options.students ?? 120),
+    String(students),
     '--seed',
     'repo',
   ]);
   if (gen.status !== 0) throw new Error(gen.stderr);
+  generated.set(students, out);
+  return out;
+}
+
+export function districtRepo(
+  options: { students?: number; config?: string; git?: boolean } = {},
+): DistrictRepo {
+  const dir = tempDir('roster-repo-');
+  cpSync(generatedRoster(options.students ?? 120), join(dir, 'roster'), { recursive: true });
   writeFileSync(
     join(dir, 'roster.config.yaml'),
     options.config ??
