@@ -3,7 +3,12 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { UsageError } from '../errors.js';
 import { renderValidation } from '../render/validation.js';
-import { IMPORT_SOURCES, importRoster } from '../services/import.js';
+import {
+  IMPORT_SOURCES,
+  importRoster,
+  SPREADSHEET_ENCODINGS,
+  type SpreadsheetEncoding,
+} from '../services/import.js';
 
 export default class Import extends BaseCommand {
   static override summary = "Make the repo's roster from what the district has: a OneRoster export or API.";
@@ -33,6 +38,14 @@ export default class Import extends BaseCommand {
       options: ['single', 'per-school'],
       default: 'per-school',
       description: 'YAML only: one file, or one file per school.',
+    }),
+    encoding: Flags.string({
+      options: [...SPREADSHEET_ENCODINGS],
+      description:
+        'oneroster, a folder saved by a spreadsheet: the files\' encoding (Excel\'s plain "CSV" is windows-1252).',
+    }),
+    delimiter: Flags.string({
+      description: 'oneroster, a folder saved by a spreadsheet: the field separator (";", "tab" or "|").',
     }),
     'allow-invalid': Flags.boolean({
       description: 'Write a roster that does not validate, with its report in .roster/import-report.json.',
@@ -67,6 +80,14 @@ export default class Import extends BaseCommand {
       format: flags.format as 'yaml' | 'csv',
       layout: flags.layout as 'single' | 'per-school',
       allowInvalid: flags['allow-invalid'],
+      ...(flags.encoding || flags.delimiter
+        ? {
+            spreadsheet: {
+              ...(flags.encoding ? { encoding: flags.encoding as SpreadsheetEncoding } : {}),
+              ...(flags.delimiter ? { delimiter: delimiterOf(flags.delimiter) } : {}),
+            },
+          }
+        : {}),
       force: flags.force,
     });
     const base = relative(process.cwd(), result.validation.location) || '.';
@@ -128,4 +149,15 @@ function apiCredentials(flags: {
     ...(flags['token-url'] ? { tokenUrl: flags['token-url'] } : {}),
     pageSize: flags['page-size'],
   };
+}
+
+/** ";", "|", ",", or a tab written as "tab" or "\\t". */
+function delimiterOf(text: string): string {
+  if (text === 'tab' || text === '\\t' || text === '\t') return '\t';
+  if ([';', '|', ','].includes(text)) return text;
+  throw new UsageError(
+    'USAGE',
+    `--delimiter "${text}" is not a separator spreadsheets use`,
+    'Give ";", "tab" or "|".',
+  );
 }

@@ -4,8 +4,10 @@
  * roster.config.yaml. Never replaces uncommitted work there (git says what is uncommitted), and
  * writes an invalid roster only when asked (`allowInvalid`), with the report beside it.
  */
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import Papa from 'papaparse';
 import { ensurePrivateDir, workspaceDir } from '../config/workspace.js';
 import { Diagnostics } from '../diagnostic.js';
 import { UsageError } from '../errors.js';
@@ -26,6 +28,10 @@ import {
 import { loadRepoConfig } from './plan.js';
 import { writeRoster } from './write.js';
 
+/** Encodings a spreadsheet saves CSV in (Excel's "CSV" is Windows-1252; "Unicode text" is UTF-16). */
+export const SPREADSHEET_ENCODINGS = ['utf-8', 'windows-1252', 'latin1', 'utf-16le', 'utf-16be'] as const;
+export type SpreadsheetEncoding = (typeof SPREADSHEET_ENCODINGS)[number];
+
 /** Where a roster can be imported from (more to come: mapped legacy exports, the two-file batch). */
 export type ImportSource = 'oneroster' | 'oneroster-api';
 export const IMPORT_SOURCES: readonly ImportSource[] = ['oneroster', 'oneroster-api'];
@@ -44,6 +50,8 @@ export interface ImportOptions {
     readonly pageSize?: number;
   };
   readonly progress?: ProgressListener;
+  /** oneroster, a folder saved by a spreadsheet: its files' encoding and field separator. */
+  readonly spreadsheet?: { readonly encoding?: SpreadsheetEncoding; readonly delimiter?: string };
   /** yaml (default), or csv: OneRoster CSV of the source's version. */
   readonly format?: 'yaml' | 'csv';
   readonly layout?: 'single' | 'per-school';
@@ -91,7 +99,8 @@ export async function importRoster(options: ImportOptions): Promise<ImportResult
     throw new InvalidRosterError(
       validation,
       'nothing was imported',
-      'Fix the source, or pass --allow-invalid to import it anyway and fix it in the repo (the report is written beside it).',
+      spreadsheetHint(validation) ??
+        'Fix the source, or pass --allow-invalid to import it anyway and fix it in the repo (the report is written beside it).',
     );
   const version = loaded.roster.version;
   const format = options.format ?? 'yaml';
@@ -138,8 +147,19 @@ async function readSource(options: ImportOptions): Promise<{
   format: RosterFormat;
   stats?: ApiReadStats;
 }> {
-  if (options.from === 'oneroster')
-    return loadRoster(options.source, options.progress ? { progress: options.progress } : {});
+  if (options.from === 'oneroster') {
+    const source = options.spreadsheet ? fromSpreadsheet(options.source, options.spreadsheet) : undefined;
+    try {
+      const loaded = await loadRoster(
+        source ?? options.source,
+        options.progress ? { progress: options.progress } : {},
+      );
+      // Findings name the files as the user knows them.
+      return source ? { ...loaded, location: resolve(options.source) } : loaded;
+    } finally {
+      if (source) rmSync(source, { recursive: true, force: true });
+    }
+  }
   if (!options.api)
     throw new UsageError(
       'USAGE',
@@ -152,6 +172,82 @@ async function readSource(options: ImportOptions): Promise<{
     ...(options.progress ? { progress: options.progress } : {}),
   });
   return { roster, diagnostics: new Diagnostics(), location: options.source, format: 'oneroster-api', stats };
+}
+
+/**
+ * A folder of CSV files saved by a spreadsheet, as OneRoster CSV: each file decoded from
+ * `encoding` and, when its fields are separated by `delimiter`, written again with commas (by
+ * PapaParse, quoting as needed). Returns a temporary folder (the caller removes it).
+ */
+function fromSpreadsheet(
+  source: string,
+  how: { encoding?: SpreadsheetEncoding; delimiter?: string },
+): string {
+  if (!existsSync(source) || !statSync(source).isDirectory())
+    throw new UsageError(
+      'USAGE',
+      `--encoding and --delimiter read a folder of CSV files; ${source} is not one`,
+      'Unzip the export first, then import the folder.',
+    );
+  const out = mkdtempSync(join(tmpdir(), 'roster-import-'));
+  const decode = decoderFor(how.encoding ?? 'utf-8');
+  for (const name of readdirSync(source)) {
+    const from = join(source, name);
+    if (!statSync(from).isFile()) continue;
+    if (!name.toLowerCase().endsWith('.csv')) {
+      writeFileSync(join(out, name), readFileSync(from));
+      continue;
+    }
+    let text = decode(readFileSync(from)).replace(/^\ufeff/, '');
+    if (how.delimiter && how.delimiter !== ',') {
+      const rows = Papa.parse<string[]>(text, { delimiter: how.delimiter, skipEmptyLines: true }).data;
+      text = `${Papa.unparse(rows, { newline: '\n' })}\n`;
+    }
+    writeFileSync(join(out, name), text);
+  }
+  return out;
+}
+
+/**
+ * Windows-1252's bytes 0x80-0x9F (the WHATWG index): Node 20's TextDecoder decodes
+ * "windows-1252" as Latin-1, turning Excel's ’ “ ” – € into control characters.
+ */
+const WINDOWS_1252_C1 =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+function decoderFor(encoding: SpreadsheetEncoding): (bytes: Buffer) => string {
+  if (encoding === 'windows-1252')
+    return (bytes) =>
+      bytes.toString('latin1').replace(/[\u0080-\u009f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80]!);
+  const decoder = new TextDecoder(encoding);
+  return (bytes) => decoder.decode(bytes);
+}
+
+/** The flags that read a spreadsheet's file, when findings say the files are one. */
+function spreadsheetHint(validation: ValidationResult): string | undefined {
+  const flags = new Set<string>();
+  for (const d of validation.diagnostics) {
+    if (d.code === 'CSV_ENCODING') {
+      const encoding = /looks like (\S+)/.exec(d.message)?.[1] ?? '';
+      flags.add(
+        /UTF-16/.test(encoding)
+          ? '--encoding utf-16le'
+          : /8859/.test(encoding)
+            ? '--encoding latin1'
+            : '--encoding windows-1252',
+      );
+    }
+    if (d.code === 'CSV_DELIMITER') {
+      const m = /separates its fields with (semicolons|tabs|vertical bars)/.exec(d.message)?.[1];
+      flags.add(
+        m === 'tabs' ? '--delimiter tab' : m === 'vertical bars' ? "--delimiter '|'" : "--delimiter ';'",
+      );
+    }
+  }
+  return flags.size > 0
+    ? `These files look saved by a spreadsheet: import them again with ${[...flags].join(' ')}.`
+    : undefined;
 }
 
 function listFiles(dir: string): string[] {

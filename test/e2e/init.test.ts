@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import Papa from 'papaparse';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { roster } from '../helpers/cli.js';
@@ -180,4 +181,68 @@ describe('roster import --from oneroster', () => {
     git(dir, 'add', '-A');
     expect(git(dir, 'diff', '--cached', '--name-only')).not.toContain('.roster');
   });
+});
+
+describe('roster import of files saved by a spreadsheet', () => {
+  /** The example district as OneRoster CSV files, with a student renamed José Ñúñez. */
+  function export11(): string {
+    const dir = join(tempDir('roster-sheet-'), 'export');
+    expect(roster(['convert', 'examples/springfield', '--to', 'oneroster-1.1', '--out', dir]).status).toBe(0);
+    const users = readFileSync(join(dir, 'users.csv'), 'utf8').split('\n');
+    const header = users[0]!.split(',');
+    const row = users[1]!.split(',');
+    row[header.indexOf('givenName')] = 'José';
+    row[header.indexOf('familyName')] = 'Ñúñez';
+    users[1] = row.join(',');
+    writeFileSync(join(dir, 'users.csv'), users.join('\n'));
+    return dir;
+  }
+
+  it('a Windows-1252 file: the error suggests --encoding, which imports it right', () => {
+    const dir = newRepo();
+    const source = export11();
+    // As Excel saves "CSV": é, Ñ, ú one byte each, and the apostrophe ’ as 0x92 (Windows-1252 only).
+    const text = readFileSync(join(source, 'users.csv'), 'utf8').replace('Ñúñez', 'D~Angelo-Ñúñez');
+    const bytes = Buffer.from(text, 'latin1');
+    bytes[bytes.indexOf('~')] = 0x92;
+    writeFileSync(join(source, 'users.csv'), bytes);
+    const refused = roster(['import', '--from', 'oneroster', source], { cwd: dir });
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain('CSV_ENCODING');
+    expect(refused.stderr).toContain('import them again with --encoding windows-1252');
+    const imported = roster(['import', '--from', 'oneroster', source, '--encoding', 'windows-1252'], {
+      cwd: dir,
+    });
+    expect(imported.status, imported.stderr).toBe(0);
+    const yaml = readdirSync(join(dir, 'roster/schools'))
+      .map((f) => readFileSync(join(dir, 'roster/schools', f), 'utf8'))
+      .join('\n');
+    expect(yaml).toMatch(/givenName: José\n\s+familyName: "?D’Angelo-Ñúñez"?\n/);
+  });
+
+  it('semicolon-separated files: the error suggests --delimiter, which imports them right', () => {
+    const dir = newRepo();
+    const source = export11();
+    for (const name of readdirSync(source).filter((f) => f.endsWith('.csv'))) {
+      const rows = Papa.parse<string[]>(readFileSync(join(source, name), 'utf8'), {
+        skipEmptyLines: true,
+      }).data;
+      writeFileSync(join(source, name), `${Papa.unparse(rows, { delimiter: ';' })}\r\n`);
+    }
+    const refused = roster(['import', '--from', 'oneroster', source], { cwd: dir });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("import them again with --delimiter ';'");
+    const imported = roster(['import', '--from', 'oneroster', source, '--delimiter', ';'], { cwd: dir });
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(
+      /^Imported 4 orgs, 3 academicSessions, 48 courses, 48 classes, 343 users/,
+    );
+    expect(roster(['plan'], { cwd: dir }).stdout).toContain('Plan: 1984 to add, 0 to change, 0 to remove.');
+  });
+
+  function newRepo(): string {
+    const parent = tempDir('roster-sheet-repo-');
+    expect(roster(['init', 'district'], { cwd: parent, env: GIT_ENV }).status).toBe(0);
+    return join(parent, 'district');
+  }
 });
