@@ -9,6 +9,7 @@ import {
   SPREADSHEET_ENCODINGS,
   type SpreadsheetEncoding,
 } from '../services/import.js';
+import { DEFAULT_PAGE_SIZE } from '../source/oneroster-api.js';
 
 export default class Import extends BaseCommand {
   static override summary = "Make the repo's roster from what the district has: a OneRoster export or API.";
@@ -60,8 +61,8 @@ export default class Import extends BaseCommand {
     }),
     'page-size': Flags.integer({
       min: 1,
-      default: 1000,
-      description: 'oneroster-api: records asked for per page (some services allow fewer).',
+      default: DEFAULT_PAGE_SIZE,
+      description: 'oneroster-api: records asked for per page (a service that gives fewer is read on).',
     }),
     'token-url': Flags.string({
       description: 'oneroster-api: the OAuth 2 token endpoint (default: /oauth/token on the same host).',

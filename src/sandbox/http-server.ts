@@ -4,7 +4,7 @@
  * OneRoster REST read API. A wrong or missing token is a 401 and nothing else.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -100,9 +100,10 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     return expires !== undefined && expires > Date.now();
   };
   const view = async (version: RosterVersion): Promise<RestView> => {
+    // Which store state the cached view is of: the store file's size and time, and the latest
+    // sync (read per request, so cheap: a city's store is hundreds of MB).
     const key = existsSync(store.currentFile)
-      ? String(readFileSync(join(store.dataDir, 'store', 'current.zip')).length) +
-        (store.history()[0]?.id ?? '')
+      ? `${statSync(store.currentFile).size}:${statSync(store.currentFile).mtimeMs}:${readdirSync(join(store.dataDir, 'syncs')).sort().at(-1) ?? ''}`
       : 'empty';
     const cached = views.get(version);
     if (cached?.key === key) return cached.view;

@@ -20,7 +20,7 @@ export interface OneRosterApiOptions {
   readonly clientSecret: string;
   /** The OAuth 2 token endpoint (default: `/oauth/token` on the service's host). */
   readonly tokenUrl?: string;
-  /** Records asked for per page (default 1000). */
+  /** Records asked for per page (default DEFAULT_PAGE_SIZE; a service may give fewer). */
   readonly pageSize?: number;
   readonly progress?: ProgressListener;
   readonly signal?: AbortSignal;
@@ -33,6 +33,13 @@ export class OneRosterApiError extends RosterError {
     this.name = 'OneRosterApiError';
   }
 }
+
+/**
+ * Records asked for per page. Large, because a request costs a service far more than a record
+ * (the sandbox at 100,000 students: 28 s at 10,000 a page, 105 s at 1,000); a service that gives
+ * fewer is read on until its total or an empty page.
+ */
+export const DEFAULT_PAGE_SIZE = 10_000;
 
 /** Collections read, in this order, and the entity each fills. */
 const COLLECTIONS: readonly [string, EntityName][] = [
@@ -68,7 +75,7 @@ export async function readOneRosterApi(
   const version: RosterVersion = /v1p2/.test(base) ? '1.2' : '1.1';
   const tokens = new TokenSource(options, base, () => stats.tokensRenewed++);
   const builder = new RosterBuilder(version);
-  const pageSize = options.pageSize ?? 1000;
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   for (const [collection, entity] of COLLECTIONS) {
     let next: string | undefined = `${base}/${collection}?limit=${pageSize}&offset=0`;
     let read = 0;
@@ -89,19 +96,21 @@ export async function readOneRosterApi(
         stage: 'read',
         detail: `${collection}: ${read.toLocaleString('en-US')} record(s)`,
       });
-      next = nextPage(page, next, read, items.length, pageSize);
+      next = nextPage(page, next, read, items.length);
     }
   }
   return { roster: builder.build(), stats };
 }
 
-/** The next page: the Link header's, else by offset while X-Total-Count (or a full page) says there is more. */
-function nextPage(page: Page, url: string, read: number, got: number, pageSize: number): string | undefined {
+/**
+ * The next page: the Link header's; else by offset until X-Total-Count is reached, or, without
+ * it, until an empty page (a service may give fewer records than asked for without saying so).
+ */
+function nextPage(page: Page, url: string, read: number, got: number): string | undefined {
   const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(page.link ?? '')?.[1];
   if (link) return new URL(link, url).href;
   if (got === 0) return undefined;
-  const total = page.total;
-  if (total !== undefined ? read >= total : got < pageSize) return undefined;
+  if (page.total !== undefined && read >= page.total) return undefined;
   const next = new URL(url);
   next.searchParams.set('offset', String(Number(next.searchParams.get('offset') ?? 0) + got));
   return next.href;

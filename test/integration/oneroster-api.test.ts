@@ -68,4 +68,31 @@ describe('readOneRosterApi', () => {
       expect.stringMatching(/^t2 /),
     ]);
   });
+
+  it('reads on past a page shorter than asked for when the service gives no total and no links', async () => {
+    const users = Array.from({ length: 7 }, (_, i) => ({
+      sourcedId: `u${i}`,
+      role: 'student',
+      username: `u${i}`,
+    }));
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (url.pathname === '/oauth/token')
+        return res.end(JSON.stringify({ access_token: 't', expires_in: 60 }));
+      const collection = url.pathname.split('/').pop()!;
+      const offset = Number(url.searchParams.get('offset'));
+      // At most 3 a page, whatever was asked, and no X-Total-Count or Link.
+      res.end(
+        JSON.stringify({ [collection]: collection === 'users' ? users.slice(offset, offset + 3) : [] }),
+      );
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    onTestFinished(() => new Promise<void>((done) => server.close(() => done())));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ims/oneroster/v1p1`;
+    const { roster, stats } = await readOneRosterApi({ url: base, clientId: 'a', clientSecret: 'b' });
+    expect(roster.table('users').size).toBe(7);
+    expect(stats.pages).toBe(4 + 6); // 3 + 3 + 1 + an empty page for users, one empty page for each other
+  });
 });
