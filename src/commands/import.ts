@@ -19,17 +19,21 @@ export default class Import extends BaseCommand {
     '<%= config.bin %> import --from oneroster ./export.zip',
     '<%= config.bin %> import --from oneroster ./sis-export/ --format csv',
     '<%= config.bin %> import --from oneroster-api https://sis.example/ims/oneroster/v1p1 --client-id-env SIS_ID --client-secret-env SIS_SECRET',
+    '<%= config.bin %> import --from-target vendor',
   ];
   static override args = {
     source: Args.string({
-      required: true,
       description:
         'The OneRoster CSV folder or zip, or the REST service’s base URL (…/v1p1 or …/rostering/v1p2).',
     }),
   };
   static override flags = {
     repo: BaseCommand.repoFlags.repo,
-    from: Flags.string({ options: [...IMPORT_SOURCES], required: true, description: 'What SOURCE is.' }),
+    from: Flags.string({ options: [...IMPORT_SOURCES], description: 'What SOURCE is.' }),
+    'from-target': Flags.string({
+      description:
+        'Instead of SOURCE: what roster-as-code last delivered to this target (a dir or sftp target), so that the first plan is empty.',
+    }),
     format: Flags.string({
       options: ['yaml', 'csv'],
       default: 'yaml',
@@ -71,13 +75,22 @@ export default class Import extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Import);
+    const fromTarget = flags['from-target'];
+    if (fromTarget ? flags.from || args.source : !flags.from || !args.source)
+      throw new UsageError(
+        'USAGE',
+        fromTarget
+          ? '--from-target takes no SOURCE and no --from'
+          : 'roster import needs --from and a SOURCE',
+        'roster import --from oneroster EXPORT.zip, --from oneroster-api URL, or --from-target NAME.',
+      );
     const api = flags.from === 'oneroster-api' ? apiCredentials(flags) : undefined;
     const result = await importRoster({
       repo: flags.repo,
-      from: flags.from as 'oneroster' | 'oneroster-api',
+      from: fromTarget ? 'target' : (flags.from as 'oneroster' | 'oneroster-api'),
       ...(api ? { api } : {}),
       ...progressOption(this.progress(flags.quiet)),
-      source: args.source,
+      source: fromTarget ?? args.source!,
       format: flags.format as 'yaml' | 'csv',
       layout: flags.layout as 'single' | 'per-school',
       allowInvalid: flags['allow-invalid'],

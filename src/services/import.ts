@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import Papa from 'papaparse';
+import { selectTarget } from '../config/config.js';
 import { ensurePrivateDir, workspaceDir } from '../config/workspace.js';
 import { Diagnostics } from '../diagnostic.js';
 import { UsageError } from '../errors.js';
@@ -19,6 +20,7 @@ import type { ProgressListener } from '../progress.js';
 import { renderValidationJson } from '../render/validation.js';
 import { loadRoster } from '../source/load.js';
 import { type ApiReadStats, readOneRosterApi } from '../source/oneroster-api.js';
+import { createTarget } from '../targets/create.js';
 import {
   InvalidRosterError,
   summarize,
@@ -33,14 +35,18 @@ export const SPREADSHEET_ENCODINGS = ['utf-8', 'windows-1252', 'latin1', 'utf-16
 export type SpreadsheetEncoding = (typeof SPREADSHEET_ENCODINGS)[number];
 
 /** Where a roster can be imported from (more to come: mapped legacy exports, the two-file batch). */
-export type ImportSource = 'oneroster' | 'oneroster-api';
+export type ImportSource = 'oneroster' | 'oneroster-api' | 'target';
+/** What `--from` names (a target is named with `--from-target`). */
 export const IMPORT_SOURCES: readonly ImportSource[] = ['oneroster', 'oneroster-api'];
 
 export interface ImportOptions {
   /** The district repo (or a folder inside it). */
   readonly repo: string;
   readonly from: ImportSource;
-  /** oneroster: a OneRoster CSV folder or zip (1.1 or 1.2); oneroster-api: the service's base URL. */
+  /**
+   * oneroster: a OneRoster CSV folder or zip (1.1 or 1.2); oneroster-api: the service's base URL;
+   * target: a target's name (what roster-as-code last delivered to it).
+   */
   readonly source: string;
   /** oneroster-api: the client's credentials (from the environment) and token endpoint. */
   readonly api?: {
@@ -160,6 +166,7 @@ async function readSource(options: ImportOptions): Promise<{
       if (source) rmSync(source, { recursive: true, force: true });
     }
   }
+  if (options.from === 'target') return fromTarget(options.repo, options.source);
   if (!options.api)
     throw new UsageError(
       'USAGE',
@@ -172,6 +179,41 @@ async function readSource(options: ImportOptions): Promise<{
     ...(options.progress ? { progress: options.progress } : {}),
   });
   return { roster, diagnostics: new Diagnostics(), location: options.source, format: 'oneroster-api', stats };
+}
+
+/**
+ * What roster-as-code last delivered to a target (its snapshot), so that a repo made again from
+ * it plans no changes. A batch target's snapshot holds only what the two files carry (no orgs,
+ * sessions or courses): not a whole roster.
+ */
+async function fromTarget(repo: string, name: string) {
+  const targetConfig = selectTarget(loadRepoConfig(repo), name);
+  if (targetConfig.kind === 'batch')
+    throw new UsageError(
+      'IMPORT_TARGET_PARTIAL',
+      `target "${name}" is a batch target: what it holds (users, classes, enrollments, demographics) is not a whole roster`,
+      'Import from the portal’s OneRoster API (--from oneroster-api) or from a OneRoster export instead.',
+    );
+  const target = createTarget(targetConfig);
+  try {
+    const state = await target.readState();
+    if (!state)
+      throw new UsageError(
+        'IMPORT_TARGET_EMPTY',
+        `target "${name}" (${target.location}) holds nothing delivered by roster-as-code`,
+        'Import what the portal holds from its OneRoster API or an export instead (roster import --from ...).',
+      );
+    const roster = await target.readCurrent(state);
+    return {
+      roster,
+      diagnostics: new Diagnostics(),
+      location: target.location,
+      // (A snapshot is kept as a OneRoster zip, or read from one.)
+      format: 'oneroster-zip' as RosterFormat,
+    };
+  } finally {
+    await target.close?.();
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { roster } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { GIT_ENV, git } from '../helpers/repo.js';
+import { districtRepo, GIT_ENV, git } from '../helpers/repo.js';
 
 const FILES = [
   'roster.config.yaml',
@@ -245,4 +245,46 @@ describe('roster import of files saved by a spreadsheet', () => {
     expect(roster(['init', 'district'], { cwd: parent, env: GIT_ENV }).status).toBe(0);
     return join(parent, 'district');
   }
+});
+
+describe('roster import --from-target', () => {
+  it('adopts what roster-as-code last delivered to a target: the first plan against it is empty', () => {
+    const portal = join(tempDir('roster-portal-'), 'drop');
+    const target = `  - { name: portal, kind: dir, path: ${portal} }\n`;
+    const first = districtRepo({ students: 40, config: `roster: roster\ntargets:\n${target}` });
+    expect(roster(['apply', '--auto-approve'], { cwd: first.dir }).status).toBe(0);
+
+    // The repo is lost; a new one adopts what the portal was sent.
+    const parent = tempDir('roster-adopt-');
+    expect(roster(['init', 'district'], { cwd: parent, env: GIT_ENV }).status).toBe(0);
+    const dir = join(parent, 'district');
+    const config = readFileSync(join(dir, 'roster.config.yaml'), 'utf8').replace(
+      /^targets:.*\n/m,
+      `targets:\n${target}`,
+    );
+    writeFileSync(join(dir, 'roster.config.yaml'), config);
+    git(dir, 'commit', '-q', '-am', 'The portal');
+    expect(roster(['import', '--from-target', 'local'], { cwd: dir }).stderr).toContain(
+      'Error [IMPORT_TARGET_EMPTY] target "local"',
+    );
+    const adopted = roster(['import', '--from-target', 'portal'], { cwd: dir });
+    expect(adopted.status, adopted.stderr).toBe(0);
+    expect(roster(['diff', first.dir, dir]).stdout).toContain('No differences.');
+    const plan = roster(['plan', '--target', 'portal', '--detailed-exitcode'], { cwd: dir });
+    expect(plan.stdout).toContain('No changes.');
+    expect(plan.status).toBe(0);
+
+    // A batch target holds users, classes, enrollments and demographics: not a whole roster.
+    writeFileSync(
+      join(dir, 'roster.config.yaml'),
+      `${config}  - { name: vendor, kind: batch, url: "http://127.0.0.1:9", tokenEnv: VENDOR_TOKEN }\n`,
+    );
+    const partial = roster(['import', '--from-target', 'vendor', '--force'], { cwd: dir });
+    expect(partial.status).toBe(64);
+    expect(partial.stderr).toContain('Error [IMPORT_TARGET_PARTIAL] target "vendor" is a batch target');
+
+    const usage = roster(['import'], { cwd: dir });
+    expect(usage.status).toBe(64);
+    expect(usage.stderr).toContain('Error [USAGE] roster import needs --from and a SOURCE');
+  });
 });
