@@ -32164,7 +32164,7 @@ async function runCi(o, io) {
 	const { runner } = o;
 	const results = [];
 	if (o.command === "validate") {
-		const result = await validatePath(o.repo);
+		const result = await validatePath(config.root);
 		reportValidation(result, o, io);
 		return finish(o, results, result.valid ? "" : "invalid");
 	}

@@ -107,7 +107,7 @@ export async function runCi(o: CiOptions, io: CiIo): Promise<CiResult> {
   const { runner } = o;
   const results: TargetResult[] = [];
   if (o.command === 'validate') {
-    const result = await validatePath(o.repo);
+    const result = await validatePath(config.root);
     reportValidation(result, o, io);
     return finish(o, results, result.valid ? '' : 'invalid');
   }

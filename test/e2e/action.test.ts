@@ -211,6 +211,25 @@ describe('the Action on pull requests', () => {
   });
 });
 
+describe('the Action validating', () => {
+  it('command: validate, from a folder inside the repo: the config is found above it', async () => {
+    const gh = await fakeGitHub();
+    const repo = districtRepo({ students: 20 });
+    const run = await runAction({
+      workspace: repo.dir,
+      api: gh.url,
+      eventName: 'push',
+      event: events.push(head(repo), 'Edit'),
+      inputs: { command: 'validate', 'working-directory': 'roster/schools' },
+    });
+    expect(run.status, run.stdout).toBe(0);
+    expect(run.outputs['failure-reason']).toBe('');
+    expect(run.summary).toContain('### roster validate: valid');
+    expect(run.stdout).toMatch(/^roster is valid: 0 errors/m);
+    expect(gh.requests).toHaveLength(0); // validating asks nothing of GitHub
+  });
+});
+
 describe('the Action applying from CI', () => {
   it('a merged pull request is applied when its plan is the one reviewed; refused and re-posted when it changed', async () => {
     const gh = await fakeGitHub();
