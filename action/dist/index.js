@@ -32100,19 +32100,22 @@ async function labelReleasesHold(client, pull, planComment) {
 		reason: `released by ${labelled.by} with the label ${MASS_CHANGE_LABEL} on #${pull}`
 	};
 }
+/** The target's open held-plan issue: its marker, opened by `login`. */
+async function findHeldIssue(client, login, target) {
+	const marker = heldIssueMarker(target);
+	return (await client.openIssues()).find((i) => i.user?.login === login && (i.body ?? "").includes(marker));
+}
 /** Opens the target's held-plan issue, or updates the open one (one per target). */
 async function upsertHeldIssue(client, login, target, body) {
-	const marker = heldIssueMarker(target);
-	const open = (await client.openIssues()).find((i) => i.user?.login === login && (i.body ?? "").includes(marker));
-	const text = `${marker}\n${body}`;
+	const open = await findHeldIssue(client, login, target);
+	const text = `${heldIssueMarker(target)}\n${body}`;
 	if (!open) return client.createIssue(`roster: the plan for target "${target}" is held`, text);
 	if (open.body === text) return open;
 	return client.updateIssue(open.number, { body: text });
 }
 /** Closes the target's held-plan issue once the target is applied (nothing when there is none). */
 async function closeHeldIssue(client, login, target, note) {
-	const marker = heldIssueMarker(target);
-	const open = (await client.openIssues()).find((i) => i.user?.login === login && (i.body ?? "").includes(marker));
+	const open = await findHeldIssue(client, login, target);
 	if (!open) return;
 	await client.createComment(open.number, note);
 	await client.updateIssue(open.number, { state: "closed" });
@@ -32246,7 +32249,7 @@ async function planTarget(name, o, io, c) {
 			failure: "target-unavailable"
 		};
 	}
-	const hash = planHash(plan);
+	const hash = hashOf(plan);
 	const planFile = savePlan(o.planDir, plan);
 	logPlan(plan, hash, o, io);
 	io.summary(renderPlanMarkdown(plan, {
@@ -32304,13 +32307,13 @@ async function applyTarget(name, o, io, c) {
 			confirm: async (plan) => {
 				planned = plan;
 				if (!review) return true;
-				if (planHash(plan) === reviewed) return true;
+				if (hashOf(plan) === reviewed) return true;
 				changed = plan;
 				return false;
 			}
 		});
 		const plan = result.plan;
-		const hash = planHash(plan);
+		const hash = hashOf(plan);
 		const planFile = savePlan(o.planDir, plan);
 		if (result.outcome === "cancelled" && changed) return await refuseChanged(name, changed, hash, planFile, o, io, c, reviewed === void 0);
 		logPlan(plan, hash, o, io);
@@ -32346,7 +32349,7 @@ async function applyTarget(name, o, io, c) {
 		};
 	} catch (err) {
 		if (err instanceof HeldPlanError) {
-			const hash = planHash(err.plan);
+			const hash = hashOf(err.plan);
 			const planFile = savePlan(o.planDir, err.plan);
 			if (review && hash !== reviewed) return await refuseChanged(name, err.plan, hash, planFile, o, io, c, reviewed === void 0);
 			return await refuseHeld(name, err, hash, planFile, o, io, c);
@@ -32368,7 +32371,7 @@ async function applyTarget(name, o, io, c) {
 			failure,
 			...plan ? {
 				plan,
-				hash: planHash(plan)
+				hash: hashOf(plan)
 			} : {}
 		};
 	}
@@ -32435,6 +32438,16 @@ async function refuseHeld(name, err, hash, planFile, o, io, c) {
 		failure: "held",
 		...commentUrl ? { commentUrl } : {}
 	};
+}
+/** A plan's hash, computed once per plan (a city's first delivery takes seconds to hash). */
+const hashes = /* @__PURE__ */ new WeakMap();
+function hashOf(plan) {
+	let hash = hashes.get(plan);
+	if (hash === void 0) {
+		hash = planHash(plan);
+		hashes.set(plan, hash);
+	}
+	return hash;
 }
 /**
 * A plan as posted on GitHub (a comment or an issue): within GitHub's size limit, without a time

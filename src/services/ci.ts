@@ -210,7 +210,7 @@ async function planTarget(name: string, o: CiOptions, io: CiIo, c: PlanTargetCon
     );
     return { target: name, failure: 'target-unavailable' };
   }
-  const hash = planHash(plan);
+  const hash = hashOf(plan);
   const planFile = savePlan(o.planDir, plan);
   logPlan(plan, hash, o, io);
   io.summary(renderPlanMarkdown(plan, { limitBytes: c.share, holdRelease: HOLD_RELEASE }));
@@ -283,13 +283,13 @@ async function applyTarget(
       confirm: async (plan) => {
         planned = plan;
         if (!review) return true;
-        if (planHash(plan) === reviewed) return true;
+        if (hashOf(plan) === reviewed) return true;
         changed = plan;
         return false;
       },
     });
     const plan = result.plan;
-    const hash = planHash(plan);
+    const hash = hashOf(plan);
     const planFile = savePlan(o.planDir, plan);
     if (result.outcome === 'cancelled' && changed) {
       return await refuseChanged(name, changed, hash, planFile, o, io, c, reviewed === undefined);
@@ -321,7 +321,7 @@ async function applyTarget(
     return { target: name, plan, hash, failure: '', planFile, applied: true };
   } catch (err) {
     if (err instanceof HeldPlanError) {
-      const hash = planHash(err.plan);
+      const hash = hashOf(err.plan);
       const planFile = savePlan(o.planDir, err.plan);
       if (review && hash !== reviewed)
         return await refuseChanged(name, err.plan, hash, planFile, o, io, c, reviewed === undefined);
@@ -338,7 +338,7 @@ async function applyTarget(
     });
     io.summary(`### roster apply: \`${name}\`\n\n**Not applied** (${failure}): ${escapeMd(err.message)}\n`);
     const plan = planned;
-    return { target: name, failure, ...(plan ? { plan, hash: planHash(plan) } : {}) };
+    return { target: name, failure, ...(plan ? { plan, hash: hashOf(plan) } : {}) };
   }
 }
 
@@ -420,6 +420,17 @@ async function refuseHeld(
     }
   }
   return { target: name, plan, hash, planFile, failure: 'held', ...(commentUrl ? { commentUrl } : {}) };
+}
+
+/** A plan's hash, computed once per plan (a city's first delivery takes seconds to hash). */
+const hashes = new WeakMap<Plan, string>();
+function hashOf(plan: Plan): string {
+  let hash = hashes.get(plan);
+  if (hash === undefined) {
+    hash = planHash(plan);
+    hashes.set(plan, hash);
+  }
+  return hash;
 }
 
 /**

@@ -28,7 +28,7 @@ import {
   validateRoster,
 } from '../validate/validate.js';
 import { loadRepoConfig } from './plan.js';
-import { writeRoster } from './write.js';
+import { listFiles, writeRoster } from './write.js';
 
 /** Encodings a spreadsheet saves CSV in (Excel's "CSV" is Windows-1252; "Unicode text" is UTF-16). */
 export const SPREADSHEET_ENCODINGS = ['utf-8', 'windows-1252', 'latin1', 'utf-16le', 'utf-16be'] as const;
@@ -290,10 +290,4 @@ function spreadsheetHint(validation: ValidationResult): string | undefined {
   return flags.size > 0
     ? `These files look saved by a spreadsheet: import them again with ${[...flags].join(' ')}.`
     : undefined;
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
-  );
 }

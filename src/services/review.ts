@@ -125,6 +125,16 @@ export async function labelReleasesHold(
   };
 }
 
+/** The target's open held-plan issue: its marker, opened by `login`. */
+async function findHeldIssue(
+  client: GitHubClient,
+  login: string,
+  target: string,
+): Promise<Issue | undefined> {
+  const marker = heldIssueMarker(target);
+  return (await client.openIssues()).find((i) => i.user?.login === login && (i.body ?? '').includes(marker));
+}
+
 /** Opens the target's held-plan issue, or updates the open one (one per target). */
 export async function upsertHeldIssue(
   client: GitHubClient,
@@ -132,11 +142,8 @@ export async function upsertHeldIssue(
   target: string,
   body: string,
 ): Promise<Issue> {
-  const marker = heldIssueMarker(target);
-  const open = (await client.openIssues()).find(
-    (i) => i.user?.login === login && (i.body ?? '').includes(marker),
-  );
-  const text = `${marker}\n${body}`;
+  const open = await findHeldIssue(client, login, target);
+  const text = `${heldIssueMarker(target)}\n${body}`;
   if (!open) return client.createIssue(`roster: the plan for target "${target}" is held`, text);
   if (open.body === text) return open;
   return client.updateIssue(open.number, { body: text });
@@ -149,10 +156,7 @@ export async function closeHeldIssue(
   target: string,
   note: string,
 ): Promise<void> {
-  const marker = heldIssueMarker(target);
-  const open = (await client.openIssues()).find(
-    (i) => i.user?.login === login && (i.body ?? '').includes(marker),
-  );
+  const open = await findHeldIssue(client, login, target);
   if (!open) return;
   await client.createComment(open.number, note);
   await client.updateIssue(open.number, { state: 'closed' });

@@ -168,7 +168,8 @@ function existingRosterFiles(out: string, options: OutputOptions): string[] {
   return existing;
 }
 
-function listFiles(dir: string): string[] {
+/** Every file below `dir`, sub-folders included. */
+export function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? listFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
   );
