@@ -14,7 +14,7 @@ import type { Plan } from '../plan/plan.js';
 import { activeBlackout, applyPolicy } from '../plan/policy.js';
 import { createTarget } from '../targets/create.js';
 import { faultPoint } from '../targets/faults.js';
-import { STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
+import { historyAfter, STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
 import type { LockInfo } from '../targets/target.js';
 import { primePlanCache } from './incremental.js';
 import { fillPlanCache, loadRepoConfig, makePlan, type PlanContext, type PlanOptions } from './plan.js';
@@ -146,6 +146,7 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
           { create: c?.create ?? 0, update: c?.update ?? 0, delete: c?.delete ?? 0 },
         ]),
       ),
+      history: historyAfter(ctx.state),
     };
     await faultPoint('apply:before-deliver');
     signal?.throwIfAborted();

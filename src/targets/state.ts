@@ -45,6 +45,52 @@ export interface TargetState {
    * plan did not: a bulk delivery replaced records added by hand). Shown by `roster status`.
    */
   readonly reportMismatch?: readonly string[];
+  /**
+   * The applies before this one, oldest first (at most APPLY_HISTORY_LIMIT): `roster applies`,
+   * and the "delivered by" of `roster log`. Absent in states written before it was kept.
+   */
+  readonly history?: readonly AppliedSummary[];
+}
+
+/** One past apply, as the state's history keeps it. */
+export interface AppliedSummary {
+  readonly serial: number;
+  readonly appliedAt: string;
+  readonly appliedCommit: string | null;
+  readonly appliedDirty: boolean;
+  readonly mode: 'bulk' | 'delta';
+  readonly planned?: Partial<Record<EntityName, PlannedCounts>>;
+  readonly recordCounts: Partial<Record<EntityName, number>>;
+  /** How many records the portal rejected. */
+  readonly rejected: number;
+}
+
+/** Past applies kept in a state: ten years of daily applies (each about 300 bytes). */
+export const APPLY_HISTORY_LIMIT = 4000;
+
+/** `state` as a history entry. */
+export function appliedSummary(state: TargetState): AppliedSummary {
+  return {
+    serial: state.serial,
+    appliedAt: state.appliedAt,
+    appliedCommit: state.appliedCommit,
+    appliedDirty: state.appliedDirty,
+    mode: state.mode,
+    ...(state.planned ? { planned: state.planned } : {}),
+    recordCounts: state.recordCounts,
+    rejected: state.rejected.length,
+  };
+}
+
+/** The history a state that follows `previous` carries: previous's, and previous itself. */
+export function historyAfter(previous: TargetState | undefined): AppliedSummary[] {
+  if (!previous) return [];
+  return [...(previous.history ?? []), appliedSummary(previous)].slice(-APPLY_HISTORY_LIMIT);
+}
+
+/** Every apply a state knows of, oldest first: its history, then itself. */
+export function appliesOf(state: TargetState): AppliedSummary[] {
+  return historyAfter(state);
 }
 
 export interface PlannedCounts {
