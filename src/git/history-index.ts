@@ -37,7 +37,7 @@ import {
 /** The index file's own format: raise it whenever what it holds, or means, changes (an old index is then built again). */
 export const HISTORY_INDEX_FORMAT = 1;
 /** More changed records of one entity in one commit than this: kept as a bulk change. */
-export const BULK_RECORDS = Number(process.env.ROSTER_HISTORY_BULK) || 2000;
+export const BULK_RECORDS = 2000;
 
 /** 'c': the record appeared (all its values); 'u': values changed (name → [before, after]); 'd': it went. */
 export type EventOp = 'c' | 'u' | 'd';
@@ -113,6 +113,8 @@ export interface UpdateOptions {
   /** Told of each commit read (built from nothing, a long history takes a while). */
   readonly progress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
+  /** BULK_RECORDS, unless a test asks for another (the answers must not depend on it). */
+  readonly bulkRecords?: number;
 }
 
 /**
@@ -219,7 +221,7 @@ async function extend(
         changes = changes.filter((x) => inAll.every((s) => s.has(x.id)));
       }
       const c = number.get(commit.sha)!;
-      record(c, changes, events, bulk, perCommit[k]![0]!);
+      record(c, changes, events, bulk, perCommit[k]![0]!, options.bulkRecords ?? BULK_RECORDS);
     }
   } finally {
     blobs.close();
@@ -234,6 +236,7 @@ function record(
   events: Record<RecordId, StoredEvent[]>,
   bulk: BulkChange[],
   files: readonly FileChange[],
+  bulkRecords: number,
 ): void {
   const byEntity = new Map<EntityName, RecordChange[]>();
   for (const change of changes) {
@@ -246,7 +249,7 @@ function record(
     list.push(change);
   }
   for (const [entity, list] of byEntity) {
-    if (list.length > BULK_RECORDS) {
+    if (list.length > bulkRecords) {
       bulk.push({
         commit: c,
         entity,

@@ -42,10 +42,11 @@ export async function gitText(top: string, args: string[]): Promise<string> {
 /** True when `ancestor` is `commit` or one of its ancestors. */
 export async function isAncestor(top: string, ancestor: string, commit: string): Promise<boolean> {
   try {
-    await simpleGit({ baseDir: top }).raw(['merge-base', '--is-ancestor', ancestor, commit]);
-    return true;
+    // (Not --is-ancestor: it answers with its exit code alone, which simple-git does not take as
+    // an error without a message on stderr.)
+    return (await gitText(top, ['merge-base', ancestor, commit])).trim() === ancestor;
   } catch {
-    return false;
+    return false; // (a commit that no longer exists)
   }
 }
 

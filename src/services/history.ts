@@ -347,8 +347,10 @@ export async function recordLog(options: LogOptions): Promise<LogResult> {
         deliveredBy: deliveredBy(e.commit, next),
       });
     }
+    // Newest first, as git log: by commit date, then children before parents.
+    const when = (n: number) => Date.parse(history.commit(n).committerDate);
     let entries: LogEntry[] = [...byCommit.entries()]
-      .sort((a, b) => b[0] - a[0])
+      .sort((a, b) => when(b[0]) - when(a[0]) || b[0] - a[0])
       .map(([n, changes]) => ({ commit: commitView(history, n), changes }));
     if (options.limit !== undefined) entries = entries.slice(0, options.limit);
     return {
