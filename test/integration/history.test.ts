@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RosterError } from '../../src/errors.js';
 import { writeOneRosterDir } from '../../src/formats/oneroster-csv/write.js';
@@ -228,6 +229,11 @@ describe('roster log', () => {
       committer: { name: 'GitHub' },
     });
     golden('log-u4.json', `${JSON.stringify({ ...eli, index: undefined }, null, 2)}\n`);
+    const schema = new Ajv({ allErrors: true }).compile(
+      JSON.parse(readFileSync('schemas/history.schema.json', 'utf8')),
+    );
+    for (const output of [eli, cara, await recordBlame({ repo, record: 'u1' })])
+      expect(schema(JSON.parse(JSON.stringify(output))), JSON.stringify(schema.errors)).toBe(true);
   });
 
   it('--related adds the records that point at it, with redacted demographics', async () => {
