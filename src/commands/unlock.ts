@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { selectTarget } from '../config/config.js';
+import { loadRepoConfig, selectTarget } from '../config/config.js';
 import { UsageError } from '../errors.js';
-import { loadRepoConfig } from '../services/plan.js';
 import { createTarget } from '../targets/create.js';
 
 export default class Unlock extends BaseCommand {

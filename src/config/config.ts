@@ -366,3 +366,16 @@ function fieldProblem(
   const near = closest(name, fields);
   return `"${name}" is not a field of ${owner}${near ? `; did you mean "${near}"?` : ''}`;
 }
+
+/** The config of the district repo at `repo` or above it (as git finds its repository). */
+export function loadRepoConfig(repo: string): RosterConfig {
+  const file = findConfigUpward(repo);
+  if (!file) {
+    throw new UsageError(
+      'CONFIG_NOT_FOUND',
+      `${repo === '.' ? 'this folder' : repo} has no ${CONFIG_FILE}, nor any folder above it`,
+      `Run roster inside a district repo (roster init makes one), or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`,
+    );
+  }
+  return loadConfig(file);
+}

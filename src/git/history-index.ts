@@ -24,6 +24,7 @@ import {
   listCommits,
 } from './plumbing.js';
 import {
+  csvEntityOf,
   diffRecordFiles,
   isRosterFile,
   type RecordChange,
@@ -209,9 +210,20 @@ async function extend(
       next = k + 1 < commits.length ? load(k + 1) : [];
       options.progress?.(k + 1, commits.length);
       if (sides.length === 0) continue;
+      const c = number.get(commit.sha)!;
+      const bulkRecords = options.bulkRecords ?? BULK_RECORDS;
       const compared = await Promise.all(
-        sides.map(async (s) => {
-          const { before, after } = await s;
+        sides.map(async (s, parent) => {
+          let { before, after } = await s;
+          // A CSV file added or removed whole, of more records than are listed: counted, not read
+          // (the first import of a city is a million records).
+          if (sides.length === 1) {
+            const whole = wholeFiles(before, after, bulkRecords);
+            for (const w of whole) bulk.push(bulkChange(c, w.entity, w, perCommit[k]![parent]!));
+            const skip = new Set(whole.map((w) => w.path));
+            before = before.filter((f) => !skip.has(f.path));
+            after = after.filter((f) => !skip.has(f.path));
+          }
           return diffRecordFiles(before, after);
         }),
       );
@@ -220,8 +232,7 @@ async function extend(
         const inAll = compared.slice(1).map((c) => new Set(c.map((x) => x.id)));
         changes = changes.filter((x) => inAll.every((s) => s.has(x.id)));
       }
-      const c = number.get(commit.sha)!;
-      record(c, changes, events, bulk, perCommit[k]![0]!, options.bulkRecords ?? BULK_RECORDS);
+      record(c, changes, events, bulk, perCommit[k]![0]!, bulkRecords);
     }
   } finally {
     blobs.close();
@@ -250,15 +261,12 @@ function record(
   }
   for (const [entity, list] of byEntity) {
     if (list.length > bulkRecords) {
-      bulk.push({
-        commit: c,
-        entity,
+      const counts = {
         created: list.filter((x) => !x.before).length,
         changed: list.filter((x) => x.before && x.after).length,
         removed: list.filter((x) => !x.after).length,
-        before: files.filter((f) => f.before).map((f) => [f.path, f.before!] as const),
-        after: files.filter((f) => f.after).map((f) => [f.path, f.after!] as const),
-      });
+      };
+      bulk.push(bulkChange(c, entity, counts, files));
       continue;
     }
     for (const change of list) {
@@ -270,6 +278,70 @@ function record(
       list.push(storedEvent(c, change));
     }
   }
+}
+
+function bulkChange(
+  c: number,
+  entity: EntityName,
+  counts: { created: number; changed?: number; removed: number },
+  files: readonly FileChange[],
+): BulkChange {
+  return {
+    commit: c,
+    entity,
+    created: counts.created,
+    changed: counts.changed ?? 0,
+    removed: counts.removed,
+    before: files.filter((f) => f.before && holds(f.path)).map((f) => [f.path, f.before!] as const),
+    after: files.filter((f) => f.after && holds(f.path)).map((f) => [f.path, f.after!] as const),
+  };
+  // (Only files that can hold the entity's records: its CSV file, and YAML.)
+  function holds(path: string): boolean {
+    const of = csvEntityOf(path);
+    return of === undefined || of === entity;
+  }
+}
+
+/**
+ * CSV entity files a commit added (or removed) whole, with more than `limit` records, where no
+ * other file on the other side can hold that entity's records (no file of it, no YAML): every
+ * record of such a file was created (or removed), so its lines are counted, never read.
+ */
+function wholeFiles(
+  before: readonly RosterFile[],
+  after: readonly RosterFile[],
+  limit: number,
+): { path: string; entity: EntityName; created: number; removed: number }[] {
+  const out: { path: string; entity: EntityName; created: number; removed: number }[] = [];
+  const yaml = (files: readonly RosterFile[]) => files.some((f) => csvEntityOf(f.path) === undefined);
+  for (const [side, other, created] of [
+    [after, before, true],
+    [before, after, false],
+  ] as const) {
+    if (yaml(other)) continue;
+    for (const f of side) {
+      const entity = csvEntityOf(f.path);
+      if (!entity || other.some((o) => csvEntityOf(o.path) === entity)) continue;
+      if (side.some((g) => g !== f && csvEntityOf(g.path) === entity)) continue;
+      const n = dataLines(f.bytes);
+      if (n > limit) out.push({ path: f.path, entity, created: created ? n : 0, removed: created ? 0 : n });
+    }
+  }
+  return out;
+}
+
+/** Lines after the header that are not blank. */
+function dataLines(bytes: Buffer): number {
+  let n = 0;
+  let start = bytes.indexOf(0x0a) + 1;
+  if (start === 0) return 0;
+  while (start < bytes.length) {
+    const lf = bytes.indexOf(0x0a, start);
+    const end = lf < 0 ? bytes.length : lf;
+    if (end > start && !(end === start + 1 && bytes[start] === 0x0d)) n++;
+    start = end + 1;
+  }
+  return n;
 }
 
 /** A change as the index keeps it. */

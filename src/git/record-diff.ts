@@ -11,9 +11,7 @@
 import { basename } from 'node:path';
 import { Diagnostics } from '../diagnostic.js';
 import { diffLines, quotesStayOnTheirLine } from '../formats/csv/line-diff.js';
-import { readEntityFileAlone } from '../formats/oneroster-csv/read.js';
 import { memoryFiles } from '../formats/package-files.js';
-import { readRosterYaml, YAML_EXTENSIONS } from '../formats/yaml/read.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName, type RosterVersion } from '../model/entities.js';
 import type { RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
@@ -36,6 +34,9 @@ export interface RecordChange {
   readonly before?: RecordValues;
   readonly after?: RecordValues;
 }
+
+/** Roster YAML files' extensions (formats/yaml/read.ts's, which is loaded only when records are read). */
+const YAML_EXTENSIONS = ['.yaml', '.yml'];
 
 const ENTITY_BY_FILE = new Map(ENTITY_NAMES.map((e) => [ENTITIES[e].file, e]));
 
@@ -88,6 +89,8 @@ async function readCsvRecords(
   const lf = bytes.indexOf(0x0a);
   const header = bytes.toString('utf8', 0, lf < 0 ? bytes.length : lf);
   const file = ENTITIES[entity].file;
+  // (The readers are loaded when first needed: a question the index answers alone starts sooner.)
+  const { readEntityFileAlone } = await import('../formats/oneroster-csv/read.js');
   const read = await readEntityFileAlone(
     memoryFiles(file, new Map([[file, bytes]])),
     entity,
@@ -127,6 +130,7 @@ export async function readRecords(files: readonly RosterFile[]): Promise<Map<Rec
   }
   if (yaml.size > 0) {
     // (Findings do not matter here: the history shows what was committed, valid or not.)
+    const { readRosterYaml } = await import('../formats/yaml/read.js');
     const { roster } = await readRosterYaml(memoryFiles('history', yaml), new Diagnostics());
     rosterRecords(roster, out);
   }

@@ -3,7 +3,7 @@
  * -> confirmation -> delivery -> state -> unlock. Nothing is delivered when any step refuses.
  */
 import { randomUUID } from 'node:crypto';
-import { selectTarget } from '../config/config.js';
+import { loadRepoConfig, selectTarget } from '../config/config.js';
 import { ensurePrivateDir, workspaceDir } from '../config/workspace.js';
 import { InterruptedError, RosterError, StalePlanError } from '../errors.js';
 import { interruptionOf } from '../interrupts.js';
@@ -17,7 +17,7 @@ import { faultPoint } from '../targets/faults.js';
 import { historyAfter, STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
 import type { LockInfo } from '../targets/target.js';
 import { primePlanCache } from './incremental.js';
-import { fillPlanCache, loadRepoConfig, makePlan, type PlanContext, type PlanOptions } from './plan.js';
+import { fillPlanCache, makePlan, type PlanContext, type PlanOptions } from './plan.js';
 
 export interface ApplyOptions extends PlanOptions {
   /** A saved plan to apply exactly; refused when stale. */

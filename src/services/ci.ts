@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { selectTarget } from '../config/config.js';
+import { loadRepoConfig, selectTarget } from '../config/config.js';
 import { LockHeldError, RosterError, UsageError } from '../errors.js';
 import { type Comment, GitHubApiError, type GitHubClient } from '../github/api.js';
 import type { RunnerEnvironment } from '../github/runner.js';
@@ -22,7 +22,7 @@ import { renderValidation } from '../render/validation.js';
 import type { AnnotationKind, AnnotationPlace } from '../render/workflow-commands.js';
 import { InvalidRosterError, type ValidationResult } from '../validate/validate.js';
 import { applyRoster, HeldPlanError } from './apply.js';
-import { loadRepoConfig, makePlan } from './plan.js';
+import { makePlan } from './plan.js';
 import {
   closeHeldIssue,
   findPlanComment,

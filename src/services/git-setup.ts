@@ -4,13 +4,14 @@
  * hunk headed by the record it is in. `.gitattributes` (committed, shared) says which files use
  * the driver; the driver itself is local git config (it runs this roster), set per clone.
  */
+
 import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { loadRepoConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import { gitText, setLocalConfig } from '../git/plumbing.js';
 import { csvEntityOf, readRecords } from '../git/record-diff.js';
 import { recordsText } from '../render/history.js';
-import { loadRepoConfig } from './plan.js';
 
 const BEGIN =
   '# roster-as-code: record-level git diff of roster files (roster git-setup; undo: roster git-setup --remove)';

@@ -3,9 +3,9 @@
  * record (src/git/history-index.ts), with what each target was delivered (the targets' state
  * history). Values are masked as in plans unless personal data is asked for; redacted fields always.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { type RosterConfig, selectTarget } from '../config/config.js';
+import { loadRepoConfig, type RosterConfig, selectTarget } from '../config/config.js';
 import { RosterError, UsageError } from '../errors.js';
 import { type HistoryIndex, updateIndex } from '../git/history-index.js';
 import { BlobReader, type CommitInfo, gitText } from '../git/plumbing.js';
@@ -32,9 +32,7 @@ import {
   type LogResult,
   type TargetApplies,
 } from '../render/history.js';
-import { createTarget } from '../targets/create.js';
 import { appliesOf } from '../targets/state.js';
-import { loadRepoConfig } from './plan.js';
 
 export interface HistoryOptions {
   /** A folder inside the district repo. */
@@ -70,35 +68,47 @@ async function git(top: string, args: string[]): Promise<string> {
 
 async function openHistory(options: HistoryOptions): Promise<OpenHistory> {
   const config = loadRepoConfig(options.repo);
+  // One git for the facts (top, shallow, git folder, HEAD); when it fails, one question at a time
+  // says which is missing.
   let top: string;
+  let shallow: string;
+  let gitDir: string;
+  let head: string;
   try {
-    top = await git(config.root, ['rev-parse', '--show-toplevel']);
+    [top, shallow, gitDir, head] = (
+      await git(config.root, [
+        'rev-parse',
+        '--show-toplevel',
+        '--is-shallow-repository',
+        '--path-format=absolute',
+        '--git-common-dir',
+        '--verify',
+        'HEAD^{commit}',
+      ])
+    ).split('\n') as [string, string, string, string];
   } catch {
+    try {
+      await git(config.root, ['rev-parse', '--show-toplevel']);
+    } catch {
+      throw new UsageError(
+        'NOT_A_GIT_REPO',
+        `${config.root} is not in a git repository: there is no history to read`,
+        "roster log, blame and git-setup read the roster folder's git history. Run `git init` and commit the roster (roster init does both).",
+      );
+    }
     throw new UsageError(
-      'NOT_A_GIT_REPO',
-      `${config.root} is not in a git repository: there is no history to read`,
-      "roster log, blame and git-setup read the roster folder's git history. Run `git init` and commit the roster (roster init does both).",
+      'NO_COMMITS',
+      `${config.root} has no commits yet`,
+      'Commit the roster first: git add -A && git commit.',
     );
   }
   const rosterPath = relative(realpathSync(top), realpathSync(config.rosterPath)) || '.';
-  if ((await git(top, ['rev-parse', '--is-shallow-repository'])) === 'true') {
-    const gitDir = await git(top, ['rev-parse', '--path-format=absolute', '--git-dir']);
-    const { readFileSync } = await import('node:fs');
+  if (shallow === 'true') {
     const cut = readFileSync(resolve(gitDir, 'shallow'), 'utf8').split('\n')[0] ?? '';
     throw new UsageError(
       'HISTORY_SHALLOW',
       `the history of this clone is cut at ${cut.slice(0, 12) || 'a shallow commit'}: the audit would miss everything before it`,
       'Fetch the whole history first: git fetch --unshallow (in GitHub Actions: actions/checkout with fetch-depth: 0).',
-    );
-  }
-  let head: string;
-  try {
-    head = await git(top, ['rev-parse', '--verify', 'HEAD^{commit}']);
-  } catch {
-    throw new UsageError(
-      'NO_COMMITS',
-      `${top} has no commits yet`,
-      'Commit the roster first: git add -A && git commit.',
     );
   }
   let at: string | undefined;
@@ -113,7 +123,6 @@ async function openHistory(options: HistoryOptions): Promise<OpenHistory> {
       );
     }
   }
-  const gitDir = await git(top, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
   const update = await updateIndex(top, gitDir, head, rosterPath, {
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -208,6 +217,8 @@ function commitView(history: RecordHistory, n: number): CommitView {
 export async function readApplies(config: RosterConfig, targetName?: string): Promise<TargetApplies[]> {
   const targets = targetName ? [selectTarget(config, targetName)] : config.targets;
   const out: TargetApplies[] = [];
+  // (Loaded when asked: the targets bring SFTP and HTTP clients with them.)
+  const { createTarget } = await import('../targets/create.js');
   for (const t of targets) {
     const target = createTarget(t);
     try {

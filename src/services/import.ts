@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import Papa from 'papaparse';
-import { selectTarget } from '../config/config.js';
+import { loadRepoConfig, selectTarget } from '../config/config.js';
 import { ensurePrivateDir, workspaceDir } from '../config/workspace.js';
 import { Diagnostics } from '../diagnostic.js';
 import { UsageError } from '../errors.js';
@@ -27,7 +27,6 @@ import {
   type ValidationResult,
   validateRoster,
 } from '../validate/validate.js';
-import { loadRepoConfig } from './plan.js';
 import { listFiles, writeRoster } from './write.js';
 
 /** Encodings a spreadsheet saves CSV in (Excel's "CSV" is Windows-1252; "Unicode text" is UTF-16). */

@@ -4,13 +4,12 @@
  */
 import {
   CONFIG_FILE,
-  findConfigUpward,
-  loadConfig,
+  loadRepoConfig,
   type RosterConfig,
   selectTarget,
   type TargetConfig,
 } from '../config/config.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { type RosterCommit, rosterCommit } from '../git/repo.js';
 import type { EntityName } from '../model/entities.js';
 import { KeyIndex } from '../model/key-index.js';
@@ -96,19 +95,6 @@ export interface PlanOptions {
    * need the whole roster). A full plan that finds nothing to do fills the cache either way.
    */
   readonly incremental?: boolean;
-}
-
-/** The config of the district repo at `repo` or above it (as git finds its repository). */
-export function loadRepoConfig(repo: string): RosterConfig {
-  const file = findConfigUpward(repo);
-  if (!file) {
-    throw new UsageError(
-      'CONFIG_NOT_FOUND',
-      `${repo === '.' ? 'this folder' : repo} has no ${CONFIG_FILE}, nor any folder above it`,
-      `Run roster inside a district repo (roster init makes one), or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`,
-    );
-  }
-  return loadConfig(file);
 }
 
 /** Reads everything a plan needs and computes it. Throws InvalidRosterError for an invalid roster. */

@@ -1,10 +1,9 @@
 /** `roster status`: what each target holds, and its lock; a target that cannot be read says why, the others still show. */
-import { selectTarget } from '../config/config.js';
+import { loadRepoConfig, selectTarget } from '../config/config.js';
 import { RosterError } from '../errors.js';
 import { createTarget } from '../targets/create.js';
 import type { RejectedRecord } from '../targets/state.js';
 import type { LockStatus } from '../targets/target.js';
-import { loadRepoConfig } from './plan.js';
 
 export interface TargetStatus {
   readonly target: string;
