@@ -71,7 +71,6 @@ const users = files['users.csv'];
 const enrollments = files['enrollments.csv'];
 const header = users[0].split(',');
 const MIDDLE = header.indexOf('middleName');
-const GRADES = header.indexOf('grades');
 const changesPerDay = Math.max(5, Math.round(students / 2000));
 const followedChanges = [];
 let added = 0;

@@ -31,6 +31,16 @@ import Papa from 'papaparse';
 import { writeOneRosterDir } from '../dist/formats/oneroster-csv/write.js';
 import { generateDistrict, seededRandom } from '../dist/generate/generate.js';
 
+// `npm run bench -- --history [--size 5k|M]`: the record history benchmark (bench/history.js).
+if (process.argv.includes('--history')) {
+  const history = spawnSync(
+    process.execPath,
+    [new URL('history.js', import.meta.url).pathname, ...process.argv.slice(2).filter((a) => a !== '--history')],
+    { stdio: 'inherit' },
+  );
+  process.exit(history.status ?? 1);
+}
+
 const SIZES = {
   S: { schools: 8, students: 9_000 },
   M: { schools: 60, students: 100_000 },
