@@ -45,8 +45,8 @@ describe('diffRecordFiles', () => {
     // (Values as the roster reads them: control characters such as the line break are dropped.)
     expect(change).toMatchObject({
       id: 'users/u1',
-      before: { givenName: 'Ben\nJr' },
-      after: { givenName: 'Ben\nSr' },
+      before: { givenName: 'BenJr' },
+      after: { givenName: 'BenSr' },
     });
   });
 
