@@ -60,64 +60,92 @@ const done = new Promise((ok, fail) =>
 );
 const write = (text) =>
   importer.stdin.write(text) ? Promise.resolve() : new Promise((ok) => importer.stdin.once('drain', ok));
-const blob = async (path, lines) => {
+const blobData = async (lines) => {
   const body = Buffer.from(`${lines.join('\n')}\n`);
-  await write(`M 100644 inline ${path}\ndata ${body.length}\n`);
+  await write(`data ${body.length}\n`);
   await write(body);
   await write('\n');
 };
-const rnd = seededRandom(`history-${size}`);
-const users = files['users.csv'];
-const enrollments = files['enrollments.csv'];
-const header = users[0].split(',');
+const header = files['users.csv'][0].split(',');
 const MIDDLE = header.indexOf('middleName');
 const changesPerDay = Math.max(5, Math.round(students / 2000));
-const followedChanges = [];
-let added = 0;
-const t1 = performance.now();
-for (let day = 0; day < days; day++) {
-  const when = START + day * 86_400;
-  if (day > 0) {
-    for (let k = 0; k < changesPerDay; k++) {
-      const i = 1 + Math.floor(rnd() * (users.length - 1));
-      const cells = users[i].split(',');
-      if (cells[0] === FOLLOWED) continue;
-      cells[MIDDLE] = `M${day}`;
-      users[i] = cells.join(',');
+/**
+ * The district's days, simulated again for each pass (same seed, same days): `onDay(day, users,
+ * enrollments)` sees each day's files. fast-import deltas a blob against the one written just
+ * before it, so each file's versions are written in a row (all users.csv, then all
+ * enrollments.csv), and the commits name them by mark.
+ */
+async function simulate(onDay) {
+  const rnd = seededRandom(`history-${size}`);
+  const users = [...files['users.csv']];
+  const enrollments = [...files['enrollments.csv']];
+  const followed = [];
+  let added = 0;
+  for (let day = 0; day < days; day++) {
+    if (day > 0) {
+      for (let k = 0; k < changesPerDay; k++) {
+        const i = 1 + Math.floor(rnd() * (users.length - 1));
+        const cells = users[i].split(',');
+        if (cells[0] === FOLLOWED) continue;
+        cells[MIDDLE] = `M${day}`;
+        users[i] = cells.join(',');
+      }
+      // An enrollment dropped, one added (at the end: a SIS export's order is its own).
+      const j = 1 + Math.floor(rnd() * (enrollments.length - 1));
+      const [dropped] = enrollments.splice(j, 1);
+      const cells = dropped.split(',');
+      cells[0] = `enr-bench-${++added}`;
+      enrollments.push(cells.join(','));
+      if (day % EVERY === 0) {
+        const i = users.findIndex((l) => l.startsWith(`${FOLLOWED},`));
+        const c = users[i].split(',');
+        c[MIDDLE] = `Day${day}`;
+        users[i] = c.join(',');
+        followed.push(day);
+      }
     }
-    // An enrollment dropped, one added (moved to the end: a SIS export's order is its own).
-    const j = 1 + Math.floor(rnd() * (enrollments.length - 1));
-    const [dropped] = enrollments.splice(j, 1);
-    const cells = dropped.split(',');
-    cells[0] = `enr-bench-${++added}`;
-    enrollments.push(cells.join(','));
-    if (day % EVERY === 0) {
-      const i = users.findIndex((l) => l.startsWith(`${FOLLOWED},`));
-      const c = users[i].split(',');
-      c[MIDDLE] = `Day${day}`;
-      users[i] = c.join(',');
-      followedChanges.push(day);
-    }
+    await onDay(day, users, enrollments);
   }
+  return followed;
+}
+const t1 = performance.now();
+// Marks: users.csv of day d is 1_000_000 + d, enrollments.csv 2_000_000 + d, the other files 3_000_000 + k.
+await simulate(async (day, users) => {
+  await write(`blob\nmark :${1_000_000 + day}\n`);
+  await blobData(users);
+});
+await simulate(async (day, _users, enrollments) => {
+  await write(`blob\nmark :${2_000_000 + day}\n`);
+  await blobData(enrollments);
+});
+const others = Object.keys(files).filter((f) => f !== 'users.csv' && f !== 'enrollments.csv');
+for (const [k, name] of others.entries()) {
+  await write(`blob\nmark :${3_000_000 + k}\n`);
+  await blobData(files[name]);
+}
+const followedChanges = await simulate(async (day) => {
+  const when = START + day * 86_400;
   const who = ['Alice', 'Bob', 'Carol'][day % 3];
   const msg = day === 0 ? 'Import the roster' : `Nightly SIS export, day ${day}`;
   await write(
     `commit refs/heads/main\nmark :${day + 1}\nauthor ${who} <${who.toLowerCase()}@district.example> ${when} +0000\ncommitter ${who} <${who.toLowerCase()}@district.example> ${when} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}\n${day > 0 ? `from :${day}\n` : ''}`,
   );
+  await write(
+    `M 100644 :${1_000_000 + day} roster/users.csv\nM 100644 :${2_000_000 + day} roster/enrollments.csv\n`,
+  );
   if (day === 0) {
-    for (const [name, lines] of Object.entries(files)) await blob(`roster/${name}`, lines);
-    await blob('roster.config.yaml', ['roster: roster', 'targets: []']);
-  } else {
-    await blob('roster/users.csv', users);
-    await blob('roster/enrollments.csv', enrollments);
+    for (const [k, name] of others.entries()) await write(`M 100644 :${3_000_000 + k} roster/${name}\n`);
+    const config = 'roster: roster\ntargets: []\n';
+    await write(`M 100644 inline roster.config.yaml\ndata ${Buffer.byteLength(config)}\n${config}\n`);
   }
-}
+  if (day % 100 === 0) console.log(`  day ${day} of ${days}`);
+});
 await write('done\n');
 importer.stdin.end();
 await done;
 execFileSync('git', ['reset', '-q', '--hard', 'main'], { cwd: repo });
-// As a clone would have it: one pack, deltas between the daily versions.
-execFileSync('git', ['gc', '-q'], { cwd: repo });
+// As a clone would have it: one pack, each file's versions deltas of each other.
+execFileSync('git', ['repack', '-q', '-a', '-d'], { cwd: repo });
 console.log(`committed ${days} days in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
 
 function timed(argv, cwd = repo) {

@@ -35,7 +35,10 @@ import { generateDistrict, seededRandom } from '../dist/generate/generate.js';
 if (process.argv.includes('--history')) {
   const history = spawnSync(
     process.execPath,
-    [new URL('history.js', import.meta.url).pathname, ...process.argv.slice(2).filter((a) => a !== '--history')],
+    [
+      new URL('history.js', import.meta.url).pathname,
+      ...process.argv.slice(2).filter((a) => a !== '--history'),
+    ],
     { stdio: 'inherit' },
   );
   process.exit(history.status ?? 1);

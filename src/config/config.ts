@@ -76,6 +76,12 @@ export interface RosterConfig {
   readonly targets: readonly TargetConfig[];
   /** How the GitHub Action applies from CI. */
   readonly ci: { readonly allowDirectPush: boolean };
+  /**
+   * Templates of the sourcedIds that manual edits give new records (`roster add`): `stu-{seq:6}`
+   * is one above the highest id of that shape. (Not a policy's `ids`, which say which identifier
+   * keys records at a target.)
+   */
+  readonly ids?: Partial<Record<EntityName, string>>;
 }
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));
@@ -186,6 +192,7 @@ export function loadConfig(file: string): RosterConfig {
     rosterPath: resolve(root, (data.roster as string | undefined) ?? 'roster'),
     targets,
     ci: { allowDirectPush: ci.allowDirectPush ?? false },
+    ...(data.ids ? { ids: data.ids as Partial<Record<EntityName, string>> } : {}),
   };
 }
 

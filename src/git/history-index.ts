@@ -13,7 +13,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { EntityName } from '../model/entities.js';
+import type { EntityName, RosterVersion } from '../model/entities.js';
 import {
   BlobReader,
   type CommitInfo,
@@ -33,6 +33,7 @@ import {
   type RosterFile,
   refsOf,
   splitRecordId,
+  statedYamlVersion,
 } from './record-diff.js';
 
 /** The index file's own format: raise it whenever what it holds, or means, changes (an old index is then built again). */
@@ -71,6 +72,8 @@ export interface HistoryIndex {
   readonly commits: CommitInfo[];
   readonly events: Record<RecordId, StoredEvent[]>;
   readonly bulk: BulkChange[];
+  /** The version the roster's YAML last stated (a school's file alone does not say it). */
+  readonly yamlVersion?: RosterVersion;
 }
 
 /** What bringing the index up to date did. */
@@ -188,6 +191,7 @@ async function extend(
     at += n;
   }
   const blobs = new BlobReader(top);
+  let yamlVersion = index.yamlVersion;
   try {
     const read = (changes: readonly FileChange[], side: 'before' | 'after'): Promise<RosterFile[]> =>
       Promise.all(
@@ -224,7 +228,13 @@ async function extend(
             before = before.filter((f) => !skip.has(f.path));
             after = after.filter((f) => !skip.has(f.path));
           }
-          return diffRecordFiles(before, after);
+          // (The main YAML file states the version; a commit that changes only a school's file does not.)
+          for (const f of after) {
+            if (csvEntityOf(f.path)) continue;
+            const stated = statedYamlVersion(f.bytes.toString('utf8', 0, Math.min(f.bytes.length, 4096)));
+            if (stated) yamlVersion = stated;
+          }
+          return diffRecordFiles(before, after, yamlVersion ? { yamlVersion } : {});
         }),
       );
       let changes = compared[0]!;
@@ -237,7 +247,7 @@ async function extend(
   } finally {
     blobs.close();
   }
-  return { ...index, commits: all, events, bulk };
+  return { ...index, commits: all, events, bulk, ...(yamlVersion ? { yamlVersion } : {}) };
 }
 
 /** Adds commit `c`'s record changes to `events`, or to `bulk` where an entity has too many. */

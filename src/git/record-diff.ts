@@ -119,8 +119,26 @@ function rosterRecords(roster: Roster, into: Map<RecordId, RecordValues>): void 
   }
 }
 
+/** How to read files that do not say everything themselves. */
+export interface ReadContext {
+  /**
+   * The OneRoster version of roster YAML files that do not state it (a school's file: the main
+   * file says it). 1.2 reads a user's role and school as its roles rows.
+   */
+  readonly yamlVersion?: RosterVersion;
+}
+
+/** The `oneroster:` version a roster YAML text states, if it does. */
+export function statedYamlVersion(text: string): RosterVersion | undefined {
+  const m = /^oneroster:\s*["']?(1\.1|1\.2)/m.exec(text);
+  return m ? (m[1] as RosterVersion) : undefined;
+}
+
 /** The records of `files` (CSV entity files and roster YAML; others are left out), keyed by RecordId. */
-export async function readRecords(files: readonly RosterFile[]): Promise<Map<RecordId, RecordValues>> {
+export async function readRecords(
+  files: readonly RosterFile[],
+  context: ReadContext = {},
+): Promise<Map<RecordId, RecordValues>> {
   const out = new Map<RecordId, RecordValues>();
   const yaml = new Map<string, Buffer>();
   for (const f of files) {
@@ -129,6 +147,8 @@ export async function readRecords(files: readonly RosterFile[]): Promise<Map<Rec
     else if (YAML_EXTENSIONS.some((e) => f.path.endsWith(e))) yaml.set(f.path, f.bytes);
   }
   if (yaml.size > 0) {
+    if (context.yamlVersion && ![...yaml.values()].some((b) => statedYamlVersion(b.toString('utf8'))))
+      yaml.set('.version.yaml', Buffer.from(`oneroster: "${context.yamlVersion}"\n`));
     // (Findings do not matter here: the history shows what was committed, valid or not.)
     const { readRosterYaml } = await import('../formats/yaml/read.js');
     const { roster } = await readRosterYaml(memoryFiles('history', yaml), new Diagnostics());
@@ -159,6 +179,7 @@ function linesText(header: Buffer, bytes: Buffer, ranges: readonly number[]): Bu
 export async function diffRecordFiles(
   before: readonly RosterFile[],
   after: readonly RosterFile[],
+  context: ReadContext = {},
 ): Promise<RecordChange[]> {
   const old = new Map<RecordId, RecordValues>();
   const next = new Map<RecordId, RecordValues>();
@@ -189,8 +210,8 @@ export async function diffRecordFiles(
     wholeBefore.push(b);
   }
   for (const a of after) if (!paired.has(a.path)) wholeAfter.push(a);
-  for (const [id, v] of await readRecords(wholeBefore)) old.set(id, v);
-  for (const [id, v] of await readRecords(wholeAfter)) next.set(id, v);
+  for (const [id, v] of await readRecords(wholeBefore, context)) old.set(id, v);
+  for (const [id, v] of await readRecords(wholeAfter, context)) next.set(id, v);
 
   const changes: RecordChange[] = [];
   for (const [id, b] of old) {
@@ -210,6 +231,7 @@ export async function diffRecordFiles(
 export async function recordsMentioning(
   files: readonly RosterFile[],
   sourcedId: string,
+  context: ReadContext = {},
 ): Promise<Map<RecordId, RecordValues>> {
   const needle = Buffer.from(sourcedId);
   const out = new Map<RecordId, RecordValues>();
@@ -237,7 +259,7 @@ export async function recordsMentioning(
     await readCsvRecords(entity, linesText(header, f.bytes, ranges), found);
     for (const [id, v] of found) out.set(id, v);
   }
-  for (const [id, v] of await readRecords(partial)) out.set(id, v);
+  for (const [id, v] of await readRecords(partial, context)) out.set(id, v);
   for (const [id, v] of out)
     if (splitRecordId(id).sourcedId !== sourcedId && !refsOf(v).includes(sourcedId)) out.delete(id);
   return out;

@@ -180,8 +180,9 @@ export class RecordHistory {
       found = (async () => {
         const read = (files: BulkChange['before']): Promise<RosterFile[]> =>
           Promise.all(files.map(async ([path, blob]) => ({ path, bytes: await this.blobs.read(blob) })));
-        const before = await recordsMentioning(await read(b.before), sourcedId);
-        const after = await recordsMentioning(await read(b.after), sourcedId);
+        const context = this.index.yamlVersion ? { yamlVersion: this.index.yamlVersion } : {};
+        const before = await recordsMentioning(await read(b.before), sourcedId, context);
+        const after = await recordsMentioning(await read(b.after), sourcedId, context);
         const out = new Map<RecordId, { before?: RecordValues; after?: RecordValues }>();
         for (const [id, v] of before) if (splitRecordId(id).entity === b.entity) out.set(id, { before: v });
         for (const [id, v] of after)

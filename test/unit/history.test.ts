@@ -95,7 +95,7 @@ describe('ownPullRequest', () => {
 describe('recordsText (the git diff driver)', () => {
   it('writes each record as a header line and one value per line, sorted', () => {
     const text = recordsText(
-      new Map([
+      new Map<string, Record<string, string>>([
         ['users/u2', { sourcedId: 'u2', givenName: 'Cara' }],
         ['users/u1', { sourcedId: 'u1', givenName: 'Ben', grades: '03' }],
       ]),
