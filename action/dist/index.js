@@ -5,7 +5,7 @@ const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
 import { n as __require$1, r as __toESM, t as __commonJSMin } from "./rolldown-runtime-Cn_kuk7-.js";
-import { A as withheldByPolicy, B as InterruptedError, C as loadConfig, D as isRedacted, E as applyPolicy, F as derivedEnrollmentId, G as diskFullAs, H as RosterError, I as derivedRoleId, K as isDiskFull, L as BugError, M as RosterBuilder, N as KeyIndex, O as keyField, P as keyFinder, R as DiskFullError, S as findConfigUpward, T as activeBlackout, U as StalePlanError, V as LockHeldError, W as UsageError, b as unreadable, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as summarize, h as InvalidRosterError, j as Roster, k as schoolOf, l as memoryFiles, m as KeyMap, o as YAML_EXTENSIONS, p as require_papaparse, q as ExitCode, r as startLoading, s as readRosterYaml, u as zipFiles, v as checkRoster, w as selectTarget, x as CONFIG_FILE, y as Diagnostics, z as InputError } from "./background-CCn5l9k1.js";
+import { A as Roster, B as LockHeldError, C as selectTarget, D as keyField, E as isRedacted, F as derivedRoleId, G as isDiskFull, H as StalePlanError, I as BugError, K as ExitCode, L as DiskFullError, M as KeyIndex, N as keyFinder, O as schoolOf, P as derivedEnrollmentId, R as InputError, S as loadRepoConfig, T as applyPolicy, U as UsageError, V as RosterError, W as diskFullAs, b as unreadable, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as summarize, h as InvalidRosterError, j as RosterBuilder, k as withheldByPolicy, l as memoryFiles, m as KeyMap, o as YAML_EXTENSIONS, p as require_papaparse, r as startLoading, s as readRosterYaml, u as zipFiles, v as checkRoster, w as activeBlackout, x as CONFIG_FILE, y as Diagnostics, z as InterruptedError } from "./background-YYct1Ols.js";
 import { t as require_undici } from "./undici-DWJXDZq1.js";
 import { C as sameBytes, S as hashString, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, c as fingerprintRoster, f as splitList, g as MANIFEST_FILES, i as RecordTable, m as ENTITY_NAMES, o as sharedArray, p as ENTITIES, s as fingerprintFromSums, x as hashBytes } from "./scan-csv-BPIUr44p.js";
 import { i as OrderedSearch, n as linesOf, r as sortByKey } from "./keyed-lines-B3a0RI4e.js";
@@ -3085,6 +3085,24 @@ function lockStatus(text) {
 * the target; refused with a clear error when corrupt or written for another target.
 */
 const STATE_FORMAT_VERSION = 2;
+/** `state` as a history entry. */
+function appliedSummary(state) {
+	return {
+		serial: state.serial,
+		appliedAt: state.appliedAt,
+		appliedCommit: state.appliedCommit,
+		appliedDirty: state.appliedDirty,
+		mode: state.mode,
+		...state.planned ? { planned: state.planned } : {},
+		recordCounts: state.recordCounts,
+		rejected: state.rejected.length
+	};
+}
+/** The history a state that follows `previous` carries: previous's, and previous itself. */
+function historyAfter(previous) {
+	if (!previous) return [];
+	return [...previous.history ?? [], appliedSummary(previous)].slice(-4e3);
+}
 /** Sentences for every entity whose reported counts differ from the planned ones (none when they agree). */
 function reportMismatch(planned, reported) {
 	const out = [];
@@ -31674,12 +31692,6 @@ async function fillPlanCache(ctx) {
 		startedAt: ctx.read.startedAt
 	});
 }
-/** The config of the district repo at `repo` or above it (as git finds its repository). */
-function loadRepoConfig(repo) {
-	const file = findConfigUpward(repo);
-	if (!file) throw new UsageError("CONFIG_NOT_FOUND", `${repo === "." ? "this folder" : repo} has no ${CONFIG_FILE}, nor any folder above it`, `Run roster inside a district repo (roster init makes one), or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`);
-	return loadConfig(file);
-}
 /** Reads everything a plan needs and computes it. Throws InvalidRosterError for an invalid roster. */
 async function makePlan(options, openTarget) {
 	const config = loadRepoConfig(options.repo);
@@ -31958,7 +31970,8 @@ async function applyRoster(options) {
 				create: c?.create ?? 0,
 				update: c?.update ?? 0,
 				delete: c?.delete ?? 0
-			}]))
+			}])),
+			history: historyAfter(ctx.state)
 		};
 		await faultPoint("apply:before-deliver");
 		signal?.throwIfAborted();

@@ -14101,7 +14101,8 @@ function loadConfig(file) {
 		root,
 		rosterPath: resolve(root, data.roster ?? "roster"),
 		targets,
-		ci: { allowDirectPush: ci.allowDirectPush ?? false }
+		ci: { allowDirectPush: ci.allowDirectPush ?? false },
+		...data.ids ? { ids: data.ids } : {}
 	};
 }
 function toTarget(raw, root) {
@@ -14266,6 +14267,12 @@ function fieldProblem(name, fields, legacy, owner) {
 	if (renamed) return `"${name}" is the OneRoster 1.0 name; did you mean "${renamed}"?`;
 	const near = closest(name, fields);
 	return `"${name}" is not a field of ${owner}${near ? `; did you mean "${near}"?` : ""}`;
+}
+/** The config of the district repo at `repo` or above it (as git finds its repository). */
+function loadRepoConfig(repo) {
+	const file = findConfigUpward(repo);
+	if (!file) throw new UsageError("CONFIG_NOT_FOUND", `${repo === "." ? "this folder" : repo} has no ${CONFIG_FILE}, nor any folder above it`, `Run roster inside a district repo (roster init makes one), or pass --repo. The smallest config:\n  roster: roster\n  targets:\n    - { name: local, kind: dir, path: .roster/targets/local }`);
+	return loadConfig(file);
 }
 
 // dist/diagnostic.js
@@ -20113,4 +20120,4 @@ function revive(e) {
 	});
 }
 
-export { withheldByPolicy as A, InterruptedError as B, loadConfig as C, isRedacted as D, applyPolicy as E, derivedEnrollmentId as F, diskFullAs as G, RosterError as H, derivedRoleId as I, isDiskFull as K, BugError as L, RosterBuilder as M, KeyIndex as N, keyField as O, keyFinder as P, DiskFullError as R, findConfigUpward as S, activeBlackout as T, StalePlanError as U, LockHeldError as V, UsageError as W, validateRoster as _, locateRoster as a, unreadable as b, directoryFiles as c, readOneRoster as d, MANIFEST_FILE as f, summarize as g, InvalidRosterError as h, loadRoster as i, Roster as j, schoolOf as k, memoryFiles as l, KeyMap as m, revive as n, YAML_EXTENSIONS as o, require_papaparse as p, ExitCode as q, startLoading as r, readRosterYaml as s, failure as t, zipFiles as u, checkRoster as v, selectTarget as w, CONFIG_FILE as x, Diagnostics as y, InputError as z };
+export { Roster as A, LockHeldError as B, selectTarget as C, keyField as D, isRedacted as E, derivedRoleId as F, isDiskFull as G, StalePlanError as H, BugError as I, ExitCode as K, DiskFullError as L, KeyIndex as M, keyFinder as N, schoolOf as O, derivedEnrollmentId as P, InputError as R, loadRepoConfig as S, applyPolicy as T, UsageError as U, RosterError as V, diskFullAs as W, validateRoster as _, locateRoster as a, unreadable as b, directoryFiles as c, readOneRoster as d, MANIFEST_FILE as f, summarize as g, InvalidRosterError as h, loadRoster as i, RosterBuilder as j, withheldByPolicy as k, memoryFiles as l, KeyMap as m, revive as n, YAML_EXTENSIONS as o, require_papaparse as p, startLoading as r, readRosterYaml as s, failure as t, zipFiles as u, checkRoster as v, activeBlackout as w, CONFIG_FILE as x, Diagnostics as y, InterruptedError as z };
