@@ -25090,7 +25090,13 @@ var SftpTarget = class {
 	}
 	async ensureDir(path) {
 		await this.op("mkdir", path, async (c) => {
-			if (!await c.exists(path)) await c.mkdir(path, true);
+			if (await c.exists(path)) return;
+			try {
+				await c.mkdir(path, true);
+			} catch (err) {
+				if (await c.exists(path)) return;
+				throw err;
+			}
 		});
 	}
 	async latestSerial() {

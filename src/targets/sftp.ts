@@ -175,7 +175,15 @@ export class SftpTarget implements Target {
 
   private async ensureDir(path: string): Promise<void> {
     await this.op('mkdir', path, async (c) => {
-      if (!(await c.exists(path))) await c.mkdir(path, true);
+      if (await c.exists(path)) return;
+      try {
+        await c.mkdir(path, true);
+      } catch (err) {
+        // Another apply (or plan) made it meanwhile: two first applies at once race here, and
+        // the loser's mkdir fails although the folder is there.
+        if (await c.exists(path)) return;
+        throw err;
+      }
     });
   }
 
