@@ -3,6 +3,7 @@
  * records that point at it, of a school's records over a time; which commit set each value; which
  * pull request a commit came with. Records changed in bulk are read from the blobs the index names.
  */
+import { editDistance } from '../formats/oneroster-csv/header.js';
 import { ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import type { BulkChange, HistoryIndex, StoredEvent } from './history-index.js';
 import { storedEvent } from './history-index.js';
@@ -337,12 +338,5 @@ function closeness(a: string, b: string): number {
   const unpad = (s: string) => s.replace(/(^|[^0-9])0+(?=[0-9])/g, '$1');
   if (unpad(a) === unpad(b)) return 1;
   if (Math.abs(a.length - b.length) > 3) return 99;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = row;
-  }
-  return prev[b.length]!;
+  return editDistance(a, b);
 }
