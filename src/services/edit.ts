@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { simpleGit } from 'simple-git';
 import { loadRepoConfig, type RosterConfig } from '../config/config.js';
+import { ensurePrivateDir, workspaceDir } from '../config/workspace.js';
 import { type Diagnostic, Diagnostics } from '../diagnostic.js';
 import { RosterError, UsageError } from '../errors.js';
 import { CsvEditError, editCsv } from '../formats/csv/edit-csv.js';
@@ -1060,11 +1061,15 @@ export async function editRoster(options: EditOptions): Promise<EditResult> {
         'Run the command again.',
       );
   }
+  // Temporary copies go to .roster/edit/ (ignored by git, private): an edit killed before its
+  // renames leaves nothing in the roster folder for `git add -A` to pick up.
+  const staging = join(workspaceDir(root), 'edit');
+  ensurePrivateDir(staging);
   const temps: [string, string][] = [];
   try {
-    for (const [f, bytes] of edited) {
+    for (const [k, [f, bytes]] of [...edited].entries()) {
       const path = join(location, f);
-      const tmp = `${path}.roster-edit-${process.pid}`;
+      const tmp = join(staging, `${process.pid}-${k}`);
       writeFileSync(tmp, bytes, { mode: statSync(path).mode });
       temps.push([tmp, path]);
     }
