@@ -3098,7 +3098,10 @@ function appliedSummary(state) {
 		rejected: state.rejected.length
 	};
 }
-/** The history a state that follows `previous` carries: previous's, and previous itself. */
+/**
+* The history a state that follows `previous` carries: previous's, and previous itself (so also
+* every apply `previous` knows of, oldest first).
+*/
 function historyAfter(previous) {
 	if (!previous) return [];
 	return [...previous.history ?? [], appliedSummary(previous)].slice(-4e3);

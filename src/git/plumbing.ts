@@ -174,7 +174,7 @@ export class BlobReader {
   private readonly child;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
-  private readonly waiting: { need: (() => boolean) | undefined; wake: () => void }[] = [];
+  private readonly waiting: (() => void)[] = [];
   private ended = false;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly kept = new Map<string, Buffer>();
@@ -197,14 +197,14 @@ export class BlobReader {
   }
 
   private wakeUp(): void {
-    for (const w of this.waiting.splice(0)) w.wake();
+    for (const wake of this.waiting.splice(0)) wake();
   }
 
   /** Waits until `bytes` are buffered (false: git ended first). */
   private async need(bytes: number): Promise<boolean> {
     while (this.bufferedBytes < bytes) {
       if (this.ended) return false;
-      await new Promise<void>((wake) => this.waiting.push({ need: undefined, wake }));
+      await new Promise<void>((wake) => this.waiting.push(wake));
     }
     return true;
   }

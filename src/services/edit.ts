@@ -278,7 +278,7 @@ function planEdit(config: RosterConfig, lookup: RosterLookup, request: EditReque
           `${entity} is not an entity`,
           'Write entity/sourcedId, e.g. users/stu-1042.',
         );
-      const before = lookup.need(entity, id, entity.replace(/s$/, ''));
+      lookup.need(entity, id, entity.replace(/s$/, ''));
       const spec = ENTITIES[entity].fields;
       const fields: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.fields)) {
@@ -299,7 +299,6 @@ function planEdit(config: RosterConfig, lookup: RosterLookup, request: EditReque
         }
         fields[name] = value;
       }
-      void before;
       return {
         message: `roster: set ${Object.keys(fields).join(', ')} of ${entity}/${id}`,
         add: [],
@@ -587,7 +586,7 @@ class YamlRoster {
       const seq = get(school, key);
       return isSeq(seq) ? seq : undefined;
     };
-    list('courses')?.items.forEach((item, index, all) => {
+    list('courses')?.items.forEach((item, index) => {
       if (isMap(item))
         this.place('courses', scalarText(get(item, 'sourcedId')) ?? '', {
           file,
@@ -597,7 +596,6 @@ class YamlRoster {
           index,
           implied: { orgSourcedId: schoolId },
         });
-      void all;
     });
     for (const [key, role] of [
       ['staff', undefined],

@@ -32,7 +32,7 @@ import {
   type LogResult,
   type TargetApplies,
 } from '../render/history.js';
-import { appliesOf } from '../targets/state.js';
+import { historyAfter } from '../targets/state.js';
 
 export interface HistoryOptions {
   /** A folder inside the district repo. */
@@ -223,7 +223,7 @@ export async function readApplies(config: RosterConfig, targetName?: string): Pr
     const target = createTarget(t);
     try {
       const state = await target.readState();
-      out.push({ target: t.name, kind: t.kind, applies: state ? appliesOf(state) : [] });
+      out.push({ target: t.name, kind: t.kind, applies: historyAfter(state) });
     } catch (err) {
       if (!(err instanceof RosterError)) throw err;
       out.push({

@@ -82,15 +82,13 @@ export function appliedSummary(state: TargetState): AppliedSummary {
   };
 }
 
-/** The history a state that follows `previous` carries: previous's, and previous itself. */
+/**
+ * The history a state that follows `previous` carries: previous's, and previous itself (so also
+ * every apply `previous` knows of, oldest first).
+ */
 export function historyAfter(previous: TargetState | undefined): AppliedSummary[] {
   if (!previous) return [];
   return [...(previous.history ?? []), appliedSummary(previous)].slice(-APPLY_HISTORY_LIMIT);
-}
-
-/** Every apply a state knows of, oldest first: its history, then itself. */
-export function appliesOf(state: TargetState): AppliedSummary[] {
-  return historyAfter(state);
 }
 
 export interface PlannedCounts {
