@@ -238,6 +238,31 @@ export const CODES = {
     severity: 'error',
     hint: 'Files of one roster must agree on oneroster, source and files.',
   },
+  // Mapped imports (roster import --from mapped, --from batch)
+  MAPPING_FILE_MISSING: {
+    severity: 'error',
+    hint: 'Put the file in the export folder under the name the mapping gives it, or mark it optional in the mapping.',
+  },
+  MAPPING_COLUMN_MISSING: {
+    severity: 'error',
+    hint: "Column names are exact: correct the file's header or the mapping.",
+  },
+  MAPPING_COLUMN_UNUSED: {
+    severity: 'warning',
+    hint: 'Nothing is lost by accident: map the columns in the mapping if the roster should carry them.',
+  },
+  MAPPING_ROWS_UNUSED: {
+    severity: 'warning',
+    hint: "Check the mapping's when, require and absent filters if those rows should make records.",
+  },
+  MAPPING_ID_EMPTY: {
+    severity: 'error',
+    hint: "Fill the id column in the export, or give the mapping's sourcedId a default.",
+  },
+  MAPPING_CONFLICT: {
+    severity: 'error',
+    hint: 'Two rows make the same record with different values: correct one of them in the export.',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type DiagnosticCode = keyof typeof CODES;

@@ -5,7 +5,7 @@ const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
 import { n as __require$1, r as __toESM, t as __commonJSMin } from "./rolldown-runtime-Cn_kuk7-.js";
-import { A as Roster, B as LockHeldError, C as selectTarget, D as keyField, E as isRedacted, F as derivedRoleId, G as isDiskFull, H as StalePlanError, I as BugError, K as ExitCode, L as DiskFullError, M as KeyIndex, N as keyFinder, O as schoolOf, P as derivedEnrollmentId, R as InputError, S as loadRepoConfig, T as applyPolicy, U as UsageError, V as RosterError, W as diskFullAs, b as unreadable, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as summarize, h as InvalidRosterError, j as RosterBuilder, k as withheldByPolicy, l as memoryFiles, m as KeyMap, o as YAML_EXTENSIONS, p as require_papaparse, r as startLoading, s as readRosterYaml, u as zipFiles, v as checkRoster, w as activeBlackout, x as CONFIG_FILE, y as Diagnostics, z as InterruptedError } from "./background-YYct1Ols.js";
+import { A as Roster, B as LockHeldError, C as selectTarget, D as keyField, E as isRedacted, F as derivedRoleId, G as isDiskFull, H as StalePlanError, I as BugError, K as ExitCode, L as DiskFullError, M as KeyIndex, N as keyFinder, O as schoolOf, P as derivedEnrollmentId, R as InputError, S as loadRepoConfig, T as applyPolicy, U as UsageError, V as RosterError, W as diskFullAs, b as unreadable, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as summarize, h as InvalidRosterError, j as RosterBuilder, k as withheldByPolicy, l as memoryFiles, m as KeyMap, o as YAML_EXTENSIONS, p as require_papaparse, r as startLoading, s as readRosterYaml, u as zipFiles, v as checkRoster, w as activeBlackout, x as CONFIG_FILE, y as Diagnostics, z as InterruptedError } from "./background-CVL_86Ac.js";
 import { t as require_undici } from "./undici-DWJXDZq1.js";
 import { C as sameBytes, S as hashString, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, c as fingerprintRoster, f as splitList, g as MANIFEST_FILES, i as RecordTable, m as ENTITY_NAMES, o as sharedArray, p as ENTITIES, s as fingerprintFromSums, x as hashBytes } from "./scan-csv-BPIUr44p.js";
 import { i as OrderedSearch, n as linesOf, r as sortByKey } from "./keyed-lines-B3a0RI4e.js";
@@ -3676,10 +3676,18 @@ var BatchTarget = class {
 	}
 	/** What the portal holds now, read from its export. */
 	async readLive() {
+		const { users, demographics } = await this.exportFiles();
+		return rosterFromExport(users, demographics);
+	}
+	/** The portal's export: its two files, as text. */
+	async exportFiles() {
 		const users = await this.call("GET", "/api/export/users.csv");
 		const demographics = await this.call("GET", "/api/export/demographics.csv");
 		if (!users.startsWith(BATCH_USERS_COLUMNS.join(","))) throw new TargetError("BATCH_BAD_RESPONSE", `the export at ${this.config.url}/api/export/users.csv is not a batch users file`, "The URL may point at something other than the batch API.");
-		return rosterFromExport(users, demographics);
+		return {
+			users,
+			demographics
+		};
 	}
 	readState() {
 		return this.local.readState();

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { renderValidation } from '../render/validation.js';
 import {
   IMPORT_SOURCES,
+  type ImportSource,
   importRoster,
   SPREADSHEET_ENCODINGS,
   type SpreadsheetEncoding,
@@ -12,20 +13,25 @@ import {
 import { DEFAULT_PAGE_SIZE } from '../source/oneroster-api.js';
 
 export default class Import extends BaseCommand {
-  static override summary = "Make the repo's roster from what the district has: a OneRoster export or API.";
+  static override summary =
+    "Make the repo's roster from what the district has: a OneRoster export or API, another export through a mapping, the two-file batch, or a target.";
   static override description =
-    'Reads SOURCE (a OneRoster 1.1 or 1.2 CSV folder or zip), validates it and writes it into the roster folder of roster.config.yaml as roster YAML (or OneRoster CSV with --format csv). Never replaces uncommitted changes there (--force does); an invalid roster is not written unless --allow-invalid. Exit 0 imported, 1 invalid, 64 refused.';
+    'Reads SOURCE, validates it and writes it into the roster folder of roster.config.yaml as roster YAML (or OneRoster CSV with --format csv). SOURCE is a OneRoster 1.1 or 1.2 CSV folder or zip (--from oneroster), a OneRoster REST service (--from oneroster-api), an export folder read through a mapping (--from mapped --mapping clever|batch|FILE; docs/import.md), or the two-file batch (--from batch USERS [DEMOGRAPHICS]). Never replaces uncommitted changes there (--force does); an invalid roster is not written unless --allow-invalid. Exit 0 imported, 1 invalid, 64 refused.';
   static override examples = [
     '<%= config.bin %> import --from oneroster ./export.zip',
     '<%= config.bin %> import --from oneroster ./sis-export/ --format csv',
     '<%= config.bin %> import --from oneroster-api https://sis.example/ims/oneroster/v1p1 --client-id-env SIS_ID --client-secret-env SIS_SECRET',
+    '<%= config.bin %> import --from mapped ./clever-export/ --mapping clever',
+    '<%= config.bin %> import --from mapped ./sis-export/ --mapping ./sis-mapping.yaml --encoding windows-1252',
+    '<%= config.bin %> import --from batch ./users.csv ./demographics.csv',
     '<%= config.bin %> import --from-target vendor',
   ];
   static override args = {
     source: Args.string({
       description:
-        'The OneRoster CSV folder or zip, or the REST service’s base URL (…/v1p1 or …/rostering/v1p2).',
+        'The OneRoster CSV folder or zip; the REST service’s base URL (…/v1p1 or …/rostering/v1p2); the export folder (mapped); the users file or a folder of both files (batch).',
     }),
+    demographics: Args.string({ description: 'batch: the demographics file.' }),
   };
   static override flags = {
     repo: BaseCommand.repoFlags.repo,
@@ -47,10 +53,15 @@ export default class Import extends BaseCommand {
     encoding: Flags.string({
       options: [...SPREADSHEET_ENCODINGS],
       description:
-        'oneroster, a folder saved by a spreadsheet: the files\' encoding (Excel\'s plain "CSV" is windows-1252).',
+        'Files saved by a spreadsheet: their encoding (Excel\'s plain "CSV" is windows-1252). A mapping may set it per file.',
     }),
     delimiter: Flags.string({
-      description: 'oneroster, a folder saved by a spreadsheet: the field separator (";", "tab" or "|").',
+      description:
+        'Files saved by a spreadsheet: the field separator (";", "tab" or "|"). A mapping may set it per file.',
+    }),
+    mapping: Flags.string({
+      description:
+        'mapped: a preset (clever, batch) or the path of a mapping file (schemas/import-mapping.schema.json).',
     }),
     'allow-invalid': Flags.boolean({
       description: 'Write a roster that does not validate, with its report in .roster/import-report.json.',
@@ -82,12 +93,26 @@ export default class Import extends BaseCommand {
         fromTarget
           ? '--from-target takes no SOURCE and no --from'
           : 'roster import needs --from and a SOURCE',
-        'roster import --from oneroster EXPORT.zip, --from oneroster-api URL, or --from-target NAME.',
+        'roster import --from oneroster EXPORT.zip, --from oneroster-api URL, --from mapped FOLDER --mapping clever, --from batch USERS.csv [DEMOGRAPHICS.csv], or --from-target NAME.',
+      );
+    if (args.demographics && flags.from !== 'batch')
+      throw new UsageError(
+        'USAGE',
+        `roster import --from ${flags.from ?? '...'} takes one SOURCE`,
+        'Only --from batch takes a second file (the demographics file).',
+      );
+    if (flags.mapping && flags.from !== 'mapped')
+      throw new UsageError(
+        'USAGE',
+        '--mapping goes with --from mapped',
+        'roster import --from mapped ./export --mapping clever (or a mapping file).',
       );
     const api = flags.from === 'oneroster-api' ? apiCredentials(flags) : undefined;
     const result = await importRoster({
       repo: flags.repo,
-      from: fromTarget ? 'target' : (flags.from as 'oneroster' | 'oneroster-api'),
+      from: fromTarget ? 'target' : (flags.from as ImportSource),
+      ...(args.demographics ? { demographics: args.demographics } : {}),
+      ...(flags.mapping ? { mapping: flags.mapping } : {}),
       ...(api ? { api } : {}),
       ...progressOption(this.progress(flags.quiet)),
       source: fromTarget ?? args.source!,

@@ -5,13 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { closest } from '../formats/oneroster-csv/header.js';
+import { readYamlFile } from '../formats/yaml/yaml-file.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import type { FileMode } from '../model/roster.js';
 import { type BlackoutWindow, defaultPolicy, type Policy } from '../plan/policy.js';
-import { compileSchema, type ValidateFunction } from '../schema.js';
 
 export const CONFIG_FILE = 'roster.config.yaml';
 
@@ -85,7 +84,7 @@ export interface RosterConfig {
 }
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));
-let validator: ValidateFunction | undefined;
+let schema: object | undefined;
 
 /** Finds roster.config.yaml in `dir` (a district repo). Returns undefined when there is none. */
 export function findConfig(dir: string): string | undefined {
@@ -109,61 +108,14 @@ export function findConfigUpward(dir: string): string | undefined {
 }
 
 export function loadConfig(file: string): RosterConfig {
-  const text = readFileSync(file, 'utf8');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const where = (node: Node | undefined | null) => {
-    const offset = node?.range?.[0];
-    if (offset === undefined) return file;
-    const pos = lines.linePos(offset);
-    return `${file}:${pos.line}:${pos.col}`;
-  };
-  const lineOf = (text: string) => Number(/:(\d+):\d+: /.exec(text)?.[1] ?? 0);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = lines.linePos(e.pos[0]);
-    throw new InputError(
-      'CONFIG_INVALID',
-      `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`,
-      'Fix the YAML syntax.',
-    );
-  }
-  const data = (doc.toJS({ maxAliasCount: 50 }) ?? {}) as Record<string, unknown>;
-  if (!validator)
-    validator = compileSchema(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')), {
-      allErrors: true,
-      strict: false,
-      useDefaults: false,
-    });
-  if (!validator(data)) {
-    const problems = (validator.errors ?? [])
-      .filter((e) => e.keyword !== 'if')
-      .map((e) => {
-        const path = e.instancePath
-          .slice(1)
-          .split('/')
-          .filter(Boolean)
-          .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-        let node = doc.getIn(path, true) as Node | undefined;
-        let what = e.message ?? 'is not valid';
-        if (e.keyword === 'additionalProperties') {
-          const key = (e.params as { additionalProperty: string }).additionalProperty;
-          what = `has an unknown setting "${key}"`;
-          if (isMap(node))
-            node = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key)?.key as Node;
-        } else if (e.keyword === 'enum') {
-          what = `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
-        }
-        return `${where(node)}: ${path.length ? path.join('.') : 'the file'} ${what}`;
-      });
-    throw new InputError(
-      'CONFIG_INVALID',
-      `${CONFIG_FILE} is not valid:\n  ${[...new Set(problems)].sort((a, b) => lineOf(a) - lineOf(b)).join('\n  ')}`,
-      'See schemas/config.schema.json and the Configuration section of the README.',
-    );
-  }
+  if (!schema) schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object;
+  const { data, where } = readYamlFile(file, readFileSync(file, 'utf8'), schema, {
+    code: 'CONFIG_INVALID',
+    what: CONFIG_FILE,
+    hint: 'See schemas/config.schema.json and the Configuration section of the README.',
+  });
   const fieldProblems = policyFieldProblems(data).map(
-    (p) => `${where(doc.getIn(p.path, true) as Node | undefined)}: ${p.path.join('.')} ${p.message}`,
+    (p) => `${where(p.path)}: ${p.path.join('.')} ${p.message}`,
   );
   if (fieldProblems.length > 0) {
     throw new InputError(

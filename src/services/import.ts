@@ -12,6 +12,7 @@ import { loadRepoConfig, selectTarget } from '../config/config.js';
 import { ensurePrivateDir, workspaceDir } from '../config/workspace.js';
 import { Diagnostics } from '../diagnostic.js';
 import { UsageError } from '../errors.js';
+import { decoderFor, SPREADSHEET_ENCODINGS, type SpreadsheetEncoding } from '../formats/csv/decode.js';
 import type { RosterFormat } from '../formats/format.js';
 import { uncommittedChanges } from '../git/repo.js';
 import type { EntityName } from '../model/entities.js';
@@ -20,6 +21,7 @@ import type { ProgressListener } from '../progress.js';
 import { renderValidationJson } from '../render/validation.js';
 import { loadRoster } from '../source/load.js';
 import { type ApiReadStats, readOneRosterApi } from '../source/oneroster-api.js';
+import { BatchTarget } from '../targets/batch.js';
 import { createTarget } from '../targets/create.js';
 import {
   InvalidRosterError,
@@ -27,16 +29,22 @@ import {
   type ValidationResult,
   validateRoster,
 } from '../validate/validate.js';
+import {
+  loadMapping,
+  type MappedRead,
+  presetNames,
+  readBatchExport,
+  readBatchFiles,
+  readMappedFolder,
+} from './mapped-source.js';
 import { listFiles, writeRoster } from './write.js';
 
-/** Encodings a spreadsheet saves CSV in (Excel's "CSV" is Windows-1252; "Unicode text" is UTF-16). */
-export const SPREADSHEET_ENCODINGS = ['utf-8', 'windows-1252', 'latin1', 'utf-16le', 'utf-16be'] as const;
-export type SpreadsheetEncoding = (typeof SPREADSHEET_ENCODINGS)[number];
+export { SPREADSHEET_ENCODINGS, type SpreadsheetEncoding };
 
-/** Where a roster can be imported from (more to come: mapped legacy exports, the two-file batch). */
-export type ImportSource = 'oneroster' | 'oneroster-api' | 'target';
+/** Where a roster can be imported from. */
+export type ImportSource = 'oneroster' | 'oneroster-api' | 'mapped' | 'batch' | 'target';
 /** What `--from` names (a target is named with `--from-target`). */
-export const IMPORT_SOURCES: readonly ImportSource[] = ['oneroster', 'oneroster-api'];
+export const IMPORT_SOURCES: readonly ImportSource[] = ['oneroster', 'oneroster-api', 'mapped', 'batch'];
 
 export interface ImportOptions {
   /** The district repo (or a folder inside it). */
@@ -44,9 +52,16 @@ export interface ImportOptions {
   readonly from: ImportSource;
   /**
    * oneroster: a OneRoster CSV folder or zip (1.1 or 1.2); oneroster-api: the service's base URL;
-   * target: a target's name (what roster-as-code last delivered to it).
+   * mapped: the export's folder; batch: the users file (or a folder of both files);
+   * target: a target's name (what roster-as-code last delivered to it, or a batch portal's export).
    */
   readonly source: string;
+  /** batch: the demographics file. */
+  readonly demographics?: string;
+  /** mapped: a mapping file, or the name of a preset (mappings/NAME.yaml). */
+  readonly mapping?: string;
+  /** When the import runs (the school year mappings fill in); now by default. */
+  readonly now?: Date;
   /** oneroster-api: the client's credentials (from the environment) and token endpoint. */
   readonly api?: {
     readonly clientId: string;
@@ -55,7 +70,7 @@ export interface ImportOptions {
     readonly pageSize?: number;
   };
   readonly progress?: ProgressListener;
-  /** oneroster, a folder saved by a spreadsheet: its files' encoding and field separator. */
+  /** A folder saved by a spreadsheet: its files' encoding and field separator (mapped: the default). */
   readonly spreadsheet?: { readonly encoding?: SpreadsheetEncoding; readonly delimiter?: string };
   /** yaml (default), or csv: OneRoster CSV of the source's version. */
   readonly format?: 'yaml' | 'csv';
@@ -75,6 +90,7 @@ export interface ImportResult {
   readonly reportFile?: string;
   /** oneroster-api: pages read, rate-limit waits, tokens renewed. */
   readonly apiStats?: ApiReadStats;
+  /** What the writer and the mapping have to say (e.g. what the source did not carry). */
   readonly notes: readonly string[];
 }
 
@@ -141,7 +157,7 @@ export async function importRoster(options: ImportOptions): Promise<ImportResult
     records,
     ...(reportFile ? { reportFile } : {}),
     ...(loaded.stats ? { apiStats: loaded.stats } : {}),
-    notes: written.notes,
+    notes: [...(loaded.notes ?? []), ...written.notes],
   };
 }
 
@@ -151,6 +167,7 @@ async function readSource(options: ImportOptions): Promise<{
   location: string;
   format: RosterFormat;
   stats?: ApiReadStats;
+  notes?: readonly string[];
 }> {
   if (options.from === 'oneroster') {
     const source = options.spreadsheet ? fromSpreadsheet(options.source, options.spreadsheet) : undefined;
@@ -165,7 +182,19 @@ async function readSource(options: ImportOptions): Promise<{
       if (source) rmSync(source, { recursive: true, force: true });
     }
   }
-  if (options.from === 'target') return fromTarget(options.repo, options.source);
+  if (options.from === 'target') return fromTarget(options.repo, options.source, options);
+  if (options.from === 'mapped' || options.from === 'batch') {
+    const how = { ...options.spreadsheet, ...(options.now ? { now: options.now } : {}) };
+    if (options.from === 'batch')
+      return mappedRead(readBatchFiles(options.source, options.demographics, how));
+    if (!options.mapping)
+      throw new UsageError(
+        'USAGE',
+        '--from mapped needs --mapping',
+        `Give a preset (${presetNames().join(', ')}) or a mapping file: roster import --from mapped ./export --mapping clever.`,
+      );
+    return mappedRead(readMappedFolder(options.source, loadMapping(options.mapping), how));
+  }
   if (!options.api)
     throw new UsageError(
       'USAGE',
@@ -180,19 +209,30 @@ async function readSource(options: ImportOptions): Promise<{
   return { roster, diagnostics: new Diagnostics(), location: options.source, format: 'oneroster-api', stats };
 }
 
+/** A mapped read as a source of the import (the format is the roster's: findings name CSV files). */
+function mappedRead(read: MappedRead) {
+  return {
+    roster: read.roster,
+    diagnostics: read.diagnostics,
+    location: read.location,
+    format: 'oneroster-csv' as RosterFormat,
+    notes: read.notes,
+  };
+}
+
 /**
  * What roster-as-code last delivered to a target (its snapshot), so that a repo made again from
- * it plans no changes. A batch target's snapshot holds only what the two files carry (no orgs,
- * sessions or courses): not a whole roster.
+ * it plans no changes; for a batch target, what its portal exports now (read through the batch
+ * mapping: the two files carry no school names, course titles or term dates, which are filled in).
  */
-async function fromTarget(repo: string, name: string) {
+async function fromTarget(repo: string, name: string, options: ImportOptions) {
   const targetConfig = selectTarget(loadRepoConfig(repo), name);
-  if (targetConfig.kind === 'batch')
-    throw new UsageError(
-      'IMPORT_TARGET_PARTIAL',
-      `target "${name}" is a batch target: what it holds (users, classes, enrollments, demographics) is not a whole roster`,
-      'Import from the portal’s OneRoster API (--from oneroster-api) or from a OneRoster export instead.',
+  if (targetConfig.kind === 'batch') {
+    const portal = new BatchTarget(targetConfig);
+    return mappedRead(
+      readBatchExport(await portal.exportFiles(), portal.location, options.now ? { now: options.now } : {}),
     );
+  }
   const target = createTarget(targetConfig);
   try {
     const state = await target.readState();
@@ -247,22 +287,6 @@ function fromSpreadsheet(
     writeFileSync(join(out, name), text);
   }
   return out;
-}
-
-/**
- * Windows-1252's bytes 0x80-0x9F (the WHATWG index): Node 20's TextDecoder decodes
- * "windows-1252" as Latin-1, turning Excel's ’ “ ” – € into control characters.
- */
-const WINDOWS_1252_C1 =
-  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
-  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
-
-function decoderFor(encoding: SpreadsheetEncoding): (bytes: Buffer) => string {
-  if (encoding === 'windows-1252')
-    return (bytes) =>
-      bytes.toString('latin1').replace(/[\u0080-\u009f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80]!);
-  const decoder = new TextDecoder(encoding);
-  return (bytes) => decoder.decode(bytes);
 }
 
 /** The flags that read a spreadsheet's file, when findings say the files are one. */

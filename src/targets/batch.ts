@@ -289,6 +289,12 @@ export class BatchTarget implements Target {
 
   /** What the portal holds now, read from its export. */
   async readLive(): Promise<Roster> {
+    const { users, demographics } = await this.exportFiles();
+    return rosterFromExport(users, demographics);
+  }
+
+  /** The portal's export: its two files, as text. */
+  async exportFiles(): Promise<{ users: string; demographics: string }> {
     const users = await this.call('GET', '/api/export/users.csv');
     const demographics = await this.call('GET', '/api/export/demographics.csv');
     if (!users.startsWith(BATCH_USERS_COLUMNS.join(','))) {
@@ -298,7 +304,7 @@ export class BatchTarget implements Target {
         'The URL may point at something other than the batch API.',
       );
     }
-    return rosterFromExport(users, demographics);
+    return { users, demographics };
   }
 
   readState(): Promise<TargetState | undefined> {

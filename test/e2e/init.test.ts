@@ -16,9 +16,13 @@ import { dirname, join, resolve } from 'node:path';
 import Papa from 'papaparse';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { roster } from '../helpers/cli.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { writeOneRosterZip } from '../../src/formats/oneroster-csv/write.js';
+import { generateDistrict } from '../../src/generate/generate.js';
+import { PortalStore } from '../../src/sandbox/store.js';
+import { roster, rosterAsync } from '../helpers/cli.js';
+import { tempDir, writeTree } from '../helpers/fixtures.js';
 import { districtRepo, GIT_ENV, git } from '../helpers/repo.js';
+import { TOKEN, testSandbox } from '../helpers/sandbox.js';
 
 const FILES = [
   'roster.config.yaml',
@@ -274,17 +278,34 @@ describe('roster import --from-target', () => {
     expect(plan.stdout).toContain('No changes.');
     expect(plan.status).toBe(0);
 
-    // A batch target holds users, classes, enrollments and demographics: not a whole roster.
-    writeFileSync(
-      join(dir, 'roster.config.yaml'),
-      `${config}  - { name: vendor, kind: batch, url: "http://127.0.0.1:9", tokenEnv: VENDOR_TOKEN }\n`,
-    );
-    const partial = roster(['import', '--from-target', 'vendor', '--force'], { cwd: dir });
-    expect(partial.status).toBe(64);
-    expect(partial.stderr).toContain('Error [IMPORT_TARGET_PARTIAL] target "vendor" is a batch target');
-
     const usage = roster(['import'], { cwd: dir });
     expect(usage.status).toBe(64);
     expect(usage.stderr).toContain('Error [USAGE] roster import needs --from and a SOURCE');
+  });
+
+  it('adopts what a batch portal holds (its export): the first plan against it is empty', async () => {
+    // The portal already holds the district (synced from a OneRoster drop before roster-as-code).
+    const sb = await testSandbox();
+    const zip = join(tempDir('roster-portal-'), 'OneRoster.zip');
+    await writeOneRosterZip(generateDistrict({ schools: 2, students: 40, seed: 'portal' }), zip);
+    writeTree(new PortalStore(sb.dataDir).landingDir('district'), { 'OneRoster.zip': readFileSync(zip) });
+    await sb.sync();
+
+    const parent = tempDir('roster-adopt-');
+    expect(roster(['init', 'district'], { cwd: parent, env: GIT_ENV }).status).toBe(0);
+    const dir = join(parent, 'district');
+    const config = readFileSync(join(dir, 'roster.config.yaml'), 'utf8').replace(
+      /^targets:.*\n/m,
+      `targets:\n  - { name: vendor, kind: batch, url: "${sb.http.url}", tokenEnv: VENDOR_TOKEN }\n`,
+    );
+    writeFileSync(join(dir, 'roster.config.yaml'), config);
+    git(dir, 'commit', '-q', '-am', 'The portal');
+    const env = { ...GIT_ENV, VENDOR_TOKEN: TOKEN };
+    const adopted = await rosterAsync(['import', '--from-target', 'vendor'], { cwd: dir, env });
+    expect(adopted.status, adopted.stderr).toBe(0);
+    expect(adopted.stderr).toContain('note: The batch files carry no school names');
+    const plan = await rosterAsync(['plan', '--target', 'vendor', '--detailed-exitcode'], { cwd: dir, env });
+    expect(plan.stdout, plan.stderr).toContain('No changes.');
+    expect(plan.status).toBe(0);
   });
 });

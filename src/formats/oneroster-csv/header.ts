@@ -58,8 +58,18 @@ export function foreignDelimiter(
   version: RosterVersion,
   header: readonly string[],
 ): string | undefined {
+  return delimiterBetween(header, new Set(expectedColumns(entity, version, header)));
+}
+
+/**
+ * When `header` is one cell that splits on another separator into two or more of the `expected`
+ * column names, that separator's name ("semicolons (;)", "tabs", ...); undefined otherwise.
+ */
+export function delimiterBetween(
+  header: readonly string[],
+  expected: ReadonlySet<string>,
+): string | undefined {
   if (header.length !== 1) return undefined;
-  const expected = new Set(expectedColumns(entity, version, header));
   for (const [d, name] of FOREIGN_DELIMITERS) {
     const parts = header[0]!.split(d);
     if (parts.length >= 2 && parts.filter((p) => expected.has(p.trim())).length >= 2) return name;

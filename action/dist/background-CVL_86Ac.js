@@ -7189,6 +7189,175 @@ function schoolOf(entity, value, schools, userSchool) {
 	}
 }
 
+// dist/formats/oneroster-csv/header.js
+/**
+* Header rules: map a file's header cells to model fields, reporting missing, misspelled,
+* wrongly-cased, duplicate, unknown, legacy (1.0) and out-of-order columns. Mapping goes on past
+* problems, so that the rows can still be checked and every problem is reported in one run.
+*/
+/** Edit distance (Levenshtein), for "did you mean" suggestions on short names. */
+function editDistance(a, b) {
+	const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+	for (let i = 1; i <= a.length; i++) {
+		let diag = prev[0];
+		prev[0] = i;
+		for (let j = 1; j <= b.length; j++) {
+			const up = prev[j];
+			prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+			diag = up;
+		}
+	}
+	return prev[b.length];
+}
+/** The candidate closest to `name` (case-insensitive), when it is near enough to be a typo. */
+function closest(name, candidates) {
+	let best;
+	let bestDistance = Number.POSITIVE_INFINITY;
+	for (const c of candidates) {
+		const d = editDistance(name.toLowerCase(), c.toLowerCase());
+		if (d < bestDistance) {
+			best = c;
+			bestDistance = d;
+		}
+	}
+	const allowed = name.length <= 6 ? 1 : name.length <= 12 ? 2 : 3;
+	return bestDistance <= allowed ? best : void 0;
+}
+/** Separators spreadsheets save "CSV" with in some locales, and how to name them. */
+const FOREIGN_DELIMITERS = [
+	[";", "semicolons (;)"],
+	["	", "tabs"],
+	["|", "vertical bars (|)"]
+];
+/**
+* When a header is one cell that splits into the file's columns on another separator (a
+* spreadsheet saved with semicolons or tabs), that separator's name; undefined otherwise.
+*/
+function foreignDelimiter(entity, version, header) {
+	return delimiterBetween(header, new Set(expectedColumns(entity, version, header)));
+}
+/**
+* When `header` is one cell that splits on another separator into two or more of the `expected`
+* column names, that separator's name ("semicolons (;)", "tabs", ...); undefined otherwise.
+*/
+function delimiterBetween(header, expected) {
+	if (header.length !== 1) return void 0;
+	for (const [d, name] of FOREIGN_DELIMITERS) {
+		const parts = header[0].split(d);
+		if (parts.length >= 2 && parts.filter((p) => expected.has(p.trim())).length >= 2) return name;
+	}
+}
+/** Expected columns, picking the users.csv shape (1.2 Final with resourceSourcedIds, or 1.2.1) from the header. */
+function expectedColumns(entity, version, header) {
+	if (entity === "users" && version === "1.2" && header.includes("resourceSourcedIds")) return USERS_12_FINAL_COLUMNS;
+	return ENTITIES[entity].columns[version] ?? [];
+}
+function mapHeader(entity, version, header, file, diagnostics) {
+	const spec = ENTITIES[entity];
+	const expected = expectedColumns(entity, version, header);
+	const otherVersions = Object.values(spec.columns).flat();
+	const columns = [];
+	const used = /* @__PURE__ */ new Set();
+	const at = (i) => ({
+		file,
+		line: 1,
+		column: i + 1,
+		entity
+	});
+	const present = new Set(header);
+	const unclaimed = expected.filter((c) => !present.has(c));
+	const legacy = (name) => spec.legacyColumns && Object.hasOwn(spec.legacyColumns, name) ? spec.legacyColumns[name] : void 0;
+	header.forEach((rawName, i) => {
+		const name = rawName.trim();
+		let field = null;
+		if (name === "") diagnostics.add("HEADER_EMPTY", {
+			...at(i),
+			message: `column ${i + 1} of ${file} has no name`
+		});
+		else if (expected.includes(name)) field = name;
+		else if (name.startsWith("metadata.")) field = name;
+		else if (legacy(name) && !used.has(legacy(name))) {
+			field = legacy(name);
+			diagnostics.add("HEADER_LEGACY", {
+				...at(i),
+				message: `${file} uses the OneRoster 1.0 column "${name}"; OneRoster ${version} names it "${field}"`
+			});
+		} else {
+			const sameCase = expected.find((c) => c.toLowerCase() === name.toLowerCase());
+			const near = name.length <= 64 ? closest(name, unclaimed) : void 0;
+			if (sameCase) {
+				field = sameCase;
+				diagnostics.add("HEADER_WRONG_CASE", {
+					...at(i),
+					message: `${file} column "${name}" must be written "${sameCase}"`
+				});
+			} else if (otherVersions.includes(name) && Object.hasOwn(spec.fields, name)) {
+				field = name;
+				diagnostics.add("HEADER_VERSION_MISMATCH", {
+					...at(i),
+					message: `${file} column "${name}" is not part of OneRoster ${version}`,
+					...entity === "users" && version === "1.2" ? { hint: "OneRoster 1.2 keeps user roles and orgs in roles.csv." } : {}
+				});
+			} else if (near) {
+				field = near;
+				diagnostics.add("HEADER_MISSPELLED", {
+					...at(i),
+					message: `${file} column "${name}" looks like a misspelling of "${near}"`,
+					hint: `Rename the column to "${near}".`
+				});
+			} else {
+				field = name;
+				diagnostics.add("HEADER_UNKNOWN", {
+					...at(i),
+					message: `${file} column "${name}" is not a OneRoster ${version} column`
+				});
+			}
+		}
+		if (field !== null && used.has(field)) {
+			diagnostics.add("HEADER_DUPLICATE", {
+				...at(i),
+				message: `${file} has column "${field}" more than once`
+			});
+			field = null;
+		}
+		if (field !== null) used.add(field);
+		columns.push(field);
+	});
+	for (const c of expected) if (!used.has(c)) {
+		const required = spec.fields[c]?.required;
+		diagnostics.add("HEADER_MISSING_COLUMN", {
+			file,
+			line: 1,
+			entity,
+			message: `${file} has no "${c}" column${required ? " (a required field)" : ""}`
+		});
+	}
+	const positions = columns.map((f) => f === null ? -1 : expected.indexOf(f));
+	let last = -1;
+	let misordered = false;
+	for (const p of positions) {
+		if (p < 0) continue;
+		if (p < last) misordered = true;
+		last = p;
+	}
+	if (misordered) diagnostics.add("HEADER_ORDER", {
+		file,
+		line: 1,
+		entity,
+		message: `${file} columns are not in spec order: expected ${expected.join(",")}`
+	});
+	const lastSpec = positions.reduce((acc, p, i) => p >= 0 ? i : acc, -1);
+	const misplaced = columns.findIndex((f, i) => f !== null && positions[i] === -1 && i < lastSpec);
+	if (misplaced >= 0) diagnostics.add("HEADER_EXTENSION_POSITION", {
+		...at(misplaced),
+		message: `${file} extension column "${columns[misplaced]}" stands before spec columns`
+	});
+	return {
+		columns,
+		expected
+	};
+}
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = /* @__PURE__ */ __commonJSMin(((exports) => {
 	const ALIAS = Symbol.for("yaml.alias");
@@ -13856,166 +14025,65 @@ var require_dist = /* @__PURE__ */ __commonJSMin(((exports) => {
 	exports.visitAsync = visit.visitAsync;
 }));
 
-// dist/formats/oneroster-csv/header.js
+// dist/formats/yaml/yaml-file.js
+var import_dist = require_dist();
+const validators = /* @__PURE__ */ new Map();
 /**
-* Header rules: map a file's header cells to model fields, reporting missing, misspelled,
-* wrongly-cased, duplicate, unknown, legacy (1.0) and out-of-order columns. Mapping goes on past
-* problems, so that the rows can still be checked and every problem is reported in one run.
+* Parses `text` (the content of `file`) and checks it against `schema`. Throws an InputError with
+* `code` that lists every problem at its line, followed by `hint`.
 */
-/** Edit distance (Levenshtein), for "did you mean" suggestions on short names. */
-function editDistance(a, b) {
-	const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-	for (let i = 1; i <= a.length; i++) {
-		let diag = prev[0];
-		prev[0] = i;
-		for (let j = 1; j <= b.length; j++) {
-			const up = prev[j];
-			prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-			diag = up;
-		}
-	}
-	return prev[b.length];
-}
-/** The candidate closest to `name` (case-insensitive), when it is near enough to be a typo. */
-function closest(name, candidates) {
-	let best;
-	let bestDistance = Number.POSITIVE_INFINITY;
-	for (const c of candidates) {
-		const d = editDistance(name.toLowerCase(), c.toLowerCase());
-		if (d < bestDistance) {
-			best = c;
-			bestDistance = d;
-		}
-	}
-	const allowed = name.length <= 6 ? 1 : name.length <= 12 ? 2 : 3;
-	return bestDistance <= allowed ? best : void 0;
-}
-/** Separators spreadsheets save "CSV" with in some locales, and how to name them. */
-const FOREIGN_DELIMITERS = [
-	[";", "semicolons (;)"],
-	["	", "tabs"],
-	["|", "vertical bars (|)"]
-];
-/**
-* When a header is one cell that splits into the file's columns on another separator (a
-* spreadsheet saved with semicolons or tabs), that separator's name; undefined otherwise.
-*/
-function foreignDelimiter(entity, version, header) {
-	if (header.length !== 1) return void 0;
-	const expected = new Set(expectedColumns(entity, version, header));
-	for (const [d, name] of FOREIGN_DELIMITERS) {
-		const parts = header[0].split(d);
-		if (parts.length >= 2 && parts.filter((p) => expected.has(p.trim())).length >= 2) return name;
-	}
-}
-/** Expected columns, picking the users.csv shape (1.2 Final with resourceSourcedIds, or 1.2.1) from the header. */
-function expectedColumns(entity, version, header) {
-	if (entity === "users" && version === "1.2" && header.includes("resourceSourcedIds")) return USERS_12_FINAL_COLUMNS;
-	return ENTITIES[entity].columns[version] ?? [];
-}
-function mapHeader(entity, version, header, file, diagnostics) {
-	const spec = ENTITIES[entity];
-	const expected = expectedColumns(entity, version, header);
-	const otherVersions = Object.values(spec.columns).flat();
-	const columns = [];
-	const used = /* @__PURE__ */ new Set();
-	const at = (i) => ({
-		file,
-		line: 1,
-		column: i + 1,
-		entity
+function readYamlFile(file, text, schema, error) {
+	const lines = new import_dist.LineCounter();
+	const doc = (0, import_dist.parseDocument)(text, {
+		lineCounter: lines,
+		uniqueKeys: true,
+		prettyErrors: false
 	});
-	const present = new Set(header);
-	const unclaimed = expected.filter((c) => !present.has(c));
-	const legacy = (name) => spec.legacyColumns && Object.hasOwn(spec.legacyColumns, name) ? spec.legacyColumns[name] : void 0;
-	header.forEach((rawName, i) => {
-		const name = rawName.trim();
-		let field = null;
-		if (name === "") diagnostics.add("HEADER_EMPTY", {
-			...at(i),
-			message: `column ${i + 1} of ${file} has no name`
+	const at = (node) => {
+		const offset = node?.range?.[0];
+		if (offset === void 0) return file;
+		const pos = lines.linePos(offset);
+		return `${file}:${pos.line}:${pos.col}`;
+	};
+	if (doc.errors.length > 0) {
+		const e = doc.errors[0];
+		const pos = lines.linePos(e.pos[0]);
+		throw new InputError(error.code, `${file}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`, "Fix the YAML syntax.");
+	}
+	const data = doc.toJS({ maxAliasCount: 50 }) ?? {};
+	let validate = validators.get(schema);
+	if (!validate) {
+		validate = compileSchema(schema, {
+			allErrors: true,
+			strict: false,
+			useDefaults: false
 		});
-		else if (expected.includes(name)) field = name;
-		else if (name.startsWith("metadata.")) field = name;
-		else if (legacy(name) && !used.has(legacy(name))) {
-			field = legacy(name);
-			diagnostics.add("HEADER_LEGACY", {
-				...at(i),
-				message: `${file} uses the OneRoster 1.0 column "${name}"; OneRoster ${version} names it "${field}"`
-			});
-		} else {
-			const sameCase = expected.find((c) => c.toLowerCase() === name.toLowerCase());
-			const near = name.length <= 64 ? closest(name, unclaimed) : void 0;
-			if (sameCase) {
-				field = sameCase;
-				diagnostics.add("HEADER_WRONG_CASE", {
-					...at(i),
-					message: `${file} column "${name}" must be written "${sameCase}"`
-				});
-			} else if (otherVersions.includes(name) && Object.hasOwn(spec.fields, name)) {
-				field = name;
-				diagnostics.add("HEADER_VERSION_MISMATCH", {
-					...at(i),
-					message: `${file} column "${name}" is not part of OneRoster ${version}`,
-					...entity === "users" && version === "1.2" ? { hint: "OneRoster 1.2 keeps user roles and orgs in roles.csv." } : {}
-				});
-			} else if (near) {
-				field = near;
-				diagnostics.add("HEADER_MISSPELLED", {
-					...at(i),
-					message: `${file} column "${name}" looks like a misspelling of "${near}"`,
-					hint: `Rename the column to "${near}".`
-				});
-			} else {
-				field = name;
-				diagnostics.add("HEADER_UNKNOWN", {
-					...at(i),
-					message: `${file} column "${name}" is not a OneRoster ${version} column`
-				});
-			}
-		}
-		if (field !== null && used.has(field)) {
-			diagnostics.add("HEADER_DUPLICATE", {
-				...at(i),
-				message: `${file} has column "${field}" more than once`
-			});
-			field = null;
-		}
-		if (field !== null) used.add(field);
-		columns.push(field);
-	});
-	for (const c of expected) if (!used.has(c)) {
-		const required = spec.fields[c]?.required;
-		diagnostics.add("HEADER_MISSING_COLUMN", {
-			file,
-			line: 1,
-			entity,
-			message: `${file} has no "${c}" column${required ? " (a required field)" : ""}`
+		validators.set(schema, validate);
+	}
+	if (typeof data !== "object" || Array.isArray(data) || !validate(data)) {
+		const lineOf = (text) => Number(/:(\d+):\d+: /.exec(text)?.[1] ?? 0);
+		const problems = (validate.errors ?? []).filter((e) => e.keyword !== "if" && e.keyword !== "oneOf" && e.keyword !== "anyOf").map((e) => {
+			const path = e.instancePath.slice(1).split("/").filter(Boolean).map((p) => /^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, "/").replace(/~0/g, "~"));
+			let node = doc.getIn(path, true);
+			let what = e.message ?? "is not valid";
+			if (e.keyword === "additionalProperties") {
+				const key = e.params.additionalProperty;
+				what = `has an unknown setting "${key}"`;
+				if ((0, import_dist.isMap)(node)) node = node.items.find((p) => (0, import_dist.isPair)(p) && (0, import_dist.isScalar)(p.key) && p.key.value === key)?.key;
+			} else if (e.keyword === "enum") what = `must be one of: ${(e.params.allowedValues ?? []).join(", ")}`;
+			return `${at(node)}: ${path.length ? path.join(".") : "the file"} ${what}`;
 		});
+		throw new InputError(error.code, `${error.what} is not valid:\n  ${[...new Set(problems.length ? problems : [`${file}: the file must be a mapping of settings`])].sort((a, b) => lineOf(a) - lineOf(b)).join("\n  ")}`, error.hint);
 	}
-	const positions = columns.map((f) => f === null ? -1 : expected.indexOf(f));
-	let last = -1;
-	let misordered = false;
-	for (const p of positions) {
-		if (p < 0) continue;
-		if (p < last) misordered = true;
-		last = p;
-	}
-	if (misordered) diagnostics.add("HEADER_ORDER", {
-		file,
-		line: 1,
-		entity,
-		message: `${file} columns are not in spec order: expected ${expected.join(",")}`
-	});
-	const lastSpec = positions.reduce((acc, p, i) => p >= 0 ? i : acc, -1);
-	const misplaced = columns.findIndex((f, i) => f !== null && positions[i] === -1 && i < lastSpec);
-	if (misplaced >= 0) diagnostics.add("HEADER_EXTENSION_POSITION", {
-		...at(misplaced),
-		message: `${file} extension column "${columns[misplaced]}" stands before spec columns`
-	});
 	return {
-		columns,
-		expected
+		data,
+		where: (path) => at(doc.getIn(path, true)),
+		whereKey: (path) => {
+			const parent = doc.getIn(path.slice(0, -1), true);
+			const key = path[path.length - 1];
+			const pair = (0, import_dist.isMap)(parent) ? parent.items.find((p) => (0, import_dist.isPair)(p) && (0, import_dist.isScalar)(p.key) && p.key.value === key) : void 0;
+			return at(pair?.key ?? doc.getIn(path, true));
+		}
 	};
 }
 
@@ -14024,10 +14092,9 @@ function mapHeader(entity, version, header, file, diagnostics) {
 * roster.config.yaml: where the roster is, and the targets with their delivery mode and policy.
 * Checked against schemas/config.schema.json; every problem is reported with its line.
 */
-var import_dist = require_dist();
 const CONFIG_FILE = "roster.config.yaml";
 const SCHEMA_FILE = fileURLToPath(new URL("../../schemas/config.schema.json", import.meta.url));
-let validator$1;
+let schema;
 /** Finds roster.config.yaml in `dir` (a district repo). Returns undefined when there is none. */
 function findConfig(dir) {
 	const file = join(resolve(dir), CONFIG_FILE);
@@ -14048,46 +14115,13 @@ function findConfigUpward(dir) {
 	}
 }
 function loadConfig(file) {
-	const text = readFileSync(file, "utf8");
-	const lines = new import_dist.LineCounter();
-	const doc = (0, import_dist.parseDocument)(text, {
-		lineCounter: lines,
-		uniqueKeys: true,
-		prettyErrors: false
+	if (!schema) schema = JSON.parse(readFileSync(SCHEMA_FILE, "utf8"));
+	const { data, where } = readYamlFile(file, readFileSync(file, "utf8"), schema, {
+		code: "CONFIG_INVALID",
+		what: CONFIG_FILE,
+		hint: "See schemas/config.schema.json and the Configuration section of the README."
 	});
-	const where = (node) => {
-		const offset = node?.range?.[0];
-		if (offset === void 0) return file;
-		const pos = lines.linePos(offset);
-		return `${file}:${pos.line}:${pos.col}`;
-	};
-	const lineOf = (text) => Number(/:(\d+):\d+: /.exec(text)?.[1] ?? 0);
-	if (doc.errors.length > 0) {
-		const e = doc.errors[0];
-		const pos = lines.linePos(e.pos[0]);
-		throw new InputError("CONFIG_INVALID", `${file}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`, "Fix the YAML syntax.");
-	}
-	const data = doc.toJS({ maxAliasCount: 50 }) ?? {};
-	if (!validator$1) validator$1 = compileSchema(JSON.parse(readFileSync(SCHEMA_FILE, "utf8")), {
-		allErrors: true,
-		strict: false,
-		useDefaults: false
-	});
-	if (!validator$1(data)) {
-		const problems = (validator$1.errors ?? []).filter((e) => e.keyword !== "if").map((e) => {
-			const path = e.instancePath.slice(1).split("/").filter(Boolean).map((p) => /^\d+$/.test(p) ? Number(p) : p);
-			let node = doc.getIn(path, true);
-			let what = e.message ?? "is not valid";
-			if (e.keyword === "additionalProperties") {
-				const key = e.params.additionalProperty;
-				what = `has an unknown setting "${key}"`;
-				if ((0, import_dist.isMap)(node)) node = node.items.find((p) => (0, import_dist.isPair)(p) && (0, import_dist.isScalar)(p.key) && p.key.value === key)?.key;
-			} else if (e.keyword === "enum") what = `must be one of: ${(e.params.allowedValues ?? []).join(", ")}`;
-			return `${where(node)}: ${path.length ? path.join(".") : "the file"} ${what}`;
-		});
-		throw new InputError("CONFIG_INVALID", `${CONFIG_FILE} is not valid:\n  ${[...new Set(problems)].sort((a, b) => lineOf(a) - lineOf(b)).join("\n  ")}`, "See schemas/config.schema.json and the Configuration section of the README.");
-	}
-	const fieldProblems = policyFieldProblems(data).map((p) => `${where(doc.getIn(p.path, true))}: ${p.path.join(".")} ${p.message}`);
+	const fieldProblems = policyFieldProblems(data).map((p) => `${where(p.path)}: ${p.path.join(".")} ${p.message}`);
 	if (fieldProblems.length > 0) throw new InputError("CONFIG_INVALID", `${CONFIG_FILE} names fields that do not exist:\n  ${fieldProblems.join("\n  ")}`, "Use the OneRoster field names (as in the CSV headers and roster YAML; docs/roster-yaml.md). A policy that names a field wrongly would send what it meant to keep back, so nothing is planned until it is fixed.");
 	const root = dirname(resolve(file));
 	const targets = (data.targets ?? []).map((t) => toTarget(t, root));
@@ -14565,6 +14599,30 @@ const CODES = {
 	YAML_CONFLICT: {
 		severity: "error",
 		hint: "Files of one roster must agree on oneroster, source and files."
+	},
+	MAPPING_FILE_MISSING: {
+		severity: "error",
+		hint: "Put the file in the export folder under the name the mapping gives it, or mark it optional in the mapping."
+	},
+	MAPPING_COLUMN_MISSING: {
+		severity: "error",
+		hint: "Column names are exact: correct the file's header or the mapping."
+	},
+	MAPPING_COLUMN_UNUSED: {
+		severity: "warning",
+		hint: "Nothing is lost by accident: map the columns in the mapping if the roster should carry them."
+	},
+	MAPPING_ROWS_UNUSED: {
+		severity: "warning",
+		hint: "Check the mapping's when, require and absent filters if those rows should make records."
+	},
+	MAPPING_ID_EMPTY: {
+		severity: "error",
+		hint: "Fill the id column in the export, or give the mapping's sourcedId a default."
+	},
+	MAPPING_CONFLICT: {
+		severity: "error",
+		hint: "Two rows make the same record with different values: correct one of them in the export."
 	}
 };
 /** Collects diagnostics, applying the code's default severity and hint, and the ignore list. */
