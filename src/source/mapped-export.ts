@@ -185,6 +185,8 @@ function dateConverter(spec: string | { from: string; to: string }): (value: str
       d = parts.D!.padStart(2, '0');
     } else if (iso) [, y, m, d] = iso as unknown as [string, string, string, string];
     else return value; // (validation reports it where it stands)
+    // A day where the month goes (31/12/2026 read as MM/DD) is kept as written, to be reported.
+    if (Number(m) < 1 || Number(m) > 12 || Number(d) < 1 || Number(d) > 31) return value;
     return to.replace(/YYYY|MM|DD/g, (t) => (t === 'YYYY' ? y : t === 'MM' ? m : d));
   };
 }

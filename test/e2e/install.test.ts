@@ -69,5 +69,16 @@ describe('installing the packed package into a district project', () => {
     const plan = npx(['plan']);
     expect(plan.status, plan.stderr).toBe(0);
     expect(plan.stdout).toContain('Plan: 1984 to add, 0 to change, 0 to remove.');
+    // The mapping presets ship in the package: the two-file batch imports through one.
+    writeFileSync(
+      join(project, 'users.csv'),
+      'action,org_sis_id,user_sis_id,role,username,firstName,lastName,userEmail,userGrade,class_sis_id,className,classGrade,course_sis_id,term_sis_id,primary_teacher\n' +
+        'ADD,sch-1,stu-1,student,ana.ruiz,Ana,Ruiz,,09,cls-1,Algebra I,09,crs-alg1,fall,\n',
+    );
+    const imported = npx(['import', '--from', 'batch', 'users.csv', '--force']);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain(
+      'Imported 1 orgs, 1 academicSessions, 1 courses, 1 classes, 1 users, 1 enrollments',
+    );
   }, 120_000);
 });

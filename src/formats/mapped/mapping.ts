@@ -139,7 +139,7 @@ export function parseMapping(file: string, text: string, schemaText: string): Ma
         problems.push(`${where(path)}: ${field} needs one of column, template or join (it has ${sources})`);
       if (v.join) knownFile(v.join.file, [...path, 'join', 'file'], 'join.file');
       if (v.otherwise !== undefined && !v.map)
-        problems.push(`${where([...path, 'otherwise'])}: otherwise goes with map`);
+        problems.push(`${whereKey([...path, 'otherwise'])}: otherwise goes with map`);
       fields[field] = v;
     }
     const when = Object.fromEntries(
