@@ -31,17 +31,22 @@ import Papa from 'papaparse';
 import { writeOneRosterDir } from '../dist/formats/oneroster-csv/write.js';
 import { generateDistrict, seededRandom } from '../dist/generate/generate.js';
 
-// `npm run bench -- --history [--size 5k|M]`: the record history benchmark (bench/history.js).
-if (process.argv.includes('--history')) {
-  const history = spawnSync(
+// The benchmarks of one feature each, in their own scripts:
+//   npm run bench -- --history [--size S|5k|M]   record history (bench/history.js)
+//   npm run bench -- --edit [--size S|M]          manual edits (bench/edit.js)
+//   npm run bench -- --import [--size S|M]        imports (bench/import.js)
+for (const [flag, script] of [
+  ['--history', 'history.js'],
+  ['--edit', 'edit.js'],
+  ['--import', 'import.js'],
+]) {
+  if (!process.argv.includes(flag)) continue;
+  const run = spawnSync(
     process.execPath,
-    [
-      new URL('history.js', import.meta.url).pathname,
-      ...process.argv.slice(2).filter((a) => a !== '--history'),
-    ],
+    [new URL(script, import.meta.url).pathname, ...process.argv.slice(2).filter((a) => a !== flag)],
     { stdio: 'inherit' },
   );
-  process.exit(history.status ?? 1);
+  process.exit(run.status ?? 1);
 }
 
 const SIZES = {

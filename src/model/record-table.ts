@@ -359,6 +359,11 @@ export class RecordTable {
     return r.buffer.toString('utf8', r.start, r.end);
   }
 
+  /** The record's values in `fields` order (trailing empty values may be missing): one split, no object. */
+  values(index: number): string[] {
+    return this.stored(index).split(SEP);
+  }
+
   private sortedOrder: { names: string[]; index: number[] } | undefined;
 
   /** The record's fingerprint (as fingerprintRecord(get(index))), without decoding it to an object. */

@@ -3,7 +3,7 @@
  * that can be derived omitted, every list sorted. Reading the output gives an equal Roster, and the
  * same Roster always gives the same bytes.
  */
-import { Document, isScalar, isSeq, visit } from 'yaml';
+import { Document, isScalar, isSeq, visit, type YAMLSeq } from 'yaml';
 import { ENTITIES, type EntityName, isListType } from '../../model/entities.js';
 import { splitList } from '../../model/normalize.js';
 import type { RosterRecord } from '../../model/record-table.js';
@@ -21,6 +21,8 @@ export interface YamlWriteOptions {
   readonly layout?: 'single' | 'per-school';
   /** Path of roster.schema.json as seen from the output folder, for the editor modeline. */
   readonly schemaPath?: string;
+  /** Render through the yaml library's documents (the reference the fast emitter is tested against). */
+  readonly viaLibrary?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -40,6 +42,17 @@ function group<T>(items: Iterable<T>, key: (t: T) => string): Map<string, T[]> {
   }
   return map;
 }
+
+/** An enrollment written in its class's list; `simple` when it is written as its user's id alone. */
+interface NestedEnrollment {
+  readonly user: string;
+  readonly id: string;
+  readonly role: string;
+  readonly index: number;
+  readonly simple: boolean;
+}
+
+const NESTED_ROLES: ReadonlySet<string> = new Set(Object.values(CLASS_ENROLLMENT_LISTS));
 
 function all(roster: Roster, entity: EntityName): RosterRecord[] {
   return [...roster.table(entity)].sort(byId);
@@ -87,17 +100,58 @@ export function writeRosterYaml(roster: Roster, options: YamlWriteOptions = {}):
     all(roster, 'userProfiles').filter((p) => userIds.has(p.userSourcedId!)),
     (p) => p.userSourcedId!,
   );
-  const demographicsByUser = new Map(
-    all(roster, 'demographics')
-      .filter((d) => userIds.has(d.sourcedId!))
-      .map((d) => [d.sourcedId!, d]),
-  );
-  const nestedRole = (e: RosterRecord) => Object.values(CLASS_ENROLLMENT_LISTS).includes(e.role as never);
-  const enrollments = all(roster, 'enrollments');
-  const enrollmentsByClass = group(
-    enrollments.filter((e) => classById.has(e.classSourcedId!) && nestedRole(e)),
-    (e) => e.classSourcedId!,
-  );
+  // Enrollments and demographics (a city's million records) are kept as indexes into their
+  // tables and made into records only when their school is written, so that they die young.
+  const demographicsTable = roster.table('demographics');
+  const demographicsByUser = new Map<string, number>();
+  for (let i = 0; i < demographicsTable.size; i++) {
+    const id = demographicsTable.value(i, 'sourcedId');
+    if (userIds.has(id)) demographicsByUser.set(id, i);
+  }
+  const enrollmentTable = roster.table('enrollments');
+  // Kept as indexes into the table: a city's enrollments are made into values only when their
+  // class is written, so that they die young.
+  const enrollmentsByClass = new Map<string, number[]>();
+  const topEnrollments: number[] = [];
+  const at = (name: string) => enrollmentTable.fieldIndexOf(name);
+  const [idAt, classAt, schoolAt, userAt, roleAt] = [
+    at('sourcedId'),
+    at('classSourcedId'),
+    at('schoolSourcedId'),
+    at('userSourcedId'),
+    at('role'),
+  ];
+  const otherFields = enrollmentTable.fields
+    .map((_, k) => k)
+    .filter((k) => ![idAt, classAt, schoolAt, userAt, roleAt].includes(k));
+  for (let i = 0; i < enrollmentTable.size; i++) {
+    const values = enrollmentTable.values(i);
+    const klass = values[classAt] ?? '';
+    if (!classById.has(klass) || !NESTED_ROLES.has(values[roleAt] ?? '')) {
+      topEnrollments.push(i);
+      continue;
+    }
+    const list = enrollmentsByClass.get(klass);
+    if (list) list.push(i);
+    else enrollmentsByClass.set(klass, [i]);
+  }
+  /**
+   * A class's enrollment as its list needs it. Most are written as their user's id alone (`simple`):
+   * the other fields are implied by the class (its school, a derived id) or empty. Found from one
+   * split of the stored record, without making it an object.
+   */
+  const nestedEnrollment = (c: RosterRecord, i: number): NestedEnrollment => {
+    const values = enrollmentTable.values(i);
+    const user = values[userAt] ?? '';
+    const id = values[idAt] ?? '';
+    const role = values[roleAt] ?? '';
+    const simple =
+      user !== '' &&
+      (values[schoolAt] ?? '') === c.schoolSourcedId &&
+      otherFields.every((k) => (values[k] ?? '') === '') &&
+      id === derivedEnrollmentId(c.sourcedId!, user, role);
+    return { user, id, role, index: i, simple };
+  };
 
   // Where each user stands, and what its place lets us omit.
   interface UserPlacement {
@@ -151,19 +205,22 @@ export function writeRosterYaml(roster: Roster, options: YamlWriteOptions = {}):
       const profiles = profilesByUser.get(u.sourcedId!);
       if (profiles) out.userProfiles = profiles.map((x) => toEntry('userProfiles', x, ['userSourcedId']));
     }
-    const demographics = demographicsByUser.get(u.sourcedId!);
+    const d = demographicsByUser.get(u.sourcedId!);
+    const demographics = d === undefined ? undefined : demographicsTable.get(d);
     if (demographics) out.demographics = toEntry('demographics', demographics, ['sourcedId']);
     return out;
   };
 
   const classEntry = (c: RosterRecord, inSchool: boolean): Obj => {
     const entry = toEntry('classes', c, inSchool ? ['schoolSourcedId'] : []);
-    const list = enrollmentsByClass.get(c.sourcedId!) ?? [];
+    const list = (enrollmentsByClass.get(c.sourcedId!) ?? []).map((i) => nestedEnrollment(c, i));
     for (const [name, role] of Object.entries(CLASS_ENROLLMENT_LISTS)) {
       const items = list
-        .filter((e) => e.role === role)
-        .sort((a, b) => cmp(a.userSourcedId!, b.userSourcedId!) || byId(a, b))
-        .map((e) => {
+        .filter((n) => n.role === role)
+        .sort((a, b) => cmp(a.user, b.user) || cmp(a.id, b.id))
+        .map((n) => {
+          if (n.simple) return n.user;
+          const e = enrollmentTable.get(n.index);
           const derived = e.sourcedId === derivedEnrollmentId(c.sourcedId!, e.userSourcedId!, role);
           const omit = ['classSourcedId', 'role', ...(derived ? ['sourcedId'] : [])];
           if (e.schoolSourcedId === c.schoolSourcedId) omit.push('schoolSourcedId');
@@ -190,23 +247,23 @@ export function writeRosterYaml(roster: Roster, options: YamlWriteOptions = {}):
     (c) => c.schoolSourcedId!,
   );
 
-  const schools = orgs
-    .filter((o) => o.type === 'school')
-    .map((o) => {
-      const id = o.sourcedId!;
-      const entry = toEntry('orgs', o, ['type']);
-      const courses = coursesBySchool.get(id) ?? [];
-      if (courses.length > 0) entry.courses = courses.map((c) => toEntry('courses', c, ['orgSourcedId']));
-      const schoolUsers = usersBySchool.get(id) ?? [];
-      const staff = schoolUsers.filter((u) => !placements.get(u.sourcedId!)!.student);
-      const students = schoolUsers.filter((u) => placements.get(u.sourcedId!)!.student);
-      if (staff.length > 0) entry.staff = staff.map((u) => userEntry(u, placements.get(u.sourcedId!)!, id));
-      if (students.length > 0)
-        entry.students = students.map((u) => userEntry(u, placements.get(u.sourcedId!)!, id));
-      const schoolClasses = classesBySchool.get(id) ?? [];
-      if (schoolClasses.length > 0) entry.classes = schoolClasses.map((c) => classEntry(c, true));
-      return entry;
-    });
+  // Each school's entry is made when it is written: a city's entries never all live at once.
+  const schoolEntry = (o: RosterRecord): Obj => {
+    const id = o.sourcedId!;
+    const entry = toEntry('orgs', o, ['type']);
+    const courses = coursesBySchool.get(id) ?? [];
+    if (courses.length > 0) entry.courses = courses.map((c) => toEntry('courses', c, ['orgSourcedId']));
+    const schoolUsers = usersBySchool.get(id) ?? [];
+    const staff = schoolUsers.filter((u) => !placements.get(u.sourcedId!)!.student);
+    const students = schoolUsers.filter((u) => placements.get(u.sourcedId!)!.student);
+    if (staff.length > 0) entry.staff = staff.map((u) => userEntry(u, placements.get(u.sourcedId!)!, id));
+    if (students.length > 0)
+      entry.students = students.map((u) => userEntry(u, placements.get(u.sourcedId!)!, id));
+    const schoolClasses = classesBySchool.get(id) ?? [];
+    if (schoolClasses.length > 0) entry.classes = schoolClasses.map((c) => classEntry(c, true));
+    return entry;
+  };
+  const schoolOrgs = orgs.filter((o) => o.type === 'school');
 
   // Everything that stands under no school, with all fields written out.
   const top: Partial<Record<EntityName, Obj[]>> = {
@@ -225,11 +282,14 @@ export function writeRosterYaml(roster: Roster, options: YamlWriteOptions = {}):
     roles: all(roster, 'roles')
       .filter((r) => !userIds.has(r.userSourcedId!))
       .map((r) => toEntry('roles', r)),
-    enrollments: enrollments
-      .filter((e) => !classById.has(e.classSourcedId!) || !nestedRole(e))
+    enrollments: topEnrollments
+      .map((i) => enrollmentTable.get(i))
+      .sort(byId)
       .map((e) => toEntry('enrollments', e)),
-    demographics: all(roster, 'demographics')
-      .filter((d) => !userIds.has(d.sourcedId!))
+    demographics: Array.from({ length: demographicsTable.size }, (_, i) => i)
+      .filter((i) => !userIds.has(demographicsTable.value(i, 'sourcedId')))
+      .map((i) => demographicsTable.get(i))
+      .sort(byId)
       .map((d) => toEntry('demographics', d)),
   };
 
@@ -255,18 +315,19 @@ export function writeRosterYaml(roster: Roster, options: YamlWriteOptions = {}):
 
   const out = new Map<string, string>();
   if (layout === 'single') {
-    if (schools.length > 0) main.schools = schools;
-    out.set('roster.yaml', render(main, options.schemaPath));
+    if (schoolOrgs.length > 0) main.schools = schoolOrgs.map(schoolEntry);
+    out.set('roster.yaml', render(main, options.schemaPath, options.viaLibrary));
   } else {
-    out.set('roster.yaml', render(main, options.schemaPath));
+    out.set('roster.yaml', render(main, options.schemaPath, options.viaLibrary));
     const used = new Set<string>();
-    for (const school of schools) {
+    for (const org of schoolOrgs) {
+      const school = schoolEntry(org);
       let name = String(school.sourcedId).replace(/[^A-Za-z0-9._-]/g, '_');
       while (used.has(name.toLowerCase())) name += '_';
       used.add(name.toLowerCase());
       out.set(
         `schools/${name}.yaml`,
-        render({ schools: [school] }, options.schemaPath && `../${options.schemaPath}`),
+        render({ schools: [school] }, options.schemaPath && `../${options.schemaPath}`, options.viaLibrary),
       );
     }
   }
@@ -305,7 +366,19 @@ const FLOW_LISTS = new Set(
   ),
 );
 
-function render(data: Obj, schemaPath: string | undefined): string {
+function render(data: Obj, schemaPath: string | undefined, viaLibrary = false): string {
+  const head = schemaPath ? `# yaml-language-server: $schema=${schemaPath}\n` : '';
+  if (viaLibrary) return head + renderWithLibrary(data);
+  const out: string[] = [head];
+  // The emitter below writes what the yaml library writes, at a fraction of its time and memory (a
+  // city's roster: 30 s and 2 GB through the library's document nodes). A multi-line value, which
+  // the library writes as a block scalar indented by its place, goes through the library instead.
+  if (!emitMap(data, '', out)) return head + renderWithLibrary(data);
+  return out.join('');
+}
+
+/** The roster YAML of `data` as the yaml library writes it (the reference the emitter follows). */
+function renderWithLibrary(data: Obj): string {
   const doc = new Document(data);
   // Short value lists (grades, termSourcedIds, ...) read best inline; record lists and enrollment
   // lists stay one item per line, so adding a student is a one-line diff.
@@ -316,6 +389,103 @@ function render(data: Obj, schemaPath: string | undefined): string {
       }
     },
   });
-  const head = schemaPath ? `# yaml-language-server: $schema=${schemaPath}\n` : '';
-  return head + doc.toString({ lineWidth: 0, indentSeq: true, flowCollectionPadding: false });
+  return doc.toString(LIBRARY_OPTIONS);
+}
+
+const LIBRARY_OPTIONS = { lineWidth: 0, indentSeq: true, flowCollectionPadding: false } as const;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Appends `obj` as a block mapping at `indent` (its first line after `first`, e.g. "  - ");
+ * false when a value needs the library (a multi-line string).
+ */
+function emitMap(obj: Obj, indent: string, out: string[], first = indent): boolean {
+  let lead = first;
+  for (const [k, v] of Object.entries(obj)) {
+    const key = scalarText(k, false);
+    if (key === undefined) return false;
+    const prefix = `${lead}${key}:`;
+    lead = indent;
+    if (Array.isArray(v)) {
+      if (v.length === 0) {
+        out.push(`${prefix} []\n`);
+      } else if (FLOW_LISTS.has(k) && v.every((i) => !isObj(i) && !Array.isArray(i))) {
+        const items: string[] = [];
+        for (const item of v) {
+          const text = scalarText(item as string | number | boolean, true);
+          if (text === undefined) return false;
+          items.push(text);
+        }
+        out.push(`${prefix} [${items.join(', ')}]\n`);
+      } else {
+        out.push(`${prefix}\n`);
+        const inner = `${indent}    `;
+        const dash = `${indent}  - `;
+        for (const item of v) {
+          if (isObj(item)) {
+            if (Object.keys(item).length === 0) out.push(`${dash}{}\n`);
+            else if (!emitMap(item, inner, out, dash)) return false;
+          } else {
+            const text = Array.isArray(item)
+              ? undefined
+              : scalarText(item as string | number | boolean, false);
+            if (text === undefined) return false;
+            out.push(`${dash}${text}\n`);
+          }
+        }
+      }
+    } else if (isObj(v)) {
+      if (Object.keys(v).length === 0) out.push(`${prefix} {}\n`);
+      else {
+        out.push(`${prefix}\n`);
+        if (!emitMap(v, `${indent}  `, out)) return false;
+      }
+    } else {
+      const text = scalarText(v as string | number | boolean, false);
+      if (text === undefined) return false;
+      out.push(`${prefix} ${text}\n`);
+    }
+  }
+  return true;
+}
+
+/**
+ * A plain scalar the yaml library also writes plain: it starts with no indicator, holds no ": ",
+ * " #" or (in a flow list) ",[]{}", and does not read as anything but a string in YAML 1.2's core
+ * schema (a number, a boolean, null).
+ */
+const PLAIN_BLOCK =
+  /^[\p{L}\p{N}_./+$=~^-](?:[\p{L}\p{N} _./@+'()$=~^&,;!?<>-]*[\p{L}\p{N}_./@+'()$=~^&,;!?<>-])?$/u;
+const PLAIN_FLOW =
+  /^[\p{L}\p{N}_./+$=~^-](?:[\p{L}\p{N} _./@+'()$=~^&;!?<>-]*[\p{L}\p{N}_./@+'()$=~^&;!?<>-])?$/u;
+const CORE_SCHEMA =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+/** Scalars the library had to write (quoted, or plain where the patterns are unsure), by context. */
+const libraryScalars = [new Map<string, string>(), new Map<string, string>()];
+
+function scalarText(value: string | number | boolean, flow: boolean): string | undefined {
+  if (typeof value !== 'string') return String(value);
+  if (
+    (flow ? PLAIN_FLOW : PLAIN_BLOCK).test(value) &&
+    !CORE_SCHEMA.test(value) &&
+    value !== '-' &&
+    !value.startsWith('- ')
+  )
+    return value;
+  if (value.includes('\n') || value.includes('\r')) return undefined;
+  const cache = libraryScalars[flow ? 1 : 0]!;
+  let text = cache.get(value);
+  if (text === undefined) {
+    // The library's rendering of the value in that context: an item of a flow list, or a map's value.
+    let rendered: string;
+    if (flow) {
+      const doc = new Document([value]);
+      (doc.contents as YAMLSeq).flow = true;
+      rendered = doc.toString(LIBRARY_OPTIONS);
+    } else rendered = new Document({ k: value }).toString(LIBRARY_OPTIONS);
+    text = flow ? rendered.trim().slice(1, -1) : rendered.slice(3, -1);
+    if (cache.size < 100_000) cache.set(value, text);
+  }
+  return text;
 }

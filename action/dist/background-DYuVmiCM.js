@@ -5,7 +5,7 @@ const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
 import { n as __require, r as __toESM, t as __commonJSMin } from "./rolldown-runtime-Cn_kuk7-.js";
-import { C as sameBytes, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, d as setField, f as splitList, g as MANIFEST_FILES, h as GRADE_LEVELS, i as RecordTable, l as normalizeRecord, m as ENTITY_NAMES, n as scanCsv, o as sharedArray, p as ENTITIES, u as normalizeValue, v as entitiesOf, x as hashBytes, y as isListType } from "./scan-csv-BPIUr44p.js";
+import { C as sameBytes, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, d as setField, f as splitList, g as MANIFEST_FILES, h as GRADE_LEVELS, i as RecordTable, l as normalizeRecord, m as ENTITY_NAMES, n as scanCsv, o as sharedArray, p as ENTITIES, u as normalizeValue, v as entitiesOf, x as hashBytes, y as isListType } from "./scan-csv-BjpfIB4N.js";
 import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { isUtf8 } from "node:buffer";

@@ -1068,6 +1068,10 @@ var RecordTable = class RecordTable {
 		const r = this.locate(index, scratchA);
 		return r.buffer.toString("utf8", r.start, r.end);
 	}
+	/** The record's values in `fields` order (trailing empty values may be missing): one split, no object. */
+	values(index) {
+		return this.stored(index).split(SEP);
+	}
 	sortedOrder;
 	/** The record's fingerprint (as fingerprintRecord(get(index))), without decoding it to an object. */
 	fingerprint(index) {
