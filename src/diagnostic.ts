@@ -109,6 +109,10 @@ export const CODES = {
     severity: 'error',
     hint: 'OneRoster CSV separates fields with commas: save the file again as "CSV UTF-8 (Comma delimited)".',
   },
+  CSV_LINE_TOO_LONG: {
+    severity: 'error',
+    hint: 'No roster row is that long: the file is damaged or is not a roster file. Export it again.',
+  },
   CSV_STRAY_QUOTE: {
     severity: 'warning',
     hint: 'Quote the whole value and double the quote inside it, e.g. "Le""o"; other programs may split or drop the value.',
@@ -267,6 +271,9 @@ export const CODES = {
 
 export type DiagnosticCode = keyof typeof CODES;
 
+/** The longest message a finding keeps. */
+const MESSAGE_LIMIT = 2000;
+
 export interface DiagnosticInput {
   readonly message: string;
   readonly hint?: string;
@@ -295,6 +302,11 @@ export class Diagnostics {
       severity: input.severity ?? info.severity,
       code,
       ...input,
+      // (A message quotes at most a short piece of a value; this bounds one that slipped through.)
+      message:
+        input.message.length > MESSAGE_LIMIT
+          ? `${input.message.slice(0, MESSAGE_LIMIT - 3)}...`
+          : input.message,
       hint: input.hint ?? info.hint,
     });
   }

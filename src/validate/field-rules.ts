@@ -47,8 +47,12 @@ export function isValidDate(value: string): boolean {
 /** `value` for messages: quoted when the field is not personal data, withheld otherwise. */
 export function shown(spec: FieldSpec | undefined, value: string): string {
   if (spec?.pii) return '(value withheld: personal data)';
-  const v = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-  return JSON.stringify(v);
+  return quoted(value);
+}
+
+/** A value quoted for a message, cut after 60 characters (a hostile file's value can be 300 MB). */
+export function quoted(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
 }
 
 function gradeHint(value: string): string | undefined {
@@ -183,7 +187,7 @@ function checkLifecycle(
     if (value !== '') {
       diagnostics.add('STATUS_IN_BULK', {
         ...at(field),
-        message: `${field} is filled (${JSON.stringify(value)}) in a bulk file`,
+        message: `${field} is filled (${quoted(value)}) in a bulk file`,
       });
       // Still say when the value itself is malformed: it shows what the exporter does.
       if (field === 'dateLastModified') checkValue(field, value, fieldSpec, ctx, at, diagnostics);
@@ -207,7 +211,7 @@ function checkLifecycle(
     } else if (value !== 'active' && value !== 'tobedeleted') {
       diagnostics.add('VALUE_ENUM', {
         ...at(field),
-        message: `status ${JSON.stringify(value)} is not one of: active, tobedeleted`,
+        message: `status ${quoted(value)} is not one of: active, tobedeleted`,
       });
     }
   } else {
@@ -243,7 +247,7 @@ function checkValue(
         if (!GUID.test(item)) {
           diagnostics.add('VALUE_GUID', {
             ...at(field),
-            message: `${field} item ${JSON.stringify(item)} is not a valid sourcedId`,
+            message: `${field} item ${quoted(item)} is not a valid sourcedId`,
           });
         }
       }
@@ -308,7 +312,7 @@ function checkValue(
             ...at(field),
             // 1.2 leaves the grade vocabulary to the deployment: CEDS is the US norm, not a rule.
             severity: ctx.version === '1.1' ? 'error' : 'warning',
-            message: `${field} ${JSON.stringify(grade)} is not a CEDS grade level`,
+            message: `${field} ${quoted(grade)} is not a CEDS grade level`,
             ...(hint ? { hint } : {}),
           });
         }

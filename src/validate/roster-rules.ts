@@ -14,6 +14,7 @@ import { InlineKeyIndex } from '../model/key-index.js';
 import { splitList } from '../model/normalize.js';
 import { type ByteRange, byteRange, type Origin, RecordTable } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
+import { quoted } from './field-rules.js';
 
 export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
   // Typed-array indexes on the sourcedId bytes: references resolve without a string per record,
@@ -89,7 +90,7 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
             diagnostics.add('REFERENCE_MISSING', {
               ...found,
               field,
-              message: `${field} ${JSON.stringify(value)} matches no record in ${recordsName(target, found.file)}`,
+              message: `${field} ${quoted(value)} matches no record in ${recordsName(target, found.file)}`,
             });
             continue;
           }
@@ -189,7 +190,7 @@ function checkReferenceType(
       diagnostics.add('REFERENCE_WRONG_TYPE', {
         ...where(),
         field,
-        message: `schoolSourcedId ${JSON.stringify(value)} is an org of type ${type}, not a school`,
+        message: `schoolSourcedId ${quoted(value)} is an org of type ${type}, not a school`,
       });
     }
   }
@@ -199,7 +200,7 @@ function checkReferenceType(
       diagnostics.add('REFERENCE_WRONG_TYPE', {
         ...where(),
         field,
-        message: `schoolYearSourcedId ${JSON.stringify(value)} is a session of type ${type}, not a schoolYear`,
+        message: `schoolYearSourcedId ${quoted(value)} is a session of type ${type}, not a schoolYear`,
       });
     }
   }
@@ -255,7 +256,7 @@ function checkDemographicsUsers(
       diagnostics.add('REFERENCE_MISSING', {
         ...at(table.origin(i), 'demographics', id),
         field: 'sourcedId',
-        message: `demographics ${JSON.stringify(id)} matches no user (a demographics sourcedId is its user's sourcedId)`,
+        message: `demographics ${quoted(id)} matches no user (a demographics sourcedId is its user's sourcedId)`,
       });
     }
   }
@@ -316,7 +317,7 @@ function checkRoles(roster: Roster, diagnostics: Diagnostics): void {
       diagnostics.add('PROFILE_USER_MISMATCH', {
         ...at(roles.origin(i), 'roles', roles.value(i, 'sourcedId')),
         field: 'userProfileSourcedId',
-        message: `role points at user profile ${JSON.stringify(profile)} of another user`,
+        message: `role points at user profile ${quoted(profile)} of another user`,
       });
     }
   }
@@ -332,7 +333,7 @@ function checkRoles(roster: Roster, diagnostics: Diagnostics): void {
       diagnostics.add('ROLE_PRIMARY_COUNT', {
         ...at(roles.origin(i), 'roles', roles.value(i, 'sourcedId')),
         field: 'roleType',
-        message: `user ${JSON.stringify(user)} has ${list.length} primary roles at org ${JSON.stringify(org)}`,
+        message: `user ${quoted(user)} has ${list.length} primary roles at org ${quoted(org)}`,
       });
     }
     for (const [user, n] of primaryCount) {
@@ -341,7 +342,7 @@ function checkRoles(roster: Roster, diagnostics: Diagnostics): void {
       diagnostics.add('ROLE_PRIMARY_COUNT', {
         ...at(roles.origin(i), 'roles', roles.value(i, 'sourcedId')),
         field: 'roleType',
-        message: `user ${JSON.stringify(user)} has roles but no primary role`,
+        message: `user ${quoted(user)} has roles but no primary role`,
       });
     }
     const users = roster.table('users');
@@ -352,7 +353,7 @@ function checkRoles(roster: Roster, diagnostics: Diagnostics): void {
         diagnostics.add('PRIMARY_ORG_WITHOUT_ROLE', {
           ...at(users.origin(i), 'users', id),
           field: 'primaryOrgSourcedId',
-          message: `primaryOrgSourcedId ${JSON.stringify(primaryOrg)} has no role row for this user`,
+          message: `primaryOrgSourcedId ${quoted(primaryOrg)} has no role row for this user`,
         });
       }
     }
@@ -405,7 +406,7 @@ function checkSharedEmails(roster: Roster, diagnostics: Diagnostics): void {
     diagnostics.add('EMAIL_SHARED', {
       ...at(users.origin(i), 'users', users.value(i, 'sourcedId')),
       field: 'email',
-      message: `user ${JSON.stringify(users.value(i, 'sourcedId'))} has the same e-mail address as user ${JSON.stringify(
+      message: `user ${quoted(users.value(i, 'sourcedId'))} has the same e-mail address as user ${quoted(
         users.value(prior, 'sourcedId'),
       )}`,
     });
@@ -456,9 +457,9 @@ function checkClassSubjects(roster: Roster, diagnostics: Diagnostics): void {
       diagnostics.add('SUBJECTS_DIFFER_FROM_COURSE', {
         ...at(classes.origin(i), 'classes', classes.value(i, 'sourcedId')),
         field: 'subjectCodes',
-        message: `class subjectCodes ${JSON.stringify(codes)} differ from its course ${JSON.stringify(
+        message: `class subjectCodes ${quoted(codes)} differ from its course ${quoted(
           courses.value(c, 'sourcedId'),
-        )} (${JSON.stringify(courseCodes)})`,
+        )} (${quoted(courseCodes)})`,
       });
     }
   }

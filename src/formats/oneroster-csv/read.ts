@@ -3,6 +3,7 @@
  * with every package, syntax, header and field finding reported as a Diagnostic.
  */
 
+import type { Readable } from 'node:stream';
 import type { Diagnostic, Diagnostics } from '../../diagnostic.js';
 import {
   ENTITIES,
@@ -23,6 +24,7 @@ import {
   type RecordContext,
   requiredFields,
 } from '../../validate/field-rules.js';
+import { LINE_LIMIT, LineLimit } from '../csv/line-limit.js';
 import { readCsv } from '../csv/read-csv.js';
 import { type ScanHandler, type ScannedRow, type ScanOutcome, scanCsv } from '../csv/scan-csv.js';
 import type { PackageFiles } from '../package-files.js';
@@ -342,12 +344,12 @@ async function readEntityFile(
   let scanned: ScanOutcome =
     options.reader === 'general'
       ? { kind: 'fallback', reason: 'asked for' }
-      : await scanCsv(files.open(file), rows);
+      : await scanCsv(openLimited(files, file, diagnostics), rows);
   if (scanned.kind === 'done' && !rows.indexKeys()) {
     table.truncate(mark.records);
     diagnostics.rollback(mark.diagnostics);
     rows = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
-    scanned = await scanCsv(files.open(file), rows);
+    scanned = await scanCsv(openLimited(files, file, diagnostics), rows);
   }
   if (scanned.kind === 'done') {
     if (!scanned.empty && !scanned.finalNewline) {
@@ -365,7 +367,7 @@ async function readEntityFile(
     const general = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
     rows = general;
     const result = await readCsv(
-      files.open(file),
+      openLimited(files, file, diagnostics),
       file,
       (cells, line) => general.cells(cells, line),
       diagnostics,
@@ -715,4 +717,20 @@ class EntityFileReader implements ScanHandler {
       });
     }
   }
+}
+
+/** The file's bytes with each line longer than LINE_LIMIT dropped and reported (CSV_LINE_TOO_LONG). */
+function openLimited(files: PackageFiles, file: string, diagnostics: Diagnostics): Readable {
+  const source = files.open(file);
+  const limited = new LineLimit((line, bytes) =>
+    diagnostics.add('CSV_LINE_TOO_LONG', {
+      file,
+      line,
+      message: `${file} line ${line} is ${bytes.toLocaleString('en-US')} bytes long, over the limit of ${LINE_LIMIT.toLocaleString('en-US')}: it was not read`,
+    }),
+  );
+  source.on('error', (err) => limited.destroy(err));
+  // (A reader that stops early destroys the limited stream: the file is closed with it.)
+  limited.on('close', () => source.destroy());
+  return source.pipe(limited);
 }

@@ -14412,6 +14412,10 @@ const CODES = {
 		severity: "error",
 		hint: "OneRoster CSV separates fields with commas: save the file again as \"CSV UTF-8 (Comma delimited)\"."
 	},
+	CSV_LINE_TOO_LONG: {
+		severity: "error",
+		hint: "No roster row is that long: the file is damaged or is not a roster file. Export it again."
+	},
 	CSV_STRAY_QUOTE: {
 		severity: "warning",
 		hint: "Quote the whole value and double the quote inside it, e.g. \"Le\"\"o\"; other programs may split or drop the value."
@@ -14625,6 +14629,8 @@ const CODES = {
 		hint: "Two rows make the same record with different values: correct one of them in the export."
 	}
 };
+/** The longest message a finding keeps. */
+const MESSAGE_LIMIT = 2e3;
 /** Collects diagnostics, applying the code's default severity and hint, and the ignore list. */
 var Diagnostics = class {
 	list = [];
@@ -14639,6 +14645,7 @@ var Diagnostics = class {
 			severity: input.severity ?? info.severity,
 			code,
 			...input,
+			message: input.message.length > MESSAGE_LIMIT ? `${input.message.slice(0, 1997)}...` : input.message,
 			hint: input.hint ?? info.hint
 		});
 	}
@@ -14676,6 +14683,242 @@ function unreadable(diagnostics) {
 */
 function recordsName(entity, file) {
 	return file === void 0 || /\.csv$/i.test(file) ? ENTITIES[entity].file : entity;
+}
+
+// dist/validate/field-rules.js
+/**
+* Field rules: checks of one record's values on their own (required, types, enumerations, file
+* mode), run by every reader on the raw values before normalization, so a finding points at the
+* value as written. Values of personal fields are never quoted in messages.
+*/
+const GUID = /^[0-9A-Za-z./@_-]{1,255}$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const YEAR = /^\d{4}$/;
+const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+const USER_ID = /^\{[^{}:]+:[^{}]+\}$/;
+function isValidDate(value) {
+	const m = DATE.exec(value);
+	if (!m) return false;
+	const [y, mo, d] = [
+		Number(m[1]),
+		Number(m[2]),
+		Number(m[3])
+	];
+	const date = new Date(Date.UTC(y, mo - 1, d));
+	return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+/** `value` for messages: quoted when the field is not personal data, withheld otherwise. */
+function shown(spec, value) {
+	if (spec?.pii) return "(value withheld: personal data)";
+	return quoted(value);
+}
+/** A value quoted for a message, cut after 60 characters (a hostile file's value can be 300 MB). */
+function quoted(value) {
+	return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+}
+function gradeHint(value) {
+	if (/^[1-9]$/.test(value)) return `Write "0${value}": CEDS grade levels 01-09 keep the leading zero.`;
+	if (/^k$/i.test(value) || /^kindergarten$/i.test(value)) return "Write \"KG\" for kindergarten.";
+	const m = /^grade\s*(\d{1,2})$/i.exec(value);
+	if (m) return `Write "${m[1].padStart(2, "0")}".`;
+}
+/**
+* Checks one record. `record` maps field names to raw values ('' or absent when empty).
+* Returns nothing: findings go to `diagnostics`.
+*/
+function checkRecordFields(record, ctx, diagnostics) {
+	const spec = ENTITIES[ctx.entity];
+	const recordId = (record.sourcedId ?? "").trim() || void 0;
+	const at = (field) => ({
+		file: ctx.file,
+		...ctx.position(field),
+		entity: ctx.entity,
+		recordId,
+		field
+	});
+	for (const [field, fieldSpec] of Object.entries(spec.fields)) checkField(field, fieldSpec, record[field] ?? "", ctx, at, diagnostics);
+	if (ctx.entity === "users" && ctx.version === "1.1") {
+		for (const field of ["orgSourcedIds", "role"]) if ((record[field] ?? "").trim() === "") diagnostics.add("VALUE_REQUIRED", {
+			...at(field),
+			message: `${field} is required in ${recordsName("users", ctx.file)} (OneRoster 1.1)`
+		});
+	}
+	const subjects = splitList((record.subjects ?? "").trim());
+	const codes = splitList((record.subjectCodes ?? "").trim());
+	if (subjects.length > 0 && codes.length > 0 && subjects.length !== codes.length) diagnostics.add("VALUE_LIST_LENGTH", {
+		...at("subjectCodes"),
+		message: `${subjects.length} subjects but ${codes.length} subjectCodes`
+	});
+}
+/** One field's own checks (what checkRecordFields runs for every field of the model). */
+function checkField(field, fieldSpec, raw, ctx, at, diagnostics) {
+	const value = raw.trim();
+	if (field === "status" || field === "dateLastModified") {
+		checkLifecycle(field, value, fieldSpec, ctx, at, diagnostics);
+		return;
+	}
+	if (value === "") {
+		if (fieldSpec.required && versionHasField(ctx, field)) diagnostics.add("VALUE_REQUIRED", {
+			...at(field),
+			message: `${field} is required in ${recordsName(ctx.entity, ctx.file)}`
+		});
+		return;
+	}
+	checkValue(field, value, fieldSpec, ctx, at, diagnostics);
+}
+/**
+* True when `raw`, as the value of `field`, gives no finding of its own. The fast reader asks
+* this (and remembers the answer for fields with few distinct values) to skip checkRecordFields
+* on rows where nothing can be found; any doubt sends the row through checkRecordFields.
+*/
+function fieldValueIsClean(ctx, field, raw) {
+	const fieldSpec = ENTITIES[ctx.entity].fields[field];
+	if (!fieldSpec) return true;
+	scratch.rollback(0);
+	checkField(field, fieldSpec, raw, ctx, () => ({ file: ctx.file }), scratch);
+	return scratch.list.length === 0;
+}
+const scratch = new Diagnostics();
+/**
+* Fields whose emptiness is a finding in this file: required ones, and role and orgSourcedIds of
+* 1.1 users (checked across fields by checkRecordFields).
+*/
+function requiredFields(ctx) {
+	const spec = ENTITIES[ctx.entity];
+	const required = new Set(Object.entries(spec.fields).filter(([field, f]) => f.required && versionHasField(ctx, field)).map(([field]) => field));
+	if (ctx.entity === "users" && ctx.version === "1.1") for (const f of ["orgSourcedIds", "role"]) required.add(f);
+	if (ctx.mode === "delta") {
+		for (const f of ["status", "dateLastModified"]) if (spec.fields[f]) required.add(f);
+	}
+	return required;
+}
+function versionHasField(ctx, field) {
+	const columns = ENTITIES[ctx.entity].columns[ctx.version];
+	return columns === void 0 || columns.includes(field);
+}
+function checkLifecycle(field, value, fieldSpec, ctx, at, diagnostics) {
+	if (ctx.mode === "bulk") {
+		if (value !== "") {
+			diagnostics.add("STATUS_IN_BULK", {
+				...at(field),
+				message: `${field} is filled (${quoted(value)}) in a bulk file`
+			});
+			if (field === "dateLastModified") checkValue(field, value, fieldSpec, ctx, at, diagnostics);
+		}
+		return;
+	}
+	if (ctx.mode !== "delta") return;
+	if (value === "") {
+		diagnostics.add("STATUS_REQUIRED_IN_DELTA", {
+			...at(field),
+			message: `${field} is required in a delta file`
+		});
+		return;
+	}
+	if (field === "status") {
+		if (value === "inactive") diagnostics.add("STATUS_INACTIVE", {
+			...at(field),
+			message: "status \"inactive\" is not a OneRoster 1.1/1.2 status"
+		});
+		else if (value !== "active" && value !== "tobedeleted") diagnostics.add("VALUE_ENUM", {
+			...at(field),
+			message: `status ${quoted(value)} is not one of: active, tobedeleted`
+		});
+	} else checkValue(field, value, fieldSpec, ctx, at, diagnostics);
+}
+function checkValue(field, value, spec, ctx, at, diagnostics) {
+	const file = recordsName(ctx.entity, ctx.file);
+	if (/[\r\n]/.test(value)) {
+		diagnostics.add("CSV_LINE_BREAK_IN_FIELD", {
+			...at(field),
+			message: `${field} contains a line break`
+		});
+		return;
+	}
+	switch (spec.type) {
+		case "guid":
+		case "ref":
+			if (!GUID.test(value)) diagnostics.add("VALUE_GUID", {
+				...at(field),
+				message: `${field} ${shown(spec, value)} is not a valid sourcedId`
+			});
+			return;
+		case "refList":
+			for (const item of splitList(value)) if (!GUID.test(item)) diagnostics.add("VALUE_GUID", {
+				...at(field),
+				message: `${field} item ${quoted(item)} is not a valid sourcedId`
+			});
+			return;
+		case "boolean":
+			if (value !== "true" && value !== "false") {
+				const hint = /^(true|false)$/i.test(value) ? `Write "${value.toLowerCase()}" in lower case.` : void 0;
+				diagnostics.add("VALUE_BOOLEAN", {
+					...at(field),
+					message: `${field} ${shown(spec, value)} is not true or false`,
+					...hint ? { hint } : {}
+				});
+			}
+			return;
+		case "date":
+			if (!isValidDate(value)) diagnostics.add("VALUE_DATE", {
+				...at(field),
+				message: `${field} ${shown(spec, value)} is not a date (YYYY-MM-DD)`
+			});
+			return;
+		case "datetime":
+			if (!DATETIME.test(value) || Number.isNaN(Date.parse(value))) diagnostics.add("VALUE_DATETIME", {
+				...at(field),
+				message: `${field} ${shown(spec, value)} is not an ISO 8601 date-time with a time zone`
+			});
+			return;
+		case "year":
+			if (!YEAR.test(value)) diagnostics.add("VALUE_YEAR", {
+				...at(field),
+				message: `${field} ${shown(spec, value)} is not a year (YYYY)`
+			});
+			return;
+		case "email":
+			if (!EMAIL.test(value)) diagnostics.add("VALUE_EMAIL", {
+				...at(field),
+				message: `${field} is not an e-mail address`
+			});
+			return;
+		case "userIds":
+			for (const item of value.split(/(?<=\}),/)) if (!USER_ID.test(item.trim())) {
+				diagnostics.add("VALUE_USER_IDS", {
+					...at(field),
+					message: `${field} has an item not in the {type:id} form`
+				});
+				return;
+			}
+			return;
+		case "grades":
+			for (const grade of splitList(value)) if (!GRADE_LEVELS.includes(grade)) {
+				const hint = gradeHint(grade);
+				diagnostics.add("VALUE_GRADE", {
+					...at(field),
+					severity: ctx.version === "1.1" ? "error" : "warning",
+					message: `${field} ${quoted(grade)} is not a CEDS grade level`,
+					...hint ? { hint } : {}
+				});
+			}
+			return;
+		case "enum": {
+			const allowed = spec.values?.[ctx.version] ?? [];
+			if (allowed.includes(value)) return;
+			if (ctx.version === "1.2" && spec.extensible && /^ext:\S+$/.test(value)) return;
+			const sameCase = allowed.find((v) => v.toLowerCase() === value.toLowerCase());
+			const hint = sameCase ? `Values are case-sensitive: write "${sameCase}".` : ctx.entity === "users" && field === "role" && ctx.version === "1.2" ? "OneRoster 1.2 keeps roles in roles.csv." : void 0;
+			diagnostics.add("VALUE_ENUM", {
+				...at(field),
+				message: `${field} ${shown(spec, value)} in ${file} is not one of: ${allowed.join(", ")}${ctx.version === "1.2" && spec.extensible ? ", ext:*" : ""}`,
+				...hint ? { hint } : {}
+			});
+			return;
+		}
+		default: return;
+	}
 }
 
 // dist/validate/roster-rules.js
@@ -14753,7 +14996,7 @@ function checkRoster(roster, diagnostics) {
 						diagnostics.add("REFERENCE_MISSING", {
 							...found,
 							field,
-							message: `${field} ${JSON.stringify(value)} matches no record in ${recordsName(target, found.file)}`
+							message: `${field} ${quoted(value)} matches no record in ${recordsName(target, found.file)}`
 						});
 						continue;
 					}
@@ -14826,7 +15069,7 @@ function checkReferenceType(entity, field, value, orgTypes, sessionTypes, where,
 		if (type !== void 0 && type !== "school") diagnostics.add("REFERENCE_WRONG_TYPE", {
 			...where(),
 			field,
-			message: `schoolSourcedId ${JSON.stringify(value)} is an org of type ${type}, not a school`
+			message: `schoolSourcedId ${quoted(value)} is an org of type ${type}, not a school`
 		});
 	}
 	if (field === "schoolYearSourcedId" && entity === "courses") {
@@ -14834,7 +15077,7 @@ function checkReferenceType(entity, field, value, orgTypes, sessionTypes, where,
 		if (type !== void 0 && type !== "schoolYear") diagnostics.add("REFERENCE_WRONG_TYPE", {
 			...where(),
 			field,
-			message: `schoolYearSourcedId ${JSON.stringify(value)} is a session of type ${type}, not a schoolYear`
+			message: `schoolYearSourcedId ${quoted(value)} is a session of type ${type}, not a schoolYear`
 		});
 	}
 }
@@ -14873,7 +15116,7 @@ function checkDemographicsUsers(roster, ids, diagnostics) {
 		diagnostics.add("REFERENCE_MISSING", {
 			...at$1(table.origin(i), "demographics", id),
 			field: "sourcedId",
-			message: `demographics ${JSON.stringify(id)} matches no user (a demographics sourcedId is its user's sourcedId)`
+			message: `demographics ${quoted(id)} matches no user (a demographics sourcedId is its user's sourcedId)`
 		});
 	}
 }
@@ -14929,7 +15172,7 @@ function checkRoles(roster, diagnostics) {
 		if (owner !== void 0 && owner !== user) diagnostics.add("PROFILE_USER_MISMATCH", {
 			...at$1(roles.origin(i), "roles", roles.value(i, "sourcedId")),
 			field: "userProfileSourcedId",
-			message: `role points at user profile ${JSON.stringify(profile)} of another user`
+			message: `role points at user profile ${quoted(profile)} of another user`
 		});
 	}
 	if (roster.mode("roles") === "bulk") {
@@ -14943,7 +15186,7 @@ function checkRoles(roster, diagnostics) {
 			diagnostics.add("ROLE_PRIMARY_COUNT", {
 				...at$1(roles.origin(i), "roles", roles.value(i, "sourcedId")),
 				field: "roleType",
-				message: `user ${JSON.stringify(user)} has ${list.length} primary roles at org ${JSON.stringify(org)}`
+				message: `user ${quoted(user)} has ${list.length} primary roles at org ${quoted(org)}`
 			});
 		}
 		for (const [user, n] of primaryCount) {
@@ -14952,7 +15195,7 @@ function checkRoles(roster, diagnostics) {
 			diagnostics.add("ROLE_PRIMARY_COUNT", {
 				...at$1(roles.origin(i), "roles", roles.value(i, "sourcedId")),
 				field: "roleType",
-				message: `user ${JSON.stringify(user)} has roles but no primary role`
+				message: `user ${quoted(user)} has roles but no primary role`
 			});
 		}
 		const users = roster.table("users");
@@ -14962,7 +15205,7 @@ function checkRoles(roster, diagnostics) {
 			if (primaryOrg !== "" && !orgsOfUser.get(id)?.has(primaryOrg)) diagnostics.add("PRIMARY_ORG_WITHOUT_ROLE", {
 				...at$1(users.origin(i), "users", id),
 				field: "primaryOrgSourcedId",
-				message: `primaryOrgSourcedId ${JSON.stringify(primaryOrg)} has no role row for this user`
+				message: `primaryOrgSourcedId ${quoted(primaryOrg)} has no role row for this user`
 			});
 		}
 	}
@@ -15008,7 +15251,7 @@ function checkSharedEmails(roster, diagnostics) {
 		diagnostics.add("EMAIL_SHARED", {
 			...at$1(users.origin(i), "users", users.value(i, "sourcedId")),
 			field: "email",
-			message: `user ${JSON.stringify(users.value(i, "sourcedId"))} has the same e-mail address as user ${JSON.stringify(users.value(prior, "sourcedId"))}`
+			message: `user ${quoted(users.value(i, "sourcedId"))} has the same e-mail address as user ${quoted(users.value(prior, "sourcedId"))}`
 		});
 	}
 }
@@ -15053,7 +15296,7 @@ function checkClassSubjects(roster, diagnostics) {
 		if (courseCodes !== "" && courseCodes !== codes) diagnostics.add("SUBJECTS_DIFFER_FROM_COURSE", {
 			...at$1(classes.origin(i), "classes", classes.value(i, "sourcedId")),
 			field: "subjectCodes",
-			message: `class subjectCodes ${JSON.stringify(codes)} differ from its course ${JSON.stringify(courses.value(c, "sourcedId"))} (${JSON.stringify(courseCodes)})`
+			message: `class subjectCodes ${quoted(codes)} differ from its course ${quoted(courses.value(c, "sourcedId"))} (${quoted(courseCodes)})`
 		});
 	}
 }
@@ -16348,238 +16591,79 @@ var require_papaparse = /* @__PURE__ */ __commonJSMin(((exports, module, this$1)
 /** How often (in rows) readers report. */
 const PROGRESS_EVERY_ROWS = 5e4;
 
-// dist/validate/field-rules.js
+// dist/formats/csv/line-limit.js
 /**
-* Field rules: checks of one record's values on their own (required, types, enumerations, file
-* mode), run by every reader on the raw values before normalization, so a finding points at the
-* value as written. Values of personal fields are never quoted in messages.
+* A bound on the length of a CSV file's lines, before any parser sees them: a line longer than
+* LINE_LIMIT bytes is dropped (an empty line takes its place, so that line numbers stay right) and
+* reported, instead of being held whole. No roster value comes near it; a hostile file's 300 MB
+* line otherwise took 15 s and 1.9 GB, and a 4.7 GB one more memory than the machine had.
 */
-const GUID = /^[0-9A-Za-z./@_-]{1,255}$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const YEAR = /^\d{4}$/;
-const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
-const USER_ID = /^\{[^{}:]+:[^{}]+\}$/;
-function isValidDate(value) {
-	const m = DATE.exec(value);
-	if (!m) return false;
-	const [y, mo, d] = [
-		Number(m[1]),
-		Number(m[2]),
-		Number(m[3])
-	];
-	const date = new Date(Date.UTC(y, mo - 1, d));
-	return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-}
-/** `value` for messages: quoted when the field is not personal data, withheld otherwise. */
-function shown(spec, value) {
-	if (spec?.pii) return "(value withheld: personal data)";
-	const v = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-	return JSON.stringify(v);
-}
-function gradeHint(value) {
-	if (/^[1-9]$/.test(value)) return `Write "0${value}": CEDS grade levels 01-09 keep the leading zero.`;
-	if (/^k$/i.test(value) || /^kindergarten$/i.test(value)) return "Write \"KG\" for kindergarten.";
-	const m = /^grade\s*(\d{1,2})$/i.exec(value);
-	if (m) return `Write "${m[1].padStart(2, "0")}".`;
-}
-/**
-* Checks one record. `record` maps field names to raw values ('' or absent when empty).
-* Returns nothing: findings go to `diagnostics`.
-*/
-function checkRecordFields(record, ctx, diagnostics) {
-	const spec = ENTITIES[ctx.entity];
-	const recordId = (record.sourcedId ?? "").trim() || void 0;
-	const at = (field) => ({
-		file: ctx.file,
-		...ctx.position(field),
-		entity: ctx.entity,
-		recordId,
-		field
-	});
-	for (const [field, fieldSpec] of Object.entries(spec.fields)) checkField(field, fieldSpec, record[field] ?? "", ctx, at, diagnostics);
-	if (ctx.entity === "users" && ctx.version === "1.1") {
-		for (const field of ["orgSourcedIds", "role"]) if ((record[field] ?? "").trim() === "") diagnostics.add("VALUE_REQUIRED", {
-			...at(field),
-			message: `${field} is required in ${recordsName("users", ctx.file)} (OneRoster 1.1)`
-		});
+/** The longest line read (1 MiB: a users.csv row is a few hundred bytes). */
+const LINE_LIMIT = 1 << 20;
+const LF = 10;
+const QUOTE = 34;
+/** Passes the bytes of each line up to `limit`; calls `onDropped(line, bytes)` for each longer one. */
+var LineLimit = class extends Transform {
+	onDropped;
+	limit;
+	/** The current line's bytes so far (whole lines pass at once; only a line's start waits). */
+	held = [];
+	heldBytes = 0;
+	/** In a line being dropped: its bytes so far, and whether it holds an odd number of quotes. */
+	dropping = false;
+	dropped = 0;
+	oddQuotes = false;
+	line = 1;
+	constructor(onDropped, limit = LINE_LIMIT) {
+		super();
+		this.onDropped = onDropped;
+		this.limit = limit;
 	}
-	const subjects = splitList((record.subjects ?? "").trim());
-	const codes = splitList((record.subjectCodes ?? "").trim());
-	if (subjects.length > 0 && codes.length > 0 && subjects.length !== codes.length) diagnostics.add("VALUE_LIST_LENGTH", {
-		...at("subjectCodes"),
-		message: `${subjects.length} subjects but ${codes.length} subjectCodes`
-	});
-}
-/** One field's own checks (what checkRecordFields runs for every field of the model). */
-function checkField(field, fieldSpec, raw, ctx, at, diagnostics) {
-	const value = raw.trim();
-	if (field === "status" || field === "dateLastModified") {
-		checkLifecycle(field, value, fieldSpec, ctx, at, diagnostics);
-		return;
-	}
-	if (value === "") {
-		if (fieldSpec.required && versionHasField(ctx, field)) diagnostics.add("VALUE_REQUIRED", {
-			...at(field),
-			message: `${field} is required in ${recordsName(ctx.entity, ctx.file)}`
-		});
-		return;
-	}
-	checkValue(field, value, fieldSpec, ctx, at, diagnostics);
-}
-/**
-* True when `raw`, as the value of `field`, gives no finding of its own. The fast reader asks
-* this (and remembers the answer for fields with few distinct values) to skip checkRecordFields
-* on rows where nothing can be found; any doubt sends the row through checkRecordFields.
-*/
-function fieldValueIsClean(ctx, field, raw) {
-	const fieldSpec = ENTITIES[ctx.entity].fields[field];
-	if (!fieldSpec) return true;
-	scratch.rollback(0);
-	checkField(field, fieldSpec, raw, ctx, () => ({ file: ctx.file }), scratch);
-	return scratch.list.length === 0;
-}
-const scratch = new Diagnostics();
-/**
-* Fields whose emptiness is a finding in this file: required ones, and role and orgSourcedIds of
-* 1.1 users (checked across fields by checkRecordFields).
-*/
-function requiredFields(ctx) {
-	const spec = ENTITIES[ctx.entity];
-	const required = new Set(Object.entries(spec.fields).filter(([field, f]) => f.required && versionHasField(ctx, field)).map(([field]) => field));
-	if (ctx.entity === "users" && ctx.version === "1.1") for (const f of ["orgSourcedIds", "role"]) required.add(f);
-	if (ctx.mode === "delta") {
-		for (const f of ["status", "dateLastModified"]) if (spec.fields[f]) required.add(f);
-	}
-	return required;
-}
-function versionHasField(ctx, field) {
-	const columns = ENTITIES[ctx.entity].columns[ctx.version];
-	return columns === void 0 || columns.includes(field);
-}
-function checkLifecycle(field, value, fieldSpec, ctx, at, diagnostics) {
-	if (ctx.mode === "bulk") {
-		if (value !== "") {
-			diagnostics.add("STATUS_IN_BULK", {
-				...at(field),
-				message: `${field} is filled (${JSON.stringify(value)}) in a bulk file`
-			});
-			if (field === "dateLastModified") checkValue(field, value, fieldSpec, ctx, at, diagnostics);
+	_transform(chunk, _enc, done) {
+		let start = 0;
+		while (start < chunk.length) {
+			const lf = chunk.indexOf(LF, start);
+			const end = lf < 0 ? chunk.length : lf + 1;
+			if (this.dropping) this.skip(chunk, start, lf < 0 ? end : lf);
+			else if (this.heldBytes + (end - start) > this.limit + 1) {
+				this.dropping = true;
+				for (const piece of this.held) this.skip(piece, 0, piece.length);
+				this.held = [];
+				this.heldBytes = 0;
+				this.skip(chunk, start, lf < 0 ? end : lf);
+			} else if (lf < 0) {
+				this.held.push(chunk.subarray(start, end));
+				this.heldBytes += end - start;
+			} else {
+				for (const piece of this.held) this.push(piece);
+				this.held = [];
+				this.heldBytes = 0;
+				this.push(chunk.subarray(start, end));
+			}
+			if (lf >= 0) {
+				if (this.dropping) {
+					this.onDropped(this.line, this.dropped);
+					this.push(Buffer.from(this.oddQuotes ? "\"\n" : "\n"));
+					this.dropping = false;
+					this.dropped = 0;
+					this.oddQuotes = false;
+				}
+				this.line++;
+			}
+			start = end;
 		}
-		return;
+		done();
 	}
-	if (ctx.mode !== "delta") return;
-	if (value === "") {
-		diagnostics.add("STATUS_REQUIRED_IN_DELTA", {
-			...at(field),
-			message: `${field} is required in a delta file`
-		});
-		return;
+	_flush(done) {
+		if (this.dropping) this.onDropped(this.line, this.dropped);
+		else for (const piece of this.held) this.push(piece);
+		done();
 	}
-	if (field === "status") {
-		if (value === "inactive") diagnostics.add("STATUS_INACTIVE", {
-			...at(field),
-			message: "status \"inactive\" is not a OneRoster 1.1/1.2 status"
-		});
-		else if (value !== "active" && value !== "tobedeleted") diagnostics.add("VALUE_ENUM", {
-			...at(field),
-			message: `status ${JSON.stringify(value)} is not one of: active, tobedeleted`
-		});
-	} else checkValue(field, value, fieldSpec, ctx, at, diagnostics);
-}
-function checkValue(field, value, spec, ctx, at, diagnostics) {
-	const file = recordsName(ctx.entity, ctx.file);
-	if (/[\r\n]/.test(value)) {
-		diagnostics.add("CSV_LINE_BREAK_IN_FIELD", {
-			...at(field),
-			message: `${field} contains a line break`
-		});
-		return;
+	skip(bytes, start, end) {
+		this.dropped += end - start;
+		for (let i = bytes.indexOf(QUOTE, start); i >= 0 && i < end; i = bytes.indexOf(QUOTE, i + 1)) this.oddQuotes = !this.oddQuotes;
 	}
-	switch (spec.type) {
-		case "guid":
-		case "ref":
-			if (!GUID.test(value)) diagnostics.add("VALUE_GUID", {
-				...at(field),
-				message: `${field} ${shown(spec, value)} is not a valid sourcedId`
-			});
-			return;
-		case "refList":
-			for (const item of splitList(value)) if (!GUID.test(item)) diagnostics.add("VALUE_GUID", {
-				...at(field),
-				message: `${field} item ${JSON.stringify(item)} is not a valid sourcedId`
-			});
-			return;
-		case "boolean":
-			if (value !== "true" && value !== "false") {
-				const hint = /^(true|false)$/i.test(value) ? `Write "${value.toLowerCase()}" in lower case.` : void 0;
-				diagnostics.add("VALUE_BOOLEAN", {
-					...at(field),
-					message: `${field} ${shown(spec, value)} is not true or false`,
-					...hint ? { hint } : {}
-				});
-			}
-			return;
-		case "date":
-			if (!isValidDate(value)) diagnostics.add("VALUE_DATE", {
-				...at(field),
-				message: `${field} ${shown(spec, value)} is not a date (YYYY-MM-DD)`
-			});
-			return;
-		case "datetime":
-			if (!DATETIME.test(value) || Number.isNaN(Date.parse(value))) diagnostics.add("VALUE_DATETIME", {
-				...at(field),
-				message: `${field} ${shown(spec, value)} is not an ISO 8601 date-time with a time zone`
-			});
-			return;
-		case "year":
-			if (!YEAR.test(value)) diagnostics.add("VALUE_YEAR", {
-				...at(field),
-				message: `${field} ${shown(spec, value)} is not a year (YYYY)`
-			});
-			return;
-		case "email":
-			if (!EMAIL.test(value)) diagnostics.add("VALUE_EMAIL", {
-				...at(field),
-				message: `${field} is not an e-mail address`
-			});
-			return;
-		case "userIds":
-			for (const item of value.split(/(?<=\}),/)) if (!USER_ID.test(item.trim())) {
-				diagnostics.add("VALUE_USER_IDS", {
-					...at(field),
-					message: `${field} has an item not in the {type:id} form`
-				});
-				return;
-			}
-			return;
-		case "grades":
-			for (const grade of splitList(value)) if (!GRADE_LEVELS.includes(grade)) {
-				const hint = gradeHint(grade);
-				diagnostics.add("VALUE_GRADE", {
-					...at(field),
-					severity: ctx.version === "1.1" ? "error" : "warning",
-					message: `${field} ${JSON.stringify(grade)} is not a CEDS grade level`,
-					...hint ? { hint } : {}
-				});
-			}
-			return;
-		case "enum": {
-			const allowed = spec.values?.[ctx.version] ?? [];
-			if (allowed.includes(value)) return;
-			if (ctx.version === "1.2" && spec.extensible && /^ext:\S+$/.test(value)) return;
-			const sameCase = allowed.find((v) => v.toLowerCase() === value.toLowerCase());
-			const hint = sameCase ? `Values are case-sensitive: write "${sameCase}".` : ctx.entity === "users" && field === "role" && ctx.version === "1.2" ? "OneRoster 1.2 keeps roles in roles.csv." : void 0;
-			diagnostics.add("VALUE_ENUM", {
-				...at(field),
-				message: `${field} ${shown(spec, value)} in ${file} is not one of: ${allowed.join(", ")}${ctx.version === "1.2" && spec.extensible ? ", ext:*" : ""}`,
-				...hint ? { hint } : {}
-			});
-			return;
-		}
-		default: return;
-	}
-}
+};
 
 // dist/formats/csv/read-csv.js
 /**
@@ -17188,12 +17272,12 @@ async function readEntityFile(files, entity, version, mode, table, diagnostics, 
 	let scanned = options.reader === "general" ? {
 		kind: "fallback",
 		reason: "asked for"
-	} : await scanCsv(files.open(file), rows);
+	} : await scanCsv(openLimited(files, file, diagnostics), rows);
 	if (scanned.kind === "done" && !rows.indexKeys()) {
 		table.truncate(mark.records);
 		diagnostics.rollback(mark.diagnostics);
 		rows = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
-		scanned = await scanCsv(files.open(file), rows);
+		scanned = await scanCsv(openLimited(files, file, diagnostics), rows);
 	}
 	if (scanned.kind === "done") {
 		if (!scanned.empty && !scanned.finalNewline) diagnostics.add("CSV_NO_FINAL_NEWLINE", {
@@ -17207,7 +17291,7 @@ async function readEntityFile(files, entity, version, mode, table, diagnostics, 
 		diagnostics.rollback(mark.diagnostics);
 		const general = new EntityFileReader(entity, version, mode, table, diagnostics, checkFields, progress);
 		rows = general;
-		const result = await readCsv(files.open(file), file, (cells, line) => general.cells(cells, line), diagnostics);
+		const result = await readCsv(openLimited(files, file, diagnostics), file, (cells, line) => general.cells(cells, line), diagnostics);
 		general.finish(result.empty, result.aborted);
 	}
 	if (options.keepIndexes === false) KeyIndex.forget(table, "sourcedId");
@@ -17530,6 +17614,18 @@ var EntityFileReader = class {
 		});
 	}
 };
+/** The file's bytes with each line longer than LINE_LIMIT dropped and reported (CSV_LINE_TOO_LONG). */
+function openLimited(files, file, diagnostics) {
+	const source = files.open(file);
+	const limited = new LineLimit((line, bytes) => diagnostics.add("CSV_LINE_TOO_LONG", {
+		file,
+		line,
+		message: `${file} line ${line} is ${bytes.toLocaleString("en-US")} bytes long, over the limit of ${LINE_LIMIT.toLocaleString("en-US")}: it was not read`
+	}));
+	source.on("error", (err) => limited.destroy(err));
+	limited.on("close", () => source.destroy());
+	return source.pipe(limited);
+}
 
 // node_modules/pend/index.js
 var require_pend = /* @__PURE__ */ __commonJSMin(((exports, module) => {
