@@ -165,6 +165,10 @@ export const CODES = {
   VALUE_DATE: { severity: 'error', hint: 'Write dates as YYYY-MM-DD (Excel may have rewritten them).' },
   VALUE_DATETIME: { severity: 'error', hint: 'Write date-times in UTC as YYYY-MM-DDTHH:MM:SS.sssZ.' },
   VALUE_YEAR: { severity: 'error', hint: 'Write the year as YYYY (the year the school year ends).' },
+  VALUE_CONTROL_CHARACTER: {
+    severity: 'error',
+    hint: 'Remove the character (a NUL, an escape, ...): it is no part of a name or an id; the export that wrote it may be damaged.',
+  },
   VALUE_GUID: {
     severity: 'error',
     hint: 'sourcedIds are 1 to 255 characters of A-Z a-z 0-9 . - _ / @ (no spaces, ":" or "#").',

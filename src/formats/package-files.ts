@@ -116,6 +116,12 @@ export async function zipFiles(
               message: `zip entry ${JSON.stringify(name)} is inside a folder`,
             });
           }
+        } else if (isSymbolicLink(entry)) {
+          // Never followed; nor is its target's path read as if it were the file's content.
+          diagnostics.add('ZIP_UNSAFE_PATH', {
+            file: label,
+            message: `zip entry ${JSON.stringify(name)} is a symbolic link, not a file: it was not read`,
+          });
         } else if (entries.has(name)) {
           diagnostics.add('ZIP_DUPLICATE_ENTRY', { file: label, message: `zip holds ${name} twice` });
         } else {
@@ -211,4 +217,10 @@ export function memoryFiles(label: string, files: ReadonlyMap<string, Buffer>): 
     open: (name) => Readable.from([files.get(name) ?? Buffer.alloc(0)]),
     close: async () => {},
   };
+}
+
+/** A zip entry made on Unix from a symbolic link (mode S_IFLNK in the external attributes' high half). */
+function isSymbolicLink(entry: yauzl.Entry): boolean {
+  const madeOnUnix = entry.versionMadeBy >> 8 === 3;
+  return madeOnUnix && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000;
 }

@@ -131,8 +131,20 @@ function checkField(
     }
     return;
   }
+  const control = CONTROL.exec(value);
+  if (control) {
+    // A NUL or escape inside a name is delivered as is, and breaks the vendor's import or screen.
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    diagnostics.add('VALUE_CONTROL_CHARACTER', {
+      ...at(field),
+      message: `${field} holds the control character U+${code} (at character ${control.index + 1})`,
+    });
+  }
   checkValue(field, value, fieldSpec, ctx, at, diagnostics);
 }
+
+/** Control characters no roster value holds (tabs and line breaks are left to the other rules). */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /**
  * True when `raw`, as the value of `field`, gives no finding of its own. The fast reader asks

@@ -1,14 +1,14 @@
 /**
- * The benchmark's S size with its correctness gate: every keyed tool (roster plan, roster diff, daff) must report
+ * The benchmark's XS size (3,000 students) with its correctness gate: every keyed tool (roster plan, roster diff, daff) must report
  * the mutation's ground truth. Timings are printed, never asserted here (performance goals live in
  * the benchmark, not in tests).
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-describe('npm run bench (size S)', () => {
+describe('npm run bench (size XS)', () => {
   it('runs every tool on the same inputs and passes the correctness gate', () => {
-    const r = spawnSync(process.execPath, ['bench/run.js', '--size', 'S'], {
+    const r = spawnSync(process.execPath, ['bench/run.js', '--size', 'XS'], {
       encoding: 'utf8',
       timeout: 170_000,
     });

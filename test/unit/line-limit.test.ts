@@ -8,10 +8,13 @@ import { LineLimit } from '../../src/formats/csv/line-limit.js';
 import { findings, package11, validateTree } from '../helpers/fixtures.js';
 
 async function through(chunks: string[], limit: number) {
-  const dropped: [number, number][] = [];
+  const dropped: [number, number, string?][] = [];
   const out: Buffer[] = [];
   const stream = Readable.from(chunks.map((c) => Buffer.from(c))).pipe(
-    new LineLimit((line, bytes) => dropped.push([line, bytes]), limit),
+    new LineLimit(
+      (line, bytes, what) => dropped.push(what === 'line' ? [line, bytes] : [line, bytes, what]),
+      limit,
+    ),
   );
   for await (const piece of stream) out.push(piece as Buffer);
   return { text: Buffer.concat(out).toString(), dropped };
@@ -40,6 +43,25 @@ describe('LineLimit', () => {
         [4, 50],
       ],
     });
+  });
+
+  it('a header past the limit leaves nothing to read: the rest of the file is dropped too', async () => {
+    expect(await through(['\n', 'h'.repeat(30), '\nrow,1\n', 'row,2\n'], 10)).toEqual({
+      text: '\n',
+      dropped: [[2, 30, 'header']],
+    });
+  });
+
+  it('a quoted value still open past the limit ends the file there (a parser would read it again with every chunk)', async () => {
+    const rows = Array.from({ length: 20 }, (_, i) => `r${i},x\n`);
+    rows[1] = 'r1,"opened\n';
+    const out = await through(['h,v\n', ...rows], 30);
+    // Lines pass while the quote is open, up to the limit; then nothing more.
+    expect(out.dropped).toEqual([[3, 32, 'quote']]);
+    expect(out.text).toBe(`h,v\nr0,x\nr1,"opened\n${rows.slice(2, 7).join('')}`);
+    // A quoted value that closes in time goes through whole.
+    const closed = ['h,v\n', 'r1,"a\n', 'b",c\n', ...rows.filter((r) => !r.includes('"'))];
+    expect(await through(closed, 30)).toEqual({ text: closed.join(''), dropped: [] });
   });
 });
 

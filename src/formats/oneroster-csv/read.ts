@@ -722,13 +722,16 @@ class EntityFileReader implements ScanHandler {
 /** The file's bytes with each line longer than LINE_LIMIT dropped and reported (CSV_LINE_TOO_LONG). */
 function openLimited(files: PackageFiles, file: string, diagnostics: Diagnostics): Readable {
   const source = files.open(file);
-  const limited = new LineLimit((line, bytes) =>
+  const limited = new LineLimit((line, bytes, what) => {
+    // (A quote left open past the limit ends the file there: the parser reports it as never closed.)
+    if (what === 'quote') return;
+    const header = what === 'header';
     diagnostics.add('CSV_LINE_TOO_LONG', {
       file,
       line,
-      message: `${file} line ${line} is ${bytes.toLocaleString('en-US')} bytes long, over the limit of ${LINE_LIMIT.toLocaleString('en-US')}: it was not read`,
-    }),
-  );
+      message: `${file} line ${line}${header ? ', its header,' : ''} is ${bytes.toLocaleString('en-US')} bytes long, over the limit of ${LINE_LIMIT.toLocaleString('en-US')}: ${header ? 'the file was not read' : 'it was not read'}`,
+    });
+  });
   source.on('error', (err) => limited.destroy(err));
   // (A reader that stops early destroys the limited stream: the file is closed with it.)
   limited.on('close', () => source.destroy());

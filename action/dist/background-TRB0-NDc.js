@@ -14496,6 +14496,10 @@ const CODES = {
 		severity: "error",
 		hint: "Write the year as YYYY (the year the school year ends)."
 	},
+	VALUE_CONTROL_CHARACTER: {
+		severity: "error",
+		hint: "Remove the character (a NUL, an escape, ...): it is no part of a name or an id; the export that wrote it may be damaged."
+	},
 	VALUE_GUID: {
 		severity: "error",
 		hint: "sourcedIds are 1 to 255 characters of A-Z a-z 0-9 . - _ / @ (no spaces, \":\" or \"#\")."
@@ -14765,8 +14769,18 @@ function checkField(field, fieldSpec, raw, ctx, at, diagnostics) {
 		});
 		return;
 	}
+	const control = CONTROL.exec(value);
+	if (control) {
+		const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+		diagnostics.add("VALUE_CONTROL_CHARACTER", {
+			...at(field),
+			message: `${field} holds the control character U+${code} (at character ${control.index + 1})`
+		});
+	}
 	checkValue(field, value, fieldSpec, ctx, at, diagnostics);
 }
+/** Control characters no roster value holds (tabs and line breaks are left to the other rules). */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 /**
 * True when `raw`, as the value of `field`, gives no finding of its own. The fast reader asks
 * this (and remembers the answer for fields with few distinct values) to skip checkRecordFields
@@ -16593,27 +16607,38 @@ const PROGRESS_EVERY_ROWS = 5e4;
 
 // dist/formats/csv/line-limit.js
 /**
-* A bound on the length of a CSV file's lines, before any parser sees them: a line longer than
-* LINE_LIMIT bytes is dropped (an empty line takes its place, so that line numbers stay right) and
-* reported, instead of being held whole. No roster value comes near it; a hostile file's 300 MB
-* line otherwise took 15 s and 1.9 GB, and a 4.7 GB one more memory than the machine had.
+* Bounds on a CSV file's lines, before any parser sees them:
+* - a line longer than LINE_LIMIT bytes is dropped (an empty line takes its place, so that line
+*   numbers stay right) and reported, instead of being held whole (a hostile file's 300 MB line
+*   took 15 s and 1.9 GB, and a 4.7 GB one more memory than the machine had);
+* - a header that long leaves nothing to read the rows by: the rest of the file goes with it;
+* - a quoted value still open LINE_LIMIT bytes after its quote (an unclosed quote) ends the file
+*   there: a streaming parser reads an open quote again with every chunk (40,000 rows after one
+*   took minutes), and everything after it would be one value anyway.
+* The bytes pass in runs as large as the chunks that bring them.
 */
-/** The longest line read (1 MiB: a users.csv row is a few hundred bytes). */
+/** The longest line, and the longest open quoted value, read (1 MiB: a users.csv row is a few hundred bytes). */
 const LINE_LIMIT = 1 << 20;
 const LF = 10;
 const QUOTE = 34;
-/** Passes the bytes of each line up to `limit`; calls `onDropped(line, bytes)` for each longer one. */
 var LineLimit = class extends Transform {
 	onDropped;
 	limit;
-	/** The current line's bytes so far (whole lines pass at once; only a line's start waits). */
+	/** The start of the current line, from an earlier chunk (whole lines pass at once). */
 	held = [];
 	heldBytes = 0;
 	/** In a line being dropped: its bytes so far, and whether it holds an odd number of quotes. */
 	dropping = false;
 	dropped = 0;
-	oddQuotes = false;
+	oddDropped = false;
+	/** Nothing more passes (a dropped header, a quote left open too long). */
+	ended = false;
 	line = 1;
+	sawHeader = false;
+	/** Of the bytes passed: whether a quoted value is open, since which line, and for how many bytes. */
+	quoteOpen = false;
+	quoteLine = 0;
+	quoteBytes = 0;
 	constructor(onDropped, limit = LINE_LIMIT) {
 		super();
 		this.onDropped = onDropped;
@@ -16621,47 +16646,102 @@ var LineLimit = class extends Transform {
 	}
 	_transform(chunk, _enc, done) {
 		let start = 0;
-		while (start < chunk.length) {
+		let run = -1;
+		const quotes = {
+			next: chunk.indexOf(QUOTE),
+			chunk
+		};
+		const flush = (end) => {
+			if (run >= 0 && end > run) this.push(chunk.subarray(run, end));
+			run = -1;
+		};
+		while (start < chunk.length && !this.ended) {
 			const lf = chunk.indexOf(LF, start);
 			const end = lf < 0 ? chunk.length : lf + 1;
-			if (this.dropping) this.skip(chunk, start, lf < 0 ? end : lf);
-			else if (this.heldBytes + (end - start) > this.limit + 1) {
+			if (!this.dropping && this.heldBytes + (end - start) > this.limit + 1) {
+				flush(start);
 				this.dropping = true;
 				for (const piece of this.held) this.skip(piece, 0, piece.length);
 				this.held = [];
 				this.heldBytes = 0;
+			}
+			if (this.dropping) {
 				this.skip(chunk, start, lf < 0 ? end : lf);
+				if (lf >= 0) this.endDropped();
 			} else if (lf < 0) {
+				flush(start);
 				this.held.push(chunk.subarray(start, end));
 				this.heldBytes += end - start;
 			} else {
-				for (const piece of this.held) this.push(piece);
-				this.held = [];
-				this.heldBytes = 0;
-				this.push(chunk.subarray(start, end));
-			}
-			if (lf >= 0) {
-				if (this.dropping) {
-					this.onDropped(this.line, this.dropped);
-					this.push(Buffer.from(this.oddQuotes ? "\"\n" : "\n"));
-					this.dropping = false;
-					this.dropped = 0;
-					this.oddQuotes = false;
+				let length = end - start;
+				if (this.held.length > 0) {
+					for (const piece of this.held) {
+						this.push(piece);
+						this.countQuotesTo({
+							next: piece.indexOf(QUOTE),
+							chunk: piece
+						}, 0, piece.length);
+					}
+					length += this.heldBytes;
+					this.held = [];
+					this.heldBytes = 0;
 				}
-				this.line++;
+				if (run < 0) run = start;
+				this.countQuotesTo(quotes, start, end);
+				if (!this.sawHeader) this.sawHeader = length > 1;
+				if (this.quoteOpen && this.quoteBytes > this.limit) {
+					flush(end);
+					this.ended = true;
+					this.onDropped(this.quoteLine, this.quoteBytes, "quote");
+				}
 			}
+			if (lf >= 0) this.line++;
 			start = end;
 		}
+		flush(start);
 		done();
 	}
 	_flush(done) {
-		if (this.dropping) this.onDropped(this.line, this.dropped);
-		else for (const piece of this.held) this.push(piece);
+		if (!this.ended) {
+			if (this.dropping) this.onDropped(this.line, this.dropped, this.sawHeader ? "line" : "header");
+			else for (const piece of this.held) this.push(piece);
+		}
 		done();
+	}
+	endDropped() {
+		if (!this.sawHeader) {
+			this.onDropped(this.line, this.dropped, "header");
+			this.ended = true;
+			return;
+		}
+		this.onDropped(this.line, this.dropped, "line");
+		this.push(Buffer.from(this.oddDropped ? "\"\n" : "\n"));
+		if (this.oddDropped) this.toggleQuote(1);
+		this.dropping = false;
+		this.dropped = 0;
+		this.oddDropped = false;
 	}
 	skip(bytes, start, end) {
 		this.dropped += end - start;
-		for (let i = bytes.indexOf(QUOTE, start); i >= 0 && i < end; i = bytes.indexOf(QUOTE, i + 1)) this.oddQuotes = !this.oddQuotes;
+		for (let i = bytes.indexOf(QUOTE, start); i >= 0 && i < end; i = bytes.indexOf(QUOTE, i + 1)) this.oddDropped = !this.oddDropped;
+	}
+	/** Follows the quotes of bytes [start, end) that pass: how long a quoted value has been open. */
+	countQuotesTo(quotes, start, end) {
+		let at = start;
+		while (quotes.next >= 0 && quotes.next < end) {
+			if (this.quoteOpen) this.quoteBytes += quotes.next - at;
+			this.toggleQuote(0);
+			at = quotes.next + 1;
+			quotes.next = quotes.chunk.indexOf(QUOTE, at);
+		}
+		if (this.quoteOpen) this.quoteBytes += end - at;
+	}
+	toggleQuote(extraLines) {
+		this.quoteOpen = !this.quoteOpen;
+		if (this.quoteOpen) {
+			this.quoteLine = this.line + extraLines - (extraLines > 0 ? 1 : 0);
+			this.quoteBytes = 0;
+		}
 	}
 };
 
@@ -17617,11 +17697,15 @@ var EntityFileReader = class {
 /** The file's bytes with each line longer than LINE_LIMIT dropped and reported (CSV_LINE_TOO_LONG). */
 function openLimited(files, file, diagnostics) {
 	const source = files.open(file);
-	const limited = new LineLimit((line, bytes) => diagnostics.add("CSV_LINE_TOO_LONG", {
-		file,
-		line,
-		message: `${file} line ${line} is ${bytes.toLocaleString("en-US")} bytes long, over the limit of ${LINE_LIMIT.toLocaleString("en-US")}: it was not read`
-	}));
+	const limited = new LineLimit((line, bytes, what) => {
+		if (what === "quote") return;
+		const header = what === "header";
+		diagnostics.add("CSV_LINE_TOO_LONG", {
+			file,
+			line,
+			message: `${file} line ${line}${header ? ", its header," : ""} is ${bytes.toLocaleString("en-US")} bytes long, over the limit of ${LINE_LIMIT.toLocaleString("en-US")}: ${header ? "the file was not read" : "it was not read"}`
+		});
+	});
 	source.on("error", (err) => limited.destroy(err));
 	limited.on("close", () => source.destroy());
 	return source.pipe(limited);
@@ -18873,7 +18957,11 @@ async function zipFiles(path, diagnostics, options = {}) {
 						file: label,
 						message: `zip entry ${JSON.stringify(name)} is inside a folder`
 					});
-				} else if (entries.has(name)) diagnostics.add("ZIP_DUPLICATE_ENTRY", {
+				} else if (isSymbolicLink(entry)) diagnostics.add("ZIP_UNSAFE_PATH", {
+					file: label,
+					message: `zip entry ${JSON.stringify(name)} is a symbolic link, not a file: it was not read`
+				});
+				else if (entries.has(name)) diagnostics.add("ZIP_DUPLICATE_ENTRY", {
 					file: label,
 					message: `zip holds ${name} twice`
 				});
@@ -18957,6 +19045,10 @@ function memoryFiles(label, files) {
 		open: (name) => Readable.from([files.get(name) ?? Buffer.alloc(0)]),
 		close: async () => {}
 	};
+}
+/** A zip entry made on Unix from a symbolic link (mode S_IFLNK in the external attributes' high half). */
+function isSymbolicLink(entry) {
+	return entry.versionMadeBy >> 8 === 3 && (entry.externalFileAttributes >>> 16 & 61440) === 40960;
 }
 
 // dist/formats/yaml/shape.js
