@@ -189,11 +189,18 @@ describe('roster YAML', () => {
       'roster.yaml': ROSTER,
       'schools/s1.yaml': SCHOOL.replace('givenName: Ben', 'givenname: Ben'),
     });
-    expect(findings(result)).toEqual(['YAML_UNKNOWN_FIELD schools/s1.yaml:20']);
-    expect(result.diagnostics[0]).toMatchObject({
+    // The file is still read, without the unknown field: its other records are checked, and a
+    // roster that names a field wrongly is never read as empty.
+    expect(findings(result)).toEqual([
+      'VALUE_REQUIRED schools/s1.yaml:17',
+      'YAML_UNKNOWN_FIELD schools/s1.yaml:20',
+    ]);
+    expect(result.diagnostics[1]).toMatchObject({
       column: 9,
       hint: 'Did you mean "givenName"? Field names are case-sensitive.',
     });
+    expect(result.roster.table('users').size).toBe(2);
+    expect(result.roster.table('courses').size).toBe(1);
   });
 
   it('runs the same field and roster rules as CSV, pointing at the YAML value', async () => {

@@ -262,7 +262,10 @@ function parseFile(name: string, text: string, diagnostics: Diagnostics): Parsed
   if (data === null || data === undefined) return undefined; // an empty file adds nothing
   const errors = validateSchema(data);
   for (const e of errors) reportSchemaError(file, e, diagnostics);
-  return errors.length > 0 ? undefined : file;
+  // A file whose only problem is a field name that does not exist is read without those fields
+  // (the roster stays invalid): its other records are checked too, and a diff of it is not empty.
+  const readable = errors.every((e) => e.keyword === 'additionalProperties' || e.keyword === 'if');
+  return readable ? file : undefined;
 }
 
 function pathOf(instancePath: string): (string | number)[] {

@@ -19767,7 +19767,7 @@ function parseFile(name, text, diagnostics) {
 	if (data === null || data === void 0) return void 0;
 	const errors = validateSchema(data);
 	for (const e of errors) reportSchemaError(file, e, diagnostics);
-	return errors.length > 0 ? void 0 : file;
+	return errors.every((e) => e.keyword === "additionalProperties" || e.keyword === "if") ? file : void 0;
 }
 function pathOf(instancePath) {
 	if (instancePath === "") return [];
