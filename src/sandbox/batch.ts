@@ -15,13 +15,13 @@ import {
   classCells,
   userCells,
 } from '../formats/batch/batch.js';
+import { checkRecordFields } from '../formats/field-rules.js';
 import { convertVersion } from '../model/convert-version.js';
 import { derivedEnrollmentId } from '../model/derived-ids.js';
 import { ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRecord } from '../model/fingerprint.js';
 import { normalizeRecord, splitList } from '../model/normalize.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
-import { checkRecordFields } from '../validate/field-rules.js';
 import type { EntitySyncCounts } from './process.js';
 
 export interface BatchRowError {

@@ -8,11 +8,11 @@
 import Papa from 'papaparse';
 import type { Diagnostics } from '../diagnostic.js';
 import { decoderFor, firstNonUtf8Line, type SpreadsheetEncoding } from '../formats/csv/decode.js';
+import { checkRecordFields, shown } from '../formats/field-rules.js';
 import type { Mapping, RecordRule, ValueSpec } from '../formats/mapped/mapping.js';
 import { closest, delimiterBetween } from '../formats/oneroster-csv/header.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
-import { checkRecordFields, shown } from '../validate/field-rules.js';
 
 /** One file of the export, as rows of cells. */
 export interface SourceTable {

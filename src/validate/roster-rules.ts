@@ -8,13 +8,13 @@
  */
 
 import { type Diagnostics, recordsName } from '../diagnostic.js';
+import { quoted } from '../formats/field-rules.js';
 import { hashBytes, sameBytes } from '../model/byte-hash.js';
 import { ENTITIES, type EntityName, isListType } from '../model/entities.js';
 import { InlineKeyIndex } from '../model/key-index.js';
 import { splitList } from '../model/normalize.js';
 import { type ByteRange, byteRange, type Origin, RecordTable } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
-import { quoted } from './field-rules.js';
 
 export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
   // Typed-array indexes on the sourcedId bytes: references resolve without a string per record,

@@ -140,7 +140,11 @@ describe('roster YAML read with few Documents held (a large district)', () => {
     const all = await read(Number.POSITIVE_INFINITY);
     const none = await read(0);
     expect(none.diagnostics).toEqual(all.diagnostics);
-    expect(all.diagnostics.map((d) => d.code).sort()).toEqual(['VALUE_REQUIRED', 'YAML_CONFLICT', 'YAML_UNKNOWN_FIELD']);
+    expect(all.diagnostics.map((d) => d.code).sort()).toEqual([
+      'VALUE_REQUIRED',
+      'YAML_CONFLICT',
+      'YAML_UNKNOWN_FIELD',
+    ]);
     expect(none.roster.table('users').fields).toEqual(all.roster.table('users').fields);
     expect(none.roster.table('users').fields).toContain('metadata.house');
     expect(rostersEqual(none.roster, all.roster)).toBe(true);

@@ -18,15 +18,10 @@ import { normalizeValue } from '../../model/normalize.js';
 import { RecordTable, SEPARATOR } from '../../model/record-table.js';
 import { type FileMode, type Roster, RosterBuilder } from '../../model/roster.js';
 import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
-import {
-  checkRecordFields,
-  fieldValueIsClean,
-  type RecordContext,
-  requiredFields,
-} from '../../validate/field-rules.js';
 import { LINE_LIMIT, LineLimit } from '../csv/line-limit.js';
 import { readCsv } from '../csv/read-csv.js';
 import { type ScanHandler, type ScannedRow, type ScanOutcome, scanCsv } from '../csv/scan-csv.js';
+import { checkRecordFields, fieldValueIsClean, type RecordContext, requiredFields } from '../field-rules.js';
 import type { PackageFiles } from '../package-files.js';
 import { closest, foreignDelimiter, mapHeader } from './header.js';
 import { KnownValues } from './known-values.js';
