@@ -131,20 +131,26 @@ function checkField(
     }
     return;
   }
-  const control = CONTROL.exec(value);
-  if (control) {
+  const control = controlCharacterAt(value);
+  if (control >= 0) {
     // A NUL or escape inside a name is delivered as is, and breaks the vendor's import or screen.
-    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    const code = value.charCodeAt(control).toString(16).toUpperCase().padStart(4, '0');
     diagnostics.add('VALUE_CONTROL_CHARACTER', {
       ...at(field),
-      message: `${field} holds the control character U+${code} (at character ${control.index + 1})`,
+      message: `${field} holds the control character U+${code} (at character ${control + 1})`,
     });
   }
   checkValue(field, value, fieldSpec, ctx, at, diagnostics);
 }
 
-/** Control characters no roster value holds (tabs and line breaks are left to the other rules). */
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** Where `value` holds a control character no roster value holds (tabs and line breaks are left to the other rules), or -1. */
+function controlCharacterAt(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return i;
+  }
+  return -1;
+}
 
 /**
  * True when `raw`, as the value of `field`, gives no finding of its own. The fast reader asks

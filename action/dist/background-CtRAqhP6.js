@@ -14689,7 +14689,7 @@ function recordsName(entity, file) {
 	return file === void 0 || /\.csv$/i.test(file) ? ENTITIES[entity].file : entity;
 }
 
-// dist/validate/field-rules.js
+// dist/formats/field-rules.js
 /**
 * Field rules: checks of one record's values on their own (required, types, enumerations, file
 * mode), run by every reader on the raw values before normalization, so a finding points at the
@@ -14769,18 +14769,24 @@ function checkField(field, fieldSpec, raw, ctx, at, diagnostics) {
 		});
 		return;
 	}
-	const control = CONTROL.exec(value);
-	if (control) {
-		const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+	const control = controlCharacterAt(value);
+	if (control >= 0) {
+		const code = value.charCodeAt(control).toString(16).toUpperCase().padStart(4, "0");
 		diagnostics.add("VALUE_CONTROL_CHARACTER", {
 			...at(field),
-			message: `${field} holds the control character U+${code} (at character ${control.index + 1})`
+			message: `${field} holds the control character U+${code} (at character ${control + 1})`
 		});
 	}
 	checkValue(field, value, fieldSpec, ctx, at, diagnostics);
 }
-/** Control characters no roster value holds (tabs and line breaks are left to the other rules). */
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** Where `value` holds a control character no roster value holds (tabs and line breaks are left to the other rules), or -1. */
+function controlCharacterAt(value) {
+	for (let i = 0; i < value.length; i++) {
+		const c = value.charCodeAt(i);
+		if (c < 32 && c !== 9 && c !== 10 && c !== 13 || c === 127) return i;
+	}
+	return -1;
+}
 /**
 * True when `raw`, as the value of `field`, gives no finding of its own. The fast reader asks
 * this (and remembers the answer for fields with few distinct values) to skip checkRecordFields
