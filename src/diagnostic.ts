@@ -165,6 +165,10 @@ export const CODES = {
   VALUE_DATE: { severity: 'error', hint: 'Write dates as YYYY-MM-DD (Excel may have rewritten them).' },
   VALUE_DATETIME: { severity: 'error', hint: 'Write date-times in UTC as YYYY-MM-DDTHH:MM:SS.sssZ.' },
   VALUE_YEAR: { severity: 'error', hint: 'Write the year as YYYY (the year the school year ends).' },
+  VALUE_TOO_LONG: {
+    severity: 'error',
+    hint: 'No roster value is that long (the limit is 65,536 characters): the file is damaged, or a column holds something else.',
+  },
   VALUE_CONTROL_CHARACTER: {
     severity: 'error',
     hint: 'Remove the character (a NUL, an escape, ...): it is no part of a name or an id; the export that wrote it may be damaged.',
@@ -231,6 +235,10 @@ export const CODES = {
   YAML_ENCODING: {
     severity: 'error',
     hint: 'Save the file as UTF-8 (most editors: "Save with encoding" or "Reopen with encoding", then save as UTF-8).',
+  },
+  YAML_LINE_TOO_LONG: {
+    severity: 'error',
+    hint: 'No roster YAML line is that long: write long lists one item per line, or export the file again.',
   },
   YAML_DUPLICATE_KEY: { severity: 'error', hint: 'A key appears twice in one mapping; keep one.' },
   YAML_ALIAS_LIMIT: {

@@ -131,6 +131,13 @@ function checkField(
     }
     return;
   }
+  if (value.length > VALUE_LIMIT) {
+    diagnostics.add('VALUE_TOO_LONG', {
+      ...at(field),
+      message: `${field} is ${value.length.toLocaleString('en-US')} characters long, over the limit of ${VALUE_LIMIT.toLocaleString('en-US')}`,
+    });
+    return;
+  }
   const control = controlCharacterAt(value);
   if (control >= 0) {
     // A NUL or escape inside a name is delivered as is, and breaks the vendor's import or screen.
@@ -142,6 +149,13 @@ function checkField(
   }
   checkValue(field, value, fieldSpec, ctx, at, diagnostics);
 }
+
+/**
+ * The longest value (64 Ki characters): far beyond any name, id or list a roster holds (a
+ * district administrator's 1,000 schools are 12,000), short of what a damaged or hostile file
+ * holds (a 50 MB name was valid, and would have been delivered).
+ */
+export const VALUE_LIMIT = 65_536;
 
 /** Where `value` holds a control character no roster value holds (tabs and line breaks are left to the other rules), or -1. */
 function controlCharacterAt(value: string): number {

@@ -100,6 +100,11 @@ export async function hostileCorpus(dir: string): Promise<HostileCase[]> {
     withUsers(`${usersHeader()}\nu9,,,true,s1,student,${'y'.repeat(50 << 20)},,A,B,,,,,,,,\n`),
   );
   add({ name: 'a 50 MB field', code: 'CSV_LINE_TOO_LONG' }, 'field-50mb');
+  folder(
+    'field-200kb',
+    withUsers(`${usersHeader()}\nu9,,,true,s1,student,${'y'.repeat(200_000)},,A,B,,,,,,,,\n`),
+  );
+  add({ name: 'a 200 KB value (a line under the limit)', code: 'VALUE_TOO_LONG' }, 'field-200kb');
   folder('million-columns', withUsers(`${Array.from({ length: 1_000_000 }, (_, i) => `c${i}`).join(',')}\n`));
   add({ name: 'a header of a million columns', code: 'CSV_LINE_TOO_LONG' }, 'million-columns');
   folder(
@@ -172,6 +177,14 @@ export async function hostileCorpus(dir: string): Promise<HostileCase[]> {
     'roster.yaml': `oneroster: "1.1"\norgs:\n  - sourcedId: d1\n${Array.from({ length: 32_000 }, (_, i) => `    k${i}: v\n`).join('')}`,
   });
   add({ name: '32,000 keys in one record', code: 'YAML_UNKNOWN_FIELD' }, 'many-keys');
+  folder('yaml-50mb', {
+    'roster.yaml': `oneroster: "1.1"\norgs:\n  - sourcedId: d1\n    name: ${'x'.repeat(50 << 20)}\n    type: district\n`,
+  });
+  add({ name: 'a 50 MB value in YAML', code: 'YAML_LINE_TOO_LONG' }, 'yaml-50mb');
+  folder('yaml-200kb', {
+    'roster.yaml': `oneroster: "1.1"\norgs:\n  - sourcedId: d1\n    name: ${'x'.repeat(200_000)}\n    type: district\n`,
+  });
+  add({ name: 'a 200 KB value in YAML', code: 'VALUE_TOO_LONG' }, 'yaml-200kb');
   folder('latin1-yaml', {
     'roster.yaml': Buffer.from(
       'oneroster: "1.1"\norgs:\n  - { sourcedId: d1, name: "Jos\xe9", type: district }\n',

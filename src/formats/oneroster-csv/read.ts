@@ -21,7 +21,13 @@ import { PROGRESS_EVERY_ROWS, type ProgressListener } from '../../progress.js';
 import { LINE_LIMIT, LineLimit } from '../csv/line-limit.js';
 import { readCsv } from '../csv/read-csv.js';
 import { type ScanHandler, type ScannedRow, type ScanOutcome, scanCsv } from '../csv/scan-csv.js';
-import { checkRecordFields, fieldValueIsClean, type RecordContext, requiredFields } from '../field-rules.js';
+import {
+  checkRecordFields,
+  fieldValueIsClean,
+  type RecordContext,
+  requiredFields,
+  VALUE_LIMIT,
+} from '../field-rules.js';
 import type { PackageFiles } from '../package-files.js';
 import { closest, foreignDelimiter, mapHeader } from './header.js';
 import { KnownValues } from './known-values.js';
@@ -497,9 +503,10 @@ class EntityFileReader implements ScanHandler {
     const kinds = this.checkKind;
     for (let c = 0; c < count; c++) {
       const kind = kinds[c]!;
-      if (kind === CHECK_NONE) continue;
       const s = starts[c]!;
       const e = ends[c]!;
+      if (e - s > VALUE_LIMIT) return false; // (in bytes: a value that long may be over the limit)
+      if (kind === CHECK_NONE) continue;
       if (s === e) {
         if ((kind & REQUIRED) !== 0) return false;
         continue;

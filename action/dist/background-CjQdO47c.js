@@ -14496,6 +14496,10 @@ const CODES = {
 		severity: "error",
 		hint: "Write the year as YYYY (the year the school year ends)."
 	},
+	VALUE_TOO_LONG: {
+		severity: "error",
+		hint: "No roster value is that long (the limit is 65,536 characters): the file is damaged, or a column holds something else."
+	},
 	VALUE_CONTROL_CHARACTER: {
 		severity: "error",
 		hint: "Remove the character (a NUL, an escape, ...): it is no part of a name or an id; the export that wrote it may be damaged."
@@ -14587,6 +14591,10 @@ const CODES = {
 	YAML_ENCODING: {
 		severity: "error",
 		hint: "Save the file as UTF-8 (most editors: \"Save with encoding\" or \"Reopen with encoding\", then save as UTF-8)."
+	},
+	YAML_LINE_TOO_LONG: {
+		severity: "error",
+		hint: "No roster YAML line is that long: write long lists one item per line, or export the file again."
 	},
 	YAML_DUPLICATE_KEY: {
 		severity: "error",
@@ -14769,6 +14777,13 @@ function checkField(field, fieldSpec, raw, ctx, at, diagnostics) {
 		});
 		return;
 	}
+	if (value.length > 65536) {
+		diagnostics.add("VALUE_TOO_LONG", {
+			...at(field),
+			message: `${field} is ${value.length.toLocaleString("en-US")} characters long, over the limit of ${VALUE_LIMIT.toLocaleString("en-US")}`
+		});
+		return;
+	}
 	const control = controlCharacterAt(value);
 	if (control >= 0) {
 		const code = value.charCodeAt(control).toString(16).toUpperCase().padStart(4, "0");
@@ -14779,6 +14794,12 @@ function checkField(field, fieldSpec, raw, ctx, at, diagnostics) {
 	}
 	checkValue(field, value, fieldSpec, ctx, at, diagnostics);
 }
+/**
+* The longest value (64 Ki characters): far beyond any name, id or list a roster holds (a
+* district administrator's 1,000 schools are 12,000), short of what a damaged or hostile file
+* holds (a 50 MB name was valid, and would have been delivered).
+*/
+const VALUE_LIMIT = 65536;
 /** Where `value` holds a control character no roster value holds (tabs and line breaks are left to the other rules), or -1. */
 function controlCharacterAt(value) {
 	for (let i = 0; i < value.length; i++) {
@@ -17509,9 +17530,10 @@ var EntityFileReader = class {
 		const kinds = this.checkKind;
 		for (let c = 0; c < count; c++) {
 			const kind = kinds[c];
-			if (kind === CHECK_NONE) continue;
 			const s = starts[c];
 			const e = ends[c];
+			if (e - s > 65536) return false;
+			if (kind === CHECK_NONE) continue;
 			if (s === e) {
 				if ((kind & REQUIRED) !== 0) return false;
 				continue;
@@ -19626,7 +19648,17 @@ async function readRosterYaml(files, diagnostics, progress, keepDocuments = KEEP
 			stage: "read",
 			detail: name
 		});
-		const text = decodeUtf8(name, await streamToBuffer(files, name), diagnostics);
+		const buffer = await streamToBuffer(files, name);
+		const long = longLine(buffer);
+		if (long) {
+			diagnostics.add("YAML_LINE_TOO_LONG", {
+				file: name,
+				line: long.line,
+				message: `${name} line ${long.line} is ${long.bytes.toLocaleString("en-US")} bytes long, over the limit of ${LINE_LIMIT.toLocaleString("en-US")}: the file was not read`
+			});
+			continue;
+		}
+		const text = decodeUtf8(name, buffer, diagnostics);
 		if (text === void 0) continue;
 		const file = parseFile(name, text, diagnostics);
 		if (!file) continue;
@@ -20093,6 +20125,20 @@ var Expander = class {
 		if ((0, import_dist.isMap)(demographics)) this.emit("demographics", this.fields("demographics", demographics, { sourcedId: userId }));
 	}
 };
+/** The first line of `bytes` longer than LINE_LIMIT, if any (one pass over the line breaks). */
+function longLine(bytes) {
+	let line = 1;
+	for (let start = 0; start < bytes.length; line++) {
+		const lf = bytes.indexOf(10, start);
+		const end = lf < 0 ? bytes.length : lf;
+		if (end - start > 1048576) return {
+			line,
+			bytes: end - start
+		};
+		if (lf < 0) break;
+		start = lf + 1;
+	}
+}
 
 // dist/source/load.js
 /**
