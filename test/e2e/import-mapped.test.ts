@@ -3,7 +3,8 @@
  * exports that are not OneRoster become a valid roster, and what cannot be mapped is reported at
  * its source file and line, with nothing written.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDistrict } from '../../src/generate/generate.js';
@@ -18,10 +19,19 @@ import { GIT_ENV, git } from '../helpers/repo.js';
 
 const district = generateDistrict({ schools: 3, students: 60, seed: 'clever' });
 
+let template: string | undefined;
+/** A new district repo (`roster init` once, then copied: each test gets its own). */
 function newRepo(): string {
-  const parent = tempDir('roster-mapped-');
-  expect(run(['init', 'district'], parent).status).toBe(0);
-  return join(parent, 'district');
+  if (!template) {
+    // (Kept for the whole file: a test's temporary folders go when it ends.)
+    const parent = mkdtempSync(join(tmpdir(), 'roster-mapped-template-'));
+    process.on('exit', () => rmSync(parent, { recursive: true, force: true }));
+    expect(run(['init', 'district'], parent).status).toBe(0);
+    template = join(parent, 'district');
+  }
+  const dir = join(tempDir('roster-mapped-'), 'district');
+  cpSync(template, dir, { recursive: true });
+  return dir;
 }
 
 const run = (args: string[], cwd: string) => cli(args, { cwd, env: GIT_ENV });

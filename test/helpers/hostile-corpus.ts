@@ -67,32 +67,32 @@ export async function hostileCorpus(dir: string): Promise<HostileCase[]> {
     ['users.zip', deflateRawSync('users')],
   ]);
   add({ name: 'a zip in the zip (users.csv inside it)', code: 'REFERENCE_FILE_MISSING' }, 'nested.zip');
-  // A bomb: 300 MB of zeros in 300 KB, refused from its stated size before a byte is read.
+  // A bomb: 100 MB of zeros in 100 KB, refused from its stated size before a byte is read.
   await zip(join(dir, 'bomb.zip'), [
     ...clean().filter(([n]) => n !== 'classes.csv'),
-    ['classes.csv', Buffer.alloc(300 << 20)],
+    ['classes.csv', Buffer.alloc(100 << 20)],
   ]);
   add(
-    { name: 'a zip bomb (300 MB in 300 KB)', code: 'ZIP_TOO_LARGE', args: ['--max-size', '100000000'] },
+    { name: 'a zip bomb (100 MB in 100 KB)', code: 'ZIP_TOO_LARGE', args: ['--max-size', '50000000'] },
     'bomb.zip',
   );
   // Sizes that lie: the central directory says 10 bytes, the entry holds 1 MB.
   await zip(join(dir, 'lying-size.zip'), [...clean(), ['demographics.csv', 'x'.repeat(1 << 20)]]);
   patchEntry(join(dir, 'lying-size.zip'), 'demographics.csv', { size: 10 });
   add({ name: 'an entry larger than its stated size', code: 'ZIP_INVALID' }, 'lying-size.zip');
-  // One 300 MB line in a 300 KB zip.
+  // One 100 MB line in a 100 KB zip.
   await zip(join(dir, 'long-line.zip'), [
     ...clean().filter(([n]) => n !== 'users.csv'),
     [
       'users.csv',
       Buffer.concat([
         Buffer.from(`${usersHeader()}\nu9,,,true,s1,student,`),
-        Buffer.alloc(300 << 20, 0x79),
+        Buffer.alloc(100 << 20, 0x79),
         Buffer.from('\n'),
       ]),
     ],
   ]);
-  add({ name: 'a 300 MB line in a 300 KB zip', code: 'CSV_LINE_TOO_LONG' }, 'long-line.zip');
+  add({ name: 'a 100 MB line in a 100 KB zip', code: 'CSV_LINE_TOO_LONG' }, 'long-line.zip');
 
   // CSV.
   folder(
