@@ -201,12 +201,12 @@ async function readSource(options: ImportOptions): Promise<{
       'an import from a OneRoster API needs the client id and secret',
       'Pass --client-id-env and --client-secret-env.',
     );
-  const { roster, stats } = await readOneRosterApi({
+  const { roster, stats, diagnostics } = await readOneRosterApi({
     url: options.source,
     ...options.api,
     ...(options.progress ? { progress: options.progress } : {}),
   });
-  return { roster, diagnostics: new Diagnostics(), location: options.source, format: 'oneroster-api', stats };
+  return { roster, diagnostics, location: options.source, format: 'oneroster-api', stats };
 }
 
 /** A mapped read as a source of the import (the format is the roster's: findings name CSV files). */

@@ -6,8 +6,11 @@
  * `X-Total-Count`), 429 and 503 retried after `Retry-After`. Records come back in the CSV's shape
  * (GUIDRefs to `...SourcedId`, arrays to lists, `metadata` to `metadata.*` columns).
  */
+
 import { request } from 'undici';
+import { Diagnostics } from '../diagnostic.js';
 import { RosterError } from '../errors.js';
+import { checkRecordFields } from '../formats/field-rules.js';
 import { derivedRoleId } from '../model/derived-ids.js';
 import { ENTITIES, type EntityName, type RosterVersion } from '../model/entities.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
@@ -67,9 +70,15 @@ export interface ApiReadStats {
   tokensRenewed: number;
 }
 
+/**
+ * Reads every collection of the service into a Roster. Each record is checked with the field
+ * rules as it arrives (a value outside an enumeration, a date that is not one); findings name the
+ * collection and the record (`diagnostics`).
+ */
 export async function readOneRosterApi(
   options: OneRosterApiOptions,
-): Promise<{ roster: Roster; stats: ApiReadStats }> {
+): Promise<{ roster: Roster; stats: ApiReadStats; diagnostics: Diagnostics }> {
+  const diagnostics = new Diagnostics();
   const stats: ApiReadStats = { pages: 0, rateLimited: 0, tokensRenewed: 0 };
   const base = options.url.replace(/\/+$/, '');
   const version: RosterVersion = /v1p2/.test(base) ? '1.2' : '1.1';
@@ -90,7 +99,7 @@ export async function readOneRosterApi(
           `${next} did not answer a "${collection}" list`,
           'Check that the URL is the base of a OneRoster rostering service (…/ims/oneroster/v1p1 or …/rostering/v1p2).',
         );
-      for (const item of items as Json[]) addRecord(builder, entity, item, version);
+      for (const item of items as Json[]) addRecord(builder, entity, item, version, collection, diagnostics);
       read += items.length;
       options.progress?.({
         stage: 'read',
@@ -99,7 +108,7 @@ export async function readOneRosterApi(
       next = nextPage(page, next, read, items.length);
     }
   }
-  return { roster: builder.build(), stats };
+  return { roster: builder.build(), stats, diagnostics };
 }
 
 /**
@@ -116,7 +125,14 @@ function nextPage(page: Page, url: string, read: number, got: number): string | 
   return next.href;
 }
 
-function addRecord(builder: RosterBuilder, entity: EntityName, item: Json, version: RosterVersion): void {
+function addRecord(
+  builder: RosterBuilder,
+  entity: EntityName,
+  item: Json,
+  version: RosterVersion,
+  collection: string,
+  diagnostics: Diagnostics,
+): void {
   const record: Record<string, string> = {};
   for (const column of ENTITIES[entity].columns[version] ?? []) {
     if (column === 'status' || column === 'dateLastModified') continue; // a bulk roster leaves them empty
@@ -128,6 +144,11 @@ function addRecord(builder: RosterBuilder, entity: EntityName, item: Json, versi
   const metadata = item.metadata;
   if (metadata && typeof metadata === 'object')
     for (const [k, v] of Object.entries(metadata as Json)) record[`metadata.${k}`] = text(v);
+  checkRecordFields(
+    record,
+    { entity, version, mode: 'bulk', file: collection, position: () => ({}) },
+    diagnostics,
+  );
   builder.add(entity, record);
   // 1.2: a user's roles are rows of their own.
   if (entity === 'users' && version === '1.2' && Array.isArray(item.roles))

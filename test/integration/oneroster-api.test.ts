@@ -72,8 +72,12 @@ describe('readOneRosterApi', () => {
   it('reads on past a page shorter than asked for when the service gives no total and no links', async () => {
     const users = Array.from({ length: 7 }, (_, i) => ({
       sourcedId: `u${i}`,
-      role: 'student',
+      role: i === 6 ? 'pupil' : 'student',
       username: `u${i}`,
+      givenName: 'A',
+      familyName: 'B',
+      enabledUser: 'true',
+      orgs: [{ sourcedId: 's1' }],
     }));
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -91,8 +95,16 @@ describe('readOneRosterApi', () => {
     await once(server, 'listening');
     onTestFinished(() => new Promise<void>((done) => server.close(() => done())));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ims/oneroster/v1p1`;
-    const { roster, stats } = await readOneRosterApi({ url: base, clientId: 'a', clientSecret: 'b' });
+    const { roster, stats, diagnostics } = await readOneRosterApi({
+      url: base,
+      clientId: 'a',
+      clientSecret: 'b',
+    });
     expect(roster.table('users').size).toBe(7);
+    // Each record is checked with the field rules as it arrives: the finding names the collection and record.
+    expect(diagnostics.list.map((d) => `${d.code} ${d.file} ${d.recordId} ${d.field}`)).toEqual([
+      'VALUE_ENUM users u6 role',
+    ]);
     expect(stats.pages).toBe(4 + 6); // 3 + 3 + 1 + an empty page for users, one empty page for each other
   });
 });
