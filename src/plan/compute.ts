@@ -30,6 +30,8 @@ import {
   PLAN_FORMAT_VERSION,
   type Plan,
   type PlanChange,
+  type PlanScope,
+  type PlanTarget,
   type PlanWarning,
 } from './plan.js';
 import {
@@ -42,13 +44,6 @@ import {
   withheldByPolicy,
 } from './policy.js';
 import { findHolds } from './safety.js';
-
-export interface PlanTarget {
-  readonly name: string;
-  readonly kind: string;
-  readonly mode: 'bulk' | 'delta';
-  readonly policy: Policy;
-}
 
 export interface PlanInput {
   /** The desired roster, as read from the repo (policy is applied here). */
@@ -69,29 +64,6 @@ export interface PlanInput {
   readonly desiredFingerprint?: string;
   /** Compare only part of the roster (the incremental plan; see PlanScope). */
   readonly scope?: PlanScope;
-}
-
-/**
- * The incremental plan's part of the roster. `desired` then holds only the records of the lines
- * that changed since a plan that found nothing to do; every other record of the roster is known
- * to equal what the target holds. Needs the target's keys to be unique, and no soft deletes.
- */
-export interface PlanScope {
-  /** Per entity: records of the target whose lines went away; deleted unless `desired` has their key. */
-  readonly removed: Partial<Record<EntityName, readonly number[]>>;
-  /** Per entity: records known to be unchanged (those of the lines that did not change). */
-  readonly unchanged: Partial<Record<EntityName, number>>;
-  /** Per entity: how many records the whole roster has. */
-  readonly sizes: Partial<Record<EntityName, number>>;
-  /**
-   * When `current` too holds only part of what the target holds (roster diff reads only the
-   * lines that differ): per entity, how many records the whole has, and how many of its
-   * enrollments name each school, counted up to `enough` (see SafetyInput).
-   */
-  readonly held?: {
-    readonly sizes: Partial<Record<EntityName, number>>;
-    readonly enrollmentsBySchool: (schools: readonly string[], enough: readonly number[]) => number[];
-  };
 }
 
 export const REDACTED = '(redacted)';

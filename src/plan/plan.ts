@@ -6,6 +6,7 @@
  * Format version 1.1 (1.1 added `withheld`): a minor version only adds fields; a major one may change them.
  */
 import type { EntityName, RosterVersion } from '../model/entities.js';
+import type { Policy } from './policy.js';
 
 export const PLAN_FORMAT_VERSION = '1.1';
 
@@ -103,4 +104,35 @@ export interface Plan {
 
 export function hasChanges(plan: Plan): boolean {
   return plan.changes.length > 0;
+}
+
+/** The target a plan is computed for: its name, kind, delivery mode and policy. */
+export interface PlanTarget {
+  readonly name: string;
+  readonly kind: string;
+  readonly mode: 'bulk' | 'delta';
+  readonly policy: Policy;
+}
+
+/**
+ * The incremental plan's part of the roster. `desired` then holds only the records of the lines
+ * that changed since a plan that found nothing to do; every other record of the roster is known
+ * to equal what the target holds. Needs the target's keys to be unique, and no soft deletes.
+ */
+export interface PlanScope {
+  /** Per entity: records of the target whose lines went away; deleted unless `desired` has their key. */
+  readonly removed: Partial<Record<EntityName, readonly number[]>>;
+  /** Per entity: records known to be unchanged (those of the lines that did not change). */
+  readonly unchanged: Partial<Record<EntityName, number>>;
+  /** Per entity: how many records the whole roster has. */
+  readonly sizes: Partial<Record<EntityName, number>>;
+  /**
+   * When `current` too holds only part of what the target holds (roster diff reads only the
+   * lines that differ): per entity, how many records the whole has, and how many of its
+   * enrollments name each school, counted up to `enough` (see SafetyInput).
+   */
+  readonly held?: {
+    readonly sizes: Partial<Record<EntityName, number>>;
+    readonly enrollmentsBySchool: (schools: readonly string[], enough: readonly number[]) => number[];
+  };
 }

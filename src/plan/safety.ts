@@ -8,8 +8,7 @@ import type { EntityName } from '../model/entities.js';
 import { keyFinder } from '../model/key-index.js';
 import { byteRange, RecordTable, type RosterRecord } from '../model/record-table.js';
 import type { Roster } from '../model/roster.js';
-import type { PlanScope, PlanTarget } from './compute.js';
-import type { EntityCounts, Hold, PlanChange, PlanWarning } from './plan.js';
+import type { EntityCounts, Hold, PlanChange, PlanScope, PlanTarget, PlanWarning } from './plan.js';
 import type { Policy } from './policy.js';
 import { keyField } from './policy.js';
 

@@ -1,5 +1,5 @@
 /**
- * The contract every Target passes (dir today; sftp and batch later): state, delivery, staleness,
+ * The contract every Target passes (dir, sftp against OpenSSH and the sandbox, batch): state, delivery, staleness,
  * locks. Call runTargetContract with a factory that makes a fresh, empty target.
  */
 import { describe, expect, it } from 'vitest';
