@@ -115,7 +115,7 @@ export class LineLimit extends Transform {
     // An odd number of quotes opened a quoted value that goes on past this line: keep the
     // parsers' idea of it as it was.
     this.push(Buffer.from(this.oddDropped ? '"\n' : '\n'));
-    if (this.oddDropped) this.toggleQuote(1);
+    if (this.oddDropped) this.toggleQuote();
     this.dropping = false;
     this.dropped = 0;
     this.oddDropped = false;
@@ -132,17 +132,17 @@ export class LineLimit extends Transform {
     let at = start;
     while (quotes.next >= 0 && quotes.next < end) {
       if (this.quoteOpen) this.quoteBytes += quotes.next - at;
-      this.toggleQuote(0);
+      this.toggleQuote();
       at = quotes.next + 1;
       quotes.next = quotes.chunk.indexOf(QUOTE, at);
     }
     if (this.quoteOpen) this.quoteBytes += end - at;
   }
 
-  private toggleQuote(extraLines: number): void {
+  private toggleQuote(): void {
     this.quoteOpen = !this.quoteOpen;
     if (this.quoteOpen) {
-      this.quoteLine = this.line + extraLines - (extraLines > 0 ? 1 : 0);
+      this.quoteLine = this.line;
       this.quoteBytes = 0;
     }
   }

@@ -16743,7 +16743,7 @@ var LineLimit = class extends Transform {
 		}
 		this.onDropped(this.line, this.dropped, "line");
 		this.push(Buffer.from(this.oddDropped ? "\"\n" : "\n"));
-		if (this.oddDropped) this.toggleQuote(1);
+		if (this.oddDropped) this.toggleQuote();
 		this.dropping = false;
 		this.dropped = 0;
 		this.oddDropped = false;
@@ -16757,16 +16757,16 @@ var LineLimit = class extends Transform {
 		let at = start;
 		while (quotes.next >= 0 && quotes.next < end) {
 			if (this.quoteOpen) this.quoteBytes += quotes.next - at;
-			this.toggleQuote(0);
+			this.toggleQuote();
 			at = quotes.next + 1;
 			quotes.next = quotes.chunk.indexOf(QUOTE, at);
 		}
 		if (this.quoteOpen) this.quoteBytes += end - at;
 	}
-	toggleQuote(extraLines) {
+	toggleQuote() {
 		this.quoteOpen = !this.quoteOpen;
 		if (this.quoteOpen) {
-			this.quoteLine = this.line + extraLines - (extraLines > 0 ? 1 : 0);
+			this.quoteLine = this.line;
 			this.quoteBytes = 0;
 		}
 	}
