@@ -73,7 +73,8 @@ export function processBatch(
   for (const e of ENTITY_NAMES) {
     const fps = new Map<string, string>();
     for (const r of base?.table(e) ?? []) {
-      tables.get(e)!.set(r.sourcedId!, { ...r });
+      // Dates are the store's to stamp after the batch (stampModified); rows are checked as bulk.
+      tables.get(e)!.set(r.sourcedId!, { ...r, status: '', dateLastModified: '' });
       fps.set(r.sourcedId!, fingerprintRecord(r));
     }
     before.set(e, fps);

@@ -20,7 +20,12 @@ export interface SandboxUser {
 export interface SandboxConfig {
   readonly host: string;
   readonly sftp: { readonly port: number; readonly users: readonly SandboxUser[] };
-  readonly http: { readonly port: number; readonly tokens: readonly string[] };
+  readonly http: {
+    readonly port: number;
+    readonly tokens: readonly string[];
+    /** Where the portal is reached from outside (REST hrefs and links); default: the request's host. */
+    readonly publicUrl?: string;
+  };
   readonly oauthClients: readonly { readonly clientId: string; readonly clientSecret: string }[];
   readonly limits: {
     readonly maxUploadBytes: number;
@@ -90,7 +95,11 @@ export function loadSandboxConfig(
     config: {
       host: d.host ?? '127.0.0.1',
       sftp: { port: d.sftp.port ?? 2222, users: d.sftp.users },
-      http: { port: d.http.port ?? 8080, tokens: d.http.tokens },
+      http: {
+        port: d.http.port ?? 8080,
+        tokens: d.http.tokens,
+        ...(d.http.publicUrl ? { publicUrl: d.http.publicUrl } : {}),
+      },
       oauthClients: d.oauthClients ?? [],
       limits: {
         maxUploadBytes: d.limits?.maxUploadBytes ?? 1024 ** 3,

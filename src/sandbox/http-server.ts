@@ -12,7 +12,8 @@ import busboy from 'busboy';
 import type { RosterVersion } from '../model/entities.js';
 import { batchErrorsCsv, exportBatch, processBatch } from './batch.js';
 import type { SandboxConfig } from './config.js';
-import { REST_BASES, RestView } from './rest.js';
+import { stampModified } from './process.js';
+import { REST_BASES, RestView, restError, UNSUPPORTED_BASES } from './rest.js';
 import { portInUse } from './sftp-server.js';
 import { renderStatusPage } from './status-page.js';
 import { newId, type PortalStore, type SyncRecord } from './store.js';
@@ -99,20 +100,29 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     const expires = token ? oauthTokens.get(token) : undefined;
     return expires !== undefined && expires > Date.now();
   };
-  const view = async (version: RosterVersion): Promise<RestView> => {
+  const view = async (version: RosterVersion, origin: string): Promise<RestView> => {
     // Which store state the cached view is of: the store file's size and time, and the latest
     // sync (read per request, so cheap: a city's store is hundreds of MB).
-    const key = existsSync(store.currentFile)
-      ? `${statSync(store.currentFile).size}:${statSync(store.currentFile).mtimeMs}:${readdirSync(join(store.dataDir, 'syncs')).sort().at(-1) ?? ''}`
-      : 'empty';
+    const key = `${storeKey()}|${origin}`;
     const cached = views.get(version);
     if (cached?.key === key) return cached.view;
     const roster = await store.current();
     const at = store.history().find((s) => s.status === 'succeeded')?.finishedAt ?? new Date(0).toISOString();
-    const v = new RestView(roster, version, at);
+    const v = new RestView(roster, version, origin, at);
     views.set(version, { key, view: v });
     return v;
   };
+  const storeKey = () =>
+    existsSync(store.currentFile)
+      ? `${statSync(store.currentFile).size}:${statSync(store.currentFile).mtimeMs}:${readdirSync(join(store.dataDir, 'syncs')).sort().at(-1) ?? ''}`
+      : `empty:${readdirSync(join(store.dataDir, 'syncs')).sort().at(-1) ?? ''}`;
+  /** Where hrefs and links point: the configured public URL, else the request's own origin. */
+  const originOf = (req: IncomingMessage): string => {
+    if (config.http.publicUrl) return config.http.publicUrl.replace(/\/+$/, '');
+    const host = req.headers.host ?? '';
+    return /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : localUrl;
+  };
+  let localUrl = '';
   const job = (id: string): BatchJob | undefined => {
     const file = join(batchDir, id, 'job.json');
     return /^[\w-]+$/.test(id) && existsSync(file)
@@ -161,40 +171,43 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
 
     for (const [version, base] of Object.entries(REST_BASES) as [RosterVersion, string][]) {
       if (path === base || path.startsWith(`${base}/`)) {
-        if (!restAuthorized(req)) return unauthorized(res);
+        const answer = (r: ReturnType<typeof restError>) => send(res, r.status, r.body, r.headers);
+        if (!restAuthorized(req))
+          return answer(
+            restError(version, 401, 'unauthorisedrequest', 'send a bearer token from /oauth/token', {
+              headers: { 'WWW-Authenticate': 'Bearer' },
+            }),
+          );
         // A rate limit, as production services have: the next second's window, then 429.
         const limit = config.limits.restRequestsPerSecond;
         if (limit !== undefined) {
           const second = Math.floor(Date.now() / 1000);
           if (second !== restWindow.second) restWindow = { second, served: 0 };
           if (++restWindow.served > limit)
-            return send(
-              res,
-              429,
-              {
-                imsx_codeMajor: 'failure',
-                imsx_severity: 'error',
-                imsx_codeMinor: 'server_busy',
-                imsx_description: `at most ${limit} requests per second`,
-              },
-              { 'Retry-After': '1' },
+            return answer(
+              restError(version, 429, 'server_busy', `at most ${limit} requests per second`, {
+                headers: { 'Retry-After': '1' },
+              }),
             );
         }
         if (method !== 'GET')
-          return send(res, 405, {
-            imsx_codeMajor: 'failure',
-            imsx_severity: 'error',
-            imsx_codeMinor: 'unsupported',
-            imsx_description: 'read only',
-          });
-        const r = (await view(version)).get(
-          path.slice(base.length),
-          url.searchParams,
-          `http://${req.headers.host}`,
-        );
-        return send(res, r.status, r.body, r.headers);
+          return answer(
+            restError(version, 405, undefined, 'the sandbox serves the read API only (GET)', {
+              codeMajor: 'unsupported',
+              headers: { Allow: 'GET' },
+            }),
+          );
+        return answer((await view(version, originOf(req))).get(path.slice(base.length), url.searchParams));
       }
     }
+    if (UNSUPPORTED_BASES.some((b) => path === b || path.startsWith(`${b}/`)))
+      return send(
+        res,
+        501,
+        restError('1.2', 501, undefined, 'the sandbox serves the rostering service only', {
+          codeMajor: 'unsupported',
+        }).body,
+      );
 
     if (path.startsWith('/api/')) {
       if (!apiAuthorized(req)) return unauthorized(res);
@@ -232,7 +245,9 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
       }
       return send(res, 404, { error: 'not found' });
     }
-    send(res, 404, 'not found\n');
+    if (path.startsWith('/ims/'))
+      return send(res, 404, restError('1.2', 404, 'unknownobject', `there is no endpoint ${path}`).body);
+    send(res, 404, { error: `there is no page ${path}` });
   };
 
   /** POST /api/batch: multipart form with a `users` file and an optional `demographics` file. */
@@ -287,9 +302,10 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     saveJob({ ...queued, status: 'running' });
     const release = store.lock();
     try {
-      const result = processBatch(await store.current(), users, demographics);
+      const current = await store.current();
+      const result = processBatch(current, users, demographics);
       const finishedAt = new Date().toISOString();
-      if (result.outcome === 'applied') await store.commit(result.next!);
+      if (result.outcome === 'applied') await store.commit(stampModified(current, result.next!, finishedAt));
       const record: SyncRecord = {
         id: queued.id,
         source: 'batch',
@@ -348,8 +364,9 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     server.listen(config.http.port, config.host, () => {
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      localUrl = `http://${host}:${port}`;
       resolve({
-        url: `http://${host}:${port}`,
+        url: localUrl,
         close: () =>
           new Promise((r) => {
             server.closeAllConnections();

@@ -118,3 +118,32 @@ export function processDelivery(
   const rejections = errors.map(toRejection);
   return { outcome: 'applied', next: next.build(), counts, rejections };
 }
+
+/**
+ * Stamps each record's `dateLastModified` as the portal's REST API serves it: a record new or
+ * changed since `previous` gets `now`; an unchanged one keeps its own date (so a delta pull with
+ * `filter=dateLastModified>'T'` returns only what changed since T). Content is compared by
+ * fingerprint, which leaves dateLastModified out.
+ */
+export function stampModified(previous: Roster | undefined, next: Roster, now: string): Roster {
+  const before = previous ? convertVersion(previous, next.version).roster : undefined;
+  const builder = new RosterBuilder(next.version);
+  builder.source = next.source;
+  Object.assign(builder.modes, next.explicitModes());
+  for (const entity of next.entities()) {
+    const old = new Map<string, RosterRecord>();
+    for (const r of before?.table(entity) ?? []) old.set(r.sourcedId!, r);
+    const table = next.table(entity);
+    for (const f of table.extensionFields) builder.table(entity).declareField(f);
+    for (let i = 0; i < table.size; i++) {
+      const record = table.get(i);
+      const prior = old.get(record.sourcedId!);
+      const unchanged = prior?.dateLastModified && fingerprintRecord(prior) === fingerprintRecord(record);
+      builder.addNormalized(entity, {
+        ...record,
+        dateLastModified: unchanged ? prior.dateLastModified! : now,
+      });
+    }
+  }
+  return builder.build();
+}

@@ -12,7 +12,7 @@ import { directoryFiles, zipFiles } from '../formats/package-files.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import { faultPoint } from '../targets/faults.js';
 import { checkRoster } from '../validate/roster-rules.js';
-import { processDelivery } from './process.js';
+import { processDelivery, stampModified } from './process.js';
 import { newId, type PortalStore, type SyncRecord } from './store.js';
 
 export interface SyncOptions {
@@ -106,7 +106,11 @@ async function syncUser(
     const { roster: delivered } = await readOneRoster(source, diagnostics);
     if (!source.rejected) checkRoster(delivered, diagnostics);
     const current = await store.current();
-    const result = processDelivery(current, delivered, diagnostics.sorted());
+    const processed = processDelivery(current, delivered, diagnostics.sorted());
+    const result =
+      processed.outcome === 'applied'
+        ? { ...processed, next: stampModified(current, processed.next!, now().toISOString()) }
+        : processed;
     const ignored =
       zips.length === 1 && csvs.length > 0
         ? `A zip and loose CSV files arrived together: the zip was processed, ${csvs.join(', ')} ignored.`

@@ -21,6 +21,8 @@ export async function testSandbox(
     notify?: string[];
     syncEvery?: string;
     dataDir?: string;
+    /** Started in beforeAll: the caller closes it (and removes dataDir) in afterAll. */
+    suite?: boolean;
   } = {},
 ): Promise<TestSandbox> {
   const dataDir = extra.dataDir ?? tempDir('roster-sandbox-');
@@ -45,6 +47,6 @@ export async function testSandbox(
     ...(extra.notify ? { notify: extra.notify } : {}),
     ...(extra.syncEvery ? { syncEvery: extra.syncEvery } : {}),
   });
-  onTestFinished(() => sandbox.close());
+  if (!extra.suite) onTestFinished(() => sandbox.close());
   return { ...sandbox, dataDir, keyFile };
 }

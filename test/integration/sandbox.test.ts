@@ -510,8 +510,7 @@ describe('sandbox: OneRoster REST API', () => {
     ).toEqual(['s1']);
     expect((await get('/users/t1')).body).not.toContain('password');
     expect(JSON.parse((await get('/users/nobody')).body)).toMatchObject({
-      imsx_codeMajor: 'failure',
-      imsx_codeMinor: 'unknownobject',
+      statusInfoSet: [{ imsx_codeMajor: 'failure', imsx_codeMinor: 'unknownobject' }],
     });
     expect((await get('/users?filter=nonsense')).status).toBe(400);
     expect((await get('/users?fields=nope')).status).toBe(400);
