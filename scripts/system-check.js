@@ -15,6 +15,7 @@ const NEEDED = [
   { program: 'python3', pkg: 'python3', why: 'crafted malicious zips' },
   { program: 'script', pkg: 'bsdutils', why: 'apply on a pseudo-terminal' },
   { program: '/usr/bin/time', pkg: 'time', why: 'peak memory in the benchmark' },
+  { program: '/usr/bin/chromium', pkg: 'chromium', why: "the sandbox's status page in a headless browser" },
 ];
 
 function found(program) {

@@ -23,6 +23,7 @@ import { fingerprintRecord } from '../model/fingerprint.js';
 import { normalizeRecord, splitList } from '../model/normalize.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 import type { EntitySyncCounts } from './process.js';
+import { spreadsheetSafe, withoutPersonalValues } from './process.js';
 
 export interface BatchRowError {
   readonly file: 'users.csv' | 'demographics.csv';
@@ -130,7 +131,8 @@ function fieldError(entity: EntityName, record: Record<string, string>): string 
     { entity, version: '1.1', mode: 'bulk', file: `${entity}.csv`, position: () => ({}) },
     d,
   );
-  return d.list.find((x) => x.severity === 'error')?.message;
+  const error = d.list.find((x) => x.severity === 'error');
+  return error ? withoutPersonalValues(error) : undefined;
 }
 
 function applyUserRow(t: Tables, row: BatchUserRow): string | undefined {
@@ -277,10 +279,26 @@ export function exportBatch(roster: Roster | undefined): { users: string; demogr
   };
 }
 
-/** The errors file: each failed row as uploaded, with an `error` column. */
+/**
+ * The errors file: each refused row by file, line, action and ids, with the reason; never the
+ * row's names, e-mails or other personal data, and no cell a spreadsheet would run as a formula.
+ */
 export function batchErrorsCsv(errors: readonly BatchRowError[]): string {
   return batchCsv(
-    ['file', 'line', 'error', ...BATCH_USERS_COLUMNS],
-    errors.map((e) => ({ ...e.row, file: e.file, line: String(e.line), error: e.message })),
+    BATCH_ERRORS_COLUMNS,
+    errors.map((e) =>
+      Object.fromEntries(
+        Object.entries({
+          file: e.file,
+          line: String(e.line),
+          action: e.row.action ?? '',
+          user_sis_id: e.row.user_sis_id ?? '',
+          class_sis_id: e.row.class_sis_id ?? '',
+          error: e.message,
+        }).map(([k, v]) => [k, spreadsheetSafe(v)]),
+      ),
+    ),
   );
 }
+
+export const BATCH_ERRORS_COLUMNS = ['file', 'line', 'action', 'user_sis_id', 'class_sis_id', 'error'];

@@ -30,10 +30,18 @@ export interface SandboxConfig {
   readonly limits: {
     readonly maxUploadBytes: number;
     readonly maxExpandedBytes: number;
+    /** Largest file the batch API takes (its jobs are processed in memory). */
+    readonly maxBatchBytes: number;
     /** OAuth 2 access tokens of the REST API live this long. */
     readonly tokenSeconds: number;
     /** REST requests served per second before 429 (undefined: no limit). */
     readonly restRequestsPerSecond?: number;
+    /** Failed SFTP logins from one address before it is locked out. */
+    readonly maxLoginFailures: number;
+    /** How long a locked-out address is refused. */
+    readonly lockoutSeconds: number;
+    /** An SFTP connection that has not logged in after this long is closed. */
+    readonly loginSeconds: number;
   };
 }
 
@@ -104,7 +112,11 @@ export function loadSandboxConfig(
       limits: {
         maxUploadBytes: d.limits?.maxUploadBytes ?? 1024 ** 3,
         maxExpandedBytes: d.limits?.maxExpandedBytes ?? 4 * 1024 ** 3,
+        maxBatchBytes: d.limits?.maxBatchBytes ?? 64 * 1024 ** 2,
         tokenSeconds: d.limits?.tokenSeconds ?? 3600,
+        maxLoginFailures: d.limits?.maxLoginFailures ?? 10,
+        lockoutSeconds: d.limits?.lockoutSeconds ?? 300,
+        loginSeconds: d.limits?.loginSeconds ?? 60,
         ...(d.limits?.restRequestsPerSecond ? { restRequestsPerSecond: d.limits.restRequestsPerSecond } : {}),
       },
     },

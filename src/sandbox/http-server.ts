@@ -4,7 +4,16 @@
  * OneRoster REST read API. A wrong or missing token is a 401 and nothing else.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,7 +26,7 @@ import { REST_BASES, RestView, restError, UNSUPPORTED_BASES } from './rest.js';
 import { portInUse } from './sftp-server.js';
 import { renderStatusPage } from './status-page.js';
 import { newId, type PortalStore, type SyncRecord } from './store.js';
-import { reportOf } from './sync.js';
+import { reportCsv, reportOf, syncSummary } from './sync.js';
 
 export interface HttpFrontDoor {
   readonly url: string;
@@ -33,6 +42,8 @@ export interface HttpOptions {
   readonly enqueue: <T>(task: () => Promise<T>) => Promise<T>;
   readonly notify: (record: SyncRecord) => Promise<void>;
   readonly sftpAddress: () => string;
+  /** Called with a log line (counts and ids, never personal data). */
+  readonly log?: (line: string) => void;
 }
 
 export interface BatchJob {
@@ -85,6 +96,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 
 export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
   const { store, config } = options;
+  const log = options.log ?? (() => {});
   const oauthTokens = new Map<string, number>();
   let restWindow = { second: 0, served: 0 };
   const views = new Map<RosterVersion, { key: string; view: RestView }>();
@@ -123,6 +135,27 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     return /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : localUrl;
   };
   let localUrl = '';
+  // The status page is rendered once per store state (a sync or batch job changes it), not per
+  // request: reading a city's store takes seconds.
+  let page: { key: string; html: string } | undefined;
+  const statusPage = async (origin: string): Promise<string> => {
+    const syncs = join(store.dataDir, 'syncs');
+    const ids = readdirSync(syncs).sort();
+    const last = ids.at(-1);
+    const lastChanged = last
+      ? (statSync(join(syncs, last, 'sync.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0)
+      : 0;
+    const key = `${storeKey()}|${ids.length}|${lastChanged}|${origin}`;
+    if (page?.key !== key)
+      page = {
+        key,
+        html: renderStatusPage(await store.current(), store.history(), {
+          sftp: options.sftpAddress(),
+          http: origin,
+        }),
+      };
+    return page.html;
+  };
   const job = (id: string): BatchJob | undefined => {
     const file = join(batchDir, id, 'job.json');
     return /^[\w-]+$/.test(id) && existsSync(file)
@@ -138,15 +171,20 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     const method = req.method ?? 'GET';
 
     if (path === '/' && method === 'GET') {
-      const roster = await store.current();
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end(
-        renderStatusPage(roster, store.history(), {
-          sftp: options.sftpAddress(),
-          http: `http://${req.headers.host}`,
-        }),
-      );
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
+      res.end(await statusPage(originOf(req)));
       return;
+    }
+    const syncReport = /^\/syncs\/([\w-]+)\/report\.(json|csv)$/.exec(path);
+    if (syncReport && method === 'GET') {
+      const s = store.sync(syncReport[1]!);
+      if (!s) return send(res, 404, { error: `there is no sync ${syncReport[1]}` });
+      return syncReport[2] === 'json'
+        ? send(res, 200, reportOf(s))
+        : send(res, 200, reportCsv(s), {
+            'Content-Type': 'text/csv; charset=utf-8',
+            'Content-Disposition': `attachment; filename="${s.id}-report.csv"`,
+          });
     }
 
     if (path === '/oauth/token' && method === 'POST') {
@@ -250,58 +288,88 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     send(res, 404, { error: `there is no page ${path}` });
   };
 
-  /** POST /api/batch: multipart form with a `users` file and an optional `demographics` file. */
+  /**
+   * POST /api/batch: multipart form with a `users` file and an optional `demographics` file. The
+   * files stream to disk (never held in memory) and are refused past limits.maxBatchBytes; the
+   * job runs from the files, so a job queued when the portal stops runs after it restarts.
+   */
   const upload = (req: IncomingMessage, res: ServerResponse) => {
     const id = newId();
     const dir = join(batchDir, id);
-    mkdirSync(dir, { recursive: true });
-    const files = new Map<string, Buffer>();
-    let tooLarge = false;
+    const max = config.limits.maxBatchBytes;
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: config.limits.maxUploadBytes, files: 2 } });
+      parser = busboy({ headers: req.headers, limits: { fileSize: max, files: 2 } });
     } catch {
       return send(res, 400, {
         error: 'send multipart/form-data with a users file (and a demographics file)',
       });
     }
+    mkdirSync(dir, { recursive: true });
+    const written: Promise<void>[] = [];
+    const received = new Set<string>();
+    let tooLarge = false;
     parser.on('file', (name, stream) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      if (name !== 'users' && name !== 'demographics') return stream.resume();
+      received.add(name);
+      const out = createWriteStream(join(dir, `${name}.csv`));
+      written.push(
+        new Promise((resolve, reject) => {
+          out.on('finish', resolve);
+          out.on('error', reject);
+        }),
+      );
       stream.on('limit', () => {
         tooLarge = true;
       });
-      stream.on('close', () => files.set(name, Buffer.concat(chunks)));
+      stream.pipe(out);
+    });
+    parser.on('error', () => {
+      rmSync(dir, { recursive: true, force: true });
+      if (!res.headersSent) send(res, 400, { error: 'the multipart form cannot be read' });
     });
     parser.on('close', () => {
-      if (tooLarge)
-        return send(res, 413, {
-          error: `a file exceeds the upload limit of ${config.limits.maxUploadBytes} bytes`,
-        });
-      const users = files.get('users');
-      if (!users) return send(res, 400, { error: 'the form has no "users" file' });
-      writeFileSync(join(dir, 'users.csv'), users);
-      const demographics = files.get('demographics');
-      if (demographics) writeFileSync(join(dir, 'demographics.csv'), demographics);
-      const queued: BatchJob = { id, status: 'queued', createdAt: new Date().toISOString() };
-      saveJob(queued);
-      send(res, 202, {
-        ...queued,
-        links: {
-          status: `/api/batch/${id}`,
-          report: `/api/batch/${id}/report`,
-          errors: `/api/batch/${id}/errors.csv`,
+      void Promise.all(written).then(
+        () => {
+          if (tooLarge || !received.has('users')) {
+            rmSync(dir, { recursive: true, force: true });
+            if (tooLarge) {
+              log(`batch: refused an upload over the limit of ${max} bytes`);
+              return send(res, 413, {
+                error: `a file exceeds the batch API's limit of ${max} bytes; send larger sets as a OneRoster package to the SFTP landing zone`,
+              });
+            }
+            return send(res, 400, { error: 'the form has no "users" file' });
+          }
+          const queued: BatchJob = { id, status: 'queued', createdAt: new Date().toISOString() };
+          saveJob(queued);
+          log(`batch job ${id}: queued (${[...received].sort().join(', ')})`);
+          send(res, 202, {
+            ...queued,
+            links: {
+              status: `/api/batch/${id}`,
+              report: `/api/batch/${id}/report`,
+              errors: `/api/batch/${id}/errors.csv`,
+            },
+          });
+          void options.enqueue(() => runJob(queued));
         },
-      });
-      void options.enqueue(() => runJob(queued, users.toString('utf8'), demographics?.toString('utf8')));
+        () => {
+          rmSync(dir, { recursive: true, force: true });
+          send(res, 500, { error: 'the upload could not be stored' });
+        },
+      );
     });
     req.pipe(parser);
   };
 
-  const runJob = async (queued: BatchJob, users: string, demographics: string | undefined) => {
+  const runJob = async (queued: BatchJob) => {
     saveJob({ ...queued, status: 'running' });
     const release = store.lock();
     try {
+      const users = readFileSync(join(batchDir, queued.id, 'users.csv'), 'utf8');
+      const demographicsFile = join(batchDir, queued.id, 'demographics.csv');
+      const demographics = existsSync(demographicsFile) ? readFileSync(demographicsFile, 'utf8') : undefined;
       const current = await store.current();
       const result = processBatch(current, users, demographics);
       const finishedAt = new Date().toISOString();
@@ -338,6 +406,9 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
         errors: result.errors.length,
         problems: result.problems,
       });
+      log(
+        `batch job ${queued.id}: ${result.outcome === 'applied' ? 'succeeded' : 'failed'}; ${syncSummary(record)}`,
+      );
       await options.notify(record);
     } catch (err) {
       saveJob({
@@ -346,14 +417,33 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
         finishedAt: new Date().toISOString(),
         problems: [(err as Error).message],
       });
+      log(`batch job ${queued.id}: failed (${(err as Error).message})`);
     } finally {
       release();
     }
   };
 
+  // Jobs the portal took but had not finished when it stopped: queued ones run now; one that was
+  // running is failed (it changed nothing: the store is replaced in one rename at its end).
+  for (const entry of existsSync(batchDir) ? readdirSync(batchDir).sort() : []) {
+    const j = job(entry);
+    if (j?.status === 'queued') {
+      log(`batch job ${j.id}: queued before the restart, running it now`);
+      void options.enqueue(() => runJob(j));
+    } else if (j?.status === 'running')
+      saveJob({
+        ...j,
+        status: 'failed',
+        finishedAt: new Date().toISOString(),
+        problems: ['the portal stopped while this job ran; send the files again'],
+      });
+  }
+
   const server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
-      if (!res.headersSent) send(res, 500, { error: err.message });
+      // The portal's log has the details; the client never sees the server's paths.
+      log(`http: ${req.method} ${req.url?.split('?')[0]} failed: ${err.message}`);
+      if (!res.headersSent) send(res, 500, { error: 'the portal failed to answer; its log says why' });
       else res.end();
     });
   });

@@ -6,7 +6,7 @@
  * rejects the delivery and changes nothing. Pure: the caller reads and writes.
  */
 
-import type { Diagnostic } from '../diagnostic.js';
+import { CODES, type Diagnostic } from '../diagnostic.js';
 import { convertVersion } from '../model/convert-version.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintRecord } from '../model/fingerprint.js';
@@ -25,8 +25,32 @@ export interface Rejection {
   readonly file: string;
   readonly line?: number;
   readonly code: string;
+  /** Never a personal value: see withoutPersonalValues. */
   readonly message: string;
   readonly recordId?: string;
+  readonly field?: string;
+}
+
+/** Entities whose values are personal data, and their fields that are not (ids, vocabularies). */
+const PERSONAL_ENTITIES = new Set(['users', 'demographics', 'userProfiles', 'roles']);
+const NOT_PERSONAL = new Set(['sourcedId', 'status', 'role', 'roleType', 'enabledUser', 'grades']);
+
+/**
+ * A finding's message as the portal's reports, status page and e-mails show it: for a personal
+ * field (a user's name, e-mail, birth date, ...) the value is withheld and the code's hint says
+ * what is wrong; ids and everything about orgs, classes and courses are shown as they are.
+ */
+export function withoutPersonalValues(d: {
+  readonly entity?: string;
+  readonly field?: string;
+  readonly code: string;
+  readonly message: string;
+}): string {
+  const field = d.field?.replace(/^metadata\./, '');
+  if (!d.entity || !field || !PERSONAL_ENTITIES.has(d.entity)) return d.message;
+  if (NOT_PERSONAL.has(field) || /SourcedIds?$/.test(field)) return d.message;
+  const hint = (CODES as Record<string, { hint: string }>)[d.code]?.hint ?? 'the value is not valid';
+  return `${field}: value withheld (personal data). ${hint}`;
 }
 
 export interface ProcessResult {
@@ -55,8 +79,9 @@ export function processDelivery(
     file: d.file ?? '',
     ...(d.line !== undefined ? { line: d.line } : {}),
     code: d.code,
-    message: d.message,
+    message: withoutPersonalValues(d),
     ...(d.recordId ? { recordId: d.recordId } : {}),
+    ...(d.field ? { field: d.field } : {}),
   });
   if (fatal.length > 0) {
     return { outcome: 'rejected', next: current, counts: {}, rejections: errors.map(toRejection) };
@@ -146,4 +171,13 @@ export function stampModified(previous: Roster | undefined, next: Roster, now: s
     }
   }
   return builder.build();
+}
+
+/**
+ * A cell a spreadsheet shows as text: one starting with =, +, -, @, a tab or a carriage return
+ * (which Excel and LibreOffice would run as a formula) gets a leading apostrophe (OWASP's advice
+ * for CSV injection).
+ */
+export function spreadsheetSafe(cell: string): string {
+  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
 }

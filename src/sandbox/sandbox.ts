@@ -3,15 +3,16 @@
  * under the data folder) behind three front doors: an SFTP landing zone, the batch API and the
  * OneRoster REST read API, over real protocols on 127.0.0.1 by default.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cron } from 'croner';
+import { RosterError } from '../errors.js';
 import { loadSandboxConfig, SANDBOX_CONFIG_FILE, type SandboxConfig } from './config.js';
 import { startHttp } from './http-server.js';
 import { smtpNotifier } from './mail.js';
 import { startLandingZone } from './sftp-server.js';
 import { PortalStore, type SyncRecord } from './store.js';
-import { runSync } from './sync.js';
+import { runSync, syncSummary } from './sync.js';
 
 export interface SandboxOptions {
   readonly dataDir: string;
@@ -67,7 +68,18 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     if (notifier) await notifier.notify(record);
   };
 
-  const sftp = await startLandingZone({ dataDir: options.dataDir, config, log });
+  const sftp = await withFreePort(
+    'SFTP',
+    DEFAULT_SFTP_PORT,
+    config.sftp.port,
+    (port) =>
+      startLandingZone({
+        dataDir: options.dataDir,
+        config: { ...config, sftp: { ...config.sftp, port } },
+        log,
+      }),
+    log,
+  );
   const sync = () =>
     enqueue(async () => {
       const records = await runSync(store, {
@@ -76,19 +88,29 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         maxExpandedBytes: config.limits.maxExpandedBytes,
       });
       for (const r of records) {
-        log(`sync ${r.id} (${r.user}): ${r.status}, ${r.rejections.length} rejected`);
+        log(
+          `sync ${r.id} (${r.user}, ${r.files.length} file${r.files.length === 1 ? '' : 's'}): ${r.status}; ${syncSummary(r)}`,
+        );
         await notify(r);
       }
       return records;
     });
-  const http = await startHttp({
-    store,
-    config,
-    runSync: sync,
-    enqueue,
-    notify,
-    sftpAddress: () => `sftp://${config.host}:${sftp.port}`,
-  });
+  const http = await withFreePort(
+    'HTTP',
+    DEFAULT_HTTP_PORT,
+    config.http.port,
+    (port) =>
+      startHttp({
+        store,
+        config: { ...config, http: { ...config.http, port } },
+        runSync: sync,
+        enqueue,
+        notify,
+        log,
+        sftpAddress: () => `sftp://${config.host}:${sftp.port}`,
+      }),
+    log,
+  );
   httpUrl = http.url;
 
   let timer: NodeJS.Timeout | undefined;
@@ -115,10 +137,40 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     async close() {
       if (timer) clearInterval(timer);
       cron?.stop();
+      // A sync under way finishes and is recorded before the doors close.
       await queue.catch(() => {});
       await Promise.all([sftp.close(), http.close()]);
+      rmSync(join(options.dataDir, SANDBOX_ADDRESS_FILE), { force: true });
+      log('stopped');
     },
   };
+}
+
+export const DEFAULT_SFTP_PORT = 2222;
+export const DEFAULT_HTTP_PORT = 8080;
+
+/**
+ * Starts a server on `port`; when that is the default port and something else holds it, on a
+ * free port instead, saying so. A port chosen in the config is kept or refused, never changed.
+ */
+async function withFreePort<T>(
+  what: string,
+  defaultPort: number,
+  port: number,
+  start: (port: number) => Promise<T>,
+  log: (line: string) => void,
+): Promise<T> {
+  try {
+    return await start(port);
+  } catch (err) {
+    if (port !== defaultPort || !(err instanceof RosterError) || err.code !== 'SANDBOX_PORT_IN_USE')
+      throw err;
+    const started = await start(0);
+    log(
+      `the default ${what} port ${defaultPort} is in use: listening on a free port instead (see the addresses below)`,
+    );
+    return started;
+  }
 }
 
 /**

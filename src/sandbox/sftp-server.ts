@@ -24,8 +24,8 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join, posix } from 'node:path';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { join, posix, relative } from 'node:path';
 import ssh2 from 'ssh2';
 import { InputError } from '../errors.js';
 import type { SandboxConfig, SandboxUser } from './config.js';
@@ -105,16 +105,31 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
   const log = options.log ?? (() => {});
   const key = hostKey(dataDir);
   const busy = new Map<string, number>();
-  const failures = new Map<string, number>();
   const limit = config.limits.maxUploadBytes;
 
   const clients = new Set<ssh2.Connection>();
+  const lockout = new LoginLockout(config.limits.maxLoginFailures, config.limits.lockoutSeconds * 1000);
+  // Connections that have not logged in yet, by client address and port: each is closed after
+  // loginSeconds (OpenSSH's LoginGraceTime), including one that never even says hello.
+  const notLoggedIn = new Map<string, NodeJS.Timeout>();
+  const sockets = new Set<Socket>();
   const server = new Server({ hostKeys: [key.privateKey] }, (client, info) => {
     clients.add(client);
-    client.on('close', () => clients.delete(client));
     const ip = info.ip;
+    const connection = `${info.ip}:${info.port}`;
+    client.on('close', () => clients.delete(client));
     let user: SandboxUser | undefined;
     client.on('authentication', (ctx) => {
+      if (ctx.method === 'none') return ctx.reject(['password', 'publickey']);
+      // An address locked out after too many failures is refused even with the right secret:
+      // parallel guesses cannot outrun the count.
+      const locked = lockout.lockedFor(ip);
+      if (locked > 0) {
+        log(
+          `sftp: refused ${ctx.method} login for "${ctx.username}" from ${ip}: locked out for ${Math.ceil(locked / 1000)} s more`,
+        );
+        return setTimeout(() => ctx.reject(['password', 'publickey']), 1000);
+      }
       const candidate = config.sftp.users.find((u) => same(u.username, ctx.username));
       let ok = false;
       if (candidate && ctx.method === 'password' && candidate.password !== undefined) {
@@ -128,15 +143,19 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
         }
       }
       if (ok) {
-        failures.delete(ip);
+        lockout.succeeded(ip);
         user = candidate;
+        clearTimeout(notLoggedIn.get(connection));
+        notLoggedIn.delete(connection);
+        log(`sftp: ${candidate!.username} logged in from ${ip} (${ctx.method})`);
         return ctx.accept();
       }
-      if (ctx.method === 'none') return ctx.reject(['password', 'publickey']);
-      // Slow down guessing: 0.25 s after the 3rd failure from an address, doubling up to 5 s.
-      const n = (failures.get(ip) ?? 0) + 1;
-      failures.set(ip, n);
-      log(`sftp: failed ${ctx.method} login for "${ctx.username}" from ${ip} (${n})`);
+      // Slow down guessing: 0.25 s after the 3rd failure from an address, doubling up to 5 s;
+      // locked out after maxLoginFailures.
+      const n = lockout.failed(ip);
+      log(
+        `sftp: failed ${ctx.method} login for "${ctx.username}" from ${ip} (${n})${lockout.lockedFor(ip) > 0 ? `; ${ip} locked out for ${config.limits.lockoutSeconds} s` : ''}`,
+      );
       const delay = n < 3 ? 0 : Math.min(5000, 250 * 2 ** (n - 3));
       setTimeout(() => ctx.reject(['password', 'publickey']), delay);
     });
@@ -158,7 +177,9 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
             try {
               unlinkSync(h.path); // a partial upload: never processed
             } catch {}
-            log(`sftp: removed ${h.path}: the client left before finishing the upload`);
+            log(
+              `sftp: removed ${user!.username}:/${relative(root, h.path)}: the client left before finishing the upload`,
+            );
           }
         }
         handles.clear();
@@ -178,15 +199,11 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
           };
           const fail = (reqid: number, err: unknown) => {
             const code = (err as NodeJS.ErrnoException).code;
-            sftp.status(
-              reqid,
-              code === 'ENOENT'
-                ? STATUS_CODE.NO_SUCH_FILE
-                : code === 'EACCES' || code === 'EPERM'
-                  ? STATUS_CODE.PERMISSION_DENIED
-                  : STATUS_CODE.FAILURE,
-              (err as Error).message,
-            );
+            // The code only: the error's own message names the server's absolute path.
+            if (code === 'ENOENT') sftp.status(reqid, STATUS_CODE.NO_SUCH_FILE, 'no such file');
+            else if (code === 'EACCES' || code === 'EPERM')
+              sftp.status(reqid, STATUS_CODE.PERMISSION_DENIED, 'permission denied');
+            else sftp.status(reqid, STATUS_CODE.FAILURE, code ? `failed (${code})` : 'failed');
           };
           /** Runs a file-system step and answers OK, or the error it raised. */
           const step = (reqid: number, fn: () => void) => {
@@ -264,7 +281,13 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
                   try {
                     unlinkSync(h.path);
                   } catch {}
-                  log(`sftp: removed ${h.path}: over the upload limit`);
+                  log(`sftp: removed ${user!.username}:/${relative(root, h.path)}: over the upload limit`);
+                } else {
+                  let size = 0;
+                  try {
+                    size = statSync(h.path).size;
+                  } catch {}
+                  log(`sftp: ${user!.username} uploaded /${relative(root, h.path)} (${size} bytes)`);
                 }
               }
             }
@@ -339,12 +362,31 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
     });
   });
 
+  const tcp = createServer((socket) => {
+    const connection = `${socket.remoteAddress}:${socket.remotePort}`;
+    sockets.add(socket);
+    const timer = setTimeout(() => {
+      log(
+        `sftp: closed a connection from ${socket.remoteAddress} that did not log in within ${config.limits.loginSeconds} s`,
+      );
+      socket.destroy();
+    }, config.limits.loginSeconds * 1000);
+    timer.unref();
+    notLoggedIn.set(connection, timer);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      notLoggedIn.delete(connection);
+      sockets.delete(socket);
+    });
+    server.injectSocket(socket);
+  });
+
   return new Promise((resolvePromise, reject) => {
-    server.on('error', (err: NodeJS.ErrnoException) =>
+    tcp.on('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? portInUse('SFTP', config.host, config.sftp.port, 'sftp.port') : err),
     );
-    server.listen(config.sftp.port, config.host, () => {
-      const port = (server.address() as AddressInfo).port;
+    tcp.listen(config.sftp.port, config.host, () => {
+      const port = (tcp.address() as AddressInfo).port;
       resolvePromise({
         port,
         hostKeyFingerprint: key.fingerprint,
@@ -352,9 +394,46 @@ export function startLandingZone(options: SftpOptions): Promise<SftpLandingZone>
         close: () =>
           new Promise((r) => {
             for (const c of clients) c.end();
-            server.close(() => r());
+            tcp.close(() => r());
+            // Connections still open after a moment (a client that never logs in) are cut.
+            setTimeout(() => {
+              for (const s of sockets) s.destroy();
+            }, 500).unref();
           }),
       });
     });
   });
+}
+
+/**
+ * Failed logins per address, across parallel connections: after `max` failures within the
+ * window, the address is refused for `lockMs`, whatever it sends.
+ */
+export class LoginLockout {
+  private readonly failures = new Map<string, { count: number; last: number; lockedUntil: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly lockMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts a failure; returns the failures counted for `ip` in the current window. */
+  failed(ip: string): number {
+    const t = this.now();
+    const f = this.failures.get(ip);
+    const count = f && t - f.last < this.lockMs ? f.count + 1 : 1;
+    this.failures.set(ip, { count, last: t, lockedUntil: count >= this.max ? t + this.lockMs : 0 });
+    return count;
+  }
+
+  succeeded(ip: string): void {
+    this.failures.delete(ip);
+  }
+
+  /** Milliseconds `ip` stays locked out (0: not locked). */
+  lockedFor(ip: string): number {
+    const f = this.failures.get(ip);
+    return f ? Math.max(0, f.lockedUntil - this.now()) : 0;
+  }
 }

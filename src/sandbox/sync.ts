@@ -12,7 +12,7 @@ import { directoryFiles, zipFiles } from '../formats/package-files.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
 import { faultPoint } from '../targets/faults.js';
 import { checkRoster } from '../validate/roster-rules.js';
-import { processDelivery, stampModified } from './process.js';
+import { processDelivery, spreadsheetSafe, stampModified } from './process.js';
 import { newId, type PortalStore, type SyncRecord } from './store.js';
 
 export interface SyncOptions {
@@ -96,52 +96,70 @@ async function syncUser(
       rejections: [{ file: taken[0]!, code: 'UPLOAD_REJECTED', message: why }],
     };
   } else {
-    const diagnostics = new Diagnostics();
-    const source =
-      zips.length === 1
-        ? await zipFiles(join(filesDir, zips[0]!), diagnostics, {
-            maxExpandedBytes: options.maxExpandedBytes,
-          })
-        : directoryFiles(filesDir);
-    const { roster: delivered } = await readOneRoster(source, diagnostics);
-    if (!source.rejected) checkRoster(delivered, diagnostics);
-    const current = await store.current();
-    const processed = processDelivery(current, delivered, diagnostics.sorted());
-    const result =
-      processed.outcome === 'applied'
-        ? { ...processed, next: stampModified(current, processed.next!, now().toISOString()) }
-        : processed;
-    const ignored =
-      zips.length === 1 && csvs.length > 0
-        ? `A zip and loose CSV files arrived together: the zip was processed, ${csvs.join(', ')} ignored.`
-        : undefined;
-    if (result.outcome === 'rejected') {
+    let committingStarted = false;
+    try {
+      const diagnostics = new Diagnostics();
+      const source =
+        zips.length === 1
+          ? await zipFiles(join(filesDir, zips[0]!), diagnostics, {
+              maxExpandedBytes: options.maxExpandedBytes,
+            })
+          : directoryFiles(filesDir);
+      const { roster: delivered } = await readOneRoster(source, diagnostics);
+      if (!source.rejected) checkRoster(delivered, diagnostics);
+      const current = await store.current();
+      const processed = processDelivery(current, delivered, diagnostics.sorted());
+      const result =
+        processed.outcome === 'applied'
+          ? { ...processed, next: stampModified(current, processed.next!, now().toISOString()) }
+          : processed;
+      const ignored =
+        zips.length === 1 && csvs.length > 0
+          ? `A zip and loose CSV files arrived together: the zip was processed, ${csvs.join(', ')} ignored.`
+          : undefined;
+      if (result.outcome === 'rejected') {
+        record = {
+          ...base,
+          status: 'rejected',
+          finishedAt: now().toISOString(),
+          rejections: result.rejections,
+          message:
+            'The delivery cannot be used as a whole; nothing was changed. Fix the errors and send the complete set again.',
+        };
+      } else {
+        const committing: SyncRecord = {
+          ...base,
+          status: 'committing',
+          counts: result.counts,
+          rejections: result.rejections,
+          held: Object.fromEntries(result.next!.entities().map((e) => [e, result.next!.table(e).size])),
+          resultFingerprint: fingerprintRoster(result.next!),
+        };
+        committingStarted = true;
+        store.saveSync(committing);
+        await faultPoint('sandbox:before-commit');
+        await store.commit(result.next!);
+        await faultPoint('sandbox:after-commit');
+        record = {
+          ...committing,
+          status: 'succeeded',
+          finishedAt: now().toISOString(),
+          ...(ignored ? { message: ignored } : {}),
+        };
+      }
+    } catch (err) {
+      // A package the readers cannot get through (a damaged zip): the sync is rejected with a
+      // report, never left running. A failure while committing is not the package's fault.
+      if (committingStarted) throw err;
+      const why = `${zips[0] ?? taken[0]} cannot be read: ${String((err as Error).message ?? err)
+        .replaceAll(filesDir, '')
+        .replaceAll(store.dataDir, '')}`;
       record = {
         ...base,
         status: 'rejected',
         finishedAt: now().toISOString(),
-        rejections: result.rejections,
-        message:
-          'The delivery cannot be used as a whole; nothing was changed. Fix the errors and send the complete set again.',
-      };
-    } else {
-      const committing: SyncRecord = {
-        ...base,
-        status: 'committing',
-        counts: result.counts,
-        rejections: result.rejections,
-        held: Object.fromEntries(result.next!.entities().map((e) => [e, result.next!.table(e).size])),
-        resultFingerprint: fingerprintRoster(result.next!),
-      };
-      store.saveSync(committing);
-      await faultPoint('sandbox:before-commit');
-      await store.commit(result.next!);
-      await faultPoint('sandbox:after-commit');
-      record = {
-        ...committing,
-        status: 'succeeded',
-        finishedAt: now().toISOString(),
-        ...(ignored ? { message: ignored } : {}),
+        message: 'The delivery cannot be read; nothing was changed. Export the package again and send it.',
+        rejections: [{ file: zips[0] ?? taken[0]!, code: 'ZIP_INVALID', message: why }],
       };
     }
   }
@@ -156,6 +174,19 @@ export function writeOutbox(landing: string, record: SyncRecord): void {
   if (!existsSync(outbox)) mkdirSync(outbox, { recursive: true });
   writeFileSync(join(outbox, `${record.id}-report.json`), `${JSON.stringify(reportOf(record), null, 2)}\n`);
   writeFileSync(join(outbox, `${record.id}-report.csv`), reportCsv(record));
+}
+
+/** "users 2 created, 1 updated; enrollments 5 removed; 3 rejected": counts only, never data. */
+export function syncSummary(record: SyncRecord): string {
+  const parts = Object.entries(record.counts)
+    .map(([entity, c]) => {
+      const said = (['created', 'updated', 'removed'] as const)
+        .filter((k) => c[k] > 0)
+        .map((k) => `${c[k]} ${k}`);
+      return said.length ? `${entity} ${said.join(', ')}` : '';
+    })
+    .filter(Boolean);
+  return `${parts.length ? parts.join('; ') : 'no changes'}; ${record.rejections.length} rejected`;
 }
 
 /** The report as users see it (versioned). */
@@ -174,8 +205,10 @@ export function reportOf(record: SyncRecord) {
   };
 }
 
+/** The report as CSV: counts per entity, then each rejection (cells safe to open in a spreadsheet). */
 export function reportCsv(record: SyncRecord): string {
-  let out = csvLine([
+  const line = (cells: string[]) => csvLine(cells.map(spreadsheetSafe));
+  let out = line([
     'kind',
     'entity',
     'created',
@@ -186,11 +219,12 @@ export function reportCsv(record: SyncRecord): string {
     'file',
     'line',
     'recordId',
+    'field',
     'code',
     'message',
   ]);
   for (const [entity, c] of Object.entries(record.counts)) {
-    out += csvLine([
+    out += line([
       'count',
       entity,
       String(c.created),
@@ -203,10 +237,11 @@ export function reportCsv(record: SyncRecord): string {
       '',
       '',
       '',
+      '',
     ]);
   }
   for (const r of record.rejections) {
-    out += csvLine([
+    out += line([
       'rejection',
       '',
       '',
@@ -217,6 +252,7 @@ export function reportCsv(record: SyncRecord): string {
       r.file,
       r.line === undefined ? '' : String(r.line),
       r.recordId ?? '',
+      r.field ?? '',
       r.code,
       r.message,
     ]);

@@ -7,7 +7,7 @@ import { BIN, roster } from '../helpers/cli.js';
 import { package11, tempDir, writeTree } from '../helpers/fixtures.js';
 
 describe('roster sandbox (built CLI)', () => {
-  it('starts with a new config of random secrets, prints its addresses, writes sandbox.json, stops on SIGTERM', async () => {
+  it('starts with a new config of random secrets, prints its addresses, writes sandbox.json, stops cleanly on Ctrl-C', async () => {
     const data = join(tempDir(), 'sandbox');
     const config = join(tempDir(), 'sandbox.yaml');
     writeTree(join(config, '..'), {
@@ -18,7 +18,9 @@ describe('roster sandbox (built CLI)', () => {
       env: { ...process.env, NO_COLOR: '1' },
     });
     let out = '';
+    let err = '';
     child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
     for (let i = 0; i < 100 && !out.includes('Press Ctrl-C'); i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(out).toMatch(/SFTP +sftp:\/\/127\.0\.0\.1:\d+ +host key SHA256:/);
@@ -34,8 +36,11 @@ describe('roster sandbox (built CLI)', () => {
     expect(sync.status).toBe(0);
     expect(sync.stdout).toMatch(/^sync \S+ \(district\): succeeded: orgs \+2 ~0 -0/);
     const exited = new Promise((r) => child.on('close', r));
-    child.kill('SIGTERM');
+    child.kill('SIGINT');
     expect(await exited).toBe(0);
+    // Stopped cleanly: said so, and no address file left pointing at a portal that is gone.
+    expect(err).toMatch(/Z stopped\n$/);
+    expect(existsSync(join(data, 'sandbox.json'))).toBe(false);
   });
 
   it('syncs a data folder with nothing waiting', () => {

@@ -23,6 +23,10 @@ export async function testSandbox(
     dataDir?: string;
     /** Started in beforeAll: the caller closes it (and removes dataDir) in afterAll. */
     suite?: boolean;
+    /** The portal's log lines go here. */
+    log?: (line: string) => void;
+    /** The HTTP port in the config (default 0: a free one). */
+    httpPort?: number;
   } = {},
 ): Promise<TestSandbox> {
   const dataDir = extra.dataDir ?? tempDir('roster-sandbox-');
@@ -36,7 +40,7 @@ export async function testSandbox(
   const config = [
     'host: 127.0.0.1',
     `sftp: { port: 0, users: [ { username: district, password: ${PASSWORD} }, { username: keyuser, publicKey: "${pub}" } ] }`,
-    `http: { port: 0, tokens: [ ${TOKEN} ] }`,
+    `http: { port: ${extra.httpPort ?? 0}, tokens: [ ${TOKEN} ] }`,
     'oauthClients: [ { clientId: reader, clientSecret: reader-secret-123 } ]',
     ...(extra.limits ? [`limits: ${JSON.stringify(extra.limits)}`] : []),
   ].join('\n');
@@ -46,6 +50,7 @@ export async function testSandbox(
     ...(extra.smtp ? { smtp: extra.smtp } : {}),
     ...(extra.notify ? { notify: extra.notify } : {}),
     ...(extra.syncEvery ? { syncEvery: extra.syncEvery } : {}),
+    ...(extra.log ? { log: extra.log } : {}),
   });
   if (!extra.suite) onTestFinished(() => sandbox.close());
   return { ...sandbox, dataDir, keyFile };

@@ -180,7 +180,7 @@ describe('sandbox: SFTP landing zone and syncs', () => {
       join(sb.dataDir, 'landing/district/outbox', `${sync!.id}-report.csv`),
       'utf8',
     );
-    expect(csvReport).toContain('rejection,,,,,,,users.csv,4,u2,VALUE_BOOLEAN,');
+    expect(csvReport).toContain('rejection,,,,,,,users.csv,4,u2,enabledUser,VALUE_BOOLEAN,');
   });
 
   it.each([
@@ -308,7 +308,7 @@ describe('sandbox: SFTP landing zone and syncs', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
     expect(html).toContain(sync!.id);
-    expect(html).toMatch(/<td>users<\/td><td>3<\/td>/);
+    expect(html).toMatch(/<td>users<\/td><td class="n">3<\/td>/);
     expect(html).not.toContain('<script');
   });
 });
@@ -393,9 +393,10 @@ describe('sandbox: batch API', () => {
     expect(report.counts.classes).toMatchObject({ created: 1 });
     expect(report.counts.demographics).toMatchObject({ created: 1 });
     const errors = (await api(sb.http.url, `/api/batch/${id}/errors.csv`)).text;
-    expect(errors.split('\n')[0]).toBe(`file,line,error,${USERS}`);
-    expect(errors).toContain('users.csv,4,"org_sis_id ""s9"" is not an org of the portal",ADD,s9,u10');
-    expect(errors).toContain('users.csv,6,email is not an e-mail address');
+    expect(errors.split('\n')[0]).toBe('file,line,action,user_sis_id,class_sis_id,error');
+    expect(errors).toContain('users.csv,4,ADD,u10,,"org_sis_id ""s9"" is not an org of the portal"');
+    expect(errors).toMatch(/users\.csv,6,ADD,u11,,email: value withheld \(personal data\)\./);
+    expect(errors).not.toMatch(/not-an-email|Dan|Eve/);
     const exported = (await api(sb.http.url, '/api/export/users.csv')).text;
     expect(exported.split('\n')[0]).toBe(USERS);
     expect(exported).toMatch(/^ADD,s1,u9,student,dan\.ko,Dan,Ko,.*,k1,Math 3A,03,c1,fall25,$/m);
