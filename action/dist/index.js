@@ -625,7 +625,11 @@ function computePlan(input) {
 	const desired = input.shape ? input.shape(shared) : shared;
 	const current = input.current ? convertVersion(input.current, desired.version).roster : void 0;
 	const schools = /* @__PURE__ */ new Set();
-	for (const r of [desired, current]) {
+	for (const r of [
+		shared,
+		desired,
+		current
+	]) {
 		if (!r) continue;
 		const orgs = r.table("orgs");
 		for (let i = 0; i < orgs.size; i++) if (orgs.value(i, "type") === "school") schools.add(orgs.value(i, "sourcedId"));
@@ -677,6 +681,7 @@ function computePlan(input) {
 	for (const entity of ENTITY_NAMES) {
 		if (!desired.entities().includes(entity)) continue;
 		const field = keyField(policy, entity);
+		const named = input.rosterIds?.[entity];
 		const counts = {
 			create: 0,
 			update: 0,
@@ -720,7 +725,7 @@ function computePlan(input) {
 				return;
 			}
 			const key = want.value(i, field);
-			const sourcedId = field === "sourcedId" ? key : want.value(i, "sourcedId");
+			const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : want.value(i, "sourcedId"));
 			const school = canonicalSchool(schoolOf(entity, (f) => want.value(i, f), schools, userSchool));
 			if (at === void 0) {
 				counts.create++;
@@ -782,7 +787,7 @@ function computePlan(input) {
 				counts.delete++;
 				const school = canonicalSchool(schoolOf(entity, (f) => have.value(i, f), schools, userSchool));
 				const reason = soft ? "disable_because_absent_from_roster" : "delete_because_absent_from_roster";
-				const sourcedId = field === "sourcedId" ? key : have.value(i, "sourcedId");
+				const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : have.value(i, "sourcedId"));
 				entityChanges.push(new Change("delete", entity, key, sourcedId, school, reason, source, -1, i));
 			}
 		}
@@ -3470,7 +3475,7 @@ function batchShape(roster) {
 	for (const c of r.table("classes")) b.addNormalized("classes", pick$1(c, BATCH_FIELDS.classes));
 	for (const e of r.table("enrollments")) {
 		if (!users.has(e.userSourcedId)) continue;
-		const role = e.role === "teacher" || e.role === "student" ? e.role : "administrator";
+		const role = batchRole(e.role);
 		b.addNormalized("enrollments", {
 			...pick$1(e, BATCH_FIELDS.enrollments),
 			sourcedId: derivedEnrollmentId(e.classSourcedId, e.userSourcedId, role),
@@ -3480,6 +3485,19 @@ function batchShape(roster) {
 	}
 	for (const d of r.table("demographics")) if (users.has(d.sourcedId)) b.addNormalized("demographics", pick$1(d, BATCH_FIELDS.demographics));
 	return b.build();
+}
+/** Enrollments are keyed by (class, user, role) in the batch files: the roster's sourcedId of each key. */
+function batchRosterIds(desired) {
+	const ids = /* @__PURE__ */ new Map();
+	for (const e of convertVersion(desired, "1.1").roster.table("enrollments")) {
+		const key = derivedEnrollmentId(e.classSourcedId, e.userSourcedId, batchRole(e.role));
+		if (!ids.has(key)) ids.set(key, e.sourcedId);
+	}
+	return { enrollments: (key) => ids.get(key) };
+}
+/** The role an enrollment has in the batch files: teacher, student, else administrator. */
+function batchRole(role) {
+	return role === "teacher" || role === "student" ? role : "administrator";
 }
 function pick$1(record, fields) {
 	return Object.fromEntries(fields.map((f) => [f, record[f] ?? ""]));
@@ -3673,6 +3691,74 @@ var BatchTarget = class {
 		} catch {
 			throw new TargetError("BATCH_BAD_RESPONSE", `batch API answered ${what} with something that is not JSON: ${JSON.stringify(text.slice(0, 80))}`, "The URL may point at something other than the batch API.");
 		}
+	}
+	rosterIds(desired) {
+		return batchRosterIds(desired);
+	}
+	/**
+	* The rows the portal would refuse: the two files cannot create orgs or terms, so a user, class
+	* or enrollment naming one the portal does not have (GET /api/orgs and /api/terms) is refused.
+	* One warning per missing org or term, with the count and the remedy. None when the portal
+	* cannot say what it has (404).
+	*/
+	async foreseeRefusals(plan, desired) {
+		let orgs;
+		let terms;
+		try {
+			orgs = new Set(this.json(await this.call("GET", "/api/orgs"), "/api/orgs").orgs.map((o) => o.sourcedId));
+			terms = new Set(this.json(await this.call("GET", "/api/terms"), "/api/terms").terms.map((t) => t.sourcedId));
+		} catch (err) {
+			if (err instanceof TargetError && err.cause instanceof HttpError && err.cause.status === 404) return [];
+			throw err;
+		}
+		const shaped = batchShape(desired);
+		const byId = (entity) => new Map([...shaped.table(entity)].map((r) => [r.sourcedId, r]));
+		const records = {
+			users: byId("users"),
+			classes: byId("classes"),
+			enrollments: byId("enrollments")
+		};
+		const missingOrgs = /* @__PURE__ */ new Map();
+		const missingTerms = /* @__PURE__ */ new Map();
+		const orgMissing = (org, entity) => {
+			if (!org || orgs.has(org)) return;
+			const counts = missingOrgs.get(org) ?? {
+				users: 0,
+				classes: 0,
+				enrollments: 0
+			};
+			counts[entity]++;
+			missingOrgs.set(org, counts);
+		};
+		for (const c of plan.changes) {
+			if (c.action === "delete" || !(c.entity in records)) continue;
+			const entity = c.entity;
+			const r = records[entity].get(c.key);
+			if (!r) continue;
+			if (entity === "users") orgMissing(splitList(r.orgSourcedIds ?? "")[0], entity);
+			else orgMissing(r.schoolSourcedId, entity);
+			if (entity === "classes") {
+				for (const t of splitList(r.termSourcedIds ?? "")) if (!terms.has(t)) missingTerms.set(t, (missingTerms.get(t) ?? 0) + 1);
+			}
+		}
+		const plural = (n, one, many) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+		const warnings = [];
+		for (const [org, n] of [...missingOrgs].sort((a, b) => a[0] < b[0] ? -1 : 1)) {
+			const parts = [
+				n.users ? plural(n.users, "user", "users") : "",
+				n.classes ? plural(n.classes, "class", "classes") : "",
+				n.enrollments ? plural(n.enrollments, "enrollment", "enrollments") : ""
+			].filter(Boolean);
+			warnings.push({
+				code: "PORTAL_REFUSES",
+				message: `the portal has no org ${org}: ${parts.join(", ")} in this plan go to it and would be refused. Deliver orgs first (orgs.csv to the portal's landing zone), or set them up in the portal.`
+			});
+		}
+		for (const [term, n] of [...missingTerms].sort((a, b) => a[0] < b[0] ? -1 : 1)) warnings.push({
+			code: "PORTAL_REFUSES",
+			message: `the portal has no term ${term}: ${plural(n, "class", "classes")} in this plan ${n === 1 ? "is" : "are"} held in it and would be refused. Deliver academic sessions first, or set them up in the portal.`
+		});
+		return warnings;
 	}
 	/** What the portal holds now, read from its export. */
 	async readLive() {
@@ -31830,6 +31916,13 @@ async function planWith(options, config, targetConfig, target) {
 			detail: `target "${targetConfig.name}"`
 		});
 		plan = planFor(loaded.roster, current, managed, targetConfig, target, state, git, options);
+		if (target.foreseeRefusals) {
+			const refusals = await target.foreseeRefusals(plan, loaded.roster);
+			if (refusals.length > 0) plan = {
+				...plan,
+				warnings: [...plan.warnings, ...refusals]
+			};
+		}
 		await validRoster();
 		return {
 			config,
@@ -31862,7 +31955,8 @@ function planFor(desired, current, managed, targetConfig, target, state, git, op
 			commit: git?.commit ?? null,
 			now: options.now ?? /* @__PURE__ */ new Date(),
 			showPersonalData: options.showPersonalData ?? false,
-			...target.shape ? { shape: (r) => target.shape(r) } : {}
+			...target.shape ? { shape: (r) => target.shape(r) } : {},
+			...target.rosterIds ? { rosterIds: target.rosterIds(desired) } : {}
 		});
 	} catch (err) {
 		if (err instanceof PlanKeyError) throw new InputError("KEY_MISSING", `${err.message} (e.g. ${err.sourcedIds.slice(0, 3).join(", ")})`, `Fill ${err.field} for every ${err.entity}, or change policy.ids in ${CONFIG_FILE}.`);

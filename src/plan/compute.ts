@@ -64,6 +64,11 @@ export interface PlanInput {
   readonly desiredFingerprint?: string;
   /** Compare only part of the roster (the incremental plan; see PlanScope). */
   readonly scope?: PlanScope;
+  /**
+   * Per entity, the roster's sourcedId of a key when the target keys records otherwise (the
+   * batch target's enrollments): changes are named by it.
+   */
+  readonly rosterIds?: Partial<Record<EntityName, (key: string) => string | undefined>>;
 }
 
 export const REDACTED = '(redacted)';
@@ -87,8 +92,10 @@ export function computePlan(input: PlanInput): Plan {
   const desired = input.shape ? input.shape(shared) : shared;
   const current = input.current ? convertVersion(input.current, desired.version).roster : undefined;
 
+  // Schools come from the roster before shaping too: a target's shape may leave orgs out, and
+  // its changes are still attributed to their schools.
   const schools = new Set<string>();
-  for (const r of [desired, current]) {
+  for (const r of [shared, desired, current]) {
     if (!r) continue;
     const orgs = r.table('orgs');
     for (let i = 0; i < orgs.size; i++)
@@ -155,6 +162,7 @@ export function computePlan(input: PlanInput): Plan {
   for (const entity of ENTITY_NAMES) {
     if (!desired.entities().includes(entity)) continue;
     const field = keyField(policy, entity);
+    const named = input.rosterIds?.[entity];
     const counts: EntityCounts = { create: 0, update: 0, delete: 0, unchanged: 0 };
     const want = desired.table(entity);
     const have = current?.table(entity);
@@ -211,7 +219,7 @@ export function computePlan(input: PlanInput): Plan {
       }
       // Fresh, flat strings: a change outlives the decoded record (a city's first plan has 10M).
       const key = want.value(i, field);
-      const sourcedId = field === 'sourcedId' ? key : want.value(i, 'sourcedId');
+      const sourcedId = named?.(key) ?? (field === 'sourcedId' ? key : want.value(i, 'sourcedId'));
       const school = canonicalSchool(schoolOf(entity, (f) => want.value(i, f), schools, userSchool));
       if (at === undefined) {
         counts.create++;
@@ -286,7 +294,7 @@ export function computePlan(input: PlanInput): Plan {
         const reason: ChangeReason = soft
           ? 'disable_because_absent_from_roster'
           : 'delete_because_absent_from_roster';
-        const sourcedId = field === 'sourcedId' ? key : have.value(i, 'sourcedId');
+        const sourcedId = named?.(key) ?? (field === 'sourcedId' ? key : have.value(i, 'sourcedId'));
         entityChanges.push(new Change('delete', entity, key, sourcedId, school, reason, source, -1, i));
       }
     }

@@ -57,7 +57,13 @@ export interface Hold {
 }
 
 export interface PlanWarning {
-  readonly code: 'UNMANAGED_RECORDS' | 'BLACKOUT' | 'RETRY_REJECTED' | 'BULK_REPLACES' | 'PORTAL_REMOVES';
+  readonly code:
+    | 'UNMANAGED_RECORDS'
+    | 'BLACKOUT'
+    | 'RETRY_REJECTED'
+    | 'BULK_REPLACES'
+    | 'PORTAL_REMOVES'
+    | 'PORTAL_REFUSES';
   readonly message: string;
 }
 

@@ -260,6 +260,26 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
         const s = store.sync(sync[1]!);
         return s ? send(res, 200, reportOf(s)) : send(res, 404, { error: 'no such sync' });
       }
+      // What rows may refer to: the orgs and sessions set up in the portal (the batch files
+      // cannot create them). The batch target reads them to foresee refusals in its plans.
+      if ((path === '/api/orgs' || path === '/api/terms') && method === 'GET') {
+        const roster = await store.current();
+        if (path === '/api/orgs')
+          return send(res, 200, {
+            orgs: [...(roster?.table('orgs') ?? [])].map((o) => ({
+              sourcedId: o.sourcedId,
+              name: o.name,
+              type: o.type,
+            })),
+          });
+        return send(res, 200, {
+          terms: [...(roster?.table('academicSessions') ?? [])].map((t) => ({
+            sourcedId: t.sourcedId,
+            title: t.title,
+            type: t.type,
+          })),
+        });
+      }
       if (path === '/api/export/users.csv' && method === 'GET')
         return send(res, 200, exportBatch(await store.current()).users, {
           'Content-Type': 'text/csv; charset=utf-8',

@@ -241,6 +241,10 @@ async function planWith(
       : undefined;
     options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });
     plan = planFor(loaded.roster, current, managed, targetConfig, target, state, git, options);
+    if (target.foreseeRefusals) {
+      const refusals = await target.foreseeRefusals(plan, loaded.roster);
+      if (refusals.length > 0) plan = { ...plan, warnings: [...plan.warnings, ...refusals] };
+    }
     await validRoster();
     return {
       config,
@@ -282,6 +286,7 @@ function planFor(
       now: options.now ?? new Date(),
       showPersonalData: options.showPersonalData ?? false,
       ...(target.shape ? { shape: (r: Roster) => target.shape!(r) } : {}),
+      ...(target.rosterIds ? { rosterIds: target.rosterIds(desired) } : {}),
     });
   } catch (err) {
     if (err instanceof PlanKeyError) {

@@ -27,6 +27,7 @@ import type { EntityName } from '../model/entities.js';
 import { splitList } from '../model/normalize.js';
 import type { RosterRecord } from '../model/record-table.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
+import type { Plan, PlanWarning } from '../plan/plan.js';
 import { DirTarget } from './dir.js';
 import { withRetry } from './retry.js';
 import { foldRejections, type TargetState } from './state.js';
@@ -54,7 +55,7 @@ export function batchShape(roster: Roster): Roster {
   for (const c of r.table('classes')) b.addNormalized('classes', pick(c, BATCH_FIELDS.classes!));
   for (const e of r.table('enrollments')) {
     if (!users.has(e.userSourcedId!)) continue;
-    const role = e.role === 'teacher' || e.role === 'student' ? e.role : 'administrator';
+    const role = batchRole(e.role);
     b.addNormalized('enrollments', {
       ...pick(e, BATCH_FIELDS.enrollments!),
       sourcedId: derivedEnrollmentId(e.classSourcedId!, e.userSourcedId!, role),
@@ -65,6 +66,23 @@ export function batchShape(roster: Roster): Roster {
   for (const d of r.table('demographics'))
     if (users.has(d.sourcedId!)) b.addNormalized('demographics', pick(d, BATCH_FIELDS.demographics!));
   return b.build();
+}
+
+/** Enrollments are keyed by (class, user, role) in the batch files: the roster's sourcedId of each key. */
+export function batchRosterIds(
+  desired: Roster,
+): Partial<Record<EntityName, (key: string) => string | undefined>> {
+  const ids = new Map<string, string>();
+  for (const e of convertVersion(desired, '1.1').roster.table('enrollments')) {
+    const key = derivedEnrollmentId(e.classSourcedId!, e.userSourcedId!, batchRole(e.role));
+    if (!ids.has(key)) ids.set(key, e.sourcedId!);
+  }
+  return { enrollments: (key) => ids.get(key) };
+}
+
+/** The role an enrollment has in the batch files: teacher, student, else administrator. */
+function batchRole(role: string | undefined): string {
+  return role === 'teacher' || role === 'student' ? role : 'administrator';
 }
 
 function pick(record: RosterRecord, fields: readonly string[]): Record<string, string> {
@@ -285,6 +303,80 @@ export class BatchTarget implements Target {
         'The URL may point at something other than the batch API.',
       );
     }
+  }
+
+  rosterIds(desired: Roster): Partial<Record<EntityName, (key: string) => string | undefined>> {
+    return batchRosterIds(desired);
+  }
+
+  /**
+   * The rows the portal would refuse: the two files cannot create orgs or terms, so a user, class
+   * or enrollment naming one the portal does not have (GET /api/orgs and /api/terms) is refused.
+   * One warning per missing org or term, with the count and the remedy. None when the portal
+   * cannot say what it has (404).
+   */
+  async foreseeRefusals(plan: Plan, desired: Roster): Promise<PlanWarning[]> {
+    let orgs: Set<string>;
+    let terms: Set<string>;
+    try {
+      orgs = new Set(
+        this.json<{ orgs: { sourcedId: string }[] }>(
+          await this.call('GET', '/api/orgs'),
+          '/api/orgs',
+        ).orgs.map((o) => o.sourcedId),
+      );
+      terms = new Set(
+        this.json<{ terms: { sourcedId: string }[] }>(
+          await this.call('GET', '/api/terms'),
+          '/api/terms',
+        ).terms.map((t) => t.sourcedId),
+      );
+    } catch (err) {
+      if (err instanceof TargetError && err.cause instanceof HttpError && err.cause.status === 404) return [];
+      throw err;
+    }
+    const shaped = batchShape(desired);
+    const byId = (entity: EntityName) => new Map([...shaped.table(entity)].map((r) => [r.sourcedId!, r]));
+    const records = { users: byId('users'), classes: byId('classes'), enrollments: byId('enrollments') };
+    const missingOrgs = new Map<string, Record<'users' | 'classes' | 'enrollments', number>>();
+    const missingTerms = new Map<string, number>();
+    const orgMissing = (org: string | undefined, entity: 'users' | 'classes' | 'enrollments') => {
+      if (!org || orgs.has(org)) return;
+      const counts = missingOrgs.get(org) ?? { users: 0, classes: 0, enrollments: 0 };
+      counts[entity]++;
+      missingOrgs.set(org, counts);
+    };
+    for (const c of plan.changes) {
+      if (c.action === 'delete' || !(c.entity in records)) continue;
+      const entity = c.entity as 'users' | 'classes' | 'enrollments';
+      const r = records[entity].get(c.key);
+      if (!r) continue;
+      if (entity === 'users') orgMissing(splitList(r.orgSourcedIds ?? '')[0], entity);
+      else orgMissing(r.schoolSourcedId, entity);
+      if (entity === 'classes')
+        for (const t of splitList(r.termSourcedIds ?? ''))
+          if (!terms.has(t)) missingTerms.set(t, (missingTerms.get(t) ?? 0) + 1);
+    }
+    const plural = (n: number, one: string, many: string) =>
+      `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+    const warnings: PlanWarning[] = [];
+    for (const [org, n] of [...missingOrgs].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const parts = [
+        n.users ? plural(n.users, 'user', 'users') : '',
+        n.classes ? plural(n.classes, 'class', 'classes') : '',
+        n.enrollments ? plural(n.enrollments, 'enrollment', 'enrollments') : '',
+      ].filter(Boolean);
+      warnings.push({
+        code: 'PORTAL_REFUSES',
+        message: `the portal has no org ${org}: ${parts.join(', ')} in this plan go to it and would be refused. Deliver orgs first (orgs.csv to the portal's landing zone), or set them up in the portal.`,
+      });
+    }
+    for (const [term, n] of [...missingTerms].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+      warnings.push({
+        code: 'PORTAL_REFUSES',
+        message: `the portal has no term ${term}: ${plural(n, 'class', 'classes')} in this plan ${n === 1 ? 'is' : 'are'} held in it and would be refused. Deliver academic sessions first, or set them up in the portal.`,
+      });
+    return warnings;
   }
 
   /** What the portal holds now, read from its export. */

@@ -5,6 +5,7 @@
 import { RosterError } from '../errors.js';
 import type { EntityName } from '../model/entities.js';
 import type { Roster } from '../model/roster.js';
+import type { Plan, PlanWarning } from '../plan/plan.js';
 import type { TargetState } from './state.js';
 
 export interface LockInfo {
@@ -116,6 +117,20 @@ export interface Target {
 
   /** For a target whose format carries only part of a roster: the roster as it can carry it. */
   shape?(roster: Roster): Roster;
+
+  /**
+   * For a target that keys records by something else than the roster's sourcedIds (the batch
+   * files key enrollments by class, user and role): per entity, the roster's sourcedId of a key,
+   * so that plans name records as the roster does.
+   */
+  rosterIds?(desired: Roster): Partial<Record<EntityName, (key: string) => string | undefined>>;
+
+  /**
+   * For a portal that refuses records referring to what it does not have (the batch API's orgs
+   * and terms): warnings for the plan's changes it would refuse, with counts and the remedy.
+   * Undefined when the portal cannot say what it has.
+   */
+  foreseeRefusals?(plan: Plan, desired: Roster): Promise<PlanWarning[]>;
 }
 
 /** A failure talking to a target: what failed and where. */

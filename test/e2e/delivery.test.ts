@@ -222,6 +222,23 @@ describe('apply through the sandbox', () => {
       config: `roster: roster\ntargets:\n  - name: batch\n    kind: batch\n    url: ${sb.http.url}\n    tokenEnv: PORTAL_TOKEN\n`,
     });
     const env = { PORTAL_TOKEN: TOKEN };
+    // Before the portal knows the district's schools and terms, the plan says what it would refuse.
+    const early = JSON.parse(
+      (await rosterAsync(['plan', '--format', 'json'], { cwd: repo.dir, env })).stdout,
+    );
+    const refusals = early.warnings.filter((w: { code: string }) => w.code === 'PORTAL_REFUSES');
+    expect(refusals.map((w: { message: string }) => w.message.split(':')[0]).sort()).toEqual([
+      'the portal has no org sch-001',
+      'the portal has no org sch-002',
+      'the portal has no org sch-003',
+      'the portal has no term sy-2026-fall',
+      'the portal has no term sy-2026-spring',
+    ]);
+    expect(refusals[0].message).toMatch(
+      /^the portal has no org sch-001: \d+ users, \d+ classes, \d+ enrollments in this plan go to it and would be refused\. Deliver orgs first/,
+    );
+    // Every change is tagged with its school, users and demographics too.
+    expect(early.changes.filter((c: { school?: string }) => !c.school)).toEqual([]);
     // The portal knows the district's schools, sessions and courses (the batch files carry people and classes).
     const seed = await rosterAsync(
       ['convert', 'roster', '--to', 'oneroster-1.1', '--out', join(sb.dataDir, 'landing', 'district', 'pkg')],

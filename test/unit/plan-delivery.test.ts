@@ -16,6 +16,7 @@ import {
   renderPlanText,
   TEXT_DETAIL_LIMIT,
 } from '../../src/render/plan.js';
+import { batchRosterIds, batchShape } from '../../src/targets/batch.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
@@ -376,5 +377,35 @@ describe('plans of city size', () => {
     writeFileSync(file, '{}');
     truncateSync(file, PLAN_FILE_MAX_BYTES + 1);
     expect(() => readPlanFile(file)).toThrow(expect.objectContaining({ code: 'PLAN_TOO_LARGE' }));
+  });
+});
+
+describe('batch plans', () => {
+  it("name enrollments by the roster's sourcedIds while keying them by class, user and role", () => {
+    const g = generateDistrict({ schools: 1, students: 5, seed: 'batch-names' });
+    const b = new RosterBuilder(g.version);
+    for (const e of g.entities())
+      for (const r of g.table(e))
+        b.addNormalized(e, e === 'enrollments' ? { ...r, sourcedId: `roster-${r.sourcedId}` } : { ...r });
+    const desired = b.build();
+    const p = computePlan({
+      desired,
+      current: undefined,
+      target: { name: 'portal', kind: 'batch', mode: 'delta', policy: defaultPolicy() },
+      state: undefined,
+      commit: null,
+      now: NOW,
+      shape: batchShape,
+      rosterIds: batchRosterIds(desired),
+    });
+    const enrollments = p.changes.filter((c) => c.entity === 'enrollments');
+    expect(enrollments.length).toBe(desired.table('enrollments').size);
+    for (const c of enrollments) {
+      expect(c.sourcedId).toMatch(/^roster-enr-/);
+      expect(c.key).toMatch(/^enr-[0-9a-f]{16}$/);
+      expect(c.school).toBe('sch-001');
+    }
+    // Users keep their own ids, and are attributed to their school although the shape has no orgs.
+    expect(p.changes.filter((c) => c.entity === 'users').every((c) => c.school === 'sch-001')).toBe(true);
   });
 });
