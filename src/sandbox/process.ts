@@ -6,7 +6,7 @@
  * rejects the delivery and changes nothing. Pure: the caller reads and writes.
  */
 
-import { CODES, type Diagnostic } from '../diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import { convertVersion } from '../model/convert-version.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintRecord } from '../model/fingerprint.js';
@@ -37,20 +37,19 @@ const NOT_PERSONAL = new Set(['sourcedId', 'status', 'role', 'roleType', 'enable
 
 /**
  * A finding's message as the portal's reports, status page and e-mails show it: for a personal
- * field (a user's name, e-mail, birth date, ...) the value is withheld and the code's hint says
- * what is wrong; ids and everything about orgs, classes and courses are shown as they are.
+ * field (a user's name, e-mail, birth date, ...) every quoted value is withheld (the field rules
+ * already withhold what they know to be personal; this covers every other check); ids and
+ * everything about orgs, classes and courses are shown as they are.
  */
 export function withoutPersonalValues(d: {
   readonly entity?: string;
   readonly field?: string;
-  readonly code: string;
   readonly message: string;
 }): string {
   const field = d.field?.replace(/^metadata\./, '');
   if (!d.entity || !field || !PERSONAL_ENTITIES.has(d.entity)) return d.message;
   if (NOT_PERSONAL.has(field) || /SourcedIds?$/.test(field)) return d.message;
-  const hint = (CODES as Record<string, { hint: string }>)[d.code]?.hint ?? 'the value is not valid';
-  return `${field}: value withheld (personal data). ${hint}`;
+  return d.message.replace(/"(?:[^"\\]|\\.)*"/g, '(value withheld: personal data)');
 }
 
 export interface ProcessResult {
