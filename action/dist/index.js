@@ -5,17 +5,16 @@ const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
 import { n as __require$1, r as __toESM, t as __commonJSMin } from "./rolldown-runtime-Cn_kuk7-.js";
-import { A as Roster, B as LockHeldError, C as selectTarget, D as keyField, E as isRedacted, F as derivedRoleId, G as isDiskFull, H as StalePlanError, I as BugError, K as ExitCode, L as DiskFullError, M as KeyIndex, N as keyFinder, O as schoolOf, P as derivedEnrollmentId, R as InputError, S as loadRepoConfig, T as applyPolicy, U as UsageError, V as RosterError, W as diskFullAs, b as unreadable, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as summarize, h as InvalidRosterError, j as RosterBuilder, k as withheldByPolicy, l as memoryFiles, m as KeyMap, o as YAML_EXTENSIONS, p as require_papaparse, r as startLoading, s as readRosterYaml, u as zipFiles, v as checkRoster, w as activeBlackout, x as CONFIG_FILE, y as Diagnostics, z as InterruptedError } from "./background-BNTj6rdn.js";
+import { A as schoolOf, B as LockHeldError, C as CONFIG_FILE, D as applyPolicy, E as activeBlackout, F as keyFinder, G as isDiskFull, H as StalePlanError, I as BugError, K as ExitCode, L as DiskFullError, M as Roster, N as RosterBuilder, O as isRedacted, P as KeyIndex, R as InputError, S as unreadable, T as selectTarget, U as UsageError, V as RosterError, W as diskFullAs, _ as InvalidRosterError, b as checkRoster, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as KeyMap, h as require_papaparse, j as withheldByPolicy, k as keyField, l as memoryFiles, m as derivedRoleId, o as YAML_EXTENSIONS, p as derivedEnrollmentId, r as startLoading, s as readRosterYaml, u as zipFiles, v as summarize, w as loadRepoConfig, x as Diagnostics, z as InterruptedError } from "./background-CsH65-II.js";
 import { t as require_undici } from "./undici-DWJXDZq1.js";
-import { C as sameBytes, S as hashString, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, c as fingerprintRoster, f as splitList, g as MANIFEST_FILES, i as RecordTable, m as ENTITY_NAMES, o as sharedArray, p as ENTITIES, s as fingerprintFromSums, x as hashBytes } from "./scan-csv-BjpfIB4N.js";
-import { i as OrderedSearch, n as linesOf, r as sortByKey } from "./keyed-lines-Buw2Jsr6.js";
+import { C as sameBytes, S as hashString, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, d as fingerprintFromSums, f as fingerprintRoster, g as MANIFEST_FILES, i as RecordTable, m as ENTITY_NAMES, o as sharedArray, p as ENTITIES, u as splitList, x as hashBytes } from "./scan-csv-Nnh-cKy2.js";
+import { i as OrderedSearch, n as linesOf, r as sortByKey } from "./keyed-lines-3JtOiI1S.js";
 import { createRequire } from "node:module";
 import { hostname, tmpdir, userInfo } from "node:os";
 import { basename, dirname, join, normalize, posix, relative, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { EventEmitter, once } from "node:events";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { copyFile, open } from "node:fs/promises";
 import { appendFileSync, chmodSync, closeSync, constants, copyFileSync, createWriteStream, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { spawn } from "child_process";
@@ -291,581 +290,234 @@ function trapInterrupts(onFirst) {
 	};
 }
 
-// dist/model/convert-version.js
-/**
-* Converting a Roster between OneRoster 1.1 and 1.2, as the spec's "changes from 1.1" describe.
-*
-* 1.1 -> 1.2: each user's orgSourcedIds x role becomes roles rows (the first school org primary,
-* the others secondary; ids derived as roster YAML derives them); `administrator` becomes
-* districtAdministrator at a district org and siteAdministrator elsewhere.
-* 1.2 -> 1.1: a user's role orgs become orgSourcedIds and its primary role its role; 1.2-only data
-* (userProfiles, 1.2-only user columns) has no place in 1.1 and is reported as dropped.
-*/
-const ROLE_12_TO_11 = {
-	districtAdministrator: "administrator",
-	siteAdministrator: "administrator",
-	systemAdministrator: "administrator",
-	principal: "administrator",
-	counselor: "administrator"
-};
-function convertVersion(roster, target) {
-	if (roster.version === target) return {
-		roster,
-		notes: []
-	};
-	const builder = new RosterBuilder(target);
-	builder.source = roster.source;
-	const notes = [];
-	for (const entity of roster.entities()) {
-		if (!ENTITIES[entity].versions.includes(target)) continue;
-		const mode = roster.explicitModes()[entity];
-		if (mode) builder.modes[entity] = mode;
-		if (entity === "users") continue;
-		const table = roster.table(entity);
-		for (let i = 0; i < table.size; i++) builder.addNormalized(entity, table.get(i), table.origin(i));
-	}
-	if (target === "1.2") to12(roster, builder);
-	else to11(roster, builder, notes);
-	return {
-		roster: builder.build(),
-		notes
-	};
-}
-function to12(roster, builder) {
-	const orgTypes = /* @__PURE__ */ new Map();
-	for (const o of roster.table("orgs")) orgTypes.set(o.sourcedId, o.type);
-	const users = roster.table("users");
-	if (roster.explicitModes().users) builder.modes.roles = roster.explicitModes().users;
-	for (let i = 0; i < users.size; i++) {
-		const u = users.get(i);
-		const { role, orgSourcedIds, ...rest } = u;
-		builder.addNormalized("users", rest, users.origin(i));
-		const orgs = splitList(orgSourcedIds ?? "");
-		const primary = orgs.find((o) => orgTypes.get(o) === "school") ?? orgs[0];
-		for (const org of orgs) {
-			const role12 = role === "administrator" ? orgTypes.get(org) === "district" ? "districtAdministrator" : "siteAdministrator" : role ?? "";
-			if (role12 === "") continue;
-			builder.addNormalized("roles", {
-				sourcedId: derivedRoleId(u.sourcedId, org, role12),
-				status: u.status ?? "",
-				dateLastModified: u.dateLastModified ?? "",
-				userSourcedId: u.sourcedId,
-				roleType: org === primary ? "primary" : "secondary",
-				role: role12,
-				orgSourcedId: org
-			});
-		}
-	}
-}
-function to11(roster, builder, notes) {
-	const rolesByUser = /* @__PURE__ */ new Map();
-	for (const r of roster.table("roles")) {
-		const list = rolesByUser.get(r.userSourcedId) ?? [];
-		list.push(r);
-		rolesByUser.set(r.userSourcedId, list);
-	}
-	const only12 = [
-		"userMasterIdentifier",
-		"resourceSourcedIds",
-		"preferredGivenName",
-		"preferredMiddleName",
-		"preferredFamilyName",
-		"primaryOrgSourcedId",
-		"pronouns"
-	];
-	const dropped = /* @__PURE__ */ new Map();
-	const users = roster.table("users");
-	for (let i = 0; i < users.size; i++) {
-		const u = { ...users.get(i) };
-		for (const f of only12) {
-			if ((u[f] ?? "") !== "") dropped.set(f, (dropped.get(f) ?? 0) + 1);
-			delete u[f];
-		}
-		const roles = rolesByUser.get(u.sourcedId) ?? [];
-		const primary = roles.find((r) => r.roleType === "primary") ?? roles[0];
-		const role = primary ? ROLE_12_TO_11[primary.role] ?? primary.role : "";
-		builder.addNormalized("users", {
-			...u,
-			role,
-			orgSourcedIds: [...new Set(roles.map((r) => r.orgSourcedId))].sort().join(",")
-		}, users.origin(i));
-	}
-	for (const [field, n] of dropped) notes.push(`users.${field} has no 1.1 column: dropped from ${n} users`);
-	const profiles = roster.table("userProfiles").size;
-	if (profiles > 0) notes.push(`userProfiles are not part of OneRoster 1.1: ${profiles} records dropped`);
-	const mapped = [...roster.table("roles")].filter((r) => ROLE_12_TO_11[r.role]).length;
-	if (mapped > 0) notes.push(`${mapped} roles were mapped to the 1.1 role "administrator"`);
-}
-
-// dist/plan/safety.js
-/**
-* Safety holds: plans that look like accidents are held until a person says otherwise
-* (--allow-mass-change). Vendors and rostering services hold such syncs too (Clever's thresholds:
-* >10% deleted or >75% updated; a GG4L "critical changes level"); ours default to 5% / 50%.
-*/
-const pct = (n, of) => of === 0 ? 0 : 100 * n / of;
-const fmt = (x) => (Math.round(x * 10) / 10).toString();
-function findHolds(input) {
-	const { desired, current, changes, byEntity, target } = input;
-	const policy = target.policy;
-	const holds = [];
-	if (!current) return holds;
-	for (const [entity, counts] of Object.entries(byEntity)) {
-		const existing = input.held?.sizes[entity] ?? current.table(entity).size;
-		if (existing === 0) continue;
-		const limits = {
-			...policy.thresholds,
-			...policy.thresholds.perEntity[entity]
-		};
-		const wanted = input.desiredSizes?.[entity] ?? desired.table(entity).size;
-		if (target.mode === "bulk" && wanted === 0 && counts.delete > 0) {
-			holds.push({
-				code: "BULK_FILE_MISSING",
-				entity,
-				message: `The roster has no ${entity} at all, so this bulk delivery would remove all ${counts.delete} ${entity} the target holds.`,
-				hint: `If a file went missing, restore it. To really remove every ${entity}, apply with --allow-mass-change.`
-			});
-			continue;
-		}
-		if (counts.delete >= limits.minimumChanges && pct(counts.delete, existing) > limits.deletePercent) holds.push({
-			code: "MASS_DELETE",
-			entity,
-			message: `${counts.delete} of ${existing} ${entity} (${fmt(pct(counts.delete, existing))}%) would be removed; the limit is ${limits.deletePercent}%.`,
-			hint: "Check for a missing school or file, or changed ids. If this is intended (e.g. year-end rollover), apply with --allow-mass-change."
-		});
-		if (counts.update >= limits.minimumChanges && pct(counts.update, existing) > limits.updatePercent) holds.push({
-			code: "MASS_UPDATE",
-			entity,
-			message: `${counts.update} of ${existing} ${entity} (${fmt(pct(counts.update, existing))}%) would change; the limit is ${limits.updatePercent}%.`,
-			hint: "Check for a changed export (columns shifted, a field blanked). If intended, apply with --allow-mass-change."
-		});
-	}
-	const removedBySchool = /* @__PURE__ */ new Map();
-	for (const c of changes) if (c.entity === "enrollments" && c.action === "delete" && c.school) removedBySchool.set(c.school, (removedBySchool.get(c.school) ?? 0) + 1);
-	const enrollmentsBySchool = countBySchool(current.table("enrollments"), removedBySchool, input.held);
-	for (const [school, removed] of [...removedBySchool].sort()) if (removed === enrollmentsBySchool.get(school)) holds.push({
-		code: "SCHOOL_ENROLLMENTS_REMOVED",
-		entity: "enrollments",
-		school,
-		message: `Every enrollment of school ${school} (${removed}) would be removed.`,
-		hint: "Check that the school's file or classes did not go missing. If intended, apply with --allow-mass-change."
-	});
-	holds.push(...suspectedIdChanges(input, "users"), ...suspectedIdChanges(input, "classes"));
-	return holds;
-}
-/** Deletes and creates that look like the same person or class under a new id. */
-function suspectedIdChanges(input, entity) {
-	const { desired, current, changes, target } = input;
-	const deleted = changes.filter((c) => c.entity === entity && c.action === "delete");
-	const created = changes.filter((c) => c.entity === entity && c.action === "create");
-	if (deleted.length === 0 || created.length === 0 || !current) return [];
-	const field = keyField(target.policy, entity);
-	const birth = (r, ids) => {
-		const births = /* @__PURE__ */ new Map();
-		const d = r.table("demographics");
-		const find = keyFinder(d, "sourcedId");
-		for (const id of ids) {
-			const at = find(id);
-			if (at >= 0) births.set(id, d.value(at, "birthDate"));
-		}
-		return births;
-	};
-	const signatures = (record, births) => {
-		const out = [];
-		if (entity === "users") {
-			if (record.email) out.push(`email:${record.email.toLowerCase()}`);
-			if (record.identifier) out.push(`identifier:${record.identifier}`);
-			const b = births.get(record.sourcedId);
-			if (b && record.givenName && record.familyName) out.push(`name+birthDate:${record.givenName}|${record.familyName}|${b}`.toLowerCase());
-		} else {
-			if (record.classCode) out.push(`classCode:${record.classCode}|${record.schoolSourcedId}`);
-			out.push(`title:${record.title}|${record.courseSourcedId}|${record.schoolSourcedId}`);
-		}
-		return out;
-	};
-	const index = (roster, keys) => {
-		const map = /* @__PURE__ */ new Map();
-		const t = roster.table(entity);
-		const find = keyFinder(t, field);
-		for (const key of keys) {
-			const at = find(key);
-			if (at >= 0) map.set(key, t.get(at));
-		}
-		return map;
-	};
-	const oldRecords = index(current, new Set(deleted.map((c) => c.key)));
-	const newRecords = index(desired, new Set(created.map((c) => c.key)));
-	const idsOf = (records) => new Set([...records.values()].map((r) => r.sourcedId));
-	const oldBirths = birth(current, idsOf(oldRecords));
-	const newBirths = birth(desired, idsOf(newRecords));
-	const bySignature = /* @__PURE__ */ new Map();
-	for (const d of deleted) {
-		const r = oldRecords.get(d.key);
-		if (r) for (const s of signatures(r, oldBirths)) bySignature.set(s, d.key);
-	}
-	const pairs = [];
-	for (const c of created) {
-		const r = newRecords.get(c.key);
-		if (!r) continue;
-		const match = signatures(r, newBirths).map((s) => bySignature.get(s)).find((k) => k !== void 0);
-		if (match !== void 0) pairs.push([match, c.key]);
-	}
-	if (pairs.length === 0) return [];
-	const what = entity === "users" ? "people" : "classes";
-	return [{
-		code: "SUSPECTED_ID_CHANGE",
-		entity,
-		message: `${pairs.length} ${entity} would be removed and created again under a new id; they look like the same ${what} (same ${entity === "users" ? "e-mail, state identifier, or name and birth date" : "class code or title, course and school"}): ${pairs.slice(0, 5).map(([a, b]) => `${a} -> ${b}`).join(", ")}${pairs.length > 5 ? ", ..." : ""}.`,
-		hint: `A changed id makes vendors lose history (students "vanish", duplicates appear). Keep the old id, or key this target by a stable field (policy ids.${entity}); apply with --allow-mass-change only if the change is real.`,
-		pairs
-	}];
-}
-/**
-* How many records of `table` name each school of `removed` as their schoolSourcedId, counting
-* only until every school has more records than `removed` says (then none has lost them all,
-* and the rest of a city's 8M enrollments need not be read). Each record's value is hashed as
-* bytes and looked up: no string per record.
-*/
-function countBySchool(table, removed, held) {
-	const counts = /* @__PURE__ */ new Map();
-	const schools = [...removed.keys()];
-	if (schools.length === 0) return counts;
-	const enough = schools.map((s) => removed.get(s) + 1);
-	if (held) {
-		const tally = held.enrollmentsBySchool(schools, enough);
-		for (const [k, s] of schools.entries()) counts.set(s, tally[k]);
-		return counts;
-	}
-	let open = schools.length;
-	const position = table.fieldIndexOf("schoolSourcedId");
-	const wanted = schools.map((s) => Buffer.from(s, "utf8"));
-	const byHash = /* @__PURE__ */ new Map();
-	for (const [k, bytes] of wanted.entries()) {
-		const h = hashBytes(bytes, 0, bytes.length);
-		byHash.set(h, [...byHash.get(h) ?? [], k]);
-	}
-	const tally = new Array(schools.length).fill(0);
-	const r = byteRange();
-	for (let i = 0; i < table.size; i++) {
-		if (!RecordTable.narrow(table.locate(i, r), position)) continue;
-		const candidates = byHash.get(hashBytes(r.buffer, r.start, r.end));
-		if (!candidates) continue;
-		for (const k of candidates) {
-			if (!sameBytes(wanted[k], 0, wanted[k].length, r.buffer, r.start, r.end)) continue;
-			tally[k] = tally[k] + 1;
-			if (tally[k] === enough[k]) open--;
-		}
-		if (open === 0) break;
-	}
-	for (const [k, s] of schools.entries()) counts.set(s, tally[k]);
-	return counts;
-}
-/**
-* What a bulk delivery removes beyond the plan: records the portal holds that roster-as-code never
-* delivered (its processing report counts what it holds; added by hand, or by another feed). They
-* cannot be listed one by one, so they are counted: a warning per entity, and they count toward
-* the MASS_DELETE threshold with the plan's own removals. `portalHeld`: the portal's counts;
-* `delivered`: what the target's state says was delivered (and accepted).
-*/
-function portalRemovals(portalHeld, delivered, byEntity, policy) {
-	const warnings = [];
-	const holds = [];
-	for (const [entity, held] of Object.entries(portalHeld)) {
-		const extra = held - (delivered[entity] ?? 0);
-		if (extra <= 0) continue;
-		warnings.push({
-			code: "PORTAL_REMOVES",
-			message: `The portal's last report says it holds ${held} ${entity}, ${extra} more than roster-as-code delivered (added by hand at the portal, or by another feed): this bulk delivery makes the portal remove them.`
-		});
-		const limits = {
-			...policy.thresholds,
-			...policy.thresholds.perEntity[entity]
-		};
-		const removed = (byEntity[entity]?.delete ?? 0) + extra;
-		if (removed >= limits.minimumChanges && pct(removed, held) > limits.deletePercent) holds.push({
-			code: "MASS_DELETE",
-			entity,
-			message: `${removed} of ${held} ${entity} at the portal (${fmt(pct(removed, held))}%) would be removed, ${extra} of them records roster-as-code never delivered; the limit is ${limits.deletePercent}%.`,
-			hint: "Ask who added them at the portal: add them to the roster, or switch the target to mode: delta. If they should go, apply with --allow-mass-change."
-		});
-	}
-	return {
-		warnings,
-		holds
-	};
-}
-
-// dist/plan/compute.js
-/**
-* computePlan: desired roster x what the target holds -> Plan. Pure: no I/O, `now` is given.
-*
-* Records are matched by the target's key field (policy `ids`), compared by fingerprint, and
-* diffed field by field only when the fingerprints differ. Only records this tool delivered (the
-* state's `managed` keys) are ever deleted; anything else the target holds is counted as unmanaged
-* and left alone.
-*/
-const REDACTED = "(redacted)";
-const PERSONAL = "(personal data)";
-/** Thrown for rosters a target cannot key (a record without the key field). */
-var PlanKeyError = class extends Error {
+// dist/plan/change.js
+var Change = class {
+	action;
 	entity;
-	field;
-	sourcedIds;
-	constructor(entity, field, sourcedIds) {
-		super(`${sourcedIds.length} ${entity} have no ${field}, which this target identifies them by`);
+	key;
+	sourcedId;
+	school;
+	reason;
+	#records;
+	constructor(action, entity, key, sourcedId, school, reason, source, wantIndex, haveIndex) {
+		this.action = action;
 		this.entity = entity;
-		this.field = field;
-		this.sourcedIds = sourcedIds;
+		this.key = key;
+		this.sourcedId = sourcedId;
+		this.school = school;
+		this.reason = reason;
+		this.#records = {
+			source,
+			wantIndex,
+			haveIndex
+		};
+		Object.defineProperty(this, "fields", FIELDS);
+	}
+	static records(change) {
+		return change.#records;
+	}
+	static decode(change) {
+		const { source, wantIndex, haveIndex } = change.#records;
+		const { entity, want, have, mask, soft } = source;
+		if (change.action === "create") return fieldsOf(entity, want.get(wantIndex), mask);
+		if (change.action === "update") return diffFields(entity, have.get(haveIndex), want.get(wantIndex), mask);
+		return soft ? [{
+			name: "enabledUser",
+			before: "true",
+			after: "false"
+		}] : beforeFieldsOf(entity, have.get(haveIndex), mask);
 	}
 };
-function computePlan(input) {
-	const { target, now } = input;
-	const policy = target.policy;
-	const shared = applyPolicy(input.desired, policy);
-	const desired = input.shape ? input.shape(shared) : shared;
-	const current = input.current ? convertVersion(input.current, desired.version).roster : void 0;
-	const schools = /* @__PURE__ */ new Set();
-	for (const r of [
-		shared,
-		desired,
-		current
-	]) {
-		if (!r) continue;
-		const orgs = r.table("orgs");
-		for (let i = 0; i < orgs.size; i++) if (orgs.value(i, "type") === "school") schools.add(orgs.value(i, "sourcedId"));
+/** A change computePlan made: where its records are. Undefined for any other (read from a file). */
+function changeRecords(change) {
+	return change instanceof Change ? Change.records(change) : void 0;
+}
+const FIELDS = {
+	get() {
+		return Change.decode(this);
+	},
+	enumerable: true
+};
+function fieldsOf(entity, record, mask) {
+	const out = [];
+	for (const [name, value] of Object.entries(record)) {
+		if (value === "" || name === "dateLastModified") continue;
+		out.push({
+			name,
+			after: mask(entity, name, value)
+		});
 	}
-	const rosters = current ? [desired, current] : [desired];
-	const userSchools = /* @__PURE__ */ new Map();
-	const userFinders = /* @__PURE__ */ new Map();
-	const roleSchools = /* @__PURE__ */ new Map();
-	const userSchool = (id) => {
-		let school = userSchools.get(id);
-		if (school === void 0) {
-			school = null;
-			for (const r of rosters) {
-				const users = r.table("users");
-				let find = userFinders.get(r);
-				if (!find) {
-					find = keyFinder(users, "sourcedId");
-					userFinders.set(r, find);
-				}
-				const at = find(id);
-				if (at < 0) continue;
-				const primary = users.value(at, "primaryOrgSourcedId");
-				const found = schools.has(primary) ? primary : users.value(at, "orgSourcedIds").split(",").find((o) => schools.has(o));
-				if (found) {
-					school = found;
-					break;
-				}
-			}
-			for (const r of [...rosters].reverse()) {
-				if (school !== null) break;
-				school = rolesByUser(r, roleSchools, schools).get(id) ?? null;
-			}
-			userSchools.set(id, school);
+	return out;
+}
+function beforeFieldsOf(entity, record, mask) {
+	return fieldsOf(entity, record, mask).map((f) => ({
+		name: f.name,
+		before: f.after
+	}));
+}
+function diffFields(entity, before, after, mask) {
+	const names = /* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)]);
+	const out = [];
+	for (const name of names) {
+		if (name === "dateLastModified") continue;
+		const b = before[name] ?? "";
+		const a = after[name] ?? "";
+		if (a === b) continue;
+		const mb = mask(entity, name, b);
+		const ma = mask(entity, name, a);
+		out.push({
+			name,
+			...mb !== void 0 ? { before: mb } : {},
+			...ma !== void 0 ? { after: ma } : {}
+		});
+	}
+	return out;
+}
+
+// dist/render/json-bytes.js
+/**
+* JsonBytes: JSON text built as UTF-8 bytes in a growing buffer. A city's first plan is gigabytes
+* of JSON; writing its values straight from the records' bytes, instead of making a string of
+* each and encoding the joined text again, takes a fraction of the time.
+*/
+var JsonBytes = class {
+	buffer;
+	/** Bytes written so far. */
+	length = 0;
+	constructor(capacity = 1 << 20) {
+		this.buffer = Buffer.allocUnsafe(capacity);
+	}
+	room(bytes) {
+		if (this.length + bytes > this.buffer.length) {
+			const next = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+			this.buffer.copy(next, 0, 0, this.length);
+			this.buffer = next;
 		}
-		return school ?? void 0;
-	};
-	const schoolNames = new Map([...schools].map((s) => [s, s]));
-	const canonicalSchool = (school) => school === void 0 ? void 0 : schoolNames.get(school) ?? school;
-	const mask = (entity, field, value) => {
-		if (value === "") return void 0;
-		if (isRedacted(policy, field) || entity === "demographics" && isRedacted(policy, "demographics")) return REDACTED;
-		if (ENTITIES[entity].fields[field]?.pii && !input.showPersonalData) return PERSONAL;
-		return value;
-	};
-	const changes = [];
-	const byEntity = {};
-	const unmanaged = {};
-	const missingKeys = [];
-	for (const entity of ENTITY_NAMES) {
-		if (!desired.entities().includes(entity)) continue;
-		const field = keyField(policy, entity);
-		const named = input.rosterIds?.[entity];
-		const counts = {
-			create: 0,
-			update: 0,
-			delete: 0,
-			unchanged: 0
-		};
-		const want = desired.table(entity);
-		const have = current?.table(entity);
-		if (input.scope && want.size === 0 && (input.scope.removed[entity]?.length ?? 0) === 0) {
-			counts.unchanged = input.scope.unchanged[entity] ?? 0;
-			if (counts.unchanged > 0 || have && have.size > 0) byEntity[entity] = counts;
-			continue;
-		}
-		const scope = input.scope;
-		const sorted = have?.ascendingBy(field) === true;
-		const sideBySide = sorted && !scope;
-		const haveIndex = have && !sorted ? KeyIndex.of(have, field) : void 0;
-		const wantKey = want.fieldIndexOf(field);
-		const haveKey = have ? have.fieldIndexOf(field) : -1;
-		const finder = sorted && scope !== void 0 ? new SortedFinder(have, haveKey) : void 0;
-		const matched = new Uint8Array(have?.size ?? 0);
-		const sameLayout = have !== void 0 && have.fields.join("\0") === want.fields.join("\0");
-		const dateField = want.fields.indexOf("dateLastModified");
-		const keyless = [];
-		const entityChanges = [];
-		const source = {
-			entity,
-			want,
-			have,
-			mask,
-			soft: policy.deleteStyle === "soft" && entity === "users",
-			sameLayout
-		};
-		const range = byteRange();
-		/** Records what becomes of roster record i, held at the target as record `found` (-1: not). */
-		const settle = (i, found) => {
-			const at = found >= 0 ? found : void 0;
-			if (at !== void 0) matched[at] = 1;
-			if (at !== void 0 && (sameLayout ? have.sameStored(at, want, i) || have.sameValuesBut(at, want, i, dateField) : have.fingerprint(at) === want.fingerprint(i))) {
-				counts.unchanged++;
+		return this.buffer;
+	}
+	/** Appends `text` as it is (JSON syntax, or a value already in JSON). */
+	text(text) {
+		const buffer = this.room(text.length * 3);
+		this.length += buffer.write(text, this.length, "utf8");
+	}
+	/** Appends bytes as they are. */
+	raw(bytes) {
+		this.room(bytes.length).set(bytes, this.length);
+		this.length += bytes.length;
+	}
+	/**
+	* Appends the UTF-8 bytes from `start` to `end` of `source` as a JSON string, exactly as
+	* JSON.stringify writes that text: quoted, with `"`, `\` and control characters escaped.
+	*/
+	string(source, start, end) {
+		for (let k = start; k < end; k++) {
+			const b = source[k];
+			if (b < 32 || b === 34 || b === 92) {
+				this.text(JSON.stringify(Buffer.from(source.buffer, source.byteOffset, source.length).toString("utf8", start, end)));
 				return;
 			}
-			const key = want.value(i, field);
-			const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : want.value(i, "sourcedId"));
-			const school = canonicalSchool(schoolOf(entity, (f) => want.value(i, f), schools, userSchool));
-			if (at === void 0) {
-				counts.create++;
-				entityChanges.push(new Change("create", entity, key, sourcedId, school, CREATE, source, i, -1));
-				return;
-			}
-			counts.update++;
-			entityChanges.push(new Change("update", entity, key, sourcedId, school, UPDATE, source, i, at));
-		};
-		const walk = sideBySide ? new SortedWalk(have, haveKey) : void 0;
-		const aligned = haveIndex?.unique ? new AlignedWalk(have, haveKey) : void 0;
-		let late;
-		let lateCount = 0;
-		for (let i = 0; i < want.size; i++) {
-			if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
-				keyless.push(want.value(i, "sourcedId"));
-				continue;
-			}
-			if (walk) {
-				if (walk.accepts(range)) settle(i, walk.find(range));
-				else {
-					late ??= new Int32Array(want.size - i);
-					late[lateCount++] = i;
-				}
-			} else if (finder) settle(i, finder.find(range));
-			else if (!haveIndex) settle(i, -1);
-			else {
-				const at = aligned ? aligned.find(range) : -1;
-				settle(i, at >= 0 ? at : haveIndex.findBytes(range.buffer, range.start, range.end));
-			}
 		}
-		if (late) {
-			const again = new SortedWalk(have, haveKey);
-			for (const i of sortByKey(want, wantKey, late.subarray(0, lateCount))) {
-				RecordTable.narrow(want.locate(i, range), wantKey);
-				settle(i, again.find(range));
-			}
-		}
-		if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));
-		if (have) {
-			const managed = input.managed ? input.managed[entity] ?? /* @__PURE__ */ new Set() : void 0;
-			const candidates = scope ? scope.removed[entity] ?? [] : void 0;
-			if (scope) counts.unchanged += scope.unchanged[entity] ?? 0;
-			for (let c = 0, n = candidates ? candidates.length : have.size; c < n; c++) {
-				const i = candidates ? candidates[c] : c;
-				if (matched[i] === 1) continue;
-				const first = !haveIndex ? -1 : haveIndex.findFrom(have, i, haveKey);
-				if (first >= 0 && matched[first] === 1) continue;
-				const key = have.value(i, field);
-				if (managed && !managed.has(key)) {
-					unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
-					continue;
-				}
-				const soft = policy.deleteStyle === "soft" && entity === "users";
-				if (soft && have.value(i, "enabledUser") === "false") {
-					counts.unchanged++;
-					continue;
-				}
-				counts.delete++;
-				const school = canonicalSchool(schoolOf(entity, (f) => have.value(i, f), schools, userSchool));
-				const reason = soft ? "disable_because_absent_from_roster" : "delete_because_absent_from_roster";
-				const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : have.value(i, "sourcedId"));
-				entityChanges.push(new Change("delete", entity, key, sourcedId, school, reason, source, -1, i));
-			}
-		}
-		entityChanges.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-		for (const c of entityChanges) changes.push(c);
-		if (counts.create + counts.update + counts.delete + counts.unchanged > 0 || have && have.size > 0) byEntity[entity] = counts;
+		const buffer = this.room(end - start + 2);
+		let at = this.length;
+		buffer[at++] = 34;
+		for (let k = start; k < end; k++) buffer[at++] = source[k];
+		buffer[at++] = 34;
+		this.length = at;
 	}
-	if (missingKeys.length > 0) throw missingKeys[0];
-	const bySchool = {};
-	for (const c of changes) {
-		if (!c.school) continue;
-		bySchool[c.school] ??= {
-			create: 0,
-			update: 0,
-			delete: 0
-		};
-		bySchool[c.school][c.action]++;
+	/** Drops the last `bytes` bytes written. */
+	drop(bytes) {
+		this.length -= bytes;
 	}
-	const warnings = [];
-	const unmanagedTotal = Object.values(unmanaged).reduce((n, v) => n + (v ?? 0), 0);
-	if (unmanagedTotal > 0) warnings.push({
-		code: "UNMANAGED_RECORDS",
-		message: `The target holds ${unmanagedTotal} record(s) that roster-as-code never delivered (${Object.entries(unmanaged).map(([e, n]) => `${n} ${e}`).join(", ")}); they are left alone.`
-	});
-	if (target.mode === "bulk" && (target.kind === "dir" || target.kind === "sftp") && changes.length > 0) warnings.push({
-		code: "BULK_REPLACES",
-		message: `This target takes bulk deliveries: the portal replaces every kind of record the delivery carries, so records it holds that the roster lacks (added by hand at the portal, or by another feed) are removed by the portal, and this plan cannot count them. To change only what roster-as-code delivered, use mode: delta.`
-	});
-	const blackout = activeBlackout(policy, now);
-	if (blackout) warnings.push({
-		code: "BLACKOUT",
-		message: `Today is inside the blackout window ${blackout.from} to ${blackout.to}${blackout.reason ? ` (${blackout.reason})` : ""}: apply will refuse unless --ignore-blackout.`
-	});
-	const holds = findHolds({
-		desired,
-		current,
-		changes,
-		byEntity,
-		target,
-		managed: input.managed,
-		...input.scope ? { desiredSizes: input.scope.sizes } : {},
-		...input.scope?.held ? { held: input.scope.held } : {}
-	});
-	return {
-		formatVersion: "1.1",
-		target: {
-			name: target.name,
-			kind: target.kind,
-			mode: target.mode
-		},
-		basis: {
-			desiredFingerprint: input.desiredFingerprint ?? fingerprintRoster(input.desired),
-			oneRosterVersion: desired.version,
-			stateLineage: input.state?.lineage ?? null,
-			stateSerial: input.state?.serial ?? 0,
-			commit: input.commit,
-			createdAt: now.toISOString()
-		},
-		summary: {
-			create: changes.filter((c) => c.action === "create").length,
-			update: changes.filter((c) => c.action === "update").length,
-			delete: changes.filter((c) => c.action === "delete").length,
-			byEntity,
-			bySchool: Object.fromEntries(Object.entries(bySchool).sort(([a], [b]) => a < b ? -1 : 1))
-		},
-		changes,
-		holds,
-		warnings,
-		unmanaged,
-		...withheldOf(input.desired, policy)
-	};
+	/** What was written (a copy), and starts again empty. */
+	take() {
+		const out = Buffer.from(this.buffer.subarray(0, this.length));
+		this.length = 0;
+		return out;
+	}
+};
+
+// dist/render/plan-json.js
+/**
+* The JSON plan: exactly `JSON.stringify(plan, null, 2)` and a line break, as UTF-8, written in
+* pieces (a city's first plan is gigabytes of JSON, more than one string can hold). Changes made
+* by computePlan are written straight from their records' bytes (several times faster than
+* JSON.stringify); others (read back from a file, or an update between tables of different
+* columns) by JSON.stringify. Reading plan files back is plan/plan-file.ts.
+*/
+/** The plan as JSON in pieces of about `chunkBytes`. */
+function* planJsonChunks(plan, chunkBytes = 1 << 20) {
+	const out = new JsonBytes(chunkBytes + (chunkBytes >> 2));
+	out.text("{");
+	const entries = Object.entries(plan).filter(([, v]) => v !== void 0);
+	for (const [n, [key, value]] of entries.entries()) {
+		out.text(`\n  ${JSON.stringify(key)}: `);
+		if (key === "changes" && Array.isArray(value) && value.length > 0) {
+			out.text("[");
+			for (const [i, change] of value.entries()) {
+				out.text(i > 0 ? ",\n    " : "\n    ");
+				if (!writeChangeJson(change, out)) out.text(indent(JSON.stringify(change, null, 2), "    "));
+				if (out.length >= chunkBytes) yield out.take();
+			}
+			out.text("\n  ]");
+		} else out.text(indent(JSON.stringify(value, null, 2), "  "));
+		if (n < entries.length - 1) out.text(",");
+	}
+	out.text("\n}\n");
+	yield out.take();
 }
-function withheldOf(desired, policy) {
-	const withheld = withheldByPolicy(desired, policy);
-	return withheld ? { withheld } : {};
+function indent(json, by) {
+	return json.replaceAll("\n", `\n${by}`);
 }
-const CREATE = "create_because_absent_at_target";
-const UPDATE = "update_because_fields_differ";
+/** Writes the plan as a JSON file, piece by piece, replacing `path` in one rename. */
+function writePlanFile(path, plan) {
+	const tmp = `${path}.tmp-${process.pid}`;
+	const fd = openSync(tmp, "w");
+	try {
+		for (const chunk of planJsonChunks(plan)) writeSync(fd, chunk);
+	} finally {
+		closeSync(fd);
+	}
+	renameSync(tmp, path);
+}
+/** Per source, what writeChangeJson needs per field of want and of have (made when first needed). */
+const jsonFieldsOf = /* @__PURE__ */ new WeakMap();
+/**
+* Writes a change made by computePlan as JSON, exactly as `JSON.stringify(change, null, 2)`
+* indented by four spaces, straight from the records' bytes. False (nothing written) when it
+* cannot: a change not made by computePlan, or an update between tables of different columns.
+*/
+function writeChangeJson(change, out) {
+	const records = changeRecords(change);
+	if (!records) return false;
+	const { source, wantIndex, haveIndex } = records;
+	if (change.action === "update" && !source.sameLayout) return false;
+	const q = JSON.stringify;
+	out.text(`{\n      "action": ${q(change.action)},\n      "entity": ${q(change.entity)},\n      "key": ${q(change.key)},\n      "sourcedId": ${q(change.sourcedId)},${change.school !== void 0 ? `\n      "school": ${q(change.school)},` : ""}\n      "reason": ${q(change.reason)},\n      "fields": `);
+	if (change.action === "delete" && source.soft) {
+		out.text(SOFT_DELETE_FIELDS);
+		return true;
+	}
+	let json = jsonFieldsOf.get(source);
+	if (!json) {
+		json = {};
+		jsonFieldsOf.set(source, json);
+	}
+	out.text("[");
+	const start = out.length;
+	if (change.action === "update") {
+		json.want ??= jsonFields(source.entity, source.want, source.mask);
+		writeUpdatedFields(out, json.want, source.have, haveIndex, source.want, wantIndex);
+	} else if (change.action === "create") {
+		json.want ??= jsonFields(source.entity, source.want, source.mask);
+		writeRecordFields(out, json.want, source.want, wantIndex, AFTER);
+	} else {
+		json.have ??= jsonFields(source.entity, source.have, source.mask);
+		writeRecordFields(out, json.have, source.have, haveIndex, BEFORE);
+	}
+	if (out.length === start) out.text("]\n    }");
+	else out.text("\n      ]\n    }");
+	return true;
+}
 function jsonFields(entity, table, mask) {
 	return {
 		opening: table.fields.map((f) => Buffer.from(`\n        {\n          "name": ${JSON.stringify(f)}`, "utf8")),
@@ -886,77 +538,6 @@ const jsonScratch = {
 	b: byteRange(),
 	ra: byteRange(),
 	rb: byteRange()
-};
-/**
-* A planned change whose `fields` are decoded from its records when read (by a renderer, or
-* JSON through toJSON), not held: a city's first plan has ten million changes, and their field
-* lists would not fit in memory. About 100 bytes each.
-*/
-var Change = class {
-	action;
-	entity;
-	key;
-	sourcedId;
-	school;
-	reason;
-	#source;
-	#wantIndex;
-	#haveIndex;
-	constructor(action, entity, key, sourcedId, school, reason, source, wantIndex, haveIndex) {
-		this.action = action;
-		this.entity = entity;
-		this.key = key;
-		this.sourcedId = sourcedId;
-		this.school = school;
-		this.reason = reason;
-		this.#source = source;
-		this.#wantIndex = wantIndex;
-		this.#haveIndex = haveIndex;
-		Object.defineProperty(this, "fields", FIELDS);
-	}
-	static decode(change) {
-		return change.decodeFields();
-	}
-	/**
-	* Writes this change as JSON, exactly as `JSON.stringify(change, null, 2)` indented by four
-	* spaces (planJsonChunks), straight from the records' bytes. False (nothing written) when it
-	* cannot: an update between tables of different columns.
-	*/
-	writeJson(out) {
-		const source = this.#source;
-		if (this.action === "update" && !source.sameLayout) return false;
-		const q = JSON.stringify;
-		out.text(`{\n      "action": ${q(this.action)},\n      "entity": ${q(this.entity)},\n      "key": ${q(this.key)},\n      "sourcedId": ${q(this.sourcedId)},${this.school !== void 0 ? `\n      "school": ${q(this.school)},` : ""}\n      "reason": ${q(this.reason)},\n      "fields": `);
-		if (this.action === "delete" && source.soft) {
-			out.text(SOFT_DELETE_FIELDS);
-			return true;
-		}
-		out.text("[");
-		const start = out.length;
-		if (this.action === "update") {
-			source.jsonWant ??= jsonFields(source.entity, source.want, source.mask);
-			writeUpdatedFields(out, source.jsonWant, source.have, this.#haveIndex, source.want, this.#wantIndex);
-		} else if (this.action === "create") {
-			source.jsonWant ??= jsonFields(source.entity, source.want, source.mask);
-			writeRecordFields(out, source.jsonWant, source.want, this.#wantIndex, AFTER);
-		} else {
-			source.jsonHave ??= jsonFields(source.entity, source.have, source.mask);
-			writeRecordFields(out, source.jsonHave, source.have, this.#haveIndex, BEFORE);
-		}
-		if (out.length === start) out.text("]\n    }");
-		else out.text("\n      ]\n    }");
-		return true;
-	}
-	decodeFields() {
-		const { entity, want, have, mask, soft } = this.#source;
-		if (this.action === "create") return fieldsOf(entity, want.get(this.#wantIndex), mask);
-		if (this.action === "update") return diffFields(entity, have.get(this.#haveIndex), want.get(this.#wantIndex), mask);
-		return soft ? [{
-			name: "enabledUser",
-			before: "true",
-			after: "false"
-		}] : beforeFieldsOf(entity, have.get(this.#haveIndex), mask);
-	}
 };
 /** A field entry: `{"name": ..., "before"|"after": value}` (value: the bytes, or what shows instead). */
 function writeField(out, json, f, first, direction, value) {
@@ -1027,270 +608,6 @@ function writeUpdatedFields(out, json, have, haveIndex, want, wantIndex) {
 		}
 		out.raw(FIELD_END);
 	}
-}
-/**
-* Finds the records of a table sorted by key (RecordTable.ascendingBy), for keys asked mostly in
-* key order (a plan's changed records): a few steps each (OrderedSearch).
-*/
-var SortedFinder = class {
-	table;
-	position;
-	search = new OrderedSearch();
-	probe = byteRange();
-	constructor(table, position) {
-		this.table = table;
-		this.position = position;
-	}
-	/** The record holding `key`; -1: none. */
-	find(key) {
-		return this.search.find(this.table.size, (record) => this.compare(record, key));
-	}
-	compare(record, key) {
-		const probe = this.probe;
-		RecordTable.narrow(this.table.locate(record, probe), this.position);
-		return compareBytes(probe.buffer, probe.start, probe.end, key.buffer, key.start, key.end);
-	}
-};
-/**
-* Finds the records of a table sorted by key (RecordTable.ascendingBy) for keys given in key
-* order, by walking the table once from the start.
-*/
-var SortedWalk = class {
-	table;
-	position;
-	next = 0;
-	found = -1;
-	last = byteRange();
-	held = byteRange();
-	constructor(table, position) {
-		this.table = table;
-		this.position = position;
-	}
-	/** True when `key` does not come before the last key looked for (find may be asked). */
-	accepts(key) {
-		const { last } = this;
-		return last.end === last.start || compareBytes(last.buffer, last.start, last.end, key.buffer, key.start, key.end) <= 0;
-	}
-	/** The record holding `key` (-1: none). Keys must come in order (see accepts). */
-	find(key) {
-		const { last, table } = this;
-		if (last.end > last.start && sameBytes(last.buffer, last.start, last.end, key.buffer, key.start, key.end)) return this.found;
-		last.buffer = key.buffer;
-		last.start = key.start;
-		last.end = key.end;
-		this.found = -1;
-		for (; this.next < table.size; this.next++) {
-			const k = table.locate(this.next, this.held);
-			RecordTable.narrow(k, this.position);
-			const order = compareBytes(k.buffer, k.start, k.end, key.buffer, key.start, key.end);
-			if (order < 0) continue;
-			if (order === 0) this.found = this.next++;
-			break;
-		}
-		return this.found;
-	}
-};
-/**
-* Finds the records of a table whose keys are all different (KeyIndex.unique) for keys given in
-* about the table's own order: at the walk's place, or a few records on (the ones passed over were
-* removed or moved). Says -1 otherwise, for the caller to look the key up; gives up for good when
-* the orders turn out unrelated. With unique keys, a record found here is the one an index finds.
-*/
-var AlignedWalk = class {
-	table;
-	position;
-	next = 0;
-	tries = 0;
-	misses = 0;
-	held = byteRange();
-	constructor(table, position) {
-		this.table = table;
-		this.position = position;
-	}
-	find(key) {
-		if (this.misses > 1e3 && this.misses * 2 > this.tries) return -1;
-		this.tries++;
-		const { table, held } = this;
-		const last = Math.min(table.size, this.next + ALIGNED_LOOKAHEAD);
-		for (let j = this.next; j < last; j++) {
-			RecordTable.narrow(table.locate(j, held), this.position);
-			if (sameBytes(held.buffer, held.start, held.end, key.buffer, key.start, key.end)) {
-				this.next = j + 1;
-				return j;
-			}
-		}
-		this.misses++;
-		return -1;
-	}
-};
-/** How far past its place an AlignedWalk looks (records removed in a row). */
-const ALIGNED_LOOKAHEAD = 8;
-/** Writes a change made by computePlan as JSON (see Change.writeJson); false when it cannot. */
-function writeChangeJson(change, out) {
-	return change instanceof Change && change.writeJson(out);
-}
-const FIELDS = {
-	get() {
-		return Change.decode(this);
-	},
-	enumerable: true
-};
-/** Each user's first school among its roles (OneRoster 1.2), built once per roster when needed. */
-function rolesByUser(roster, built, schools) {
-	let map = built.get(roster);
-	if (!map) {
-		map = /* @__PURE__ */ new Map();
-		const roles = roster.table("roles");
-		for (let i = 0; i < roles.size; i++) {
-			const org = roles.value(i, "orgSourcedId");
-			const user = roles.value(i, "userSourcedId");
-			if (schools.has(org) && !map.has(user)) map.set(user, org);
-		}
-		built.set(roster, map);
-	}
-	return map;
-}
-function fieldsOf(entity, record, mask) {
-	const out = [];
-	for (const [name, value] of Object.entries(record)) {
-		if (value === "" || name === "dateLastModified") continue;
-		out.push({
-			name,
-			after: mask(entity, name, value)
-		});
-	}
-	return out;
-}
-function beforeFieldsOf(entity, record, mask) {
-	return fieldsOf(entity, record, mask).map((f) => ({
-		name: f.name,
-		before: f.after
-	}));
-}
-function diffFields(entity, before, after, mask) {
-	const names = /* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)]);
-	const out = [];
-	for (const name of names) {
-		if (name === "dateLastModified") continue;
-		const b = before[name] ?? "";
-		const a = after[name] ?? "";
-		if (a === b) continue;
-		const mb = mask(entity, name, b);
-		const ma = mask(entity, name, a);
-		out.push({
-			name,
-			...mb !== void 0 ? { before: mb } : {},
-			...ma !== void 0 ? { after: ma } : {}
-		});
-	}
-	return out;
-}
-
-// dist/plan/json-bytes.js
-/**
-* JsonBytes: JSON text built as UTF-8 bytes in a growing buffer. A city's first plan is gigabytes
-* of JSON; writing its values straight from the records' bytes, instead of making a string of
-* each and encoding the joined text again, takes a fraction of the time.
-*/
-var JsonBytes = class {
-	buffer;
-	/** Bytes written so far. */
-	length = 0;
-	constructor(capacity = 1 << 20) {
-		this.buffer = Buffer.allocUnsafe(capacity);
-	}
-	room(bytes) {
-		if (this.length + bytes > this.buffer.length) {
-			const next = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
-			this.buffer.copy(next, 0, 0, this.length);
-			this.buffer = next;
-		}
-		return this.buffer;
-	}
-	/** Appends `text` as it is (JSON syntax, or a value already in JSON). */
-	text(text) {
-		const buffer = this.room(text.length * 3);
-		this.length += buffer.write(text, this.length, "utf8");
-	}
-	/** Appends bytes as they are. */
-	raw(bytes) {
-		this.room(bytes.length).set(bytes, this.length);
-		this.length += bytes.length;
-	}
-	/**
-	* Appends the UTF-8 bytes from `start` to `end` of `source` as a JSON string, exactly as
-	* JSON.stringify writes that text: quoted, with `"`, `\` and control characters escaped.
-	*/
-	string(source, start, end) {
-		for (let k = start; k < end; k++) {
-			const b = source[k];
-			if (b < 32 || b === 34 || b === 92) {
-				this.text(JSON.stringify(Buffer.from(source.buffer, source.byteOffset, source.length).toString("utf8", start, end)));
-				return;
-			}
-		}
-		const buffer = this.room(end - start + 2);
-		let at = this.length;
-		buffer[at++] = 34;
-		for (let k = start; k < end; k++) buffer[at++] = source[k];
-		buffer[at++] = 34;
-		this.length = at;
-	}
-	/** Drops the last `bytes` bytes written. */
-	drop(bytes) {
-		this.length -= bytes;
-	}
-	/** What was written (a copy), and starts again empty. */
-	take() {
-		const out = Buffer.from(this.buffer.subarray(0, this.length));
-		this.length = 0;
-		return out;
-	}
-};
-
-// dist/plan/plan-file.js
-/** Saved plan files: versioned JSON checked against schemas/plan.schema.json on reading. */
-const SCHEMA_FILE = fileURLToPath(new URL("../../schemas/plan.schema.json", import.meta.url));
-/**
-* The JSON plan (exactly `JSON.stringify(plan, null, 2)` and a line break, as UTF-8) in pieces
-* of about `chunkBytes`: a city's first plan is gigabytes of JSON, more than one string can hold,
-* so it is written piece by piece. Changes made by computePlan are written from their records'
-* bytes (Change.writeJson: several times faster than JSON.stringify); others (read back from a
-* file, or an update between tables of different columns) by JSON.stringify.
-*/
-function* planJsonChunks(plan, chunkBytes = 1 << 20) {
-	const out = new JsonBytes(chunkBytes + (chunkBytes >> 2));
-	out.text("{");
-	const entries = Object.entries(plan).filter(([, v]) => v !== void 0);
-	for (const [n, [key, value]] of entries.entries()) {
-		out.text(`\n  ${JSON.stringify(key)}: `);
-		if (key === "changes" && Array.isArray(value) && value.length > 0) {
-			out.text("[");
-			for (const [i, change] of value.entries()) {
-				out.text(i > 0 ? ",\n    " : "\n    ");
-				if (!writeChangeJson(change, out)) out.text(indent(JSON.stringify(change, null, 2), "    "));
-				if (out.length >= chunkBytes) yield out.take();
-			}
-			out.text("\n  ]");
-		} else out.text(indent(JSON.stringify(value, null, 2), "  "));
-		if (n < entries.length - 1) out.text(",");
-	}
-	out.text("\n}\n");
-	yield out.take();
-}
-function indent(json, by) {
-	return json.replaceAll("\n", `\n${by}`);
-}
-/** Writes the plan as JSON, piece by piece (a city's first plan is larger than one string). */
-function writePlanFile(path, plan) {
-	const tmp = `${path}.tmp-${process.pid}`;
-	const fd = openSync(tmp, "w");
-	try {
-		for (const chunk of planJsonChunks(plan)) writeSync(fd, chunk);
-	} finally {
-		closeSync(fd);
-	}
-	renameSync(tmp, path);
 }
 
 // dist/render/style.js
@@ -1830,6 +1147,112 @@ function classCells(klass, enrollment) {
 		term_sis_id: klass.termSourcedIds ?? "",
 		primary_teacher: enrollment?.role === "teacher" ? enrollment.primary || "false" : ""
 	};
+}
+
+// dist/model/convert-version.js
+/**
+* Converting a Roster between OneRoster 1.1 and 1.2, as the spec's "changes from 1.1" describe.
+*
+* 1.1 -> 1.2: each user's orgSourcedIds x role becomes roles rows (the first school org primary,
+* the others secondary; ids derived as roster YAML derives them); `administrator` becomes
+* districtAdministrator at a district org and siteAdministrator elsewhere.
+* 1.2 -> 1.1: a user's role orgs become orgSourcedIds and its primary role its role; 1.2-only data
+* (userProfiles, 1.2-only user columns) has no place in 1.1 and is reported as dropped.
+*/
+const ROLE_12_TO_11 = {
+	districtAdministrator: "administrator",
+	siteAdministrator: "administrator",
+	systemAdministrator: "administrator",
+	principal: "administrator",
+	counselor: "administrator"
+};
+function convertVersion(roster, target) {
+	if (roster.version === target) return {
+		roster,
+		notes: []
+	};
+	const builder = new RosterBuilder(target);
+	builder.source = roster.source;
+	const notes = [];
+	for (const entity of roster.entities()) {
+		if (!ENTITIES[entity].versions.includes(target)) continue;
+		const mode = roster.explicitModes()[entity];
+		if (mode) builder.modes[entity] = mode;
+		if (entity === "users") continue;
+		const table = roster.table(entity);
+		for (let i = 0; i < table.size; i++) builder.addNormalized(entity, table.get(i), table.origin(i));
+	}
+	if (target === "1.2") to12(roster, builder);
+	else to11(roster, builder, notes);
+	return {
+		roster: builder.build(),
+		notes
+	};
+}
+function to12(roster, builder) {
+	const orgTypes = /* @__PURE__ */ new Map();
+	for (const o of roster.table("orgs")) orgTypes.set(o.sourcedId, o.type);
+	const users = roster.table("users");
+	if (roster.explicitModes().users) builder.modes.roles = roster.explicitModes().users;
+	for (let i = 0; i < users.size; i++) {
+		const u = users.get(i);
+		const { role, orgSourcedIds, ...rest } = u;
+		builder.addNormalized("users", rest, users.origin(i));
+		const orgs = splitList(orgSourcedIds ?? "");
+		const primary = orgs.find((o) => orgTypes.get(o) === "school") ?? orgs[0];
+		for (const org of orgs) {
+			const role12 = role === "administrator" ? orgTypes.get(org) === "district" ? "districtAdministrator" : "siteAdministrator" : role ?? "";
+			if (role12 === "") continue;
+			builder.addNormalized("roles", {
+				sourcedId: derivedRoleId(u.sourcedId, org, role12),
+				status: u.status ?? "",
+				dateLastModified: u.dateLastModified ?? "",
+				userSourcedId: u.sourcedId,
+				roleType: org === primary ? "primary" : "secondary",
+				role: role12,
+				orgSourcedId: org
+			});
+		}
+	}
+}
+function to11(roster, builder, notes) {
+	const rolesByUser = /* @__PURE__ */ new Map();
+	for (const r of roster.table("roles")) {
+		const list = rolesByUser.get(r.userSourcedId) ?? [];
+		list.push(r);
+		rolesByUser.set(r.userSourcedId, list);
+	}
+	const only12 = [
+		"userMasterIdentifier",
+		"resourceSourcedIds",
+		"preferredGivenName",
+		"preferredMiddleName",
+		"preferredFamilyName",
+		"primaryOrgSourcedId",
+		"pronouns"
+	];
+	const dropped = /* @__PURE__ */ new Map();
+	const users = roster.table("users");
+	for (let i = 0; i < users.size; i++) {
+		const u = { ...users.get(i) };
+		for (const f of only12) {
+			if ((u[f] ?? "") !== "") dropped.set(f, (dropped.get(f) ?? 0) + 1);
+			delete u[f];
+		}
+		const roles = rolesByUser.get(u.sourcedId) ?? [];
+		const primary = roles.find((r) => r.roleType === "primary") ?? roles[0];
+		const role = primary ? ROLE_12_TO_11[primary.role] ?? primary.role : "";
+		builder.addNormalized("users", {
+			...u,
+			role,
+			orgSourcedIds: [...new Set(roles.map((r) => r.orgSourcedId))].sort().join(",")
+		}, users.origin(i));
+	}
+	for (const [field, n] of dropped) notes.push(`users.${field} has no 1.1 column: dropped from ${n} users`);
+	const profiles = roster.table("userProfiles").size;
+	if (profiles > 0) notes.push(`userProfiles are not part of OneRoster 1.1: ${profiles} records dropped`);
+	const mapped = [...roster.table("roles")].filter((r) => ROLE_12_TO_11[r.role]).length;
+	if (mapped > 0) notes.push(`${mapped} roles were mapped to the 1.1 role "administrator"`);
 }
 
 // node_modules/buffer-crc32/dist/index.cjs
@@ -25894,6 +25317,627 @@ function fileQuotesStayOnTheirLines(path, segment = SEGMENT) {
 	} finally {
 		closeSync(fd);
 	}
+}
+
+// dist/plan/match.js
+/**
+* Matching the records of two tables by a key field: the roster's records (`want`) against what
+* the target holds (`have`). One call, matchRecords, yields every matched pair and tells which of
+* the target's records no roster record matched; how it finds them is its own business:
+*
+* - `have` sorted by key (as exports, and so our snapshots, usually are): both sides are walked
+*   side by side, not looked up one by one (millions of cache misses at city scale, and an index
+*   of 130+ MB); roster records out of key order (added at the end of a file, or all of them) are
+*   radix-sorted and walked again;
+* - sorted, and only a few roster records to match (an incremental plan's scope): each is found by
+*   halving (SortedFinder);
+* - not sorted: a typed-array index on the key bytes (KeyIndex: no string per record, no Map over
+*   8M entries), tried after a walk at the roster's own place (AlignedWalk: a target holds what the
+*   last apply sent, in the roster's order).
+*
+* Pure and synchronous; knows nothing of plans, policies or changes.
+*/
+/**
+* Matches `want`'s records to `have`'s by `field`. Calls `pair(i, found)` once for every roster
+* record i that has the key (found: the current record holding it, -1: none), in an order of its
+* choosing. `few`: only some of the roster's records are compared (an incremental plan): found by
+* halving rather than walked past millions.
+*/
+function matchRecords(want, have, field, few, pair) {
+	const sorted = have?.ascendingBy(field) === true;
+	const haveIndex = have && !sorted ? KeyIndex.of(have, field) : void 0;
+	const wantKey = want.fieldIndexOf(field);
+	const haveKey = have ? have.fieldIndexOf(field) : -1;
+	const matched = new Uint8Array(have?.size ?? 0);
+	const keyless = [];
+	const settle = (i, found) => {
+		if (found >= 0) matched[found] = 1;
+		pair(i, found);
+	};
+	const range = byteRange();
+	const walk = sorted && !few ? new SortedWalk(have, haveKey) : void 0;
+	const finder = sorted && few ? new SortedFinder(have, haveKey) : void 0;
+	const aligned = haveIndex?.unique ? new AlignedWalk(have, haveKey) : void 0;
+	let late;
+	let lateCount = 0;
+	for (let i = 0; i < want.size; i++) {
+		if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
+			keyless.push(want.value(i, "sourcedId"));
+			continue;
+		}
+		if (walk) {
+			if (walk.accepts(range)) settle(i, walk.find(range));
+			else {
+				late ??= new Int32Array(want.size - i);
+				late[lateCount++] = i;
+			}
+		} else if (finder) settle(i, finder.find(range));
+		else if (!haveIndex) settle(i, -1);
+		else {
+			const at = aligned ? aligned.find(range) : -1;
+			settle(i, at >= 0 ? at : haveIndex.findBytes(range.buffer, range.start, range.end));
+		}
+	}
+	if (late) {
+		const again = new SortedWalk(have, haveKey);
+		for (const i of sortByKey(want, wantKey, late.subarray(0, lateCount))) {
+			RecordTable.narrow(want.locate(i, range), wantKey);
+			settle(i, again.find(range));
+		}
+	}
+	return {
+		keyless,
+		matched(i) {
+			if (matched[i] === 1) return true;
+			const first = !haveIndex ? -1 : haveIndex.findFrom(have, i, haveKey);
+			return first >= 0 && matched[first] === 1;
+		}
+	};
+}
+/**
+* Finds the records of a table sorted by key (RecordTable.ascendingBy), for keys asked mostly in
+* key order (a plan's changed records): a few steps each (OrderedSearch).
+*/
+var SortedFinder = class {
+	table;
+	position;
+	search = new OrderedSearch();
+	probe = byteRange();
+	constructor(table, position) {
+		this.table = table;
+		this.position = position;
+	}
+	/** The record holding `key`; -1: none. */
+	find(key) {
+		return this.search.find(this.table.size, (record) => this.compare(record, key));
+	}
+	compare(record, key) {
+		const probe = this.probe;
+		RecordTable.narrow(this.table.locate(record, probe), this.position);
+		return compareBytes(probe.buffer, probe.start, probe.end, key.buffer, key.start, key.end);
+	}
+};
+/**
+* Finds the records of a table sorted by key (RecordTable.ascendingBy) for keys given in key
+* order, by walking the table once from the start.
+*/
+var SortedWalk = class {
+	table;
+	position;
+	next = 0;
+	found = -1;
+	last = byteRange();
+	held = byteRange();
+	constructor(table, position) {
+		this.table = table;
+		this.position = position;
+	}
+	/** True when `key` does not come before the last key looked for (find may be asked). */
+	accepts(key) {
+		const { last } = this;
+		return last.end === last.start || compareBytes(last.buffer, last.start, last.end, key.buffer, key.start, key.end) <= 0;
+	}
+	/** The record holding `key` (-1: none). Keys must come in order (see accepts). */
+	find(key) {
+		const { last, table } = this;
+		if (last.end > last.start && sameBytes(last.buffer, last.start, last.end, key.buffer, key.start, key.end)) return this.found;
+		last.buffer = key.buffer;
+		last.start = key.start;
+		last.end = key.end;
+		this.found = -1;
+		for (; this.next < table.size; this.next++) {
+			const k = table.locate(this.next, this.held);
+			RecordTable.narrow(k, this.position);
+			const order = compareBytes(k.buffer, k.start, k.end, key.buffer, key.start, key.end);
+			if (order < 0) continue;
+			if (order === 0) this.found = this.next++;
+			break;
+		}
+		return this.found;
+	}
+};
+/**
+* Finds the records of a table whose keys are all different (KeyIndex.unique) for keys given in
+* about the table's own order: at the walk's place, or a few records on (the ones passed over were
+* removed or moved). Says -1 otherwise, for the caller to look the key up; gives up for good when
+* the orders turn out unrelated. With unique keys, a record found here is the one an index finds.
+*/
+var AlignedWalk = class {
+	table;
+	position;
+	next = 0;
+	tries = 0;
+	misses = 0;
+	held = byteRange();
+	constructor(table, position) {
+		this.table = table;
+		this.position = position;
+	}
+	find(key) {
+		if (this.misses > 1e3 && this.misses * 2 > this.tries) return -1;
+		this.tries++;
+		const { table, held } = this;
+		const last = Math.min(table.size, this.next + ALIGNED_LOOKAHEAD);
+		for (let j = this.next; j < last; j++) {
+			RecordTable.narrow(table.locate(j, held), this.position);
+			if (sameBytes(held.buffer, held.start, held.end, key.buffer, key.start, key.end)) {
+				this.next = j + 1;
+				return j;
+			}
+		}
+		this.misses++;
+		return -1;
+	}
+};
+/** How far past its place an AlignedWalk looks (records removed in a row). */
+const ALIGNED_LOOKAHEAD = 8;
+
+// dist/plan/safety.js
+/**
+* Safety holds: plans that look like accidents are held until a person says otherwise
+* (--allow-mass-change). Vendors and rostering services hold such syncs too (Clever's thresholds:
+* >10% deleted or >75% updated; a GG4L "critical changes level"); ours default to 5% / 50%.
+*/
+const pct = (n, of) => of === 0 ? 0 : 100 * n / of;
+const fmt = (x) => (Math.round(x * 10) / 10).toString();
+function findHolds(input) {
+	const { desired, current, changes, byEntity, target } = input;
+	const policy = target.policy;
+	const holds = [];
+	if (!current) return holds;
+	for (const [entity, counts] of Object.entries(byEntity)) {
+		const existing = input.held?.sizes[entity] ?? current.table(entity).size;
+		if (existing === 0) continue;
+		const limits = {
+			...policy.thresholds,
+			...policy.thresholds.perEntity[entity]
+		};
+		const wanted = input.desiredSizes?.[entity] ?? desired.table(entity).size;
+		if (target.mode === "bulk" && wanted === 0 && counts.delete > 0) {
+			holds.push({
+				code: "BULK_FILE_MISSING",
+				entity,
+				message: `The roster has no ${entity} at all, so this bulk delivery would remove all ${counts.delete} ${entity} the target holds.`,
+				hint: `If a file went missing, restore it. To really remove every ${entity}, apply with --allow-mass-change.`
+			});
+			continue;
+		}
+		if (counts.delete >= limits.minimumChanges && pct(counts.delete, existing) > limits.deletePercent) holds.push({
+			code: "MASS_DELETE",
+			entity,
+			message: `${counts.delete} of ${existing} ${entity} (${fmt(pct(counts.delete, existing))}%) would be removed; the limit is ${limits.deletePercent}%.`,
+			hint: "Check for a missing school or file, or changed ids. If this is intended (e.g. year-end rollover), apply with --allow-mass-change."
+		});
+		if (counts.update >= limits.minimumChanges && pct(counts.update, existing) > limits.updatePercent) holds.push({
+			code: "MASS_UPDATE",
+			entity,
+			message: `${counts.update} of ${existing} ${entity} (${fmt(pct(counts.update, existing))}%) would change; the limit is ${limits.updatePercent}%.`,
+			hint: "Check for a changed export (columns shifted, a field blanked). If intended, apply with --allow-mass-change."
+		});
+	}
+	const removedBySchool = /* @__PURE__ */ new Map();
+	for (const c of changes) if (c.entity === "enrollments" && c.action === "delete" && c.school) removedBySchool.set(c.school, (removedBySchool.get(c.school) ?? 0) + 1);
+	const enrollmentsBySchool = countBySchool(current.table("enrollments"), removedBySchool, input.held);
+	for (const [school, removed] of [...removedBySchool].sort()) if (removed === enrollmentsBySchool.get(school)) holds.push({
+		code: "SCHOOL_ENROLLMENTS_REMOVED",
+		entity: "enrollments",
+		school,
+		message: `Every enrollment of school ${school} (${removed}) would be removed.`,
+		hint: "Check that the school's file or classes did not go missing. If intended, apply with --allow-mass-change."
+	});
+	holds.push(...suspectedIdChanges(input, "users"), ...suspectedIdChanges(input, "classes"));
+	return holds;
+}
+/** Deletes and creates that look like the same person or class under a new id. */
+function suspectedIdChanges(input, entity) {
+	const { desired, current, changes, target } = input;
+	const deleted = changes.filter((c) => c.entity === entity && c.action === "delete");
+	const created = changes.filter((c) => c.entity === entity && c.action === "create");
+	if (deleted.length === 0 || created.length === 0 || !current) return [];
+	const field = keyField(target.policy, entity);
+	const birth = (r, ids) => {
+		const births = /* @__PURE__ */ new Map();
+		const d = r.table("demographics");
+		const find = keyFinder(d, "sourcedId");
+		for (const id of ids) {
+			const at = find(id);
+			if (at >= 0) births.set(id, d.value(at, "birthDate"));
+		}
+		return births;
+	};
+	const signatures = (record, births) => {
+		const out = [];
+		if (entity === "users") {
+			if (record.email) out.push(`email:${record.email.toLowerCase()}`);
+			if (record.identifier) out.push(`identifier:${record.identifier}`);
+			const b = births.get(record.sourcedId);
+			if (b && record.givenName && record.familyName) out.push(`name+birthDate:${record.givenName}|${record.familyName}|${b}`.toLowerCase());
+		} else {
+			if (record.classCode) out.push(`classCode:${record.classCode}|${record.schoolSourcedId}`);
+			out.push(`title:${record.title}|${record.courseSourcedId}|${record.schoolSourcedId}`);
+		}
+		return out;
+	};
+	const index = (roster, keys) => {
+		const map = /* @__PURE__ */ new Map();
+		const t = roster.table(entity);
+		const find = keyFinder(t, field);
+		for (const key of keys) {
+			const at = find(key);
+			if (at >= 0) map.set(key, t.get(at));
+		}
+		return map;
+	};
+	const oldRecords = index(current, new Set(deleted.map((c) => c.key)));
+	const newRecords = index(desired, new Set(created.map((c) => c.key)));
+	const idsOf = (records) => new Set([...records.values()].map((r) => r.sourcedId));
+	const oldBirths = birth(current, idsOf(oldRecords));
+	const newBirths = birth(desired, idsOf(newRecords));
+	const bySignature = /* @__PURE__ */ new Map();
+	for (const d of deleted) {
+		const r = oldRecords.get(d.key);
+		if (r) for (const s of signatures(r, oldBirths)) bySignature.set(s, d.key);
+	}
+	const pairs = [];
+	for (const c of created) {
+		const r = newRecords.get(c.key);
+		if (!r) continue;
+		const match = signatures(r, newBirths).map((s) => bySignature.get(s)).find((k) => k !== void 0);
+		if (match !== void 0) pairs.push([match, c.key]);
+	}
+	if (pairs.length === 0) return [];
+	const what = entity === "users" ? "people" : "classes";
+	return [{
+		code: "SUSPECTED_ID_CHANGE",
+		entity,
+		message: `${pairs.length} ${entity} would be removed and created again under a new id; they look like the same ${what} (same ${entity === "users" ? "e-mail, state identifier, or name and birth date" : "class code or title, course and school"}): ${pairs.slice(0, 5).map(([a, b]) => `${a} -> ${b}`).join(", ")}${pairs.length > 5 ? ", ..." : ""}.`,
+		hint: `A changed id makes vendors lose history (students "vanish", duplicates appear). Keep the old id, or key this target by a stable field (policy ids.${entity}); apply with --allow-mass-change only if the change is real.`,
+		pairs
+	}];
+}
+/**
+* How many records of `table` name each school of `removed` as their schoolSourcedId, counting
+* only until every school has more records than `removed` says (then none has lost them all,
+* and the rest of a city's 8M enrollments need not be read). Each record's value is hashed as
+* bytes and looked up: no string per record.
+*/
+function countBySchool(table, removed, held) {
+	const counts = /* @__PURE__ */ new Map();
+	const schools = [...removed.keys()];
+	if (schools.length === 0) return counts;
+	const enough = schools.map((s) => removed.get(s) + 1);
+	if (held) {
+		const tally = held.enrollmentsBySchool(schools, enough);
+		for (const [k, s] of schools.entries()) counts.set(s, tally[k]);
+		return counts;
+	}
+	let open = schools.length;
+	const position = table.fieldIndexOf("schoolSourcedId");
+	const wanted = schools.map((s) => Buffer.from(s, "utf8"));
+	const byHash = /* @__PURE__ */ new Map();
+	for (const [k, bytes] of wanted.entries()) {
+		const h = hashBytes(bytes, 0, bytes.length);
+		byHash.set(h, [...byHash.get(h) ?? [], k]);
+	}
+	const tally = new Array(schools.length).fill(0);
+	const r = byteRange();
+	for (let i = 0; i < table.size; i++) {
+		if (!RecordTable.narrow(table.locate(i, r), position)) continue;
+		const candidates = byHash.get(hashBytes(r.buffer, r.start, r.end));
+		if (!candidates) continue;
+		for (const k of candidates) {
+			if (!sameBytes(wanted[k], 0, wanted[k].length, r.buffer, r.start, r.end)) continue;
+			tally[k] = tally[k] + 1;
+			if (tally[k] === enough[k]) open--;
+		}
+		if (open === 0) break;
+	}
+	for (const [k, s] of schools.entries()) counts.set(s, tally[k]);
+	return counts;
+}
+/**
+* What a bulk delivery removes beyond the plan: records the portal holds that roster-as-code never
+* delivered (its processing report counts what it holds; added by hand, or by another feed). They
+* cannot be listed one by one, so they are counted: a warning per entity, and they count toward
+* the MASS_DELETE threshold with the plan's own removals. `portalHeld`: the portal's counts;
+* `delivered`: what the target's state says was delivered (and accepted).
+*/
+function portalRemovals(portalHeld, delivered, byEntity, policy) {
+	const warnings = [];
+	const holds = [];
+	for (const [entity, held] of Object.entries(portalHeld)) {
+		const extra = held - (delivered[entity] ?? 0);
+		if (extra <= 0) continue;
+		warnings.push({
+			code: "PORTAL_REMOVES",
+			message: `The portal's last report says it holds ${held} ${entity}, ${extra} more than roster-as-code delivered (added by hand at the portal, or by another feed): this bulk delivery makes the portal remove them.`
+		});
+		const limits = {
+			...policy.thresholds,
+			...policy.thresholds.perEntity[entity]
+		};
+		const removed = (byEntity[entity]?.delete ?? 0) + extra;
+		if (removed >= limits.minimumChanges && pct(removed, held) > limits.deletePercent) holds.push({
+			code: "MASS_DELETE",
+			entity,
+			message: `${removed} of ${held} ${entity} at the portal (${fmt(pct(removed, held))}%) would be removed, ${extra} of them records roster-as-code never delivered; the limit is ${limits.deletePercent}%.`,
+			hint: "Ask who added them at the portal: add them to the roster, or switch the target to mode: delta. If they should go, apply with --allow-mass-change."
+		});
+	}
+	return {
+		warnings,
+		holds
+	};
+}
+
+// dist/plan/compute.js
+/**
+* computePlan: desired roster x what the target holds -> Plan. Pure: no I/O, `now` is given.
+*
+* The plan's rules, in one place: the policy is applied and the roster shaped for the target;
+* records are matched by the target's key field (policy `ids`; how: plan/match.ts), compared by
+* their stored bytes or fingerprints, and become changes (plan/change.ts) attributed to their
+* schools; only records this tool delivered (the state's `managed` keys) are ever deleted, softly
+* when the policy says so; anything else the target holds is counted as unmanaged and left alone;
+* warnings and holds (plan/safety.ts) follow. The JSON of a plan is written by render/plan-json.ts.
+*/
+const REDACTED = "(redacted)";
+const PERSONAL = "(personal data)";
+/** Thrown for rosters a target cannot key (a record without the key field). */
+var PlanKeyError = class extends Error {
+	entity;
+	field;
+	sourcedIds;
+	constructor(entity, field, sourcedIds) {
+		super(`${sourcedIds.length} ${entity} have no ${field}, which this target identifies them by`);
+		this.entity = entity;
+		this.field = field;
+		this.sourcedIds = sourcedIds;
+	}
+};
+function computePlan(input) {
+	const { target, now } = input;
+	const policy = target.policy;
+	const shared = applyPolicy(input.desired, policy);
+	const desired = input.shape ? input.shape(shared) : shared;
+	const current = input.current ? convertVersion(input.current, desired.version).roster : void 0;
+	const schools = /* @__PURE__ */ new Set();
+	for (const r of [
+		shared,
+		desired,
+		current
+	]) {
+		if (!r) continue;
+		const orgs = r.table("orgs");
+		for (let i = 0; i < orgs.size; i++) if (orgs.value(i, "type") === "school") schools.add(orgs.value(i, "sourcedId"));
+	}
+	const rosters = current ? [desired, current] : [desired];
+	const userSchools = /* @__PURE__ */ new Map();
+	const userFinders = /* @__PURE__ */ new Map();
+	const roleSchools = /* @__PURE__ */ new Map();
+	const userSchool = (id) => {
+		let school = userSchools.get(id);
+		if (school === void 0) {
+			school = null;
+			for (const r of rosters) {
+				const users = r.table("users");
+				let find = userFinders.get(r);
+				if (!find) {
+					find = keyFinder(users, "sourcedId");
+					userFinders.set(r, find);
+				}
+				const at = find(id);
+				if (at < 0) continue;
+				const primary = users.value(at, "primaryOrgSourcedId");
+				const found = schools.has(primary) ? primary : users.value(at, "orgSourcedIds").split(",").find((o) => schools.has(o));
+				if (found) {
+					school = found;
+					break;
+				}
+			}
+			for (const r of [...rosters].reverse()) {
+				if (school !== null) break;
+				school = rolesByUser(r, roleSchools, schools).get(id) ?? null;
+			}
+			userSchools.set(id, school);
+		}
+		return school ?? void 0;
+	};
+	const schoolNames = new Map([...schools].map((s) => [s, s]));
+	const canonicalSchool = (school) => school === void 0 ? void 0 : schoolNames.get(school) ?? school;
+	const mask = (entity, field, value) => {
+		if (value === "") return void 0;
+		if (isRedacted(policy, field) || entity === "demographics" && isRedacted(policy, "demographics")) return REDACTED;
+		if (ENTITIES[entity].fields[field]?.pii && !input.showPersonalData) return PERSONAL;
+		return value;
+	};
+	const changes = [];
+	const byEntity = {};
+	const unmanaged = {};
+	const missingKeys = [];
+	for (const entity of ENTITY_NAMES) {
+		if (!desired.entities().includes(entity)) continue;
+		const field = keyField(policy, entity);
+		const named = input.rosterIds?.[entity];
+		const counts = {
+			create: 0,
+			update: 0,
+			delete: 0,
+			unchanged: 0
+		};
+		const want = desired.table(entity);
+		const have = current?.table(entity);
+		if (input.scope && want.size === 0 && (input.scope.removed[entity]?.length ?? 0) === 0) {
+			counts.unchanged = input.scope.unchanged[entity] ?? 0;
+			if (counts.unchanged > 0 || have && have.size > 0) byEntity[entity] = counts;
+			continue;
+		}
+		const scope = input.scope;
+		const sameLayout = have !== void 0 && have.fields.join("\0") === want.fields.join("\0");
+		const dateField = want.fields.indexOf("dateLastModified");
+		const entityChanges = [];
+		const source = {
+			entity,
+			want,
+			have,
+			mask,
+			soft: policy.deleteStyle === "soft" && entity === "users",
+			sameLayout
+		};
+		/** Records what becomes of roster record i, held at the target as record `found` (-1: not). */
+		const settle = (i, found) => {
+			const at = found >= 0 ? found : void 0;
+			if (at !== void 0 && (sameLayout ? have.sameStored(at, want, i) || have.sameValuesBut(at, want, i, dateField) : have.fingerprint(at) === want.fingerprint(i))) {
+				counts.unchanged++;
+				return;
+			}
+			const key = want.value(i, field);
+			const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : want.value(i, "sourcedId"));
+			const school = canonicalSchool(schoolOf(entity, (f) => want.value(i, f), schools, userSchool));
+			if (at === void 0) {
+				counts.create++;
+				entityChanges.push(new Change("create", entity, key, sourcedId, school, CREATE, source, i, -1));
+				return;
+			}
+			counts.update++;
+			entityChanges.push(new Change("update", entity, key, sourcedId, school, UPDATE, source, i, at));
+		};
+		const matching = matchRecords(want, have, field, scope !== void 0, settle);
+		const { keyless } = matching;
+		if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, [...keyless]));
+		if (have) {
+			const managed = input.managed ? input.managed[entity] ?? /* @__PURE__ */ new Set() : void 0;
+			const candidates = scope ? scope.removed[entity] ?? [] : void 0;
+			if (scope) counts.unchanged += scope.unchanged[entity] ?? 0;
+			for (let c = 0, n = candidates ? candidates.length : have.size; c < n; c++) {
+				const i = candidates ? candidates[c] : c;
+				if (matching.matched(i)) continue;
+				const key = have.value(i, field);
+				if (managed && !managed.has(key)) {
+					unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
+					continue;
+				}
+				const soft = policy.deleteStyle === "soft" && entity === "users";
+				if (soft && have.value(i, "enabledUser") === "false") {
+					counts.unchanged++;
+					continue;
+				}
+				counts.delete++;
+				const school = canonicalSchool(schoolOf(entity, (f) => have.value(i, f), schools, userSchool));
+				const reason = soft ? "disable_because_absent_from_roster" : "delete_because_absent_from_roster";
+				const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : have.value(i, "sourcedId"));
+				entityChanges.push(new Change("delete", entity, key, sourcedId, school, reason, source, -1, i));
+			}
+		}
+		entityChanges.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+		for (const c of entityChanges) changes.push(c);
+		if (counts.create + counts.update + counts.delete + counts.unchanged > 0 || have && have.size > 0) byEntity[entity] = counts;
+	}
+	if (missingKeys.length > 0) throw missingKeys[0];
+	const bySchool = {};
+	for (const c of changes) {
+		if (!c.school) continue;
+		bySchool[c.school] ??= {
+			create: 0,
+			update: 0,
+			delete: 0
+		};
+		bySchool[c.school][c.action]++;
+	}
+	const warnings = [];
+	const unmanagedTotal = Object.values(unmanaged).reduce((n, v) => n + (v ?? 0), 0);
+	if (unmanagedTotal > 0) warnings.push({
+		code: "UNMANAGED_RECORDS",
+		message: `The target holds ${unmanagedTotal} record(s) that roster-as-code never delivered (${Object.entries(unmanaged).map(([e, n]) => `${n} ${e}`).join(", ")}); they are left alone.`
+	});
+	if (target.mode === "bulk" && (target.kind === "dir" || target.kind === "sftp") && changes.length > 0) warnings.push({
+		code: "BULK_REPLACES",
+		message: `This target takes bulk deliveries: the portal replaces every kind of record the delivery carries, so records it holds that the roster lacks (added by hand at the portal, or by another feed) are removed by the portal, and this plan cannot count them. To change only what roster-as-code delivered, use mode: delta.`
+	});
+	const blackout = activeBlackout(policy, now);
+	if (blackout) warnings.push({
+		code: "BLACKOUT",
+		message: `Today is inside the blackout window ${blackout.from} to ${blackout.to}${blackout.reason ? ` (${blackout.reason})` : ""}: apply will refuse unless --ignore-blackout.`
+	});
+	const holds = findHolds({
+		desired,
+		current,
+		changes,
+		byEntity,
+		target,
+		managed: input.managed,
+		...input.scope ? { desiredSizes: input.scope.sizes } : {},
+		...input.scope?.held ? { held: input.scope.held } : {}
+	});
+	return {
+		formatVersion: "1.1",
+		target: {
+			name: target.name,
+			kind: target.kind,
+			mode: target.mode
+		},
+		basis: {
+			desiredFingerprint: input.desiredFingerprint ?? fingerprintRoster(input.desired),
+			oneRosterVersion: desired.version,
+			stateLineage: input.state?.lineage ?? null,
+			stateSerial: input.state?.serial ?? 0,
+			commit: input.commit,
+			createdAt: now.toISOString()
+		},
+		summary: {
+			create: changes.filter((c) => c.action === "create").length,
+			update: changes.filter((c) => c.action === "update").length,
+			delete: changes.filter((c) => c.action === "delete").length,
+			byEntity,
+			bySchool: Object.fromEntries(Object.entries(bySchool).sort(([a], [b]) => a < b ? -1 : 1))
+		},
+		changes,
+		holds,
+		warnings,
+		unmanaged,
+		...withheldOf(input.desired, policy)
+	};
+}
+const CREATE = "create_because_absent_at_target";
+const UPDATE = "update_because_fields_differ";
+function withheldOf(desired, policy) {
+	const withheld = withheldByPolicy(desired, policy);
+	return withheld ? { withheld } : {};
+}
+/** Each user's first school among its roles (OneRoster 1.2), built once per roster when needed. */
+function rolesByUser(roster, built, schools) {
+	let map = built.get(roster);
+	if (!map) {
+		map = /* @__PURE__ */ new Map();
+		const roles = roster.table("roles");
+		for (let i = 0; i < roles.size; i++) {
+			const org = roles.value(i, "orgSourcedId");
+			const user = roles.value(i, "userSourcedId");
+			if (schools.has(org) && !map.has(user)) map.set(user, org);
+		}
+		built.set(roster, map);
+	}
+	return map;
 }
 
 // dist/validate/incremental.js

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { planJsonChunks } from '../plan/plan-file.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
+import { planJsonChunks } from '../render/plan-json.js';
 import { diffRosters } from '../services/diff.js';
 
 export default class Diff extends BaseCommand {

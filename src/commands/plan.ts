@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { planJsonChunks, writePlanFile } from '../plan/plan-file.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
+import { planJsonChunks, writePlanFile } from '../render/plan-json.js';
 import { fillPlanCache, makePlan } from '../services/plan.js';
 
 export default class Plan extends BaseCommand {

@@ -1,32 +1,23 @@
 /**
  * computePlan: desired roster x what the target holds -> Plan. Pure: no I/O, `now` is given.
  *
- * Records are matched by the target's key field (policy `ids`), compared by fingerprint, and
- * diffed field by field only when the fingerprints differ. Only records this tool delivered (the
- * state's `managed` keys) are ever deleted; anything else the target holds is counted as unmanaged
- * and left alone.
+ * The plan's rules, in one place: the policy is applied and the roster shaped for the target;
+ * records are matched by the target's key field (policy `ids`; how: plan/match.ts), compared by
+ * their stored bytes or fingerprints, and become changes (plan/change.ts) attributed to their
+ * schools; only records this tool delivered (the state's `managed` keys) are ever deleted, softly
+ * when the policy says so; anything else the target holds is counted as unmanaged and left alone;
+ * warnings and holds (plan/safety.ts) follow. The JSON of a plan is written by render/plan-json.ts.
  */
-import { compareBytes, sameBytes } from '../model/byte-hash.js';
 import { convertVersion } from '../model/convert-version.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
-import { OrderedSearch } from '../model/gallop.js';
-import { type Finder, KeyIndex, keyFinder } from '../model/key-index.js';
-import { sortByKey } from '../model/key-sort.js';
-import {
-  type ByteRange,
-  byteRange,
-  RecordTable,
-  type RosterRecord,
-  SEPARATOR,
-} from '../model/record-table.js';
+import { type Finder, keyFinder } from '../model/key-index.js';
 import type { Roster } from '../model/roster.js';
-import type { JsonBytes } from './json-bytes.js';
+import { Change, type FieldSource } from './change.js';
+import { matchRecords } from './match.js';
 import {
-  type ChangeAction,
   type ChangeReason,
   type EntityCounts,
-  type FieldChange,
   PLAN_FORMAT_VERSION,
   type Plan,
   type PlanChange,
@@ -172,25 +163,10 @@ export function computePlan(input: PlanInput): Plan {
       if (counts.unchanged > 0 || (have && have.size > 0)) byEntity[entity] = counts;
       continue;
     }
-    // What the target holds is sorted by key (as exports, and so our snapshots, usually are): the
-    // roster's records are matched by walking both side by side, not looked up one by one
-    // (millions of cache misses at city scale, and an index of 130+ MB). Records out of key order
-    // (added at the end of a file, or all of them) are sorted and walked again. Otherwise: a
-    // typed-array index on the key bytes (no string per record, no Map over 8M entries).
     const scope = input.scope;
-    const sorted = have?.ascendingBy(field) === true;
-    const sideBySide = sorted && !scope;
-    const haveIndex = have && !sorted ? KeyIndex.of(have, field) : undefined;
-    const wantKey = want.fieldIndexOf(field);
-    const haveKey = have ? have.fieldIndexOf(field) : -1;
-    // (A few changed records are looked up by halving the sorted keys, not walked past millions.)
-    const finder = sorted && scope !== undefined ? new SortedFinder(have!, haveKey) : undefined;
-    // Which current records the roster still has: one byte per record, not a second key map.
-    const matched = new Uint8Array(have?.size ?? 0);
     // Same columns on both sides: equal stored bytes mean equal records, no hashing needed.
     const sameLayout = have !== undefined && have.fields.join('\u0000') === want.fields.join('\u0000');
     const dateField = want.fields.indexOf('dateLastModified');
-    const keyless: string[] = [];
     const entityChanges: PlanChange[] = [];
     const source: FieldSource = {
       entity,
@@ -200,12 +176,10 @@ export function computePlan(input: PlanInput): Plan {
       soft: policy.deleteStyle === 'soft' && entity === 'users',
       sameLayout,
     };
-    const range = byteRange();
 
     /** Records what becomes of roster record i, held at the target as record `found` (-1: not). */
     const settle = (i: number, found: number) => {
       const at = found >= 0 ? found : undefined;
-      if (at !== undefined) matched[at] = 1;
       // Compare the stored bytes first, then the values but dateLastModified (fingerprints, which
       // skip it, between tables of other columns); objects only for changes.
       if (
@@ -230,41 +204,10 @@ export function computePlan(input: PlanInput): Plan {
       entityChanges.push(new Change('update', entity, key, sourcedId, school, UPDATE, source, i, at));
     };
 
-    const walk = sideBySide ? new SortedWalk(have!, haveKey) : undefined;
-    // Not sorted, but perhaps in the same order as the roster (a target holds what the last
-    // apply sent, in the roster's order): records are first looked for where the walk stands.
-    const aligned = haveIndex?.unique ? new AlignedWalk(have!, haveKey) : undefined;
-    // Records out of key order (a typed array: a city's 8M in no order would be 70 MB as numbers).
-    let late: Int32Array | undefined;
-    let lateCount = 0;
-    for (let i = 0; i < want.size; i++) {
-      if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
-        keyless.push(want.value(i, 'sourcedId'));
-        continue;
-      }
-      if (walk) {
-        if (walk.accepts(range)) settle(i, walk.find(range));
-        else {
-          late ??= new Int32Array(want.size - i);
-          late[lateCount++] = i;
-        }
-      } else if (finder) settle(i, finder.find(range));
-      else if (!haveIndex) settle(i, -1);
-      else {
-        const at = aligned ? aligned.find(range) : -1;
-        settle(i, at >= 0 ? at : haveIndex.findBytes(range.buffer, range.start, range.end));
-      }
-    }
-    if (late) {
-      // Records out of key order (added at the end of a file, or a whole file in no order):
-      // sorted by key (a radix sort: a city's 8M in well under a second), and walked again.
-      const again = new SortedWalk(have!, haveKey);
-      for (const i of sortByKey(want, wantKey, late.subarray(0, lateCount))) {
-        RecordTable.narrow(want.locate(i, range), wantKey);
-        settle(i, again.find(range));
-      }
-    }
-    if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, keyless));
+    // Every roster record is matched to what the target holds by key (see match.ts).
+    const matching = matchRecords(want, have, field, scope !== undefined, settle);
+    const { keyless } = matching;
+    if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, [...keyless]));
 
     if (have) {
       // With a state, only what it records as delivered is ours (none of an entity it does not list).
@@ -274,11 +217,7 @@ export function computePlan(input: PlanInput): Plan {
       if (scope) counts.unchanged += scope.unchanged[entity] ?? 0;
       for (let c = 0, n = candidates ? candidates.length : have.size; c < n; c++) {
         const i = candidates ? candidates[c]! : c;
-        if (matched[i] === 1) continue;
-        // (Several current records may share a key: the one the index holds speaks for all.
-        // Sorted keys are all different.)
-        const first = !haveIndex ? -1 : haveIndex.findFrom(have, i, haveKey);
-        if (first >= 0 && matched[first] === 1) continue;
+        if (matching.matched(i)) continue;
         const key = have.value(i, field);
         if (managed && !managed.has(key)) {
           unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
@@ -378,6 +317,9 @@ export function computePlan(input: PlanInput): Plan {
   };
 }
 
+const CREATE: ChangeReason = 'create_because_absent_at_target';
+const UPDATE: ChangeReason = 'update_because_fields_differ';
+
 function withheldOf(
   desired: Roster,
   policy: Policy,
@@ -385,352 +327,6 @@ function withheldOf(
   const withheld = withheldByPolicy(desired, policy);
   return withheld ? { withheld } : {};
 }
-
-type Mask = (entity: EntityName, field: string, value: string) => string | undefined;
-
-const CREATE: ChangeReason = 'create_because_absent_at_target';
-const UPDATE: ChangeReason = 'update_because_fields_differ';
-
-/** What a Change needs to decode its fields: the two tables of its entity and the masking. */
-interface FieldSource {
-  readonly entity: EntityName;
-  readonly want: RecordTable;
-  readonly have: RecordTable | undefined;
-  readonly mask: Mask;
-  /** Deletes of this entity disable (users with deleteStyle soft). */
-  readonly soft: boolean;
-  /** want and have store the same fields in the same order. */
-  readonly sameLayout: boolean;
-  /** What writeJson needs per field of want and of have (made when first needed). */
-  jsonWant?: JsonFields;
-  jsonHave?: JsonFields;
-}
-
-/** Per field position of a table: the bytes that open its JSON field entry, and how values show. */
-interface JsonFields {
-  /** `{"name": ...` as planJsonChunks indents it. */
-  readonly opening: Buffer[];
-  /** null: the value as it is; else the JSON of what shows instead ("(redacted)"...). */
-  readonly shown: (Buffer | null)[];
-  /** 1 for fields a change never lists (dateLastModified). */
-  readonly skipped: Uint8Array;
-}
-
-function jsonFields(entity: EntityName, table: RecordTable, mask: Mask): JsonFields {
-  return {
-    opening: table.fields.map((f) =>
-      Buffer.from(`\n        {\n          "name": ${JSON.stringify(f)}`, 'utf8'),
-    ),
-    // Masking depends on the field, not on the (non-empty) value.
-    shown: table.fields.map((f) => {
-      const shown = mask(entity, f, 'x');
-      return shown === 'x' ? null : Buffer.from(JSON.stringify(shown), 'utf8');
-    }),
-    skipped: Uint8Array.from(table.fields, (f) => (f === 'dateLastModified' ? 1 : 0)),
-  };
-}
-
-const BEFORE = Buffer.from(',\n          "before": ');
-const AFTER = Buffer.from(',\n          "after": ');
-const FIELD_END = Buffer.from('\n        }');
-const COMMA = Buffer.from(',');
-const SOFT_DELETE_FIELDS =
-  '[\n        {\n          "name": "enabledUser",\n          "before": "true",\n          "after": "false"\n        }\n      ]\n    }';
-const jsonScratch = { a: byteRange(), b: byteRange(), ra: byteRange(), rb: byteRange() };
-
-/**
- * A planned change whose `fields` are decoded from its records when read (by a renderer, or
- * JSON through toJSON), not held: a city's first plan has ten million changes, and their field
- * lists would not fit in memory. About 100 bytes each.
- */
-class Change implements PlanChange {
-  readonly #source: FieldSource;
-  readonly #wantIndex: number;
-  readonly #haveIndex: number;
-
-  constructor(
-    readonly action: ChangeAction,
-    readonly entity: EntityName,
-    readonly key: string,
-    readonly sourcedId: string,
-    readonly school: string | undefined,
-    readonly reason: ChangeReason,
-    source: FieldSource,
-    wantIndex: number,
-    haveIndex: number,
-  ) {
-    this.#source = source;
-    this.#wantIndex = wantIndex;
-    this.#haveIndex = haveIndex;
-    // An own, enumerable property like any other (JSON, copies and comparisons see it), read
-    // through one shared getter.
-    Object.defineProperty(this, 'fields', FIELDS);
-  }
-
-  declare readonly fields: FieldChange[];
-
-  static decode(change: Change): FieldChange[] {
-    return change.decodeFields();
-  }
-
-  /**
-   * Writes this change as JSON, exactly as `JSON.stringify(change, null, 2)` indented by four
-   * spaces (planJsonChunks), straight from the records' bytes. False (nothing written) when it
-   * cannot: an update between tables of different columns.
-   */
-  writeJson(out: JsonBytes): boolean {
-    const source = this.#source;
-    if (this.action === 'update' && !source.sameLayout) return false;
-    const q = JSON.stringify;
-    out.text(
-      `{\n      "action": ${q(this.action)},\n      "entity": ${q(this.entity)},\n      "key": ${q(this.key)},\n      "sourcedId": ${q(this.sourcedId)},${
-        this.school !== undefined ? `\n      "school": ${q(this.school)},` : ''
-      }\n      "reason": ${q(this.reason)},\n      "fields": `,
-    );
-    if (this.action === 'delete' && source.soft) {
-      out.text(SOFT_DELETE_FIELDS);
-      return true;
-    }
-    out.text('[');
-    const start = out.length;
-    if (this.action === 'update') {
-      source.jsonWant ??= jsonFields(source.entity, source.want, source.mask);
-      writeUpdatedFields(out, source.jsonWant, source.have!, this.#haveIndex, source.want, this.#wantIndex);
-    } else if (this.action === 'create') {
-      source.jsonWant ??= jsonFields(source.entity, source.want, source.mask);
-      writeRecordFields(out, source.jsonWant, source.want, this.#wantIndex, AFTER);
-    } else {
-      source.jsonHave ??= jsonFields(source.entity, source.have!, source.mask);
-      writeRecordFields(out, source.jsonHave, source.have!, this.#haveIndex, BEFORE);
-    }
-    if (out.length === start) out.text(']\n    }');
-    else out.text('\n      ]\n    }');
-    return true;
-  }
-
-  private decodeFields(): FieldChange[] {
-    const { entity, want, have, mask, soft } = this.#source;
-    if (this.action === 'create') return fieldsOf(entity, want.get(this.#wantIndex), mask);
-    if (this.action === 'update')
-      return diffFields(entity, have!.get(this.#haveIndex), want.get(this.#wantIndex), mask);
-    return soft
-      ? [{ name: 'enabledUser', before: 'true', after: 'false' }]
-      : beforeFieldsOf(entity, have!.get(this.#haveIndex), mask);
-  }
-}
-
-/** A field entry: `{"name": ..., "before"|"after": value}` (value: the bytes, or what shows instead). */
-function writeField(
-  out: JsonBytes,
-  json: JsonFields,
-  f: number,
-  first: boolean,
-  direction: Buffer,
-  value: ByteRange,
-): void {
-  if (!first) out.raw(COMMA);
-  out.raw(json.opening[f]!);
-  out.raw(direction);
-  const shown = json.shown[f];
-  if (shown) out.raw(shown);
-  else out.string(value.buffer, value.start, value.end);
-  out.raw(FIELD_END);
-}
-
-/** A created or deleted record's non-empty fields (fieldsOf / beforeFieldsOf). */
-function writeRecordFields(
-  out: JsonBytes,
-  json: JsonFields,
-  table: RecordTable,
-  index: number,
-  direction: Buffer,
-): void {
-  const r = table.locate(index, jsonScratch.a);
-  const value = jsonScratch.ra;
-  value.buffer = r.buffer;
-  let first = true;
-  let f = 0;
-  let s = r.start;
-  for (let p = r.start; p <= r.end; p++) {
-    if (p < r.end && r.buffer[p] !== SEPARATOR) continue;
-    if (p > s && json.skipped[f] === 0) {
-      value.start = s;
-      value.end = p;
-      writeField(out, json, f, first, direction, value);
-      first = false;
-    }
-    f++;
-    s = p + 1;
-  }
-}
-
-/** The fields in which two records of the same columns differ (diffFields). */
-function writeUpdatedFields(
-  out: JsonBytes,
-  json: JsonFields,
-  have: RecordTable,
-  haveIndex: number,
-  want: RecordTable,
-  wantIndex: number,
-): void {
-  const before = have.locate(haveIndex, jsonScratch.a);
-  const after = want.locate(wantIndex, jsonScratch.b);
-  const b = jsonScratch.ra;
-  const a = jsonScratch.rb;
-  b.buffer = before.buffer;
-  a.buffer = after.buffer;
-  let bs = before.start;
-  let as = after.start;
-  let first = true;
-  for (let f = 0; f < want.fields.length; f++) {
-    // The next value on each side (an ended record has only empty values left).
-    let be = bs;
-    while (be < before.end && before.buffer[be] !== SEPARATOR) be++;
-    let ae = as;
-    while (ae < after.end && after.buffer[ae] !== SEPARATOR) ae++;
-    b.start = Math.min(bs, before.end);
-    b.end = Math.min(be, before.end);
-    a.start = Math.min(as, after.end);
-    a.end = Math.min(ae, after.end);
-    bs = be + 1;
-    as = ae + 1;
-    if (json.skipped[f] === 1 || sameBytes(b.buffer, b.start, b.end, a.buffer, a.start, a.end)) continue;
-    if (!first) out.raw(COMMA);
-    first = false;
-    out.raw(json.opening[f]!);
-    const shown = json.shown[f];
-    if (b.end > b.start) {
-      out.raw(BEFORE);
-      if (shown) out.raw(shown);
-      else out.string(b.buffer, b.start, b.end);
-    }
-    if (a.end > a.start) {
-      out.raw(AFTER);
-      if (shown) out.raw(shown);
-      else out.string(a.buffer, a.start, a.end);
-    }
-    out.raw(FIELD_END);
-  }
-}
-
-/**
- * Finds the records of a table sorted by key (RecordTable.ascendingBy), for keys asked mostly in
- * key order (a plan's changed records): a few steps each (OrderedSearch).
- */
-class SortedFinder {
-  private readonly search = new OrderedSearch();
-  private readonly probe = byteRange();
-
-  constructor(
-    private readonly table: RecordTable,
-    private readonly position: number,
-  ) {}
-
-  /** The record holding `key`; -1: none. */
-  find(key: ByteRange): number {
-    return this.search.find(this.table.size, (record) => this.compare(record, key));
-  }
-
-  private compare(record: number, key: ByteRange): number {
-    const probe = this.probe;
-    RecordTable.narrow(this.table.locate(record, probe), this.position);
-    return compareBytes(probe.buffer, probe.start, probe.end, key.buffer, key.start, key.end);
-  }
-}
-
-/**
- * Finds the records of a table sorted by key (RecordTable.ascendingBy) for keys given in key
- * order, by walking the table once from the start.
- */
-class SortedWalk {
-  private next = 0;
-  private found = -1;
-  private readonly last = byteRange();
-  private readonly held = byteRange();
-
-  constructor(
-    private readonly table: RecordTable,
-    private readonly position: number,
-  ) {}
-
-  /** True when `key` does not come before the last key looked for (find may be asked). */
-  accepts(key: ByteRange): boolean {
-    const { last } = this;
-    return (
-      last.end === last.start ||
-      compareBytes(last.buffer, last.start, last.end, key.buffer, key.start, key.end) <= 0
-    );
-  }
-
-  /** The record holding `key` (-1: none). Keys must come in order (see accepts). */
-  find(key: ByteRange): number {
-    const { last, table } = this;
-    if (last.end > last.start && sameBytes(last.buffer, last.start, last.end, key.buffer, key.start, key.end))
-      return this.found; // the same key again (a roster holding it twice)
-    last.buffer = key.buffer;
-    last.start = key.start;
-    last.end = key.end;
-    this.found = -1;
-    for (; this.next < table.size; this.next++) {
-      const k = table.locate(this.next, this.held);
-      RecordTable.narrow(k, this.position);
-      const order = compareBytes(k.buffer, k.start, k.end, key.buffer, key.start, key.end);
-      if (order < 0) continue;
-      if (order === 0) this.found = this.next++;
-      break;
-    }
-    return this.found;
-  }
-}
-
-/**
- * Finds the records of a table whose keys are all different (KeyIndex.unique) for keys given in
- * about the table's own order: at the walk's place, or a few records on (the ones passed over were
- * removed or moved). Says -1 otherwise, for the caller to look the key up; gives up for good when
- * the orders turn out unrelated. With unique keys, a record found here is the one an index finds.
- */
-class AlignedWalk {
-  private next = 0;
-  private tries = 0;
-  private misses = 0;
-  private readonly held = byteRange();
-
-  constructor(
-    private readonly table: RecordTable,
-    private readonly position: number,
-  ) {}
-
-  find(key: ByteRange): number {
-    if (this.misses > 1000 && this.misses * 2 > this.tries) return -1; // unrelated orders
-    this.tries++;
-    const { table, held } = this;
-    const last = Math.min(table.size, this.next + ALIGNED_LOOKAHEAD);
-    for (let j = this.next; j < last; j++) {
-      RecordTable.narrow(table.locate(j, held), this.position);
-      if (sameBytes(held.buffer, held.start, held.end, key.buffer, key.start, key.end)) {
-        this.next = j + 1;
-        return j;
-      }
-    }
-    this.misses++;
-    return -1;
-  }
-}
-
-/** How far past its place an AlignedWalk looks (records removed in a row). */
-const ALIGNED_LOOKAHEAD = 8;
-
-/** Writes a change made by computePlan as JSON (see Change.writeJson); false when it cannot. */
-export function writeChangeJson(change: PlanChange, out: JsonBytes): boolean {
-  return change instanceof Change && change.writeJson(out);
-}
-
-const FIELDS: PropertyDescriptor = {
-  get(this: Change) {
-    return Change.decode(this);
-  },
-  enumerable: true,
-};
 
 /** Each user's first school among its roles (OneRoster 1.2), built once per roster when needed. */
 function rolesByUser(
@@ -750,41 +346,4 @@ function rolesByUser(
     built.set(roster, map);
   }
   return map;
-}
-
-function fieldsOf(entity: EntityName, record: RosterRecord, mask: Mask): FieldChange[] {
-  const out: FieldChange[] = [];
-  for (const [name, value] of Object.entries(record)) {
-    if (value === '' || name === 'dateLastModified') continue;
-    out.push({ name, after: mask(entity, name, value)! });
-  }
-  return out;
-}
-
-function beforeFieldsOf(entity: EntityName, record: RosterRecord, mask: Mask): FieldChange[] {
-  return fieldsOf(entity, record, mask).map((f) => ({ name: f.name, before: f.after! }));
-}
-
-function diffFields(
-  entity: EntityName,
-  before: RosterRecord,
-  after: RosterRecord,
-  mask: Mask,
-): FieldChange[] {
-  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
-  const out: FieldChange[] = [];
-  for (const name of names) {
-    if (name === 'dateLastModified') continue;
-    const b = before[name] ?? '';
-    const a = after[name] ?? '';
-    if (a === b) continue;
-    const mb = mask(entity, name, b);
-    const ma = mask(entity, name, a);
-    out.push({
-      name,
-      ...(mb !== undefined ? { before: mb } : {}),
-      ...(ma !== undefined ? { after: ma } : {}),
-    });
-  }
-  return out;
 }

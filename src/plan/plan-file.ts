@@ -1,10 +1,11 @@
-/** Saved plan files: versioned JSON checked against schemas/plan.schema.json on reading. */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+/**
+ * Saved plan files read back: versioned JSON checked against schemas/plan.schema.json. (Plans are
+ * written by render/plan-json.ts.)
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { compileSchema, type ValidateFunction } from '../schema.js';
-import { writeChangeJson } from './compute.js';
-import { JsonBytes } from './json-bytes.js';
 import type { Plan } from './plan.js';
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/plan.schema.json', import.meta.url));
@@ -19,52 +20,6 @@ export function checkPlan(data: unknown): string[] {
       validateFormats: false,
     });
   return validator(data) ? [] : (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
-}
-
-/**
- * The JSON plan (exactly `JSON.stringify(plan, null, 2)` and a line break, as UTF-8) in pieces
- * of about `chunkBytes`: a city's first plan is gigabytes of JSON, more than one string can hold,
- * so it is written piece by piece. Changes made by computePlan are written from their records'
- * bytes (Change.writeJson: several times faster than JSON.stringify); others (read back from a
- * file, or an update between tables of different columns) by JSON.stringify.
- */
-export function* planJsonChunks(plan: Plan, chunkBytes = 1 << 20): Generator<Buffer> {
-  const out = new JsonBytes(chunkBytes + (chunkBytes >> 2));
-  out.text('{');
-  const entries = Object.entries(plan).filter(([, v]) => v !== undefined);
-  for (const [n, [key, value]] of entries.entries()) {
-    out.text(`\n  ${JSON.stringify(key)}: `);
-    if (key === 'changes' && Array.isArray(value) && value.length > 0) {
-      out.text('[');
-      for (const [i, change] of value.entries()) {
-        out.text(i > 0 ? ',\n    ' : '\n    ');
-        if (!writeChangeJson(change, out)) out.text(indent(JSON.stringify(change, null, 2), '    '));
-        if (out.length >= chunkBytes) yield out.take();
-      }
-      out.text('\n  ]');
-    } else {
-      out.text(indent(JSON.stringify(value, null, 2), '  '));
-    }
-    if (n < entries.length - 1) out.text(',');
-  }
-  out.text('\n}\n');
-  yield out.take();
-}
-
-function indent(json: string, by: string): string {
-  return json.replaceAll('\n', `\n${by}`);
-}
-
-/** Writes the plan as JSON, piece by piece (a city's first plan is larger than one string). */
-export function writePlanFile(path: string, plan: Plan): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const chunk of planJsonChunks(plan)) writeSync(fd, chunk);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 /** Saved plans above this size are refused (JSON.parse needs the whole text as one string). */

@@ -4,7 +4,7 @@
  */
 import type { EntityName } from '../model/entities.js';
 import type { FieldChange, Plan, PlanChange } from '../plan/plan.js';
-import { planJsonChunks } from '../plan/plan-file.js';
+import { planJsonChunks } from './plan-json.js';
 import { PLAIN, type Style } from './style.js';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';

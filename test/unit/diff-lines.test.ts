@@ -28,7 +28,7 @@ import {
 } from '../../src/formats/csv/keyed-lines.js';
 import { writeOneRosterDir } from '../../src/formats/oneroster-csv/write.js';
 import { generateDistrict, seededRandom } from '../../src/generate/generate.js';
-import { planJsonChunks } from '../../src/plan/plan-file.js';
+import { planJsonChunks } from '../../src/render/plan-json.js';
 import { diffRosters, diffTarget } from '../../src/services/diff.js';
 import { diffByLines } from '../../src/services/diff-lines.js';
 

@@ -8,7 +8,7 @@ import { hashString } from '../../src/model/byte-hash.js';
 import { RosterBuilder, sortedRecords } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
 import { buildDelivery } from '../../src/plan/delivery.js';
-import { PLAN_FILE_MAX_BYTES, planJsonChunks, readPlanFile } from '../../src/plan/plan-file.js';
+import { PLAN_FILE_MAX_BYTES, readPlanFile } from '../../src/plan/plan-file.js';
 import { applyPolicy, defaultPolicy, type Policy } from '../../src/plan/policy.js';
 import {
   MARKDOWN_LIMIT,
@@ -16,6 +16,7 @@ import {
   renderPlanText,
   TEXT_DETAIL_LIMIT,
 } from '../../src/render/plan.js';
+import { planJsonChunks } from '../../src/render/plan-json.js';
 import { batchRosterIds, batchShape } from '../../src/targets/batch.js';
 import { tempDir } from '../helpers/fixtures.js';
 

@@ -660,6 +660,55 @@ function isListType(type) {
 	return type === "refList" || type === "list" || type === "grades" || type === "userIds";
 }
 
+// dist/model/fingerprint.js
+/**
+* Fingerprints. A record's fingerprint is stable across formats, versions, column order and list
+* order: SHA-1 (first 16 hex digits) over `name=value` pairs of its non-empty normalized fields,
+* sorted by name, excluding `dateLastModified` (a delivery timestamp, not content). Format version 1.
+* The roster's fingerprint (version 2) is independent of record order, made of faster hashes.
+*/
+/** The roster fingerprint's own version (see fingerprintRoster). */
+const ROSTER_FINGERPRINT_VERSION = 2;
+/**
+* The same fingerprint from parallel arrays of field names (sorted by name) and values: what
+* RecordTable uses to fingerprint a stored record without building an object for it.
+*/
+function fingerprintValues(sortedNames, values) {
+	let text = "";
+	for (let i = 0; i < sortedNames.length; i++) {
+		const value = values[i];
+		const name = sortedNames[i];
+		if (value === void 0 || value === "" || name === "dateLastModified") continue;
+		text += text === "" ? `${name}=${value}` : `\n${name}=${value}`;
+	}
+	return hash("sha1", text, "hex").slice(0, 16);
+}
+/**
+* A fingerprint of the whole roster: equal rosters (in any record or column order, from any
+* format) give equal fingerprints. Roster fingerprint version 2: per entity, the mode, the record
+* count and RecordTable.contentSums (fast hashes of the stored values) instead of version 1's
+* SHA-1 of every record, which took seconds at city scale.
+*/
+function fingerprintRoster(roster) {
+	return fingerprintFromSums(roster.version, roster.entities().map((entity) => {
+		const table = roster.table(entity);
+		const [a, b] = table.contentSums();
+		return {
+			entity,
+			mode: roster.mode(entity),
+			size: table.size,
+			sums: [a, b]
+		};
+	}));
+}
+/** fingerprintRoster from the tables' sums (the incremental plan updates them rather than reading every record). */
+function fingerprintFromSums(version, tables) {
+	const digest = createHash("sha256");
+	digest.update(`v${2} ${version}\n`);
+	for (const { entity, mode, size, sums } of tables) digest.update(`${entity} ${mode} ${size} ${sums[0].toString(16)} ${sums[1].toString(16)}\n`);
+	return digest.digest("hex").slice(0, 32);
+}
+
 // dist/model/normalize.js
 /**
 * Normalization: the one canonical spelling of every value, so that two rosters that mean the
@@ -718,55 +767,6 @@ function setField(record, field, value) {
 		configurable: true
 	});
 	else record[field] = value;
-}
-
-// dist/model/fingerprint.js
-/**
-* Fingerprints. A record's fingerprint is stable across formats, versions, column order and list
-* order: SHA-1 (first 16 hex digits) over `name=value` pairs of its non-empty normalized fields,
-* sorted by name, excluding `dateLastModified` (a delivery timestamp, not content). Format version 1.
-* The roster's fingerprint (version 2) is independent of record order, made of faster hashes.
-*/
-/** The roster fingerprint's own version (see fingerprintRoster). */
-const ROSTER_FINGERPRINT_VERSION = 2;
-/**
-* The same fingerprint from parallel arrays of field names (sorted by name) and values: what
-* RecordTable uses to fingerprint a stored record without building an object for it.
-*/
-function fingerprintValues(sortedNames, values) {
-	let text = "";
-	for (let i = 0; i < sortedNames.length; i++) {
-		const value = values[i];
-		const name = sortedNames[i];
-		if (value === void 0 || value === "" || name === "dateLastModified") continue;
-		text += text === "" ? `${name}=${value}` : `\n${name}=${value}`;
-	}
-	return hash("sha1", text, "hex").slice(0, 16);
-}
-/**
-* A fingerprint of the whole roster: equal rosters (in any record or column order, from any
-* format) give equal fingerprints. Roster fingerprint version 2: per entity, the mode, the record
-* count and RecordTable.contentSums (fast hashes of the stored values) instead of version 1's
-* SHA-1 of every record, which took seconds at city scale.
-*/
-function fingerprintRoster(roster) {
-	return fingerprintFromSums(roster.version, roster.entities().map((entity) => {
-		const table = roster.table(entity);
-		const [a, b] = table.contentSums();
-		return {
-			entity,
-			mode: roster.mode(entity),
-			size: table.size,
-			sums: [a, b]
-		};
-	}));
-}
-/** fingerprintRoster from the tables' sums (the incremental plan updates them rather than reading every record). */
-function fingerprintFromSums(version, tables) {
-	const digest = createHash("sha256");
-	digest.update(`v${2} ${version}\n`);
-	for (const { entity, mode, size, sums } of tables) digest.update(`${entity} ${mode} ${size} ${sums[0].toString(16)} ${sums[1].toString(16)}\n`);
-	return digest.digest("hex").slice(0, 32);
 }
 
 // dist/model/record-table.js
@@ -1439,4 +1439,4 @@ function grow(a) {
 	return next;
 }
 
-export { sameBytes as C, hashString as S, USERS_12_FINAL_COLUMNS as _, byteRange as a, compareBytes as b, fingerprintRoster as c, setField as d, splitList as f, MANIFEST_FILES as g, GRADE_LEVELS as h, RecordTable as i, normalizeRecord as l, ENTITY_NAMES as m, scanCsv as n, sharedArray as o, ENTITIES as p, splitQuotedLine as r, fingerprintFromSums as s, quotesTaken as t, normalizeValue as u, entitiesOf as v, hashBytes as x, isListType as y };
+export { sameBytes as C, hashString as S, USERS_12_FINAL_COLUMNS as _, byteRange as a, compareBytes as b, normalizeValue as c, fingerprintFromSums as d, fingerprintRoster as f, MANIFEST_FILES as g, GRADE_LEVELS as h, RecordTable as i, setField as l, ENTITY_NAMES as m, scanCsv as n, sharedArray as o, ENTITIES as p, splitQuotedLine as r, normalizeRecord as s, quotesTaken as t, splitList as u, entitiesOf as v, hashBytes as x, isListType as y };
