@@ -2,9 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
 import { renderValidation } from '../render/validation.js';
-import { OUTPUT_FORMATS, type OutputFormat, writeRoster } from '../services/write.js';
-import { loadRoster } from '../source/load.js';
-import { summarize, validateRoster } from '../validate/validate.js';
+import { convertRoster } from '../services/convert.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../services/write.js';
 
 export default class Convert extends BaseCommand {
   static override summary = 'Convert a roster between roster YAML and OneRoster CSV 1.1 / 1.2.';
@@ -35,12 +34,17 @@ export default class Convert extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Convert);
-    const loaded = await loadRoster(args.src, { ignore: flags.ignore ?? [] });
-    validateRoster(loaded.roster, loaded.diagnostics);
-    const result = summarize(loaded.roster, loaded.location, loaded.format, loaded.diagnostics);
-    if (!result.valid) {
+    const converted = await convertRoster({
+      src: args.src,
+      to: flags.to as OutputFormat,
+      out: flags.out,
+      force: flags.force,
+      layout: flags.layout as 'single' | 'per-school',
+      ignore: flags.ignore ?? [],
+    });
+    if (!converted.written) {
       process.stderr.write(
-        renderValidation(result, 'text', {
+        renderValidation(converted.validation, 'text', {
           base: args.src,
           style: this.styleFor(flags['no-color'], process.stderr),
         }),
@@ -48,18 +52,9 @@ export default class Convert extends BaseCommand {
       process.stderr.write('Nothing was written: fix the errors above, then convert again.\n');
       this.exit(ExitCode.Failure);
     }
-    const written = await writeRoster(loaded.roster, {
-      to: flags.to as OutputFormat,
-      out: flags.out,
-      force: flags.force,
-      layout: flags.layout as 'single' | 'per-school',
-    });
-    const notCarried = result.diagnostics
-      .filter((d) => d.code === 'FILE_NOT_ROSTERING' && d.file)
-      .map((d) => `${d.file} is not carried: roster-as-code converts the rostering files only`);
-    for (const note of [...written.notes, ...notCarried]) process.stderr.write(`note: ${note}\n`);
+    for (const note of converted.notes) process.stderr.write(`note: ${note}\n`);
     this.write(
-      `Wrote ${written.files.length} file(s) to ${flags.out} (${flags.to}, OneRoster ${written.version}).\n`,
+      `Wrote ${converted.written.files.length} file(s) to ${flags.out} (${flags.to}, OneRoster ${converted.written.version}).\n`,
     );
   }
 }

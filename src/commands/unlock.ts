@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { loadRepoConfig, selectTarget } from '../config/config.js';
 import { UsageError } from '../errors.js';
-import { createTarget } from '../targets/create.js';
+import { unlockTarget } from '../services/unlock.js';
 
 export default class Unlock extends BaseCommand {
   static override summary = "Remove a target's lock left by a process that died.";
@@ -25,8 +24,7 @@ export default class Unlock extends BaseCommand {
         'unlock removes a lock whoever holds it',
         `Check that no apply is running, then run \`roster unlock ${args.target} --force\`.`,
       );
-    const target = createTarget(selectTarget(loadRepoConfig(flags.repo), args.target));
-    const held = await target.forceUnlock().finally(() => target.close?.());
+    const held = await unlockTarget({ repo: flags.repo, target: args.target });
     if (!held) {
       this.write(`Target "${args.target}" was not locked.\n`);
       return;
