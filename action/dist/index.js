@@ -25016,7 +25016,7 @@ function createTarget(config) {
 	}
 }
 
-// dist/formats/csv/line-diff.js
+// dist/formats/csv/changed-lines.js
 /**
 * Which lines of a CSV file changed since an earlier copy of it: the incremental plan's first
 * step (docs/performance.md, "Incremental plan"). A city's files are hundreds of megabytes, and a
@@ -25037,7 +25037,7 @@ const WIDE_WINDOW = 4096;
 /** Near the end of a buffer whose file goes on, stop: what follows is read with the next segment. */
 const MARGIN = 1 << 20;
 /**
-* diffLines on pieces of two files: a side whose buffer does not reach its file's end (`ends`
+* changedLines on pieces of two files: a side whose buffer does not reach its file's end (`ends`
 * false, cut after a line break) is only diffed up to MARGIN bytes before its end; the answer
 * says where to go on from.
 */
@@ -25096,7 +25096,7 @@ function diffSegment(before, beforeEnds, after, afterEnds, limit, margin = MARGI
 /** Bytes read from each file at a time (into buffers reused for the whole diff). */
 const SEGMENT = 16 << 20;
 /**
-* diffLines over two files, read piece by piece into two reused buffers: a city's 600 MB file is
+* changedLines over two files, read piece by piece into two reused buffers: a city's 600 MB file is
 * compared at the speed of reading it, without holding it (or the old copy) whole in memory.
 * Undefined when more than `limit` bytes of lines differ.
 */

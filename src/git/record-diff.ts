@@ -4,13 +4,13 @@
  * that moved (a file renamed, one YAML file split into one per school, CSV switched to YAML) is the
  * same record, and only a change of its values is a change.
  *
- * A CSV file changed in place is compared by lines first (formats/csv/line-diff.ts: equal stretches
+ * A CSV file changed in place is compared by lines first (formats/csv/changed-lines.ts: equal stretches
  * by native byte comparison) and only its lines that differ are read as records; anything else
  * (YAML, a new or removed file, a header that changed, quotes over line breaks) is read whole.
  */
 import { basename } from 'node:path';
 import { Diagnostics } from '../diagnostic.js';
-import { diffLines, quotesStayOnTheirLine } from '../formats/csv/line-diff.js';
+import { changedLines, quotesStayOnTheirLine } from '../formats/csv/changed-lines.js';
 import { memoryFiles } from '../formats/package-files.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName, type RosterVersion } from '../model/entities.js';
 import type { RosterRecord } from '../model/record-table.js';
@@ -198,7 +198,7 @@ export async function diffRecordFiles(
       quotesStayOnTheirLine(b.bytes)
     ) {
       const header = headerOf(b.bytes);
-      const lines = diffLines(b.bytes.subarray(header.length), a.bytes.subarray(header.length));
+      const lines = changedLines(b.bytes.subarray(header.length), a.bytes.subarray(header.length));
       if (lines) {
         const shift = (ranges: readonly number[]) => ranges.map((n) => n + header.length);
         await readCsvRecords(entity, linesText(header, b.bytes, shift(lines.removed)), old);

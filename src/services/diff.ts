@@ -15,13 +15,13 @@ import { defaultPolicy } from '../plan/policy.js';
 import type { ProgressListener } from '../progress.js';
 import { loadInBackground } from '../source/background.js';
 import { loadRoster } from '../source/load.js';
-import { diffByLines } from './diff-lines.js';
+import { diffByLines } from './diff-shortcut.js';
 
 export interface DiffOptions {
   readonly showPersonalData?: boolean;
   readonly now?: Date;
   readonly progress?: ProgressListener;
-  /** Read both rosters whole, even where only the lines that differ would do (see diff-lines.ts). */
+  /** Read both rosters whole, even where only the lines that differ would do (see diff-shortcut.ts). */
   readonly full?: boolean;
 }
 

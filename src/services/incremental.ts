@@ -30,8 +30,12 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, type RosterConfig, type TargetConfig } from '../config/config.js';
 import { Diagnostics } from '../diagnostic.js';
+import {
+  diffFiles,
+  fileQuotesStayOnTheirLines,
+  quotesStayOnTheirLine,
+} from '../formats/csv/changed-lines.js';
 import { linesOf } from '../formats/csv/keyed-lines.js';
-import { diffFiles, fileQuotesStayOnTheirLines, quotesStayOnTheirLine } from '../formats/csv/line-diff.js';
 import type { RosterFormat } from '../formats/format.js';
 import { readOneRoster } from '../formats/oneroster-csv/read.js';
 import { directoryFiles, memoryFiles } from '../formats/package-files.js';

@@ -6,7 +6,7 @@
  * (by sourcedId when the rows are in that order, else at the end).
  */
 import { compareBytes } from '../../model/byte-hash.js';
-import { quotesStayOnTheirLine } from './line-diff.js';
+import { quotesStayOnTheirLine } from './changed-lines.js';
 import { csvCell } from './write-csv.js';
 
 const LF = 0x0a;

@@ -20,7 +20,7 @@ const WINDOW = 64;
 const NEAR = 8;
 const WIDE_WINDOW = 4096;
 
-export interface LineDiff {
+export interface ChangedLines {
   /** Lines only in the new text: [start, end) byte ranges, flat, without their line breaks. */
   readonly added: number[];
   /** Lines only in the old text, likewise. */
@@ -28,7 +28,7 @@ export interface LineDiff {
 }
 
 /** Where diffSegment stopped: the line starts, on both sides, from which the texts go on. */
-interface SegmentDiff extends LineDiff {
+interface SegmentDiff extends ChangedLines {
   readonly afterStop: number;
   readonly beforeStop: number;
 }
@@ -38,11 +38,11 @@ interface SegmentDiff extends LineDiff {
  * Blank lines are listed too (the reader skips them). Lines end at LF; a CR before it is part of
  * the line. Undefined when more than `limit` bytes of lines differ.
  */
-export function diffLines(
+export function changedLines(
   before: Buffer,
   after: Buffer,
   limit = Number.POSITIVE_INFINITY,
-): LineDiff | undefined {
+): ChangedLines | undefined {
   const diff = diffSegment(before, true, after, true, limit);
   return diff && { added: diff.added, removed: diff.removed };
 }
@@ -51,7 +51,7 @@ export function diffLines(
 const MARGIN = 1 << 20;
 
 /**
- * diffLines on pieces of two files: a side whose buffer does not reach its file's end (`ends`
+ * changedLines on pieces of two files: a side whose buffer does not reach its file's end (`ends`
  * false, cut after a line break) is only diffed up to MARGIN bytes before its end; the answer
  * says where to go on from.
  */
@@ -111,7 +111,7 @@ function diffSegment(
   return { added, removed, afterStop: after.length, beforeStop: before.length };
 }
 
-/** The lines of two files that differ, as copies of their bytes (see diffLines). */
+/** The lines of two files that differ, as copies of their bytes (see changedLines). */
 export interface FileDiff {
   readonly added: Buffer[];
   readonly removed: Buffer[];
@@ -123,7 +123,7 @@ export interface FileDiff {
 const SEGMENT = 16 << 20;
 
 /**
- * diffLines over two files, read piece by piece into two reused buffers: a city's 600 MB file is
+ * changedLines over two files, read piece by piece into two reused buffers: a city's 600 MB file is
  * compared at the speed of reading it, without holding it (or the old copy) whole in memory.
  * Undefined when more than `limit` bytes of lines differ.
  */

@@ -30,7 +30,7 @@ import { writeOneRosterDir } from '../../src/formats/oneroster-csv/write.js';
 import { generateDistrict, seededRandom } from '../../src/generate/generate.js';
 import { planJsonChunks } from '../../src/render/plan-json.js';
 import { diffRosters, diffTarget } from '../../src/services/diff.js';
-import { diffByLines } from '../../src/services/diff-lines.js';
+import { diffByLines } from '../../src/services/diff-shortcut.js';
 
 const root = mkdtempSync(join(tmpdir(), 'diff-lines-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -37,7 +37,7 @@ import { locateRoster } from '../source/load.js';
 const MOST_CHANGED = 0.2;
 const MANIFEST = 'manifest.csv';
 
-export interface LineDiffInput {
+export interface DiffShortcutInput {
   readonly oldPath: string;
   readonly newPath: string;
   readonly target: PlanTarget;
@@ -61,7 +61,7 @@ interface FilePair {
 }
 
 /** A diff made from the lines that differ. */
-export interface LineDiff {
+export interface DiffShortcut {
   readonly plan: Plan;
   /** Lines that differ, both sides counted. */
   readonly changedLines: number;
@@ -71,7 +71,7 @@ export interface LineDiff {
  * The diff of two OneRoster CSV folders or zips by their changed lines, or why it cannot be made
  * so.
  */
-export async function diffByLines(input: LineDiffInput): Promise<LineDiff | string> {
+export async function diffByLines(input: DiffShortcutInput): Promise<DiffShortcut | string> {
   const opened: Side[] = [];
   try {
     for (const path of [input.oldPath, input.newPath]) {
@@ -135,7 +135,11 @@ async function openSide(path: string): Promise<Side | string> {
 }
 
 /** The diff of two sides by their changed lines, or why it cannot be made so. */
-async function diffSides(input: LineDiffInput, before: Side, after: Side): Promise<LineDiff | string> {
+async function diffSides(
+  input: DiffShortcutInput,
+  before: Side,
+  after: Side,
+): Promise<DiffShortcut | string> {
   const a = before.location;
   const b = after.location;
   const names = before.names;
@@ -212,12 +216,12 @@ function pairOf(entity: EntityName, before: KeyedLines, after: KeyedLines, chang
 
 /** The plan of the changed lines of `pairs` (and their context), read as two small packages. */
 async function planPairs(
-  input: LineDiffInput,
+  input: DiffShortcutInput,
   pairs: FilePair[],
   a: string,
   b: string,
   manifest: Buffer,
-): Promise<LineDiff | string> {
+): Promise<DiffShortcut | string> {
   // Which columns the reader takes the key, an enrollment's school and a role's user from.
   const version =
     (await readManifest(Readable.from([manifest]), MANIFEST, new Diagnostics())).version ??

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffFiles, diffLines, quotesStayOnTheirLine } from '../../src/formats/csv/line-diff.js';
+import { changedLines, diffFiles, quotesStayOnTheirLine } from '../../src/formats/csv/changed-lines.js';
 import { seededRandom } from '../../src/generate/generate.js';
 
 /** The lines of `text` (split at LF) whose ranges are not listed in `ranges`, in order. */
@@ -33,7 +33,7 @@ function wholeLines(text: Buffer, ranges: number[]): boolean {
 function check(before: string, after: string) {
   const a = Buffer.from(after);
   const b = Buffer.from(before);
-  const diff = diffLines(b, a)!;
+  const diff = changedLines(b, a)!;
   expect(wholeLines(a, diff.added)).toBe(true);
   expect(wholeLines(b, diff.removed)).toBe(true);
   // What is left on both sides is the same lines in the same order: unchanged means byte-equal.
@@ -41,7 +41,7 @@ function check(before: string, after: string) {
   return diff;
 }
 
-describe('diffLines', () => {
+describe('changedLines', () => {
   it('finds nothing in equal texts', () => {
     const text = 'sourcedId,name\nu1,Ann\nu2,Bob\n';
     expect(check(text, text)).toEqual({ added: [], removed: [] });
@@ -95,7 +95,7 @@ describe('diffFiles (two files read piece by piece)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'line-diff-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('lists the same lines as diffLines on whole texts, whatever the piece size', async () => {
+  it('lists the same lines as changedLines on whole texts, whatever the piece size', async () => {
     const rnd = seededRandom(11);
     for (let round = 0; round < 6; round++) {
       const lines: string[] = ['sourcedId,classSourcedId,userSourcedId'];
@@ -114,7 +114,7 @@ describe('diffFiles (two files read piece by piece)', () => {
       const after = Buffer.from(`${edited.join('\n')}${round % 2 ? '\n' : ''}`);
       writeFileSync(join(dir, 'before.csv'), before);
       writeFileSync(join(dir, 'after.csv'), after);
-      const whole = diffLines(before, after)!;
+      const whole = changedLines(before, after)!;
       const expected = {
         added: lineSet(after, whole.added),
         removed: lineSet(before, whole.removed),
@@ -167,11 +167,14 @@ function lineSet(text: Buffer, ranges: number[]): string[] {
   return out;
 }
 
-describe('diffLines with a limit', () => {
+describe('changedLines with a limit', () => {
   it('gives up once more bytes than the limit differ', () => {
     const before = Buffer.from('h\na\nb\nc\nd\n');
-    expect(diffLines(before, Buffer.from('h\nA\nB\nC\nd\n'), 4)).toBeUndefined();
-    expect(diffLines(before, Buffer.from('h\nA\nb\nc\nd\n'), 4)).toEqual({ added: [2, 3], removed: [2, 3] });
+    expect(changedLines(before, Buffer.from('h\nA\nB\nC\nd\n'), 4)).toBeUndefined();
+    expect(changedLines(before, Buffer.from('h\nA\nb\nc\nd\n'), 4)).toEqual({
+      added: [2, 3],
+      removed: [2, 3],
+    });
   });
 });
 
