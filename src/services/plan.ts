@@ -1,6 +1,6 @@
 /**
  * The plan service: config -> target -> desired roster (validated) -> target state and current
- * roster -> Plan. Shared by `roster plan`, `roster apply` and (later) the GitHub Action.
+ * roster -> Plan. Shared by `roster plan`, `roster apply` and the GitHub Action (services/ci.ts).
  */
 import {
   CONFIG_FILE,
@@ -27,8 +27,7 @@ import type { Target } from '../targets/target.js';
 import { InvalidRosterError, summarize } from '../validate/validate.js';
 import { planIncrementally, primePlanCache } from './incremental.js';
 
-/** The roster is invalid: nothing is planned or applied. Carries the validation result to render. */
-
+/** The roster without the records the portal rejected last time (so the plan sends them again). */
 function withoutRejected(roster: Roster, state: TargetState, target: TargetConfig): Roster {
   const rejected = new Set(state.rejected.map((r) => `${r.entity}\u0000${r.key}`));
   const b = new RosterBuilder(roster.version);

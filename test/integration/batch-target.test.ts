@@ -55,15 +55,11 @@ runTargetContract('batch (sandbox)', {
   deltaOnly: true,
   make: async () => {
     const sb = await seededSandbox();
-    return new BatchTarget(batchConfig(sb.http.url));
+    const config = batchConfig(sb.http.url);
+    return { target: new BatchTarget(config), fixture: { path: config.path } };
   },
-  corruptState: async (target) =>
-    writeFileSync(
-      join((target as unknown as { config: BatchTargetConfig }).config.path, 'current', 'state.json'),
-      '{ not json',
-    ),
-  leaveDeadLock: async (target, host) => {
-    const path = (target as unknown as { config: BatchTargetConfig }).config.path;
+  corruptState: async ({ path }) => writeFileSync(join(path, 'current', 'state.json'), '{ not json'),
+  leaveDeadLock: async ({ path }, _target, host) => {
     mkdirSync(path, { recursive: true });
     writeFileSync(join(path, 'lock.json'), deadLockText(host));
   },

@@ -17,11 +17,14 @@ import { deadLockText, testState } from '../helpers/state.js';
 import { runTargetContract } from './target-contract.js';
 
 runTargetContract('dir', {
-  make: async () => new DirTarget({ name: 'contract', path: join(tempDir(), 'target') }),
-  corruptState: async (target) => writeFileSync(join(target.location, 'current', 'state.json'), '{ not json'),
-  leaveDeadLock: async (target, host) => {
-    mkdirSync(target.location, { recursive: true });
-    writeFileSync(join(target.location, 'lock.json'), deadLockText(host));
+  make: async () => {
+    const path = join(tempDir(), 'target');
+    return { target: new DirTarget({ name: 'contract', path }), fixture: { path } };
+  },
+  corruptState: async ({ path }) => writeFileSync(join(path, 'current', 'state.json'), '{ not json'),
+  leaveDeadLock: async ({ path }, _target, host) => {
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'lock.json'), deadLockText(host));
   },
 });
 

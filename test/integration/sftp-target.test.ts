@@ -63,22 +63,13 @@ describe('sftp target against OpenSSH sshd', () => {
   runTargetContract('sftp (OpenSSH sshd)', {
     make: async () => {
       const sshd = await startSshd();
-      const target = sshdTarget(sshd);
-      (target as unknown as { sshd: typeof sshd }).sshd = sshd;
-      return target;
+      return { target: sshdTarget(sshd), fixture: sshd };
     },
     // No portal behind sshd: take the delivery away as a portal would.
-    settle: async (target) =>
-      rmSync(join((target as unknown as { sshd: { root: string } }).sshd.root, 'OneRoster.zip'), {
-        force: true,
-      }),
-    corruptState: async (target) => {
-      const sshd = (target as unknown as { sshd: { root: string } }).sshd;
-      const dir = join(sshd.root, '.roster', target.name);
-      writeFileSync(join(dir, 'state-000001.json'), '{ not json');
-    },
-    leaveDeadLock: async (target, host) => {
-      const sshd = (target as unknown as { sshd: { root: string } }).sshd;
+    settle: async (sshd) => rmSync(join(sshd.root, 'OneRoster.zip'), { force: true }),
+    corruptState: async (sshd, target) =>
+      writeFileSync(join(sshd.root, '.roster', target.name, 'state-000001.json'), '{ not json'),
+    leaveDeadLock: async (sshd, target, host) => {
       const dir = join(sshd.root, '.roster', target.name);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'lock.json'), deadLockText(host));
@@ -220,21 +211,17 @@ describe('sftp target against the sandbox landing zone', () => {
   runTargetContract('sftp (sandbox)', {
     make: async () => {
       const { sb, target } = await sandboxTarget();
-      (target as unknown as { sb: typeof sb }).sb = sb;
-      return target;
+      return { target, fixture: sb };
     },
-    settle: async (target) => {
-      await (target as unknown as { sb: { sync(): Promise<unknown> } }).sb.sync();
+    settle: async (sb) => {
+      await sb.sync();
     },
-    corruptState: async (target) => {
-      const sb = (target as unknown as { sb: { dataDir: string } }).sb;
+    corruptState: async (sb, target) =>
       writeFileSync(
         join(sb.dataDir, 'landing', 'district', '.roster', target.name, 'state-000001.json'),
         '{ not json',
-      );
-    },
-    leaveDeadLock: async (target, host) => {
-      const sb = (target as unknown as { sb: { dataDir: string } }).sb;
+      ),
+    leaveDeadLock: async (sb, target, host) => {
       const dir = join(sb.dataDir, 'landing', 'district', '.roster', target.name);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'lock.json'), deadLockText(host));

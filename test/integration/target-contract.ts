@@ -1,6 +1,8 @@
 /**
- * The contract every Target passes (dir, sftp against OpenSSH and the sandbox, batch): state, delivery, staleness,
- * locks. Call runTargetContract with a factory that makes a fresh, empty target.
+ * The contract every Target passes (dir, sftp against OpenSSH and the sandbox, batch): state,
+ * delivery, staleness, locks. Call runTargetContract with a factory that makes a fresh, empty
+ * target and the fixture behind it (a folder, a server), which the other hooks are given: no hook
+ * reaches into a target's private fields.
  */
 import { describe, expect, it } from 'vitest';
 import { generateDistrict } from '../../src/generate/generate.js';
@@ -10,15 +12,15 @@ import type { TargetState } from '../../src/targets/state.js';
 import type { Target } from '../../src/targets/target.js';
 import { testState } from '../helpers/state.js';
 
-export interface ContractHooks {
-  /** A fresh target with nothing applied. */
-  make(): Promise<Target>;
+export interface ContractHooks<F> {
+  /** A fresh target with nothing applied, and what stands behind it (its folder, its server). */
+  make(): Promise<{ target: Target; fixture: F }>;
   /** Makes the stored state unreadable (garbage), to check the target refuses it. */
-  corruptState(target: Target): Promise<void>;
+  corruptState(fixture: F, target: Target): Promise<void>;
   /** Leaves a lock as a crashed process would (its holder gone), on this host unless `host` is given. */
-  leaveDeadLock(target: Target, host?: string): Promise<void>;
+  leaveDeadLock(fixture: F, target: Target, host?: string): Promise<void>;
   /** Lets the portal take a delivery (a sync), so the next one can land. */
-  settle?(target: Target): Promise<void>;
+  settle?(fixture: F): Promise<void>;
   /** The target applies changes only (batch): a later delivery adds and updates, never removes. */
   readonly deltaOnly?: boolean;
 }
@@ -30,25 +32,31 @@ function stateFor(target: Target, serial: number): TargetState {
   });
 }
 
-export function runTargetContract(kind: string, hooks: ContractHooks): void {
+export function runTargetContract<F>(kind: string, hooks: ContractHooks<F>): void {
   describe(`Target contract: ${kind}`, () => {
     const roster = generateDistrict({ schools: 2, students: 30, seed: 'contract' });
     const next = generateDistrict({ schools: 2, students: 31, seed: 'contract' });
     const shaped = (t: Target, r: typeof roster) => (t.shape ? t.shape(r) : r);
+    const fixtures = new Map<Target, F>();
+    const make = async () => {
+      const { target, fixture } = await hooks.make();
+      fixtures.set(target, fixture);
+      return target;
+    };
     const deliver = async (t: Target, r: typeof roster, serial: number, expected: number) => {
       const receipt = await t.deliver(r, r, stateFor(t, serial), expected);
-      await hooks.settle?.(t);
+      await hooks.settle?.(fixtures.get(t)!);
       return receipt;
     };
 
     it('has no state before the first delivery', async () => {
-      const target = await hooks.make();
+      const target = await make();
       expect(await target.readState()).toBeUndefined();
       await target.close?.();
     });
 
     it('delivers, then reads back the state and the roster it holds', async () => {
-      const target = await hooks.make();
+      const target = await make();
       const lock = await target.lock('apply', 0);
       const receipt = await deliver(target, roster, 1, 0);
       await target.unlock(lock);
@@ -62,7 +70,7 @@ export function runTargetContract(kind: string, hooks: ContractHooks): void {
     });
 
     it('refuses a delivery based on a stale serial, and keeps the old state and roster', async () => {
-      const target = await hooks.make();
+      const target = await make();
       await deliver(target, roster, 1, 0);
       await expect(target.deliver(next, next, stateFor(target, 2), 0)).rejects.toMatchObject({
         code: 'PLAN_STALE',
@@ -84,7 +92,7 @@ export function runTargetContract(kind: string, hooks: ContractHooks): void {
     });
 
     it('lets one process hold the lock: a second lock fails at once, naming the holder', async () => {
-      const target = await hooks.make();
+      const target = await make();
       const lock = await target.lock('apply', 0);
       const started = Date.now();
       await expect(target.lock('apply', 0)).rejects.toMatchObject({ code: 'LOCK_HELD' });
@@ -97,7 +105,7 @@ export function runTargetContract(kind: string, hooks: ContractHooks): void {
     });
 
     it('waits for the lock with a timeout', async () => {
-      const target = await hooks.make();
+      const target = await make();
       const lock = await target.lock('apply', 0);
       setTimeout(() => void target.unlock(lock), 300);
       const second = await target.lock('apply', 5000);
@@ -107,7 +115,7 @@ export function runTargetContract(kind: string, hooks: ContractHooks): void {
     });
 
     it('does not release a lock it does not hold', async () => {
-      const target = await hooks.make();
+      const target = await make();
       const lock = await target.lock('apply', 0);
       await target.unlock({ ...lock, id: 'someone-else' });
       expect((await target.readLock())?.id).toBe(lock.id);
@@ -116,8 +124,8 @@ export function runTargetContract(kind: string, hooks: ContractHooks): void {
     });
 
     it('takes over the lock of a dead holder on this host, saying whose it was', async () => {
-      const target = await hooks.make();
-      await hooks.leaveDeadLock(target);
+      const target = await make();
+      await hooks.leaveDeadLock(fixtures.get(target)!, target);
       expect((await target.readLock())?.stale).toBe(true);
       const lock = await target.lock('apply', 0);
       expect(lock.replaced).toMatchObject({ id: 'dead', holder: 'ci@host', stale: true });
@@ -128,8 +136,8 @@ export function runTargetContract(kind: string, hooks: ContractHooks): void {
     });
 
     it('keeps the lock of a holder on another host until force-unlocked, naming host and age', async () => {
-      const target = await hooks.make();
-      await hooks.leaveDeadLock(target, 'runner-elsewhere');
+      const target = await make();
+      await hooks.leaveDeadLock(fixtures.get(target)!, target, 'runner-elsewhere');
       expect((await target.readLock())?.stale).toBe(false);
       await expect(target.lock('apply', 0)).rejects.toThrow(/locked by ci@host \(apply, since .+ ago\)/);
       await expect(target.lock('apply', 0)).rejects.toMatchObject({
@@ -144,9 +152,9 @@ export function runTargetContract(kind: string, hooks: ContractHooks): void {
     });
 
     it('refuses a corrupt state with a clear error', async () => {
-      const target = await hooks.make();
+      const target = await make();
       await deliver(target, roster, 1, 0);
-      await hooks.corruptState(target);
+      await hooks.corruptState(fixtures.get(target)!, target);
       await expect(target.readState()).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
       await target.close?.();
     });
