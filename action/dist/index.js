@@ -31804,9 +31804,9 @@ async function rosterCommit(rosterPath) {
 // dist/services/plan.js
 /**
 * The plan service: config -> target -> desired roster (validated) -> target state and current
-* roster -> Plan. Shared by `roster plan`, `roster apply` and (later) the GitHub Action.
+* roster -> Plan. Shared by `roster plan`, `roster apply` and the GitHub Action (services/ci.ts).
 */
-/** The roster is invalid: nothing is planned or applied. Carries the validation result to render. */
+/** The roster without the records the portal rejected last time (so the plan sends them again). */
 function withoutRejected(roster, state, target) {
 	const rejected = new Set(state.rejected.map((r) => `${r.entity}\u0000${r.key}`));
 	const b = new RosterBuilder(roster.version);
