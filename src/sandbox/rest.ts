@@ -507,8 +507,8 @@ export class RestView {
             o.givenName = rec.givenName ?? '';
             o.familyName = rec.familyName ?? '';
             put('middleName', rec.middleName);
-            if (version === '1.1') {
-              o.role = rec.role ?? '';
+            // The fields both versions share, after each version's own.
+            const common = () => {
               put('identifier', rec.identifier);
               put('email', rec.email);
               put('sms', rec.sms);
@@ -517,8 +517,12 @@ export class RestView {
                 'agents',
                 list_(rec.agentSourcedIds).map((a) => ref('user', 'users', a)),
               );
-              o.orgs = list_(rec.orgSourcedIds).map((x) => ref('org', 'orgs', x));
               put('grades', list_(rec.grades));
+            };
+            if (version === '1.1') {
+              o.role = rec.role ?? '';
+              o.orgs = list_(rec.orgSourcedIds).map((x) => ref('org', 'orgs', x));
+              common();
               break;
             }
             put('userMasterIdentifier', rec.userMasterIdentifier);
@@ -557,15 +561,7 @@ export class RestView {
               'primaryOrg',
               rec.primaryOrgSourcedId ? ref('org', 'orgs', rec.primaryOrgSourcedId) : undefined,
             );
-            put('identifier', rec.identifier);
-            put('email', rec.email);
-            put('sms', rec.sms);
-            put('phone', rec.phone);
-            put(
-              'agents',
-              list_(rec.agentSourcedIds).map((a) => ref('user', 'users', a)),
-            );
-            put('grades', list_(rec.grades));
+            common();
             break;
           }
           case 'enrollments':
