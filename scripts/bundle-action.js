@@ -1,7 +1,7 @@
 /**
  * Bundles the GitHub Action (dist/action/index.js and the workers it starts) into action/dist/,
  * committed so that `uses: OWNER/roster-as-code@v1` runs without npm install. Run after
- * `npm run build`; test/unit/action-bundle.test.ts checks that the committed bundle is current.
+ * `npm run build`; test/unit/action/action.test.ts checks that the committed bundle is current.
  * The bundle sits two folders below the repository's root, as dist/<folder>/ does, so that the
  * sources' `new URL('../../schemas/...', import.meta.url)` find the schemas and package.json.
  * Usage: node scripts/bundle-action.js [OUT_DIR]
