@@ -113,8 +113,6 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     return expires !== undefined && expires > Date.now();
   };
   const view = async (version: RosterVersion, origin: string): Promise<RestView> => {
-    // Which store state the cached view is of: the store file's size and time, and the latest
-    // sync (read per request, so cheap: a city's store is hundreds of MB).
     const key = `${storeKey()}|${origin}`;
     const cached = views.get(version);
     if (cached?.key === key) return cached.view;
@@ -124,10 +122,21 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
     views.set(version, { key, view: v });
     return v;
   };
-  const storeKey = () =>
-    existsSync(store.currentFile)
-      ? `${statSync(store.currentFile).size}:${statSync(store.currentFile).mtimeMs}:${readdirSync(join(store.dataDir, 'syncs')).sort().at(-1) ?? ''}`
-      : `empty:${readdirSync(join(store.dataDir, 'syncs')).sort().at(-1) ?? ''}`;
+  /**
+   * Which state the store is in: its roster file's size and time, and the syncs (their number,
+   * the latest, and when its record last changed). Read per request, so cheap: one stat and one
+   * listing, never the store itself (a city's is hundreds of MB).
+   */
+  const storeKey = () => {
+    const current = statSync(store.currentFile, { throwIfNoEntry: false });
+    const syncs = join(store.dataDir, 'syncs');
+    const ids = readdirSync(syncs);
+    const last = ids.sort().at(-1);
+    const lastChanged = last
+      ? (statSync(join(syncs, last, 'sync.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0)
+      : 0;
+    return `${current ? `${current.size}:${current.mtimeMs}` : 'empty'}|${ids.length}|${last ?? ''}:${lastChanged}`;
+  };
   /** Where hrefs and links point: the configured public URL, else the request's own origin. */
   const originOf = (req: IncomingMessage): string => {
     if (config.http.publicUrl) return config.http.publicUrl.replace(/\/+$/, '');
@@ -139,13 +148,7 @@ export function startHttp(options: HttpOptions): Promise<HttpFrontDoor> {
   // request: reading a city's store takes seconds.
   let page: { key: string; html: string } | undefined;
   const statusPage = async (origin: string): Promise<string> => {
-    const syncs = join(store.dataDir, 'syncs');
-    const ids = readdirSync(syncs).sort();
-    const last = ids.at(-1);
-    const lastChanged = last
-      ? (statSync(join(syncs, last, 'sync.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0)
-      : 0;
-    const key = `${storeKey()}|${ids.length}|${lastChanged}|${origin}`;
+    const key = `${storeKey()}|${origin}`;
     if (page?.key !== key)
       page = {
         key,
