@@ -7,6 +7,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from './base-command.js';
 import { trapInterrupts } from './interrupts.js';
 import { appliedLine, renderPlanText } from './render/plan.js';
+import { applyResultJson, editResultJson } from './render/results.js';
 import { applyRoster } from './services/apply.js';
 import { type EditRequest, editRoster } from './services/edit.js';
 
@@ -33,7 +34,7 @@ export abstract class EditCommand extends BaseCommand {
       quiet?: boolean;
       'no-color'?: boolean;
     },
-  ): Promise<void> {
+  ): Promise<ReturnType<typeof editResultJson>> {
     const result = await editRoster({
       repo: flags.repo,
       request,
@@ -44,14 +45,14 @@ export abstract class EditCommand extends BaseCommand {
     if (flags['dry-run']) {
       this.write(result.diff);
       process.stderr.write(`${result.message} (dry run: nothing was written)\n`);
-      return;
+      return this.done(editResultJson(result, true));
     }
     for (const f of result.files) this.write(`Edited ${f.path}\n`);
     for (const c of result.changes)
       this.write(`  ${c.before && c.after ? '~' : c.after ? '+' : '-'} ${c.id}\n`);
     for (const w of result.warnings) process.stderr.write(`Warning: [${w.code}] ${w.message}\n`);
     if (result.commit) this.write(`Committed ${result.commit.slice(0, 12)}: ${result.message}\n`);
-    if (!flags.apply) return;
+    if (!flags.apply) return this.done(editResultJson(result, false));
     const trap = trapInterrupts((signal) =>
       process.stderr.write(`\n${signal} received: stopping at a safe point and releasing the lock...\n`),
     );
@@ -70,6 +71,7 @@ export abstract class EditCommand extends BaseCommand {
       if (applied.outcome === 'no-changes') this.write('No changes. Nothing to apply.\n');
       else this.write(style.green(`${appliedLine(applied.plan, applied.state?.serial)}\n`));
       for (const w of applied.warnings ?? []) process.stderr.write(`Warning: ${w}\n`);
+      return await this.done(editResultJson(result, false, applyResultJson(applied)));
     } finally {
       trap.release();
     }

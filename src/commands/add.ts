@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { EditCommand } from '../edit-command.js';
 import { UsageError } from '../errors.js';
+import type { EditResultJson } from '../render/results.js';
 
 export default class Add extends EditCommand {
   static override summary = 'Add a user or a class to the roster files, as the smallest diff.';
@@ -38,7 +39,7 @@ export default class Add extends EditCommand {
     'class-code': Flags.string({ description: 'class: its class code.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<EditResultJson> {
     const { args, flags } = await this.parse(Add);
     const need = (name: keyof typeof flags, value: unknown): string => {
       if (typeof value !== 'string' || value === '')
@@ -50,7 +51,7 @@ export default class Add extends EditCommand {
       return value;
     };
     if (args.kind === 'user') {
-      await this.edit(
+      return this.edit(
         {
           kind: 'add-user',
           role: flags.role,
@@ -65,10 +66,9 @@ export default class Add extends EditCommand {
         },
         flags,
       );
-      return;
     }
     if (!flags.term?.length) need('term', undefined);
-    await this.edit(
+    return this.edit(
       {
         kind: 'add-class',
         course: need('course', flags.course),

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { renderApplies } from '../render/history.js';
+import { type AppliesResult, renderApplies } from '../render/history.js';
 import { listApplies } from '../services/history.js';
 
 export default class Applies extends BaseCommand {
@@ -23,7 +23,7 @@ export default class Applies extends BaseCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<AppliesResult> {
     const { flags } = await this.parse(Applies);
     const result = await listApplies({ repo: flags.repo, ...(flags.target ? { target: flags.target } : {}) });
     if (flags.format === 'json') this.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -32,6 +32,8 @@ export default class Applies extends BaseCommand {
         renderApplies(result, flags.format as 'text' | 'markdown', this.styleFor(flags['no-color'])),
       );
     // Every target shown; the exit code says that not all could be read.
-    if (result.targets.some((t) => t.error)) this.exit(ExitCode.Failure);
+    return this.done(result, {
+      exitCode: result.targets.some((t) => t.error) ? ExitCode.Failure : undefined,
+    });
   }
 }

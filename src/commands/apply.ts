@@ -6,6 +6,7 @@ import { trapInterrupts } from '../interrupts.js';
 import type { Plan as PlanData } from '../plan/plan.js';
 import { readPlanFile } from '../plan/plan-file.js';
 import { appliedLine, renderPlanText } from '../render/plan.js';
+import { type ApplyResultJson, applyResultJson } from '../render/results.js';
 import { applyRoster } from '../services/apply.js';
 
 export default class Apply extends BaseCommand {
@@ -37,7 +38,7 @@ export default class Apply extends BaseCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ApplyResultJson> {
     const { args, flags } = await this.parse(Apply);
     const savedPlan = args.planfile ? readPlanFile(args.planfile) : undefined;
     if (savedPlan && flags.target && flags.target !== savedPlan.target.name) {
@@ -47,7 +48,8 @@ export default class Apply extends BaseCommand {
         'Leave out --target when applying a plan file.',
       );
     }
-    const interactive = process.stdin.isTTY && process.stdout.isTTY;
+    // With --json, stdout is a program's: no prompt there.
+    const interactive = process.stdin.isTTY && process.stdout.isTTY && !this.jsonEnabled();
     if (!savedPlan && !flags['auto-approve'] && !interactive) {
       throw new UsageError(
         'APPROVAL_REQUIRED',
@@ -102,6 +104,7 @@ export default class Apply extends BaseCommand {
         this.write(style.green(`${appliedLine(result.plan, result.state?.serial)}\n`));
         for (const w of result.warnings ?? []) process.stderr.write(`Warning: ${w}\n`);
       }
+      return await this.done(applyResultJson(result));
     } finally {
       trap.release();
     }

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { indexNote, renderBlame } from '../render/history.js';
+import { type BlameResult, indexNote, renderBlame } from '../render/history.js';
 import { recordBlame } from '../services/history.js';
 import { historyProgress } from './log.js';
 
@@ -26,7 +26,7 @@ export default class Blame extends BaseCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<BlameResult> {
     const { args, flags } = await this.parse(Blame);
     const progress = historyProgress(this.progress(flags.quiet));
     const blame = await recordBlame({
@@ -42,5 +42,6 @@ export default class Blame extends BaseCommand {
     if (flags.format === 'json') this.write(`${JSON.stringify(blame, null, 2)}\n`);
     else
       this.write(renderBlame(blame, flags.format as 'text' | 'markdown', this.styleFor(flags['no-color'])));
+    return this.done(blame);
   }
 }

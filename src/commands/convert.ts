@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { renderValidation } from '../render/validation.js';
-import { convertRoster } from '../services/convert.js';
+import { writtenJson } from '../render/results.js';
+import { renderValidation, validationReport } from '../render/validation.js';
+import { type ConvertResult, convertRoster } from '../services/convert.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../services/write.js';
 
 export default class Convert extends BaseCommand {
@@ -32,7 +33,7 @@ export default class Convert extends BaseCommand {
     ignore: Flags.string({ multiple: true, description: 'Leave out findings with this code (repeatable).' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ReturnType<typeof convertJson>> {
     const { args, flags } = await this.parse(Convert);
     const converted = await convertRoster({
       src: args.src,
@@ -50,11 +51,23 @@ export default class Convert extends BaseCommand {
         }),
       );
       process.stderr.write('Nothing was written: fix the errors above, then convert again.\n');
-      this.exit(ExitCode.Failure);
+      return this.done(convertJson(converted, flags.out, args.src), { exitCode: ExitCode.Failure });
     }
     for (const note of converted.notes) process.stderr.write(`note: ${note}\n`);
     this.write(
       `Wrote ${converted.written.files.length} file(s) to ${flags.out} (${flags.to}, OneRoster ${converted.written.version}).\n`,
     );
+    return this.done(convertJson(converted, flags.out, args.src));
   }
+}
+
+function convertJson(converted: ConvertResult, out: string, src: string) {
+  return writtenJson('convert', {
+    out,
+    written: converted.written !== undefined,
+    files: converted.written?.files ?? [],
+    ...(converted.written ? { oneRosterVersion: converted.written.version } : {}),
+    notes: converted.notes,
+    validation: validationReport(converted.validation, { base: src }),
+  });
 }

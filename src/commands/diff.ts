@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
+import type { Plan } from '../plan/plan.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
 import { planJsonChunks } from '../render/plan-json.js';
 import { diffRosters } from '../services/diff.js';
@@ -35,7 +36,7 @@ export default class Diff extends BaseCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Plan> {
     const { args, flags } = await this.parse(Diff);
     const { plan, changedLines } = await diffRosters(args.old, args.new, {
       showPersonalData: flags['show-personal-data'],
@@ -54,6 +55,9 @@ export default class Diff extends BaseCommand {
       process.stderr.write(
         `Read only the ${changedLines} line(s) that differ between the two rosters (roster diff --full reads both whole).\n`,
       );
-    if (flags['exit-code'] && plan.changes.length > 0) this.exit(ExitCode.Changes);
+    return this.done(plan, {
+      jsonChunks: () => planJsonChunks(plan),
+      exitCode: flags['exit-code'] && plan.changes.length > 0 ? ExitCode.Changes : undefined,
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { EditCommand } from '../edit-command.js';
+import type { EditResultJson } from '../render/results.js';
 
 export default class Drop extends EditCommand {
   static override summary =
@@ -11,8 +12,8 @@ export default class Drop extends EditCommand {
   };
   static override flags = { ...EditCommand.editFlags };
 
-  async run(): Promise<void> {
+  async run(): Promise<EditResultJson> {
     const { args, flags } = await this.parse(Drop);
-    await this.edit({ kind: 'drop', user: args.user, class: args.class }, flags);
+    return this.edit({ kind: 'drop', user: args.user, class: args.class }, flags);
   }
 }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { EditCommand } from '../edit-command.js';
+import type { EditResultJson } from '../render/results.js';
 
 export default class Enroll extends EditCommand {
   static override summary = 'Enroll a user in a class (one enrollment added to the roster files).';
@@ -17,9 +18,9 @@ export default class Enroll extends EditCommand {
     primary: Flags.boolean({ description: 'The primary teacher of the class.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<EditResultJson> {
     const { args, flags } = await this.parse(Enroll);
-    await this.edit(
+    return this.edit(
       { kind: 'enroll', user: args.user, class: args.class, role: flags.role, primary: flags.primary },
       flags,
     );

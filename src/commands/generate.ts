@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { generateDistrict } from '../generate/generate.js';
+import { writtenJson } from '../render/results.js';
 import { writeRoster } from '../services/write.js';
 
 export default class Generate extends BaseCommand {
@@ -35,7 +36,7 @@ export default class Generate extends BaseCommand {
     force: Flags.boolean({ description: 'Replace roster files already in --out.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ReturnType<typeof writtenJson>> {
     const { flags } = await this.parse(Generate);
     const version = flags.version as '1.1' | '1.2';
     const roster = generateDistrict({
@@ -52,12 +53,18 @@ export default class Generate extends BaseCommand {
       force: flags.force,
       layout: flags.layout as 'single' | 'per-school',
     });
-    const counts = roster
-      .entities()
-      .map((e) => [e, roster.table(e).size] as const)
-      .filter(([, n]) => n > 0)
+    const records = Object.fromEntries(
+      roster
+        .entities()
+        .map((e) => [e, roster.table(e).size] as const)
+        .filter(([, n]) => n > 0),
+    );
+    const counts = Object.entries(records)
       .map(([e, n]) => `${n} ${e}`)
       .join(', ');
     this.write(`Wrote ${result.files.length} file(s) to ${flags.out}: OneRoster ${version}, ${counts}\n`);
+    return this.done(
+      writtenJson('generate', { out: flags.out, oneRosterVersion: version, files: result.files, records }),
+    );
   }
 }

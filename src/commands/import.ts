@@ -2,7 +2,9 @@ import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { UsageError } from '../errors.js';
-import { renderValidation } from '../render/validation.js';
+import { ExitCode } from '../exit-codes.js';
+import { writtenJson } from '../render/results.js';
+import { renderValidation, validationReport } from '../render/validation.js';
 import {
   IMPORT_SOURCES,
   type ImportSource,
@@ -84,7 +86,7 @@ export default class Import extends BaseCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ReturnType<typeof writtenJson>> {
     const { args, flags } = await this.parse(Import);
     const fromTarget = flags['from-target'];
     if (fromTarget ? flags.from || args.source : !flags.from || !args.source)
@@ -154,7 +156,19 @@ export default class Import extends BaseCommand {
           : 'Review with git diff, commit, then: roster plan\n'
       }`,
     );
-    if (!result.validation.valid) this.exit(1);
+    return this.done(
+      writtenJson('import', {
+        rosterPath: where,
+        files: result.files,
+        records: result.records,
+        valid: result.validation.valid,
+        ...(result.reportFile ? { reportFile: relative(process.cwd(), result.reportFile) } : {}),
+        notes: result.notes,
+        ...(stats ? { apiStats: stats } : {}),
+        validation: validationReport(result.validation, { base }),
+      }),
+      { exitCode: result.validation.valid ? undefined : ExitCode.Failure },
+    );
   }
 }
 

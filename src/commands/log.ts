@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../errors.js';
 import { ENTITY_NAMES, type EntityName } from '../model/entities.js';
-import { indexNote, renderLog } from '../render/history.js';
+import { indexNote, type LogResult, renderLog } from '../render/history.js';
 import { recordLog } from '../services/history.js';
 
 /** A --since/--until value: a date (2026-08-01), a time, or what Date reads. */
@@ -76,7 +76,7 @@ export default class Log extends BaseCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<LogResult> {
     const { args, flags } = await this.parse(Log);
     if (flags.related && args.record === undefined)
       throw new UsageError(
@@ -106,5 +106,6 @@ export default class Log extends BaseCommand {
     if (note && !flags.quiet) process.stderr.write(`${note}\n`);
     if (flags.format === 'json') this.write(`${JSON.stringify(log, null, 2)}\n`);
     else this.write(renderLog(log, flags.format as 'text' | 'markdown', this.styleFor(flags['no-color'])));
+    return this.done(log);
   }
 }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { EditCommand } from '../edit-command.js';
+import type { EditResultJson } from '../render/results.js';
 
 export default class Move extends EditCommand {
   static override summary =
@@ -11,8 +12,8 @@ export default class Move extends EditCommand {
     school: Flags.string({ required: true, description: 'The school it moves to (sourcedId).' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<EditResultJson> {
     const { args, flags } = await this.parse(Move);
-    await this.edit({ kind: 'move', user: args.user, school: flags.school }, flags);
+    return this.edit({ kind: 'move', user: args.user, school: flags.school }, flags);
   }
 }

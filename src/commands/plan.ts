@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
+import type { Plan as PlanData } from '../plan/plan.js';
 import { type PlanFormat, renderPlan } from '../render/plan.js';
 import { planJsonChunks, writePlanFile } from '../render/plan-json.js';
 import { fillPlanCache, makePlan } from '../services/plan.js';
@@ -37,7 +38,7 @@ export default class Plan extends BaseCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<PlanData> {
     const { flags } = await this.parse(Plan);
     const ctx = await makePlan({
       repo: flags.repo,
@@ -63,6 +64,9 @@ export default class Plan extends BaseCommand {
       this.write(`Saved the plan to ${flags.out}. Apply exactly this plan with: roster apply ${flags.out}\n`);
     // Then, when it found nothing to do, the plan cache for the next plan (once all is shown).
     await fillPlanCache(ctx);
-    if (flags['detailed-exitcode'] && ctx.plan.changes.length > 0) this.exit(ExitCode.Changes);
+    return this.done(ctx.plan, {
+      jsonChunks: () => planJsonChunks(ctx.plan),
+      exitCode: flags['detailed-exitcode'] && ctx.plan.changes.length > 0 ? ExitCode.Changes : undefined,
+    });
   }
 }

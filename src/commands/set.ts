@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { EditCommand } from '../edit-command.js';
 import { UsageError } from '../errors.js';
+import type { EditResultJson } from '../render/results.js';
 
 export default class SetFields extends EditCommand {
   static override summary =
@@ -15,7 +16,7 @@ export default class SetFields extends EditCommand {
   };
   static override flags = { ...EditCommand.editFlags };
 
-  async run(): Promise<void> {
+  async run(): Promise<EditResultJson> {
     const { args, argv, flags } = await this.parse(SetFields);
     const pairs = (argv as string[]).slice(1);
     if (pairs.length === 0)
@@ -35,6 +36,6 @@ export default class SetFields extends EditCommand {
         );
       fields[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
-    await this.edit({ kind: 'set', record: args.record, fields }, flags);
+    return this.edit({ kind: 'set', record: args.record, fields }, flags);
   }
 }

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
 import { renderStatus } from '../render/status.js';
-import { targetStatuses } from '../services/status.js';
+import { STATUS_FORMAT_VERSION, type TargetStatus, targetStatuses } from '../services/status.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show what each target holds: applied commit, serial, when, lock.';
@@ -12,20 +12,16 @@ export default class Status extends BaseCommand {
     format: Flags.string({ options: ['text', 'json'], default: 'text', description: 'Output format.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<{ formatVersion: string; targets: TargetStatus[] }> {
     const { flags } = await this.parse(Status);
     const rows = await targetStatuses({
       repo: flags.repo,
       ...(flags.target ? { target: flags.target } : {}),
     });
-    const failed = rows.filter((r) => r.error).length;
-    if (flags.format === 'json') {
-      this.write(`${JSON.stringify({ formatVersion: '1.1', targets: rows }, null, 2)}\n`);
-      if (failed > 0) this.exit(ExitCode.Failure);
-      return;
-    }
-    this.write(renderStatus(rows, this.styleFor(flags['no-color'])));
+    const result = { formatVersion: STATUS_FORMAT_VERSION, targets: rows };
+    if (flags.format === 'json') this.write(`${JSON.stringify(result, null, 2)}\n`);
+    else this.write(renderStatus(rows, this.styleFor(flags['no-color'])));
     // Every target shown; the exit code says that not all could be read.
-    if (failed > 0) this.exit(ExitCode.Failure);
+    return this.done(result, { exitCode: rows.some((r) => r.error) ? ExitCode.Failure : undefined });
   }
 }

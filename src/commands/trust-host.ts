@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { findConfigUpward } from '../config/config.js';
+import { writtenJson } from '../render/results.js';
 import { pinHostKey, readHostKey } from '../services/trust-host.js';
 
 export default class TrustHost extends BaseCommand {
@@ -21,21 +22,30 @@ export default class TrustHost extends BaseCommand {
     'dry-run': Flags.boolean({ description: 'Only print the fingerprint.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ReturnType<typeof writtenJson>> {
     const { args, flags } = await this.parse(TrustHost);
     const fingerprint = await readHostKey(args.host, flags.port);
     this.write(`${args.host}:${flags.port} host key ${fingerprint}\n`);
-    if (flags['dry-run']) return;
+    const result = (pinned: string[], config?: string) =>
+      writtenJson('trust-host', {
+        host: args.host,
+        port: flags.port,
+        hostKey: fingerprint,
+        pinned,
+        ...(config ? { config } : {}),
+      });
+    if (flags['dry-run']) return this.done(result([]));
     const config = findConfigUpward(flags.repo);
     const pinned = config ? pinHostKey(config, args.host, flags.port, fingerprint, flags.target) : [];
     if (pinned.length === 0) {
       this.write(
         `No sftp target on ${args.host}:${flags.port} in ${config ?? 'roster.config.yaml (not found)'}; add one with hostKey: "${fingerprint}".\n`,
       );
-      return;
+      return this.done(result([], config));
     }
     this.write(
       `Pinned it for target(s) ${pinned.join(', ')} in ${config}. Check it matches the fingerprint your vendor publishes.\n`,
     );
+    return this.done(result(pinned, config));
   }
 }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../errors.js';
+import { writtenJson } from '../render/results.js';
 import { unlockTarget } from '../services/unlock.js';
 
 export default class Unlock extends BaseCommand {
@@ -16,7 +17,7 @@ export default class Unlock extends BaseCommand {
     force: Flags.boolean({ description: 'Required: confirms that the holder is gone.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ReturnType<typeof writtenJson>> {
     const { args, flags } = await this.parse(Unlock);
     if (!flags.force)
       throw new UsageError(
@@ -27,11 +28,12 @@ export default class Unlock extends BaseCommand {
     const held = await unlockTarget({ repo: flags.repo, target: args.target });
     if (!held) {
       this.write(`Target "${args.target}" was not locked.\n`);
-      return;
+      return this.done(writtenJson('unlock', { target: args.target, wasLocked: false }));
     }
     process.stderr.write(
       `Warning: removed the lock of ${held.holder} (${held.operation}, since ${held.createdAt})${held.stale ? '' : '; that process may still be running'}.\n`,
     );
     this.write(`Target "${args.target}" is unlocked.\n`);
+    return this.done(writtenJson('unlock', { target: args.target, wasLocked: true, lock: held }));
   }
 }

@@ -2,7 +2,12 @@ import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { DEFAULT_MAX_FINDINGS, renderValidation, type ValidationFormat } from '../render/validation.js';
+import {
+  DEFAULT_MAX_FINDINGS,
+  renderValidation,
+  type ValidationFormat,
+  validationReport,
+} from '../render/validation.js';
 import { validatePath } from '../services/validate.js';
 
 export default class Validate extends BaseCommand {
@@ -35,20 +40,20 @@ export default class Validate extends BaseCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ReturnType<typeof validationReport>> {
     const { args, flags } = await this.parse(Validate);
     const result = await validatePath(args.path, {
       ignore: flags.ignore ?? [],
       maxExpandedBytes: flags['max-size'],
     });
-    const base = relative(process.cwd(), result.location) || '.';
-    this.write(
-      renderValidation(result, flags.format as ValidationFormat, {
-        base,
-        style: this.styleFor(flags['no-color']),
-        ...(flags['max-findings'] ? { maxFindings: flags['max-findings'] } : {}),
-      }),
-    );
-    if (!result.valid) this.exit(ExitCode.Failure);
+    const options = {
+      base: relative(process.cwd(), result.location) || '.',
+      style: this.styleFor(flags['no-color']),
+      ...(flags['max-findings'] ? { maxFindings: flags['max-findings'] } : {}),
+    };
+    this.write(renderValidation(result, flags.format as ValidationFormat, options));
+    return this.done(validationReport(result, options), {
+      exitCode: result.valid ? undefined : ExitCode.Failure,
+    });
   }
 }

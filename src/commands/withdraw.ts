@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { EditCommand } from '../edit-command.js';
+import type { EditResultJson } from '../render/results.js';
 
 export default class Withdraw extends EditCommand {
   static override summary =
@@ -11,8 +12,8 @@ export default class Withdraw extends EditCommand {
   static override args = { user: Args.string({ required: true, description: 'The user (sourcedId).' }) };
   static override flags = { ...EditCommand.editFlags };
 
-  async run(): Promise<void> {
+  async run(): Promise<EditResultJson> {
     const { args, flags } = await this.parse(Withdraw);
-    await this.edit({ kind: 'withdraw', user: args.user }, flags);
+    return this.edit({ kind: 'withdraw', user: args.user }, flags);
   }
 }

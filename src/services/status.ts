@@ -5,6 +5,9 @@ import { createTarget } from '../targets/create.js';
 import type { RejectedRecord } from '../targets/state.js';
 import type { LockStatus } from '../targets/target.js';
 
+/** `roster status --json` (schemas/command-result.schema.json): a minor version only adds fields. */
+export const STATUS_FORMAT_VERSION = '1.1';
+
 export interface TargetStatus {
   readonly target: string;
   readonly kind: string;

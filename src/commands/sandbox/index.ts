@@ -5,6 +5,8 @@ import { UsageError } from '../../errors.js';
 import { parseEvery, startSandbox } from '../../sandbox/sandbox.js';
 
 export default class Sandbox extends BaseCommand {
+  // A server that runs until stopped, not a result: its addresses are in <data>/sandbox.json.
+  static override enableJsonFlag = false;
   static override summary = 'Run a local vendor portal: SFTP landing zone, batch API, OneRoster REST API.';
   static override description =
     'Listens on 127.0.0.1 (ports from the config; 0 picks free ones) and prints its addresses and credentials. Deliveries wait in the landing zone until a sync runs: on demand (POST /api/sync or `roster sandbox sync`) or on a schedule (--sync-every). Stop it with Ctrl-C.';

@@ -14,7 +14,7 @@ export default class SandboxSync extends BaseCommand {
     format: Flags.string({ options: ['text', 'json'], default: 'text', description: 'Output format.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<{ syncs: Awaited<ReturnType<typeof syncOnce>> }> {
     const { flags } = await this.parse(SandboxSync);
     const records = await syncOnce(flags.data, flags.config);
     if (flags.format === 'json') {
@@ -34,6 +34,9 @@ export default class SandboxSync extends BaseCommand {
         );
       }
     }
-    if (records.some((r) => r.status === 'rejected')) this.exit(ExitCode.Failure);
+    return this.done(
+      { syncs: records },
+      { exitCode: records.some((r) => r.status === 'rejected') ? ExitCode.Failure : undefined },
+    );
   }
 }
