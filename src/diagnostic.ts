@@ -1,5 +1,5 @@
 /**
- * Diagnostics: validation findings as data. Readers and rules append them; renderers print them.
+ * Diagnostics: validation diagnostics as data. Readers and rules append them; renderers print them.
  * Every code is listed in CODES with its severity and a default hint, and documented in
  * docs/diagnostics.md (a test keeps the two in step).
  */
@@ -283,7 +283,7 @@ export const CODES = {
 
 export type DiagnosticCode = keyof typeof CODES;
 
-/** The longest message a finding keeps. */
+/** The longest message a diagnostic keeps. */
 const MESSAGE_LIMIT = 2000;
 
 export interface DiagnosticInput {
@@ -323,7 +323,7 @@ export class Diagnostics {
     });
   }
 
-  /** Drops the findings after the first `count` (a reader reading a file again from the start). */
+  /** Drops the diagnostics after the first `count` (a reader reading a file again from the start). */
   rollback(count: number): void {
     this.list.length = Math.min(this.list.length, count);
   }
@@ -364,12 +364,12 @@ export function unreadable(diagnostics: Diagnostics): boolean {
 }
 
 /**
- * The first finding that says a roster was not read as written, if any: a zip that cannot be
+ * The first diagnostic that says a roster was not read as written, if any: a zip that cannot be
  * opened, no manifest, another encoding, an empty file, an unbalanced quote (rows swallowed), YAML
  * that does not parse, has a key twice, too many aliases, the wrong shape or an unknown field (the
  * reader then leaves the file out). What was read is then not the roster and must never be taken
  * for one (an empty roster "removes" everything).
- * Findings on headers and values leave a roster readable: it is read as written, with findings.
+ * Diagnostics on headers and values leave a roster readable: it is read as written, with diagnostics.
  */
 export function firstUnparsed(diagnostics: Diagnostics): Diagnostic | undefined {
   return diagnostics.list.find(
@@ -382,9 +382,9 @@ export function firstUnparsed(diagnostics: Diagnostics): Diagnostic | undefined 
 }
 
 /**
- * How a finding names the records of `entity`: by their OneRoster file in a CSV package
+ * How a diagnostic names the records of `entity`: by their OneRoster file in a CSV package
  * ("users.csv"), by the entity elsewhere ("users": roster YAML has no such file). `file`: the file
- * the finding is in.
+ * the diagnostic is in.
  */
 export function recordsName(entity: EntityName, file: string | undefined): string {
   return file === undefined || /\.csv$/i.test(file) ? ENTITIES[entity].file : entity;

@@ -31,7 +31,7 @@ export class UsageError extends RosterError {
   }
 }
 
-/** Input that cannot be read at all (as opposed to input with findings, which are Diagnostics). */
+/** Input that cannot be read at all (as opposed to input with diagnostics, which are Diagnostics). */
 export class InputError extends RosterError {
   constructor(code: string, message: string, hint?: string, cause?: unknown) {
     super(code, message, { hint, exitCode: ExitCode.Failure, cause });

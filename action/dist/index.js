@@ -5,10 +5,10 @@ const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
 import { n as __require$1, r as __toESM, t as __commonJSMin } from "./rolldown-runtime-Cn_kuk7-.js";
-import { A as schoolOf, B as LockHeldError, C as CONFIG_FILE, D as applyPolicy, E as activeBlackout, F as keyFinder, G as isDiskFull, H as StalePlanError, I as BugError, K as ExitCode, L as DiskFullError, M as Roster, N as RosterBuilder, O as isRedacted, P as KeyIndex, R as InputError, S as unreadable, T as selectTarget, U as UsageError, V as RosterError, W as diskFullAs, _ as InvalidRosterError, b as checkRoster, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as KeyMap, h as require_papaparse, j as withheldByPolicy, k as keyField, l as memoryFiles, m as derivedRoleId, o as YAML_EXTENSIONS, p as derivedEnrollmentId, r as startLoading, s as readRosterYaml, u as zipFiles, v as summarize, w as loadRepoConfig, x as Diagnostics, z as InterruptedError } from "./background-CsH65-II.js";
+import { A as schoolOf, B as LockHeldError, C as CONFIG_FILE, D as applyPolicy, E as activeBlackout, F as keyFinder, G as isDiskFull, H as StalePlanError, I as BugError, K as ExitCode, L as DiskFullError, M as Roster, N as RosterBuilder, O as isRedacted, P as KeyIndex, R as InputError, S as unreadable, T as selectTarget, U as UsageError, V as RosterError, W as diskFullAs, _ as InvalidRosterError, b as checkRoster, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as KeyMap, h as require_papaparse, j as withheldByPolicy, k as keyField, l as memoryFiles, m as derivedRoleId, o as YAML_EXTENSIONS, p as derivedEnrollmentId, r as startLoading, s as readRosterYaml, u as zipFiles, v as summarize, w as loadRepoConfig, x as Diagnostics, z as InterruptedError } from "./background-CGIzV7Ng.js";
 import { t as require_undici } from "./undici-DWJXDZq1.js";
-import { C as sameBytes, S as hashString, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, d as fingerprintFromSums, f as fingerprintRoster, g as MANIFEST_FILES, i as RecordTable, m as ENTITY_NAMES, o as sharedArray, p as ENTITIES, u as splitList, x as hashBytes } from "./scan-csv-Nnh-cKy2.js";
-import { i as OrderedSearch, n as linesOf, r as sortByKey } from "./keyed-lines-3JtOiI1S.js";
+import { C as sameBytes, S as hashString, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, d as fingerprintFromSums, f as fingerprintRoster, g as MANIFEST_FILES, i as RecordTable, m as ENTITY_NAMES, o as sharedArray, p as ENTITIES, u as splitList, x as hashBytes } from "./scan-csv-BbICWrJu.js";
+import { i as OrderedSearch, n as linesOf, r as sortByKey } from "./keyed-lines-YsdwO67z.js";
 import { createRequire } from "node:module";
 import { hostname, tmpdir, userInfo } from "node:os";
 import { basename, dirname, join, normalize, posix, relative, resolve } from "node:path";
@@ -126,7 +126,7 @@ var GitHubClient = class {
 	}
 	/** The pull requests a commit belongs to (for a merge commit: the one it merged). */
 	async pullsOfCommit(sha) {
-		return (await this.call("GET", this.repo(`/commits/${sha}/pulls`), `finding the pull request of ${sha}`)).data;
+		return (await this.call("GET", this.repo(`/commits/${sha}/pulls`), `diagnostic the pull request of ${sha}`)).data;
 	}
 	async pull(number) {
 		return (await this.call("GET", this.repo(`/pulls/${number}`), `reading pull request #${number}`)).data;
@@ -299,7 +299,7 @@ var Change = class {
 	school;
 	reason;
 	#records;
-	constructor(action, entity, key, sourcedId, school, reason, source, wantIndex, haveIndex) {
+	constructor(action, entity, key, sourcedId, school, reason, source, desiredIndex, currentIndex) {
 		this.action = action;
 		this.entity = entity;
 		this.key = key;
@@ -308,8 +308,8 @@ var Change = class {
 		this.reason = reason;
 		this.#records = {
 			source,
-			wantIndex,
-			haveIndex
+			desiredIndex,
+			currentIndex
 		};
 		Object.defineProperty(this, "fields", FIELDS);
 	}
@@ -317,15 +317,15 @@ var Change = class {
 		return change.#records;
 	}
 	static decode(change) {
-		const { source, wantIndex, haveIndex } = change.#records;
-		const { entity, want, have, mask, soft } = source;
-		if (change.action === "create") return fieldsOf(entity, want.get(wantIndex), mask);
-		if (change.action === "update") return diffFields(entity, have.get(haveIndex), want.get(wantIndex), mask);
+		const { source, desiredIndex, currentIndex } = change.#records;
+		const { entity, desired, current, mask, soft } = source;
+		if (change.action === "create") return fieldsOf(entity, desired.get(desiredIndex), mask);
+		if (change.action === "update") return diffFields(entity, current.get(currentIndex), desired.get(desiredIndex), mask);
 		return soft ? [{
 			name: "enabledUser",
 			before: "true",
 			after: "false"
-		}] : beforeFieldsOf(entity, have.get(haveIndex), mask);
+		}] : beforeFieldsOf(entity, current.get(currentIndex), mask);
 	}
 };
 /** A change computePlan made: where its records are. Undefined for any other (read from a file). */
@@ -479,7 +479,7 @@ function writePlanFile(path, plan) {
 	}
 	renameSync(tmp, path);
 }
-/** Per source, what writeChangeJson needs per field of want and of have (made when first needed). */
+/** Per source, what writeChangeJson needs per field of desired and of current (made when first needed). */
 const jsonFieldsOf = /* @__PURE__ */ new WeakMap();
 /**
 * Writes a change made by computePlan as JSON, exactly as `JSON.stringify(change, null, 2)`
@@ -489,7 +489,7 @@ const jsonFieldsOf = /* @__PURE__ */ new WeakMap();
 function writeChangeJson(change, out) {
 	const records = changeRecords(change);
 	if (!records) return false;
-	const { source, wantIndex, haveIndex } = records;
+	const { source, desiredIndex, currentIndex } = records;
 	if (change.action === "update" && !source.sameLayout) return false;
 	const q = JSON.stringify;
 	out.text(`{\n      "action": ${q(change.action)},\n      "entity": ${q(change.entity)},\n      "key": ${q(change.key)},\n      "sourcedId": ${q(change.sourcedId)},${change.school !== void 0 ? `\n      "school": ${q(change.school)},` : ""}\n      "reason": ${q(change.reason)},\n      "fields": `);
@@ -505,14 +505,14 @@ function writeChangeJson(change, out) {
 	out.text("[");
 	const start = out.length;
 	if (change.action === "update") {
-		json.want ??= jsonFields(source.entity, source.want, source.mask);
-		writeUpdatedFields(out, json.want, source.have, haveIndex, source.want, wantIndex);
+		json.desired ??= jsonFields(source.entity, source.desired, source.mask);
+		writeUpdatedFields(out, json.desired, source.current, currentIndex, source.desired, desiredIndex);
 	} else if (change.action === "create") {
-		json.want ??= jsonFields(source.entity, source.want, source.mask);
-		writeRecordFields(out, json.want, source.want, wantIndex, AFTER);
+		json.desired ??= jsonFields(source.entity, source.desired, source.mask);
+		writeRecordFields(out, json.desired, source.desired, desiredIndex, AFTER);
 	} else {
-		json.have ??= jsonFields(source.entity, source.have, source.mask);
-		writeRecordFields(out, json.have, source.have, haveIndex, BEFORE);
+		json.current ??= jsonFields(source.entity, source.current, source.mask);
+		writeRecordFields(out, json.current, source.current, currentIndex, BEFORE);
 	}
 	if (out.length === start) out.text("]\n    }");
 	else out.text("\n      ]\n    }");
@@ -570,9 +570,9 @@ function writeRecordFields(out, json, table, index, direction) {
 	}
 }
 /** The fields in which two records of the same columns differ (diffFields). */
-function writeUpdatedFields(out, json, have, haveIndex, want, wantIndex) {
-	const before = have.locate(haveIndex, jsonScratch.a);
-	const after = want.locate(wantIndex, jsonScratch.b);
+function writeUpdatedFields(out, json, current, currentIndex, desired, desiredIndex) {
+	const before = current.locate(currentIndex, jsonScratch.a);
+	const after = desired.locate(desiredIndex, jsonScratch.b);
 	const b = jsonScratch.ra;
 	const a = jsonScratch.rb;
 	b.buffer = before.buffer;
@@ -580,7 +580,7 @@ function writeUpdatedFields(out, json, have, haveIndex, want, wantIndex) {
 	let bs = before.start;
 	let as = after.start;
 	let first = true;
-	for (let f = 0; f < want.fields.length; f++) {
+	for (let f = 0; f < desired.fields.length; f++) {
 		let be = bs;
 		while (be < before.end && before.buffer[be] !== 31) be++;
 		let ae = as;
@@ -865,9 +865,9 @@ function shortPlanHash(hash) {
 * Renderers of a validation result: text (terminal), json (versioned, schemas/validation-report.schema.json)
 * and github (workflow annotations). They format; they decide nothing.
 */
-/** Text and annotations list this many findings unless told otherwise (a broken city roster has millions). */
-const DEFAULT_MAX_FINDINGS = 1e3;
-/** The findings to list, and how many are left out. */
+/** Text and annotations list this many diagnostics unless told otherwise (a broken city roster has millions). */
+const DEFAULT_MAX_DIAGNOSTICS = 1e3;
+/** The diagnostics to list, and how many are left out. */
 function listed(result, max) {
 	if (max === void 0 || result.diagnostics.length <= max) return {
 		shown: result.diagnostics,
@@ -879,7 +879,7 @@ function listed(result, max) {
 	};
 }
 function omittedLine(omitted) {
-	return `... and ${omitted.toLocaleString("en-US")} more finding(s) not listed (--max-findings N lists more; the counts below are exact)`;
+	return `... and ${omitted.toLocaleString("en-US")} more diagnostic(s) not listed (--max-diagnostics N lists more; the counts below are exact)`;
 }
 function place(d, base) {
 	let where = d.file ? base && !d.file.startsWith("/") ? posix.join(base, d.file) : d.file : "";
@@ -893,7 +893,7 @@ function counts(result) {
 function renderValidationText(result, options = {}) {
 	const s = options.style ?? PLAIN;
 	const lines = [];
-	const { shown, omitted } = listed(result, options.maxFindings ?? 1e3);
+	const { shown, omitted } = listed(result, options.maxDiagnostics ?? 1e3);
 	for (const d of shown) {
 		const sev = d.severity === "error" ? s.red("error") : d.severity === "warning" ? s.yellow("warning") : s.dim("info");
 		const where = place(d, options.base);
@@ -915,7 +915,7 @@ function plural(n, word) {
 }
 /** The JSON report: a stable, versioned document. */
 function validationReport(result, options = {}) {
-	const { shown, omitted } = listed(result, options.maxFindings);
+	const { shown, omitted } = listed(result, options.maxDiagnostics);
 	return {
 		formatVersion: "1.1",
 		valid: result.valid,
@@ -940,7 +940,7 @@ function kindOf(d) {
 }
 /** GitHub workflow commands: `::error file=..,line=..,col=..,title=CODE::message`. */
 function renderValidationGithub(result, options = {}) {
-	let { shown, omitted } = listed(result, options.maxFindings ?? 1e3);
+	let { shown, omitted } = listed(result, options.maxDiagnostics ?? 1e3);
 	const perKind = options.annotationsPerKind;
 	if (perKind !== void 0) {
 		const taken = {
@@ -962,7 +962,7 @@ function renderValidationGithub(result, options = {}) {
 		...d.column !== void 0 ? { col: d.column } : {},
 		title: d.code
 	}));
-	if (omitted > 0) lines.push(annotation("notice", perKind === void 0 ? omittedLine(omitted) : `${omitted.toLocaleString("en-US")} more finding(s) are not shown as annotations (GitHub shows ${perKind} of each kind per step); the job log and summary list them`, { title: "FINDINGS_NOT_LISTED" }));
+	if (omitted > 0) lines.push(annotation("notice", perKind === void 0 ? omittedLine(omitted) : `${omitted.toLocaleString("en-US")} more diagnostic(s) are not shown as annotations (GitHub shows ${perKind} of each kind per step); the job log and summary list them`, { title: "DIAGNOSTICS_NOT_LISTED" }));
 	lines.push(`${result.valid ? "roster is valid" : "roster is invalid"}: ${result.errors} errors, ${result.warnings} warnings`);
 	return `${lines.join("\n")}\n`;
 }
@@ -1032,20 +1032,20 @@ function buildDelivery(input) {
 	for (const change of changes) {
 		const e = change.entity;
 		if (!indexes.has(e)) indexes.set(e, {
-			want: byKey(snap, e),
-			have: byKey(current, e)
+			inSnapshot: byKey(snap, e),
+			inCurrent: byKey(current, e)
 		});
-		const { want, have } = indexes.get(e);
+		const { inSnapshot, inCurrent } = indexes.get(e);
 		delta.modes[e] = "delta";
 		if (change.action === "delete" && change.reason === "delete_because_absent_from_roster") {
-			const record = current.table(e).get(have.get(change.key));
+			const record = current.table(e).get(inCurrent.get(change.key));
 			delta.addNormalized(e, {
 				...record,
 				status: "tobedeleted",
 				dateLastModified: stamp
 			});
 		} else {
-			const record = snap.table(e).get(want.get(change.key));
+			const record = snap.table(e).get(inSnapshot.get(change.key));
 			delta.addNormalized(e, {
 				...record,
 				status: "active",
@@ -3184,7 +3184,7 @@ var BatchTarget = class {
 		return warnings;
 	}
 	/** What the portal holds now, read from its export. */
-	async readLive() {
+	async exportCurrent() {
 		const { users, demographics } = await this.exportFiles();
 		return rosterFromExport(users, demographics);
 	}
@@ -3202,9 +3202,9 @@ var BatchTarget = class {
 		return this.local.readState();
 	}
 	readCurrent() {
-		return this.readLive();
+		return this.exportCurrent();
 	}
-	readDelivered(state) {
+	readSnapshot(state) {
 		return this.local.readCurrent(state);
 	}
 	lock(operation, timeoutMs, signal) {
@@ -24968,7 +24968,7 @@ var SftpTarget = class {
 		const dir = this.config.reportDir;
 		return this.op("list", dir, async (cl) => await cl.exists(dir) ? new Set((await cl.list(dir)).map((f) => f.name)) : /* @__PURE__ */ new Set());
 	}
-	async portalHolds() {
+	async portalCounts() {
 		if (!this.config.reportDir) return void 0;
 		const held = (await this.latestReport(/* @__PURE__ */ new Set()))?.held;
 		return held && typeof held === "object" ? held : void 0;
@@ -25321,11 +25321,11 @@ function fileQuotesStayOnTheirLines(path, segment = SEGMENT) {
 
 // dist/plan/match.js
 /**
-* Matching the records of two tables by a key field: the roster's records (`want`) against what
-* the target holds (`have`). One call, matchRecords, yields every matched pair and tells which of
+* Matching the records of two tables by a key field: the roster's records (`desired`) against what
+* the target holds (`current`). One call, matchRecords, yields every matched pair and tells which of
 * the target's records no roster record matched; how it finds them is its own business:
 *
-* - `have` sorted by key (as exports, and so our snapshots, usually are): both sides are walked
+* - `current` sorted by key (as exports, and so our snapshots, usually are): both sides are walked
 *   side by side, not looked up one by one (millions of cache misses at city scale, and an index
 *   of 130+ MB); roster records out of key order (added at the end of a file, or all of them) are
 *   radix-sorted and walked again;
@@ -25338,50 +25338,50 @@ function fileQuotesStayOnTheirLines(path, segment = SEGMENT) {
 * Pure and synchronous; knows nothing of plans, policies or changes.
 */
 /**
-* Matches `want`'s records to `have`'s by `field`. Calls `pair(i, found)` once for every roster
+* Matches `desired`'s records to `current`'s by `field`. Calls `pair(i, found)` once for every roster
 * record i that has the key (found: the current record holding it, -1: none), in an order of its
 * choosing. `few`: only some of the roster's records are compared (an incremental plan): found by
 * halving rather than walked past millions.
 */
-function matchRecords(want, have, field, few, pair) {
-	const sorted = have?.ascendingBy(field) === true;
-	const haveIndex = have && !sorted ? KeyIndex.of(have, field) : void 0;
-	const wantKey = want.fieldIndexOf(field);
-	const haveKey = have ? have.fieldIndexOf(field) : -1;
-	const matched = new Uint8Array(have?.size ?? 0);
+function matchRecords(desired, current, field, few, pair) {
+	const sorted = current?.ascendingBy(field) === true;
+	const currentIndex = current && !sorted ? KeyIndex.of(current, field) : void 0;
+	const desiredKey = desired.fieldIndexOf(field);
+	const currentKey = current ? current.fieldIndexOf(field) : -1;
+	const matched = new Uint8Array(current?.size ?? 0);
 	const keyless = [];
 	const settle = (i, found) => {
 		if (found >= 0) matched[found] = 1;
 		pair(i, found);
 	};
 	const range = byteRange();
-	const walk = sorted && !few ? new SortedWalk(have, haveKey) : void 0;
-	const finder = sorted && few ? new SortedFinder(have, haveKey) : void 0;
-	const aligned = haveIndex?.unique ? new AlignedWalk(have, haveKey) : void 0;
+	const walk = sorted && !few ? new SortedWalk(current, currentKey) : void 0;
+	const finder = sorted && few ? new SortedFinder(current, currentKey) : void 0;
+	const aligned = currentIndex?.unique ? new AlignedWalk(current, currentKey) : void 0;
 	let late;
 	let lateCount = 0;
-	for (let i = 0; i < want.size; i++) {
-		if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
-			keyless.push(want.value(i, "sourcedId"));
+	for (let i = 0; i < desired.size; i++) {
+		if (desiredKey < 0 || !RecordTable.narrow(desired.locate(i, range), desiredKey)) {
+			keyless.push(desired.value(i, "sourcedId"));
 			continue;
 		}
 		if (walk) {
 			if (walk.accepts(range)) settle(i, walk.find(range));
 			else {
-				late ??= new Int32Array(want.size - i);
+				late ??= new Int32Array(desired.size - i);
 				late[lateCount++] = i;
 			}
 		} else if (finder) settle(i, finder.find(range));
-		else if (!haveIndex) settle(i, -1);
+		else if (!currentIndex) settle(i, -1);
 		else {
 			const at = aligned ? aligned.find(range) : -1;
-			settle(i, at >= 0 ? at : haveIndex.findBytes(range.buffer, range.start, range.end));
+			settle(i, at >= 0 ? at : currentIndex.findBytes(range.buffer, range.start, range.end));
 		}
 	}
 	if (late) {
-		const again = new SortedWalk(have, haveKey);
-		for (const i of sortByKey(want, wantKey, late.subarray(0, lateCount))) {
-			RecordTable.narrow(want.locate(i, range), wantKey);
+		const again = new SortedWalk(current, currentKey);
+		for (const i of sortByKey(desired, desiredKey, late.subarray(0, lateCount))) {
+			RecordTable.narrow(desired.locate(i, range), desiredKey);
 			settle(i, again.find(range));
 		}
 	}
@@ -25389,7 +25389,7 @@ function matchRecords(want, have, field, few, pair) {
 		keyless,
 		matched(i) {
 			if (matched[i] === 1) return true;
-			const first = !haveIndex ? -1 : haveIndex.findFrom(have, i, haveKey);
+			const first = !currentIndex ? -1 : currentIndex.findFrom(current, i, currentKey);
 			return first >= 0 && matched[first] === 1;
 		}
 	};
@@ -25506,7 +25506,7 @@ function findHolds(input) {
 	const holds = [];
 	if (!current) return holds;
 	for (const [entity, counts] of Object.entries(byEntity)) {
-		const existing = input.held?.sizes[entity] ?? current.table(entity).size;
+		const existing = input.wholeCurrent?.sizes[entity] ?? current.table(entity).size;
 		if (existing === 0) continue;
 		const limits = {
 			...policy.thresholds,
@@ -25537,7 +25537,7 @@ function findHolds(input) {
 	}
 	const removedBySchool = /* @__PURE__ */ new Map();
 	for (const c of changes) if (c.entity === "enrollments" && c.action === "delete" && c.school) removedBySchool.set(c.school, (removedBySchool.get(c.school) ?? 0) + 1);
-	const enrollmentsBySchool = countBySchool(current.table("enrollments"), removedBySchool, input.held);
+	const enrollmentsBySchool = countBySchool(current.table("enrollments"), removedBySchool, input.wholeCurrent);
 	for (const [school, removed] of [...removedBySchool].sort()) if (removed === enrollmentsBySchool.get(school)) holds.push({
 		code: "SCHOOL_ENROLLMENTS_REMOVED",
 		entity: "enrollments",
@@ -25621,13 +25621,13 @@ function suspectedIdChanges(input, entity) {
 * and the rest of a city's 8M enrollments need not be read). Each record's value is hashed as
 * bytes and looked up: no string per record.
 */
-function countBySchool(table, removed, held) {
+function countBySchool(table, removed, wholeCurrent) {
 	const counts = /* @__PURE__ */ new Map();
 	const schools = [...removed.keys()];
 	if (schools.length === 0) return counts;
 	const enough = schools.map((s) => removed.get(s) + 1);
-	if (held) {
-		const tally = held.enrollmentsBySchool(schools, enough);
+	if (wholeCurrent) {
+		const tally = wholeCurrent.enrollmentsBySchool(schools, enough);
 		for (const [k, s] of schools.entries()) counts.set(s, tally[k]);
 		return counts;
 	}
@@ -25659,28 +25659,28 @@ function countBySchool(table, removed, held) {
 * What a bulk delivery removes beyond the plan: records the portal holds that roster-as-code never
 * delivered (its processing report counts what it holds; added by hand, or by another feed). They
 * cannot be listed one by one, so they are counted: a warning per entity, and they count toward
-* the MASS_DELETE threshold with the plan's own removals. `portalHeld`: the portal's counts;
+* the MASS_DELETE threshold with the plan's own removals. `portalCounts`: the portal's counts;
 * `delivered`: what the target's state says was delivered (and accepted).
 */
-function portalRemovals(portalHeld, delivered, byEntity, policy) {
+function portalRemovals(portalCounts, delivered, byEntity, policy) {
 	const warnings = [];
 	const holds = [];
-	for (const [entity, held] of Object.entries(portalHeld)) {
-		const extra = held - (delivered[entity] ?? 0);
+	for (const [entity, count] of Object.entries(portalCounts)) {
+		const extra = count - (delivered[entity] ?? 0);
 		if (extra <= 0) continue;
 		warnings.push({
 			code: "PORTAL_REMOVES",
-			message: `The portal's last report says it holds ${held} ${entity}, ${extra} more than roster-as-code delivered (added by hand at the portal, or by another feed): this bulk delivery makes the portal remove them.`
+			message: `The portal's last report says it holds ${count} ${entity}, ${extra} more than roster-as-code delivered (added by hand at the portal, or by another feed): this bulk delivery makes the portal remove them.`
 		});
 		const limits = {
 			...policy.thresholds,
 			...policy.thresholds.perEntity[entity]
 		};
 		const removed = (byEntity[entity]?.delete ?? 0) + extra;
-		if (removed >= limits.minimumChanges && pct(removed, held) > limits.deletePercent) holds.push({
+		if (removed >= limits.minimumChanges && pct(removed, count) > limits.deletePercent) holds.push({
 			code: "MASS_DELETE",
 			entity,
-			message: `${removed} of ${held} ${entity} at the portal (${fmt(pct(removed, held))}%) would be removed, ${extra} of them records roster-as-code never delivered; the limit is ${limits.deletePercent}%.`,
+			message: `${removed} of ${count} ${entity} at the portal (${fmt(pct(removed, count))}%) would be removed, ${extra} of them records roster-as-code never delivered; the limit is ${limits.deletePercent}%.`,
 			hint: "Ask who added them at the portal: add them to the roster, or switch the target to mode: delta. If they should go, apply with --allow-mass-change."
 		});
 	}
@@ -25785,21 +25785,21 @@ function computePlan(input) {
 			delete: 0,
 			unchanged: 0
 		};
-		const want = desired.table(entity);
-		const have = current?.table(entity);
-		if (input.scope && want.size === 0 && (input.scope.removed[entity]?.length ?? 0) === 0) {
+		const desiredTable = desired.table(entity);
+		const currentTable = current?.table(entity);
+		if (input.scope && desiredTable.size === 0 && (input.scope.removed[entity]?.length ?? 0) === 0) {
 			counts.unchanged = input.scope.unchanged[entity] ?? 0;
-			if (counts.unchanged > 0 || have && have.size > 0) byEntity[entity] = counts;
+			if (counts.unchanged > 0 || currentTable && currentTable.size > 0) byEntity[entity] = counts;
 			continue;
 		}
 		const scope = input.scope;
-		const sameLayout = have !== void 0 && have.fields.join("\0") === want.fields.join("\0");
-		const dateField = want.fields.indexOf("dateLastModified");
+		const sameLayout = currentTable !== void 0 && currentTable.fields.join("\0") === desiredTable.fields.join("\0");
+		const dateField = desiredTable.fields.indexOf("dateLastModified");
 		const entityChanges = [];
 		const source = {
 			entity,
-			want,
-			have,
+			desired: desiredTable,
+			current: currentTable,
 			mask,
 			soft: policy.deleteStyle === "soft" && entity === "users",
 			sameLayout
@@ -25807,13 +25807,13 @@ function computePlan(input) {
 		/** Records what becomes of roster record i, held at the target as record `found` (-1: not). */
 		const settle = (i, found) => {
 			const at = found >= 0 ? found : void 0;
-			if (at !== void 0 && (sameLayout ? have.sameStored(at, want, i) || have.sameValuesBut(at, want, i, dateField) : have.fingerprint(at) === want.fingerprint(i))) {
+			if (at !== void 0 && (sameLayout ? currentTable.sameStored(at, desiredTable, i) || currentTable.sameValuesBut(at, desiredTable, i, dateField) : currentTable.fingerprint(at) === desiredTable.fingerprint(i))) {
 				counts.unchanged++;
 				return;
 			}
-			const key = want.value(i, field);
-			const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : want.value(i, "sourcedId"));
-			const school = canonicalSchool(schoolOf(entity, (f) => want.value(i, f), schools, userSchool));
+			const key = desiredTable.value(i, field);
+			const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : desiredTable.value(i, "sourcedId"));
+			const school = canonicalSchool(schoolOf(entity, (f) => desiredTable.value(i, f), schools, userSchool));
 			if (at === void 0) {
 				counts.create++;
 				entityChanges.push(new Change("create", entity, key, sourcedId, school, CREATE, source, i, -1));
@@ -25822,36 +25822,36 @@ function computePlan(input) {
 			counts.update++;
 			entityChanges.push(new Change("update", entity, key, sourcedId, school, UPDATE, source, i, at));
 		};
-		const matching = matchRecords(want, have, field, scope !== void 0, settle);
+		const matching = matchRecords(desiredTable, currentTable, field, scope !== void 0, settle);
 		const { keyless } = matching;
 		if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, [...keyless]));
-		if (have) {
+		if (currentTable) {
 			const managed = input.managed ? input.managed[entity] ?? /* @__PURE__ */ new Set() : void 0;
 			const candidates = scope ? scope.removed[entity] ?? [] : void 0;
 			if (scope) counts.unchanged += scope.unchanged[entity] ?? 0;
-			for (let c = 0, n = candidates ? candidates.length : have.size; c < n; c++) {
+			for (let c = 0, n = candidates ? candidates.length : currentTable.size; c < n; c++) {
 				const i = candidates ? candidates[c] : c;
 				if (matching.matched(i)) continue;
-				const key = have.value(i, field);
+				const key = currentTable.value(i, field);
 				if (managed && !managed.has(key)) {
 					unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
 					continue;
 				}
 				const soft = policy.deleteStyle === "soft" && entity === "users";
-				if (soft && have.value(i, "enabledUser") === "false") {
+				if (soft && currentTable.value(i, "enabledUser") === "false") {
 					counts.unchanged++;
 					continue;
 				}
 				counts.delete++;
-				const school = canonicalSchool(schoolOf(entity, (f) => have.value(i, f), schools, userSchool));
+				const school = canonicalSchool(schoolOf(entity, (f) => currentTable.value(i, f), schools, userSchool));
 				const reason = soft ? "disable_because_absent_from_roster" : "delete_because_absent_from_roster";
-				const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : have.value(i, "sourcedId"));
+				const sourcedId = named?.(key) ?? (field === "sourcedId" ? key : currentTable.value(i, "sourcedId"));
 				entityChanges.push(new Change("delete", entity, key, sourcedId, school, reason, source, -1, i));
 			}
 		}
 		entityChanges.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 		for (const c of entityChanges) changes.push(c);
-		if (counts.create + counts.update + counts.delete + counts.unchanged > 0 || have && have.size > 0) byEntity[entity] = counts;
+		if (counts.create + counts.update + counts.delete + counts.unchanged > 0 || currentTable && currentTable.size > 0) byEntity[entity] = counts;
 	}
 	if (missingKeys.length > 0) throw missingKeys[0];
 	const bySchool = {};
@@ -25887,7 +25887,7 @@ function computePlan(input) {
 		target,
 		managed: input.managed,
 		...input.scope ? { desiredSizes: input.scope.sizes } : {},
-		...input.scope?.held ? { held: input.scope.held } : {}
+		...input.scope?.wholeCurrent ? { wholeCurrent: input.scope.wholeCurrent } : {}
 	});
 	return {
 		formatVersion: "1.1",
@@ -25944,7 +25944,7 @@ function rolesByUser(roster, built, schools) {
 /**
 * Validation for the incremental plan: is the roster still clean after some of its lines changed?
 *
-* The roster was clean (no finding at all) when its plan found nothing to do, so the target holds
+* The roster was clean (no diagnostic at all) when its plan found nothing to do, so the target holds
 * exactly its records. Now some lines went away (`removed`, read from the old copy of the files)
 * and some came (`added`). The new roster is the target's records, less those of the removed
 * lines, plus the added ones. It is clean when:
@@ -25957,7 +25957,7 @@ function rolesByUser(roster, built, schools) {
 * - no record that stayed references a sourcedId that went away.
 *
 * Anything else (or any doubt) answers "not known clean", and the caller reads and checks the
-* whole roster, which reports every finding with its file and line. So this never has to say
+* whole roster, which reports every diagnostic with its file and line. So this never has to say
 * where a problem is, only that there may be one.
 */
 /** Tables that are read whole into the part checked (a city has a few thousand courses at most). */
@@ -25974,15 +25974,15 @@ const WHOLE = /* @__PURE__ */ new Set([
 function checkIncrementally(current, removed, added, tallies) {
 	const sides = /* @__PURE__ */ new Map();
 	for (const entity of added.entities()) {
-		const held = current.table(entity);
-		const gone = new Uint8Array(held.size);
+		const currentTable = current.table(entity);
+		const gone = new Uint8Array(currentTable.size);
 		const removedIds = /* @__PURE__ */ new Set();
 		const old = removed.table(entity);
 		const table = added.table(entity);
 		const side = {
-			held,
+			current: currentTable,
 			find: (key) => {
-				side.find = keyFinder(held, "sourcedId");
+				side.find = keyFinder(currentTable, "sourcedId");
 				return side.find(key);
 			},
 			gone,
@@ -26000,7 +26000,7 @@ function checkIncrementally(current, removed, added, tallies) {
 		for (let i = 0; i < old.size; i++) {
 			const id = old.value(i, "sourcedId");
 			const at = find(id);
-			if (at < 0 || gone[at] === 1 || held.fingerprint(at) !== old.fingerprint(i)) return {
+			if (at < 0 || gone[at] === 1 || currentTable.fingerprint(at) !== old.fingerprint(i)) return {
 				clean: false,
 				reason: `the target's ${entity} differ from the roster's last plan`
 			};
@@ -26050,7 +26050,7 @@ function recordOf(side, id) {
 	};
 	const at = side.find(id);
 	if (at >= 0 && side.gone[at] !== 1) return {
-		table: side.held,
+		table: side.current,
 		index: at
 	};
 }
@@ -26085,9 +26085,9 @@ function referencesToGoneIds(sides, removed, added, tallies) {
 	if (goneIds.size === 0) return void 0;
 	const r = byteRange();
 	for (const [entity, side] of sides) {
-		const { held } = side;
+		const { current: currentTable } = side;
 		for (const { field, target, list } of referenceFields(entity)) {
-			const position = held.fieldIndexOf(field);
+			const position = currentTable.fieldIndexOf(field);
 			let ids = goneIds.get(target);
 			if (!ids || position < 0) continue;
 			const tally = tallies?.fields.get(`${entity}.${field}`);
@@ -26101,8 +26101,8 @@ function referencesToGoneIds(sides, removed, added, tallies) {
 				if (ids.length === 0) continue;
 			}
 			const index = keyIndexOf(target, ids);
-			for (let i = 0; i < held.size; i++) {
-				if (side.gone[i] === 1 || !RecordTable.narrow(held.locate(i, r), position)) continue;
+			for (let i = 0; i < currentTable.size; i++) {
+				if (side.gone[i] === 1 || !RecordTable.narrow(currentTable.locate(i, r), position)) continue;
 				if (list ? splitList(r.buffer.toString("utf8", r.start, r.end)).some((id) => index.find(id) >= 0) : index.findBytes(r.buffer, r.start, r.end) >= 0) return `a ${entity} record that did not change references a ${target} record that went away`;
 			}
 		}
@@ -26227,18 +26227,18 @@ function partToCheck(added, removed, sides, tallies) {
 	for (const entity of added.entities()) {
 		const side = sides.get(entity);
 		builder.table(entity);
-		for (const f of side.held.extensionFields) builder.table(entity).declareField(f);
+		for (const f of side.current.extensionFields) builder.table(entity).declareField(f);
 		for (const f of side.added.extensionFields) builder.table(entity).declareField(f);
 		if (WHOLE.has(entity)) {
-			for (let i = 0; i < side.held.size; i++) if (side.gone[i] !== 1) take(entity, side.held.value(i, "sourcedId"), side.held.get(i));
+			for (let i = 0; i < side.current.size; i++) if (side.gone[i] !== 1) take(entity, side.current.value(i, "sourcedId"), side.current.get(i));
 		}
 		for (let i = 0; i < side.added.size; i++) take(entity, side.added.value(i, "sourcedId"), side.added.get(i));
 	}
 	const users = sides.get("users");
-	if (users && mayShareEmails(users.added, removed.table("users"), tallies)) for (const i of sameEmails(users, tallies?.userEmails)) takeId("users", users.held.value(i, "sourcedId"));
+	if (users && mayShareEmails(users.added, removed.table("users"), tallies)) for (const i of sameEmails(users, tallies?.userEmails)) takeId("users", users.current.value(i, "sourcedId"));
 	const classes = sides.get("classes");
 	const changedCourses = sides.get("courses")?.addedIds;
-	if (classes && changedCourses && changedCourses.size > 0) for (const i of heldWhere(classes, "courseSourcedId", (v) => changedCourses.has(v))) takeId("classes", classes.held.value(i, "sourcedId"));
+	if (classes && changedCourses && changedCourses.size > 0) for (const i of currentWhere(classes, "courseSourcedId", (v) => changedCourses.has(v))) takeId("classes", classes.current.value(i, "sourcedId"));
 	const roles = sides.get("roles");
 	let rolesOf = /* @__PURE__ */ new Set();
 	for (;;) {
@@ -26255,18 +26255,18 @@ function partToCheck(added, removed, sides, tallies) {
 		if (!roles || usersTaken.size === rolesOf.size) break;
 		const wanted = new Set([...usersTaken].filter((u) => !rolesOf.has(u)));
 		rolesOf = new Set(usersTaken);
-		for (const i of heldWhere(roles, "userSourcedId", (v) => wanted.has(v))) takeId("roles", roles.held.value(i, "sourcedId"));
+		for (const i of currentWhere(roles, "userSourcedId", (v) => wanted.has(v))) takeId("roles", roles.current.value(i, "sourcedId"));
 	}
 	return builder.build();
 }
-/** Records held (and not gone) whose `field` satisfies `test`. */
-function heldWhere(side, field, test) {
+/** Records of the current side (not gone) whose `field` satisfies `test`. */
+function currentWhere(side, field, test) {
 	const out = [];
-	const position = side.held.fieldIndexOf(field);
+	const position = side.current.fieldIndexOf(field);
 	if (position < 0) return out;
 	const r = byteRange();
-	for (let i = 0; i < side.held.size; i++) {
-		if (side.gone[i] === 1 || !RecordTable.narrow(side.held.locate(i, r), position)) continue;
+	for (let i = 0; i < side.current.size; i++) {
+		if (side.gone[i] === 1 || !RecordTable.narrow(side.current.locate(i, r), position)) continue;
 		if (test(r.buffer.toString("utf8", r.start, r.end))) out.push(i);
 	}
 	return out;
@@ -26300,12 +26300,12 @@ function sameEmails(users, hashed) {
 		hashes.add(hashString(folded));
 	}
 	const out = [];
-	const position = users.held.fieldIndexOf("email");
+	const position = users.current.fieldIndexOf("email");
 	if (wanted.size === 0 || position < 0) return out;
-	const all = hashed && hashed.length === users.held.size ? hashed : userEmailHashes(users.held);
+	const all = hashed && hashed.length === users.current.size ? hashed : userEmailHashes(users.current);
 	for (let i = 0; i < all.length; i++) {
 		if (users.gone[i] === 1 || !hashes.has(all[i])) continue;
-		if (wanted.has(users.held.value(i, "email").toLowerCase())) out.push(i);
+		if (wanted.has(users.current.value(i, "email").toLowerCase())) out.push(i);
 	}
 	return out;
 }
@@ -26319,7 +26319,7 @@ function sameEmails(users, hashed) {
 * A city where one school changed: a few seconds instead of twenty.
 *
 * Whenever something is not as the shortcut needs (another target serial, other settings, a
-* header or the manifest changed, a finding in the changed lines, too much changed...), the plan
+* header or the manifest changed, a diagnostic in the changed lines, too much changed...), the plan
 * reads everything as always. The answer is the same plan either way; tests compare the two.
 */
 /** The plan cache's own format version (cache.json): raise it whenever what the cache holds, or means, changes. */
@@ -26352,7 +26352,7 @@ function settingsHash(config, target) {
 * compared through their own snapshot of what we delivered, with the roster shared as it is.
 */
 function unsupported(target, targetConfig) {
-	if (target.readLive || target.shape) return `a ${targetConfig.kind} target`;
+	if (target.exportCurrent || target.shape) return `a ${targetConfig.kind} target`;
 	const policy = targetConfig.policy;
 	if (policy.share.entities !== void 0 || Object.values(policy.share.withhold).some((f) => f && f.length > 0)) return "the policy shares part of the roster";
 	if (policy.deleteStyle === "soft") return "soft deletes";
@@ -26476,7 +26476,7 @@ async function changedLines(location, dir, cache) {
 	}
 	const diagnostics = new Diagnostics(["CSV_HEADER_ONLY"]);
 	const addedRoster = (await readOneRoster(memoryFiles(location, added), diagnostics, { keepIndexes: false })).roster;
-	if (diagnostics.sorted().length > 0) return "findings in the changed lines";
+	if (diagnostics.sorted().length > 0) return "diagnostics in the changed lines";
 	return {
 		removed: (await readOneRoster(memoryFiles(join(dir, "files"), removed), new Diagnostics(), {
 			checkFields: false,
@@ -26517,7 +26517,7 @@ async function changedYaml(location, dir, cache) {
 	const changed = [...now.keys()].filter((n) => !cache.files.find((f) => f.name === n)?.settings).length;
 	const diagnostics = new Diagnostics();
 	const added = (await readRosterYaml(memoryFiles(location, now), diagnostics)).roster;
-	if (diagnostics.sorted().length > 0) return "findings in the changed files";
+	if (diagnostics.sorted().length > 0) return "diagnostics in the changed files";
 	return {
 		removed: (await readRosterYaml(memoryFiles(join(dir, "files"), before), new Diagnostics())).roster,
 		added,
@@ -26581,11 +26581,11 @@ function scopeOf(current, added, gone) {
 		sizes: {}
 	};
 	for (const entity of added.entities()) {
-		const held = current.table(entity).size;
+		const currentSize = current.table(entity).size;
 		const removed = gone.get(entity) ?? [];
 		scope.removed[entity] = removed;
-		scope.unchanged[entity] = held - removed.length;
-		scope.sizes[entity] = held - removed.length + added.table(entity).size;
+		scope.unchanged[entity] = currentSize - removed.length;
+		scope.sizes[entity] = currentSize - removed.length + added.table(entity).size;
 	}
 	return scope;
 }
@@ -31857,10 +31857,10 @@ async function makePlan(options, openTarget) {
 */
 async function withPortalRemovals(ctx) {
 	const { plan, target, targetConfig, state } = ctx;
-	if (targetConfig.mode !== "bulk" || !target.portalHolds || !state || plan.changes.length === 0) return ctx;
-	const held = await target.portalHolds();
-	if (!held) return ctx;
-	const found = portalRemovals(held, state.recordCounts, plan.summary.byEntity, targetConfig.policy);
+	if (targetConfig.mode !== "bulk" || !target.portalCounts || !state || plan.changes.length === 0) return ctx;
+	const counts = await target.portalCounts();
+	if (!counts) return ctx;
+	const found = portalRemovals(counts, state.recordCounts, plan.summary.byEntity, targetConfig.policy);
 	if (found.warnings.length === 0) return ctx;
 	return {
 		...ctx,
@@ -31925,7 +31925,7 @@ async function planWith(options, config, targetConfig, target) {
 	});
 	const reading = (async () => {
 		const state = known ? known.state : await target.readState();
-		const roster = target.readLive ? await target.readLive() : state ? await (known?.current ?? target.readCurrent(state)) : void 0;
+		const roster = target.exportCurrent ? await target.exportCurrent() : state ? await (known?.current ?? target.readCurrent(state)) : void 0;
 		if (roster) prepareForPlan(roster, targetConfig);
 		await loading.help();
 		return {
@@ -31941,20 +31941,20 @@ async function planWith(options, config, targetConfig, target) {
 		if (!validation.valid) throw new InvalidRosterError(validation);
 		return loaded;
 	};
-	const [readResult, heldResult] = await Promise.allSettled([loading.read, reading]);
+	const [readResult, currentResult] = await Promise.allSettled([loading.read, reading]);
 	if (readResult.status === "rejected") throw readResult.reason;
-	if (heldResult.status === "rejected") {
+	if (currentResult.status === "rejected") {
 		await validRoster();
-		throw heldResult.reason;
+		throw currentResult.reason;
 	}
 	if (!loading.concurrent) await validRoster();
 	const loaded = readResult.value;
-	const { state, roster: held } = heldResult.value;
+	const { state, roster: read } = currentResult.value;
 	let plan;
 	try {
-		const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
+		const current = read && state?.rejected.length ? withoutRejected(read, state, targetConfig) : read;
 		const git = await commit;
-		const managed = target.readLive ? state && target.readDelivered ? keysOf(await target.readDelivered(state), targetConfig) : {} : void 0;
+		const managed = target.exportCurrent ? state && target.readSnapshot ? keysOf(await target.readSnapshot(state), targetConfig) : {} : void 0;
 		options.progress?.({
 			stage: "plan",
 			detail: `target "${targetConfig.name}"`
@@ -32058,7 +32058,7 @@ async function applyRoster(options) {
 	const target = createTarget(selectTarget(config, options.target));
 	const { signal } = options;
 	let lock;
-	let held;
+	let stateBefore;
 	let delivering = false;
 	try {
 		ensurePrivateDir(workspaceDir(config.root));
@@ -32069,7 +32069,7 @@ async function applyRoster(options) {
 		if (recovered) options.notice?.(recovered);
 		signal?.throwIfAborted();
 		const ctx = await makePlan(options, target);
-		held = ctx.state;
+		stateBefore = ctx.state;
 		signal?.throwIfAborted();
 		const { plan } = ctx;
 		if (options.savedPlan) checkSaved(options.savedPlan, ctx);
@@ -32156,8 +32156,8 @@ async function applyRoster(options) {
 	} catch (err) {
 		const interruption = interruptionOf(signal);
 		if (interruption && err === interruption) {
-			held ??= await target.readState().catch(() => void 0);
-			throw new InterruptedError(interruption.signal, `apply was stopped by ${interruption.signal}${delivering ? " before its delivery became visible to the portal" : ""}; nothing was delivered. Target "${target.name}" still holds ${held ? `serial ${held.serial} (applied ${held.appliedAt}${held.appliedCommit ? ` from commit ${held.appliedCommit.slice(0, 12)}` : ""})` : "nothing from roster-as-code (never applied)"}; its lock was released`, "Run the apply again when you are ready; it starts from what the target holds.");
+			stateBefore ??= await target.readState().catch(() => void 0);
+			throw new InterruptedError(interruption.signal, `apply was stopped by ${interruption.signal}${delivering ? " before its delivery became visible to the portal" : ""}; nothing was delivered. Target "${target.name}" still holds ${stateBefore ? `serial ${stateBefore.serial} (applied ${stateBefore.appliedAt}${stateBefore.appliedCommit ? ` from commit ${stateBefore.appliedCommit.slice(0, 12)}` : ""})` : "nothing from roster-as-code (never applied)"}; its lock was released`, "Run the apply again when you are ready; it starts from what the target holds.");
 		}
 		throw err;
 	} finally {
@@ -32650,7 +32650,7 @@ function reportValidation(result, o, io) {
 	}).trimEnd().split("\n")) io.log(line);
 	const text = renderValidation(result, "text", {
 		base,
-		maxFindings: 200
+		maxDiagnostics: 200
 	});
 	io.summary(`### roster validate: ${result.valid ? "valid" : "invalid"}\n\n\`\`\`\n${text.replaceAll("```", "'''")}\`\`\`\n`);
 }

@@ -4,7 +4,7 @@ import { dirname as __roster_dirname } from 'node:path';
 const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
-import { t as keyedLines } from "./keyed-lines-3JtOiI1S.js";
+import { t as keyedLines } from "./keyed-lines-YsdwO67z.js";
 import { join } from "node:path";
 import { Worker, parentPort, workerData } from "node:worker_threads";
 import { readFileSync } from "node:fs";

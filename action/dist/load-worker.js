@@ -4,8 +4,8 @@ import { dirname as __roster_dirname } from 'node:path';
 const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
-import { P as KeyIndex, a as locateRoster, i as loadRoster, n as revive, t as failure, y as validateRoster } from "./background-CsH65-II.js";
-import { i as RecordTable } from "./scan-csv-Nnh-cKy2.js";
+import { P as KeyIndex, a as locateRoster, i as loadRoster, n as revive, t as failure, y as validateRoster } from "./background-CGIzV7Ng.js";
+import { i as RecordTable } from "./scan-csv-BbICWrJu.js";
 import { parentPort } from "node:worker_threads";
 
 // dist/source/load-worker.js

@@ -30,7 +30,10 @@ export default class Convert extends BaseCommand {
       description: 'YAML only: one file, or one file per school.',
     }),
     force: Flags.boolean({ description: 'Replace roster files already in --out.' }),
-    ignore: Flags.string({ multiple: true, description: 'Leave out findings with this code (repeatable).' }),
+    ignore: Flags.string({
+      multiple: true,
+      description: 'Leave out diagnostics with this code (repeatable).',
+    }),
   };
 
   async run(): Promise<ReturnType<typeof convertJson>> {

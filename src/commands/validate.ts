@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
 import {
-  DEFAULT_MAX_FINDINGS,
+  DEFAULT_MAX_DIAGNOSTICS,
   renderValidation,
   type ValidationFormat,
   validationReport,
@@ -28,11 +28,14 @@ export default class Validate extends BaseCommand {
     }),
     ignore: Flags.string({
       multiple: true,
-      description: 'Leave out findings with this code (repeatable), e.g. CSV_HEADER_ONLY.',
+      description: 'Leave out diagnostics with this code (repeatable), e.g. CSV_HEADER_ONLY.',
     }),
-    'max-findings': Flags.integer({
+    'max-diagnostics': Flags.integer({
       min: 1,
-      description: `List at most this many findings; the rest are counted (the summary is always exact). Default: ${DEFAULT_MAX_FINDINGS} for text and github, all for json.`,
+      // Its name until 0.x: diagnostics were also called findings.
+      aliases: ['max-findings'],
+      deprecateAliases: true,
+      description: `List at most this many diagnostics; the rest are counted (the summary is always exact). Default: ${DEFAULT_MAX_DIAGNOSTICS} for text and github, all for json.`,
     }),
     'max-size': Flags.integer({
       description: 'Refuse zips that expand beyond this many bytes.',
@@ -49,7 +52,7 @@ export default class Validate extends BaseCommand {
     const options = {
       base: relative(process.cwd(), result.location) || '.',
       style: this.styleFor(flags['no-color']),
-      ...(flags['max-findings'] ? { maxFindings: flags['max-findings'] } : {}),
+      ...(flags['max-diagnostics'] ? { maxDiagnostics: flags['max-diagnostics'] } : {}),
     };
     this.write(renderValidation(result, flags.format as ValidationFormat, options));
     return this.done(validationReport(result, options), {

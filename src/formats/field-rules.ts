@@ -1,6 +1,6 @@
 /**
  * Field rules: checks of one record's values on their own (required, types, enumerations, file
- * mode), run by every reader on the raw values before normalization, so a finding points at the
+ * mode), run by every reader on the raw values before normalization, so a diagnostic points at the
  * value as written. Values of personal fields are never quoted in messages.
  */
 
@@ -65,7 +65,7 @@ function gradeHint(value: string): string | undefined {
 
 /**
  * Checks one record. `record` maps field names to raw values ('' or absent when empty).
- * Returns nothing: findings go to `diagnostics`.
+ * Returns nothing: diagnostics go to `diagnostics`.
  */
 export function checkRecordFields(
   record: Readonly<Record<string, string | undefined>>,
@@ -167,7 +167,7 @@ function controlCharacterAt(value: string): number {
 }
 
 /**
- * True when `raw`, as the value of `field`, gives no finding of its own. The fast reader asks
+ * True when `raw`, as the value of `field`, gives no diagnostic of its own. The fast reader asks
  * this (and remembers the answer for fields with few distinct values) to skip checkRecordFields
  * on rows where nothing can be found; any doubt sends the row through checkRecordFields.
  */
@@ -182,7 +182,7 @@ export function fieldValueIsClean(ctx: RecordContext, field: string, raw: string
 const scratch = new Diagnostics();
 
 /**
- * Fields whose emptiness is a finding in this file: required ones, and role and orgSourcedIds of
+ * Fields whose emptiness is a diagnostic in this file: required ones, and role and orgSourcedIds of
  * 1.1 users (checked across fields by checkRecordFields).
  */
 export function requiredFields(ctx: Omit<RecordContext, 'position'>): Set<string> {

@@ -77,7 +77,7 @@ export async function zipFiles(
   const limit = options.maxExpandedBytes ?? DEFAULT_MAX_EXPANDED_BYTES;
   let zip: yauzl.ZipFile;
   try {
-    // decodeStrings=false: names are checked here, so that one bad entry is a finding, not a crash.
+    // decodeStrings=false: names are checked here, so that one bad entry is a diagnostic, not a crash.
     zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
       yauzl.open(
         path,

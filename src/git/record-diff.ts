@@ -149,7 +149,7 @@ export async function readRecords(
   if (yaml.size > 0) {
     if (context.yamlVersion && ![...yaml.values()].some((b) => statedYamlVersion(b.toString('utf8'))))
       yaml.set('.version.yaml', Buffer.from(`oneroster: "${context.yamlVersion}"\n`));
-    // (Findings do not matter here: the history shows what was committed, valid or not.)
+    // (Diagnostics do not matter here: the history shows what was committed, valid or not.)
     const { readRosterYaml } = await import('../formats/yaml/read.js');
     const { roster } = await readRosterYaml(memoryFiles('history', yaml), new Diagnostics());
     rosterRecords(roster, out);

@@ -183,7 +183,7 @@ export class GitHubClient {
       await this.call<PullRequest[]>(
         'GET',
         this.repo(`/commits/${sha}/pulls`),
-        `finding the pull request of ${sha}`,
+        `diagnostic the pull request of ${sha}`,
       )
     ).data;
   }

@@ -73,7 +73,7 @@ class BuiltIndexes<T> {
 
 const built = new BuiltIndexes<KeyIndex>();
 
-/** Finding records by key: by bytes (each index its own way), by string, or by another table's value. */
+/** Diagnostic records by key: by bytes (each index its own way), by string, or by another table's value. */
 abstract class KeyLookup {
   private readonly probe = byteRange();
 

@@ -17,20 +17,20 @@ export type Mask = (entity: EntityName, field: string, value: string) => string 
 /** What a Change needs to decode its fields: the two tables of its entity and the masking. */
 export interface FieldSource {
   readonly entity: EntityName;
-  readonly want: RecordTable;
-  readonly have: RecordTable | undefined;
+  readonly desired: RecordTable;
+  readonly current: RecordTable | undefined;
   readonly mask: Mask;
   /** Deletes of this entity disable (users with deleteStyle soft). */
   readonly soft: boolean;
-  /** want and have store the same fields in the same order. */
+  /** desired and current store the same fields in the same order. */
   readonly sameLayout: boolean;
 }
 
-/** Where a Change's records are: its source, and its record in `want` and in `have` (-1: none). */
+/** Where a Change's records are: its source, and its record in `desired` and in `current` (-1: none). */
 export interface ChangeRecords {
   readonly source: FieldSource;
-  readonly wantIndex: number;
-  readonly haveIndex: number;
+  readonly desiredIndex: number;
+  readonly currentIndex: number;
 }
 
 export class Change implements PlanChange {
@@ -44,10 +44,10 @@ export class Change implements PlanChange {
     readonly school: string | undefined,
     readonly reason: ChangeReason,
     source: FieldSource,
-    wantIndex: number,
-    haveIndex: number,
+    desiredIndex: number,
+    currentIndex: number,
   ) {
-    this.#records = { source, wantIndex, haveIndex };
+    this.#records = { source, desiredIndex, currentIndex };
     // An own, enumerable property like any other (JSON, copies and comparisons see it), read
     // through one shared getter.
     Object.defineProperty(this, 'fields', FIELDS);
@@ -60,14 +60,14 @@ export class Change implements PlanChange {
   }
 
   static decode(change: Change): FieldChange[] {
-    const { source, wantIndex, haveIndex } = change.#records;
-    const { entity, want, have, mask, soft } = source;
-    if (change.action === 'create') return fieldsOf(entity, want.get(wantIndex), mask);
+    const { source, desiredIndex, currentIndex } = change.#records;
+    const { entity, desired, current, mask, soft } = source;
+    if (change.action === 'create') return fieldsOf(entity, desired.get(desiredIndex), mask);
     if (change.action === 'update')
-      return diffFields(entity, have!.get(haveIndex), want.get(wantIndex), mask);
+      return diffFields(entity, current!.get(currentIndex), desired.get(desiredIndex), mask);
     return soft
       ? [{ name: 'enabledUser', before: 'true', after: 'false' }]
-      : beforeFieldsOf(entity, have!.get(haveIndex), mask);
+      : beforeFieldsOf(entity, current!.get(currentIndex), mask);
   }
 }
 

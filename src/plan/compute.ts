@@ -155,23 +155,24 @@ export function computePlan(input: PlanInput): Plan {
     const field = keyField(policy, entity);
     const named = input.rosterIds?.[entity];
     const counts: EntityCounts = { create: 0, update: 0, delete: 0, unchanged: 0 };
-    const want = desired.table(entity);
-    const have = current?.table(entity);
-    if (input.scope && want.size === 0 && (input.scope.removed[entity]?.length ?? 0) === 0) {
+    const desiredTable = desired.table(entity);
+    const currentTable = current?.table(entity);
+    if (input.scope && desiredTable.size === 0 && (input.scope.removed[entity]?.length ?? 0) === 0) {
       // No line of this entity changed: all of it is as the target holds it.
       counts.unchanged = input.scope.unchanged[entity] ?? 0;
-      if (counts.unchanged > 0 || (have && have.size > 0)) byEntity[entity] = counts;
+      if (counts.unchanged > 0 || (currentTable && currentTable.size > 0)) byEntity[entity] = counts;
       continue;
     }
     const scope = input.scope;
     // Same columns on both sides: equal stored bytes mean equal records, no hashing needed.
-    const sameLayout = have !== undefined && have.fields.join('\u0000') === want.fields.join('\u0000');
-    const dateField = want.fields.indexOf('dateLastModified');
+    const sameLayout =
+      currentTable !== undefined && currentTable.fields.join('\u0000') === desiredTable.fields.join('\u0000');
+    const dateField = desiredTable.fields.indexOf('dateLastModified');
     const entityChanges: PlanChange[] = [];
     const source: FieldSource = {
       entity,
-      want,
-      have,
+      desired: desiredTable,
+      current: currentTable,
       mask,
       soft: policy.deleteStyle === 'soft' && entity === 'users',
       sameLayout,
@@ -185,16 +186,17 @@ export function computePlan(input: PlanInput): Plan {
       if (
         at !== undefined &&
         (sameLayout
-          ? have!.sameStored(at, want, i) || have!.sameValuesBut(at, want, i, dateField)
-          : have!.fingerprint(at) === want.fingerprint(i))
+          ? currentTable!.sameStored(at, desiredTable, i) ||
+            currentTable!.sameValuesBut(at, desiredTable, i, dateField)
+          : currentTable!.fingerprint(at) === desiredTable.fingerprint(i))
       ) {
         counts.unchanged++;
         return;
       }
       // Fresh, flat strings: a change outlives the decoded record (a city's first plan has 10M).
-      const key = want.value(i, field);
-      const sourcedId = named?.(key) ?? (field === 'sourcedId' ? key : want.value(i, 'sourcedId'));
-      const school = canonicalSchool(schoolOf(entity, (f) => want.value(i, f), schools, userSchool));
+      const key = desiredTable.value(i, field);
+      const sourcedId = named?.(key) ?? (field === 'sourcedId' ? key : desiredTable.value(i, 'sourcedId'));
+      const school = canonicalSchool(schoolOf(entity, (f) => desiredTable.value(i, f), schools, userSchool));
       if (at === undefined) {
         counts.create++;
         entityChanges.push(new Change('create', entity, key, sourcedId, school, CREATE, source, i, -1));
@@ -205,42 +207,47 @@ export function computePlan(input: PlanInput): Plan {
     };
 
     // Every roster record is matched to what the target holds by key (see match.ts).
-    const matching = matchRecords(want, have, field, scope !== undefined, settle);
+    const matching = matchRecords(desiredTable, currentTable, field, scope !== undefined, settle);
     const { keyless } = matching;
     if (keyless.length > 0) missingKeys.push(new PlanKeyError(entity, field, [...keyless]));
 
-    if (have) {
+    if (currentTable) {
       // With a state, only what it records as delivered is ours (none of an entity it does not list).
       const managed = input.managed ? (input.managed[entity] ?? new Set<string>()) : undefined;
       // In a scope, only the records whose lines went away may be gone; all others are unchanged.
       const candidates = scope ? (scope.removed[entity] ?? []) : undefined;
       if (scope) counts.unchanged += scope.unchanged[entity] ?? 0;
-      for (let c = 0, n = candidates ? candidates.length : have.size; c < n; c++) {
+      for (let c = 0, n = candidates ? candidates.length : currentTable.size; c < n; c++) {
         const i = candidates ? candidates[c]! : c;
         if (matching.matched(i)) continue;
-        const key = have.value(i, field);
+        const key = currentTable.value(i, field);
         if (managed && !managed.has(key)) {
           unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
           continue;
         }
         const soft = policy.deleteStyle === 'soft' && entity === 'users';
-        if (soft && have.value(i, 'enabledUser') === 'false') {
+        if (soft && currentTable.value(i, 'enabledUser') === 'false') {
           counts.unchanged++; // disabled by an earlier soft delete
           continue;
         }
         counts.delete++;
-        const school = canonicalSchool(schoolOf(entity, (f) => have.value(i, f), schools, userSchool));
+        const school = canonicalSchool(
+          schoolOf(entity, (f) => currentTable.value(i, f), schools, userSchool),
+        );
         const reason: ChangeReason = soft
           ? 'disable_because_absent_from_roster'
           : 'delete_because_absent_from_roster';
-        const sourcedId = named?.(key) ?? (field === 'sourcedId' ? key : have.value(i, 'sourcedId'));
+        const sourcedId = named?.(key) ?? (field === 'sourcedId' ? key : currentTable.value(i, 'sourcedId'));
         entityChanges.push(new Change('delete', entity, key, sourcedId, school, reason, source, -1, i));
       }
     }
     entityChanges.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // Not push(...): spreading a city's worth of changes as arguments overflows the stack.
     for (const c of entityChanges) changes.push(c);
-    if (counts.create + counts.update + counts.delete + counts.unchanged > 0 || (have && have.size > 0))
+    if (
+      counts.create + counts.update + counts.delete + counts.unchanged > 0 ||
+      (currentTable && currentTable.size > 0)
+    )
       byEntity[entity] = counts;
   }
   if (missingKeys.length > 0) throw missingKeys[0];
@@ -288,7 +295,7 @@ export function computePlan(input: PlanInput): Plan {
     target,
     managed: input.managed,
     ...(input.scope ? { desiredSizes: input.scope.sizes } : {}),
-    ...(input.scope?.held ? { held: input.scope.held } : {}),
+    ...(input.scope?.wholeCurrent ? { wholeCurrent: input.scope.wholeCurrent } : {}),
   });
 
   return {

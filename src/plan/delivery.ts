@@ -52,17 +52,17 @@ export function buildDelivery(input: {
     }
     return map;
   };
-  const indexes = new Map<string, { want: KeyMap<number>; have: KeyMap<number> }>();
+  const indexes = new Map<string, { inSnapshot: KeyMap<number>; inCurrent: KeyMap<number> }>();
   for (const change of changes) {
     const e = change.entity;
-    if (!indexes.has(e)) indexes.set(e, { want: byKey(snap, e), have: byKey(current, e) });
-    const { want, have } = indexes.get(e)!;
+    if (!indexes.has(e)) indexes.set(e, { inSnapshot: byKey(snap, e), inCurrent: byKey(current, e) });
+    const { inSnapshot, inCurrent } = indexes.get(e)!;
     delta.modes[e] = 'delta';
     if (change.action === 'delete' && change.reason === 'delete_because_absent_from_roster') {
-      const record = current!.table(e).get(have.get(change.key)!);
+      const record = current!.table(e).get(inCurrent.get(change.key)!);
       delta.addNormalized(e, { ...record, status: 'tobedeleted', dateLastModified: stamp });
     } else {
-      const record = snap.table(e).get(want.get(change.key)!);
+      const record = snap.table(e).get(inSnapshot.get(change.key)!);
       delta.addNormalized(e, { ...record, status: 'active', dateLastModified: stamp });
     }
   }

@@ -1,9 +1,9 @@
 /**
- * Matching the records of two tables by a key field: the roster's records (`want`) against what
- * the target holds (`have`). One call, matchRecords, yields every matched pair and tells which of
+ * Matching the records of two tables by a key field: the roster's records (`desired`) against what
+ * the target holds (`current`). One call, matchRecords, yields every matched pair and tells which of
  * the target's records no roster record matched; how it finds them is its own business:
  *
- * - `have` sorted by key (as exports, and so our snapshots, usually are): both sides are walked
+ * - `current` sorted by key (as exports, and so our snapshots, usually are): both sides are walked
  *   side by side, not looked up one by one (millions of cache misses at city scale, and an index
  *   of 130+ MB); roster records out of key order (added at the end of a file, or all of them) are
  *   radix-sorted and walked again;
@@ -33,59 +33,59 @@ export interface Matching {
 }
 
 /**
- * Matches `want`'s records to `have`'s by `field`. Calls `pair(i, found)` once for every roster
+ * Matches `desired`'s records to `current`'s by `field`. Calls `pair(i, found)` once for every roster
  * record i that has the key (found: the current record holding it, -1: none), in an order of its
  * choosing. `few`: only some of the roster's records are compared (an incremental plan): found by
  * halving rather than walked past millions.
  */
 export function matchRecords(
-  want: RecordTable,
-  have: RecordTable | undefined,
+  desired: RecordTable,
+  current: RecordTable | undefined,
   field: string,
   few: boolean,
-  pair: (wantIndex: number, haveIndex: number) => void,
+  pair: (desiredIndex: number, currentIndex: number) => void,
 ): Matching {
-  const sorted = have?.ascendingBy(field) === true;
-  const haveIndex = have && !sorted ? KeyIndex.of(have, field) : undefined;
-  const wantKey = want.fieldIndexOf(field);
-  const haveKey = have ? have.fieldIndexOf(field) : -1;
+  const sorted = current?.ascendingBy(field) === true;
+  const currentIndex = current && !sorted ? KeyIndex.of(current, field) : undefined;
+  const desiredKey = desired.fieldIndexOf(field);
+  const currentKey = current ? current.fieldIndexOf(field) : -1;
   // Which current records the roster still has: one byte per record, not a second key map.
-  const matched = new Uint8Array(have?.size ?? 0);
+  const matched = new Uint8Array(current?.size ?? 0);
   const keyless: string[] = [];
   const settle = (i: number, found: number) => {
     if (found >= 0) matched[found] = 1;
     pair(i, found);
   };
   const range = byteRange();
-  const walk = sorted && !few ? new SortedWalk(have!, haveKey) : undefined;
-  const finder = sorted && few ? new SortedFinder(have!, haveKey) : undefined;
-  const aligned = haveIndex?.unique ? new AlignedWalk(have!, haveKey) : undefined;
+  const walk = sorted && !few ? new SortedWalk(current!, currentKey) : undefined;
+  const finder = sorted && few ? new SortedFinder(current!, currentKey) : undefined;
+  const aligned = currentIndex?.unique ? new AlignedWalk(current!, currentKey) : undefined;
   // Records out of key order (a typed array: a city's 8M in no order would be 70 MB as numbers).
   let late: Int32Array | undefined;
   let lateCount = 0;
-  for (let i = 0; i < want.size; i++) {
-    if (wantKey < 0 || !RecordTable.narrow(want.locate(i, range), wantKey)) {
-      keyless.push(want.value(i, 'sourcedId'));
+  for (let i = 0; i < desired.size; i++) {
+    if (desiredKey < 0 || !RecordTable.narrow(desired.locate(i, range), desiredKey)) {
+      keyless.push(desired.value(i, 'sourcedId'));
       continue;
     }
     if (walk) {
       if (walk.accepts(range)) settle(i, walk.find(range));
       else {
-        late ??= new Int32Array(want.size - i);
+        late ??= new Int32Array(desired.size - i);
         late[lateCount++] = i;
       }
     } else if (finder) settle(i, finder.find(range));
-    else if (!haveIndex) settle(i, -1);
+    else if (!currentIndex) settle(i, -1);
     else {
       const at = aligned ? aligned.find(range) : -1;
-      settle(i, at >= 0 ? at : haveIndex.findBytes(range.buffer, range.start, range.end));
+      settle(i, at >= 0 ? at : currentIndex.findBytes(range.buffer, range.start, range.end));
     }
   }
   if (late) {
     // Sorted by key (a radix sort: a city's 8M in well under a second), and walked again.
-    const again = new SortedWalk(have!, haveKey);
-    for (const i of sortByKey(want, wantKey, late.subarray(0, lateCount))) {
-      RecordTable.narrow(want.locate(i, range), wantKey);
+    const again = new SortedWalk(current!, currentKey);
+    for (const i of sortByKey(desired, desiredKey, late.subarray(0, lateCount))) {
+      RecordTable.narrow(desired.locate(i, range), desiredKey);
       settle(i, again.find(range));
     }
   }
@@ -94,7 +94,7 @@ export function matchRecords(
     matched(i: number): boolean {
       if (matched[i] === 1) return true;
       // (Sorted keys are all different; in an index, the record it holds for a key speaks for all.)
-      const first = !haveIndex ? -1 : haveIndex.findFrom(have!, i, haveKey);
+      const first = !currentIndex ? -1 : currentIndex.findFrom(current!, i, currentKey);
       return first >= 0 && matched[first] === 1;
     },
   };

@@ -137,7 +137,7 @@ export interface PlanScope {
    * lines that differ): per entity, how many records the whole has, and how many of its
    * enrollments name each school, counted up to `enough` (see SafetyInput).
    */
-  readonly held?: {
+  readonly wholeCurrent?: {
     readonly sizes: Partial<Record<EntityName, number>>;
     readonly enrollmentsBySchool: (schools: readonly string[], enough: readonly number[]) => number[];
   };

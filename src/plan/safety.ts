@@ -22,7 +22,7 @@ interface SafetyInput {
   /** The whole roster's table sizes, when `desired` holds only part of it (PlanScope). */
   readonly desiredSizes?: Partial<Record<EntityName, number>>;
   /** The whole target's sizes and enrollment counts, when `current` holds only part of it (PlanScope). */
-  readonly held?: PlanScope['held'];
+  readonly wholeCurrent?: PlanScope['wholeCurrent'];
 }
 
 const pct = (n: number, of: number) => (of === 0 ? 0 : (100 * n) / of);
@@ -35,7 +35,7 @@ export function findHolds(input: SafetyInput): Hold[] {
   if (!current) return holds; // a first delivery deletes nothing
 
   for (const [entity, counts] of Object.entries(byEntity) as [EntityName, EntityCounts][]) {
-    const existing = input.held?.sizes[entity] ?? current.table(entity).size;
+    const existing = input.wholeCurrent?.sizes[entity] ?? current.table(entity).size;
     if (existing === 0) continue;
     const limits = { ...policy.thresholds, ...policy.thresholds.perEntity[entity] };
     const wanted = input.desiredSizes?.[entity] ?? desired.table(entity).size;
@@ -73,7 +73,11 @@ export function findHolds(input: SafetyInput): Hold[] {
     if (c.entity === 'enrollments' && c.action === 'delete' && c.school)
       removedBySchool.set(c.school, (removedBySchool.get(c.school) ?? 0) + 1);
   }
-  const enrollmentsBySchool = countBySchool(current.table('enrollments'), removedBySchool, input.held);
+  const enrollmentsBySchool = countBySchool(
+    current.table('enrollments'),
+    removedBySchool,
+    input.wholeCurrent,
+  );
   for (const [school, removed] of [...removedBySchool].sort()) {
     if (removed === enrollmentsBySchool.get(school)) {
       holds.push({
@@ -182,14 +186,14 @@ function suspectedIdChanges(input: SafetyInput, entity: 'users' | 'classes'): Ho
 function countBySchool(
   table: RecordTable,
   removed: ReadonlyMap<string, number>,
-  held: PlanScope['held'],
+  wholeCurrent: PlanScope['wholeCurrent'],
 ): Map<string, number> {
   const counts = new Map<string, number>();
   const schools = [...removed.keys()];
   if (schools.length === 0) return counts;
   const enough = schools.map((s) => removed.get(s)! + 1);
-  if (held) {
-    const tally = held.enrollmentsBySchool(schools, enough);
+  if (wholeCurrent) {
+    const tally = wholeCurrent.enrollmentsBySchool(schools, enough);
     for (const [k, s] of schools.entries()) counts.set(s, tally[k]!);
     return counts;
   }
@@ -222,31 +226,31 @@ function countBySchool(
  * What a bulk delivery removes beyond the plan: records the portal holds that roster-as-code never
  * delivered (its processing report counts what it holds; added by hand, or by another feed). They
  * cannot be listed one by one, so they are counted: a warning per entity, and they count toward
- * the MASS_DELETE threshold with the plan's own removals. `portalHeld`: the portal's counts;
+ * the MASS_DELETE threshold with the plan's own removals. `portalCounts`: the portal's counts;
  * `delivered`: what the target's state says was delivered (and accepted).
  */
 export function portalRemovals(
-  portalHeld: Partial<Record<EntityName, number>>,
+  portalCounts: Partial<Record<EntityName, number>>,
   delivered: Partial<Record<EntityName, number>>,
   byEntity: Partial<Record<EntityName, EntityCounts>>,
   policy: Policy,
 ): { warnings: PlanWarning[]; holds: Hold[] } {
   const warnings: PlanWarning[] = [];
   const holds: Hold[] = [];
-  for (const [entity, held] of Object.entries(portalHeld) as [EntityName, number][]) {
-    const extra = held - (delivered[entity] ?? 0);
+  for (const [entity, count] of Object.entries(portalCounts) as [EntityName, number][]) {
+    const extra = count - (delivered[entity] ?? 0);
     if (extra <= 0) continue;
     warnings.push({
       code: 'PORTAL_REMOVES',
-      message: `The portal's last report says it holds ${held} ${entity}, ${extra} more than roster-as-code delivered (added by hand at the portal, or by another feed): this bulk delivery makes the portal remove them.`,
+      message: `The portal's last report says it holds ${count} ${entity}, ${extra} more than roster-as-code delivered (added by hand at the portal, or by another feed): this bulk delivery makes the portal remove them.`,
     });
     const limits = { ...policy.thresholds, ...policy.thresholds.perEntity[entity] };
     const removed = (byEntity[entity]?.delete ?? 0) + extra;
-    if (removed >= limits.minimumChanges && pct(removed, held) > limits.deletePercent) {
+    if (removed >= limits.minimumChanges && pct(removed, count) > limits.deletePercent) {
       holds.push({
         code: 'MASS_DELETE',
         entity,
-        message: `${removed} of ${held} ${entity} at the portal (${fmt(pct(removed, held))}%) would be removed, ${extra} of them records roster-as-code never delivered; the limit is ${limits.deletePercent}%.`,
+        message: `${removed} of ${count} ${entity} at the portal (${fmt(pct(removed, count))}%) would be removed, ${extra} of them records roster-as-code never delivered; the limit is ${limits.deletePercent}%.`,
         hint: 'Ask who added them at the portal: add them to the roster, or switch the target to mode: delta. If they should go, apply with --allow-mass-change.',
       });
     }

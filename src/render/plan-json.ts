@@ -53,8 +53,8 @@ export function writePlanFile(path: string, plan: Plan): void {
   renameSync(tmp, path);
 }
 
-/** Per source, what writeChangeJson needs per field of want and of have (made when first needed). */
-const jsonFieldsOf = new WeakMap<FieldSource, { want?: JsonFields; have?: JsonFields }>();
+/** Per source, what writeChangeJson needs per field of desired and of current (made when first needed). */
+const jsonFieldsOf = new WeakMap<FieldSource, { desired?: JsonFields; current?: JsonFields }>();
 
 /**
  * Writes a change made by computePlan as JSON, exactly as `JSON.stringify(change, null, 2)`
@@ -64,7 +64,7 @@ const jsonFieldsOf = new WeakMap<FieldSource, { want?: JsonFields; have?: JsonFi
 export function writeChangeJson(change: PlanChange, out: JsonBytes): boolean {
   const records: ChangeRecords | undefined = changeRecords(change);
   if (!records) return false;
-  const { source, wantIndex, haveIndex } = records;
+  const { source, desiredIndex, currentIndex } = records;
   if (change.action === 'update' && !source.sameLayout) return false;
   const q = JSON.stringify;
   out.text(
@@ -84,14 +84,14 @@ export function writeChangeJson(change: PlanChange, out: JsonBytes): boolean {
   out.text('[');
   const start = out.length;
   if (change.action === 'update') {
-    json.want ??= jsonFields(source.entity, source.want, source.mask);
-    writeUpdatedFields(out, json.want, source.have!, haveIndex, source.want, wantIndex);
+    json.desired ??= jsonFields(source.entity, source.desired, source.mask);
+    writeUpdatedFields(out, json.desired, source.current!, currentIndex, source.desired, desiredIndex);
   } else if (change.action === 'create') {
-    json.want ??= jsonFields(source.entity, source.want, source.mask);
-    writeRecordFields(out, json.want, source.want, wantIndex, AFTER);
+    json.desired ??= jsonFields(source.entity, source.desired, source.mask);
+    writeRecordFields(out, json.desired, source.desired, desiredIndex, AFTER);
   } else {
-    json.have ??= jsonFields(source.entity, source.have!, source.mask);
-    writeRecordFields(out, json.have, source.have!, haveIndex, BEFORE);
+    json.current ??= jsonFields(source.entity, source.current!, source.mask);
+    writeRecordFields(out, json.current, source.current!, currentIndex, BEFORE);
   }
   if (out.length === start) out.text(']\n    }');
   else out.text('\n      ]\n    }');
@@ -179,13 +179,13 @@ function writeRecordFields(
 function writeUpdatedFields(
   out: JsonBytes,
   json: JsonFields,
-  have: RecordTable,
-  haveIndex: number,
-  want: RecordTable,
-  wantIndex: number,
+  current: RecordTable,
+  currentIndex: number,
+  desired: RecordTable,
+  desiredIndex: number,
 ): void {
-  const before = have.locate(haveIndex, jsonScratch.a);
-  const after = want.locate(wantIndex, jsonScratch.b);
+  const before = current.locate(currentIndex, jsonScratch.a);
+  const after = desired.locate(desiredIndex, jsonScratch.b);
   const b = jsonScratch.ra;
   const a = jsonScratch.rb;
   b.buffer = before.buffer;
@@ -193,7 +193,7 @@ function writeUpdatedFields(
   let bs = before.start;
   let as = after.start;
   let first = true;
-  for (let f = 0; f < want.fields.length; f++) {
+  for (let f = 0; f < desired.fields.length; f++) {
     // The next value on each side (an ended record has only empty values left).
     let be = bs;
     while (be < before.end && before.buffer[be] !== SEPARATOR) be++;

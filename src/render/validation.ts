@@ -16,18 +16,18 @@ export interface RenderOptions {
   readonly base?: string;
   readonly style?: Style;
   /**
-   * List at most this many findings (the first ones: a cause comes before what follows from it);
+   * List at most this many diagnostics (the first ones: a cause comes before what follows from it);
    * the rest are counted. The summary's counts are always exact.
    */
-  readonly maxFindings?: number;
+  readonly maxDiagnostics?: number;
   /** github: at most this many annotations of each kind (error, warning, notice), then one notice. */
   readonly annotationsPerKind?: number;
 }
 
-/** Text and annotations list this many findings unless told otherwise (a broken city roster has millions). */
-export const DEFAULT_MAX_FINDINGS = 1000;
+/** Text and annotations list this many diagnostics unless told otherwise (a broken city roster has millions). */
+export const DEFAULT_MAX_DIAGNOSTICS = 1000;
 
-/** The findings to list, and how many are left out. */
+/** The diagnostics to list, and how many are left out. */
 function listed(
   result: ValidationResult,
   max: number | undefined,
@@ -37,7 +37,7 @@ function listed(
 }
 
 function omittedLine(omitted: number): string {
-  return `... and ${omitted.toLocaleString('en-US')} more finding(s) not listed (--max-findings N lists more; the counts below are exact)`;
+  return `... and ${omitted.toLocaleString('en-US')} more diagnostic(s) not listed (--max-diagnostics N lists more; the counts below are exact)`;
 }
 
 function place(d: Diagnostic, base: string | undefined): string {
@@ -54,7 +54,7 @@ function counts(result: ValidationResult): Record<string, number> {
 export function renderValidationText(result: ValidationResult, options: RenderOptions = {}): string {
   const s = options.style ?? PLAIN;
   const lines: string[] = [];
-  const { shown, omitted } = listed(result, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
+  const { shown, omitted } = listed(result, options.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS);
   for (const d of shown) {
     const sev =
       d.severity === 'error'
@@ -88,8 +88,8 @@ function plural(n: number, word: string): string {
 
 /** The JSON report: a stable, versioned document. */
 export function validationReport(result: ValidationResult, options: RenderOptions = {}) {
-  // (JSON lists every finding unless --max-findings is given: a program reads it.)
-  const { shown, omitted } = listed(result, options.maxFindings);
+  // (JSON lists every diagnostic unless --max-diagnostics is given: a program reads it.)
+  const { shown, omitted } = listed(result, options.maxDiagnostics);
   return {
     formatVersion: VALIDATION_REPORT_VERSION,
     valid: result.valid,
@@ -119,7 +119,7 @@ function kindOf(d: Diagnostic): 'error' | 'warning' | 'notice' {
 
 /** GitHub workflow commands: `::error file=..,line=..,col=..,title=CODE::message`. */
 export function renderValidationGithub(result: ValidationResult, options: RenderOptions = {}): string {
-  let { shown, omitted } = listed(result, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
+  let { shown, omitted } = listed(result, options.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS);
   const perKind = options.annotationsPerKind;
   if (perKind !== undefined) {
     // GitHub shows only so many annotations of each kind per step: list the first of each kind
@@ -149,8 +149,8 @@ export function renderValidationGithub(result: ValidationResult, options: Render
         'notice',
         perKind === undefined
           ? omittedLine(omitted)
-          : `${omitted.toLocaleString('en-US')} more finding(s) are not shown as annotations (GitHub shows ${perKind} of each kind per step); the job log and summary list them`,
-        { title: 'FINDINGS_NOT_LISTED' },
+          : `${omitted.toLocaleString('en-US')} more diagnostic(s) are not shown as annotations (GitHub shows ${perKind} of each kind per step); the job log and summary list them`,
+        { title: 'DIAGNOSTICS_NOT_LISTED' },
       ),
     );
   lines.push(

@@ -36,7 +36,7 @@ const PERSONAL_ENTITIES = new Set(['users', 'demographics', 'userProfiles', 'rol
 const NOT_PERSONAL = new Set(['sourcedId', 'status', 'role', 'roleType', 'enabledUser', 'grades']);
 
 /**
- * A finding's message as the portal's reports, status page and e-mails show it: for a personal
+ * A diagnostic's message as the portal's reports, status page and e-mails show it: for a personal
  * field (a user's name, e-mail, birth date, ...) every quoted value is withheld (the field rules
  * already withhold what they know to be personal; this covers every other check); ids and
  * everything about orgs, classes and courses are shown as they are.
@@ -61,7 +61,7 @@ export interface ProcessResult {
   readonly rejections: readonly Rejection[];
 }
 
-/** Findings that make the whole delivery unusable. */
+/** Diagnostics that make the whole delivery unusable. */
 export function isWholeSetFailure(d: Diagnostic): boolean {
   if (d.severity !== 'error') return false;
   return /^(ZIP_|MANIFEST_|FILE_UNKNOWN|CSV_EMPTY_FILE|CSV_ENCODING|HEADER_|SOURCE_EMPTY)/.test(d.code);
@@ -69,7 +69,7 @@ export function isWholeSetFailure(d: Diagnostic): boolean {
 
 export function processDelivery(
   current: Roster | undefined,
-  delivered: Roster,
+  delivery: Roster,
   diagnostics: readonly Diagnostic[],
 ): ProcessResult {
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -89,16 +89,16 @@ export function processDelivery(
   const badRows = new Set(
     errors.filter((d) => d.file && d.line !== undefined).map((d) => `${d.file}:${d.line}`),
   );
-  const base = current ? convertVersion(current, delivered.version).roster : undefined;
-  const next = new RosterBuilder(delivered.version);
-  next.source = delivered.source;
+  const base = current ? convertVersion(current, delivery.version).roster : undefined;
+  const next = new RosterBuilder(delivery.version);
+  next.source = delivery.source;
   const counts: Partial<Record<EntityName, EntitySyncCounts>> = {};
-  for (const entity of delivered.entities()) {
-    const mode = delivered.mode(entity);
-    const have = base?.table(entity);
+  for (const entity of delivery.entities()) {
+    const mode = delivery.mode(entity);
+    const currentTable = base?.table(entity);
     const old = new Map<string, RosterRecord>();
-    if (have) for (const r of have) old.set(r.sourcedId!, r);
-    for (const f of [...(have?.extensionFields ?? []), ...delivered.table(entity).extensionFields])
+    if (currentTable) for (const r of currentTable) old.set(r.sourcedId!, r);
+    for (const f of [...(currentTable?.extensionFields ?? []), ...delivery.table(entity).extensionFields])
       next.table(entity).declareField(f);
     const c: EntitySyncCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, rejected: 0 };
     if (mode === 'absent') {
@@ -106,7 +106,7 @@ export function processDelivery(
       if (old.size > 0) counts[entity] = { ...c, unchanged: old.size };
       continue;
     }
-    const table = delivered.table(entity);
+    const table = delivery.table(entity);
     const stored = (r: RosterRecord) => ({ ...r, status: '', dateLastModified: '' });
     for (let i = 0; i < table.size; i++) {
       const origin = table.origin(i);
@@ -138,7 +138,7 @@ export function processDelivery(
     }
     counts[entity] = c;
   }
-  // Entities the delivered version does not have (e.g. 1.2 roles in a 1.1 delivery) are dropped by the conversion.
+  // Entities the delivery version does not currentTable (e.g. 1.2 roles in a 1.1 delivery) are dropped by the conversion.
   const rejections = errors.map(toRejection);
   return { outcome: 'applied', next: next.build(), counts, rejections };
 }

@@ -70,7 +70,7 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
   const { signal } = options;
   let lock: LockInfo | undefined;
   // What the target holds, for the message if the apply is interrupted.
-  let held: TargetState | undefined;
+  let stateBefore: TargetState | undefined;
   let delivering = false;
   try {
     ensurePrivateDir(workspaceDir(config.root));
@@ -84,7 +84,7 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
     if (recovered) options.notice?.(recovered);
     signal?.throwIfAborted();
     const ctx = await makePlan(options, target);
-    held = ctx.state;
+    stateBefore = ctx.state;
     signal?.throwIfAborted();
     const { plan } = ctx;
     if (options.savedPlan) checkSaved(options.savedPlan, ctx);
@@ -171,10 +171,10 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
   } catch (err) {
     const interruption = interruptionOf(signal);
     if (interruption && err === interruption) {
-      held ??= await target.readState().catch(() => undefined);
+      stateBefore ??= await target.readState().catch(() => undefined);
       throw new InterruptedError(
         interruption.signal,
-        `apply was stopped by ${interruption.signal}${delivering ? ' before its delivery became visible to the portal' : ''}; nothing was delivered. Target "${target.name}" still holds ${held ? `serial ${held.serial} (applied ${held.appliedAt}${held.appliedCommit ? ` from commit ${held.appliedCommit.slice(0, 12)}` : ''})` : 'nothing from roster-as-code (never applied)'}; its lock was released`,
+        `apply was stopped by ${interruption.signal}${delivering ? ' before its delivery became visible to the portal' : ''}; nothing was delivered. Target "${target.name}" still holds ${stateBefore ? `serial ${stateBefore.serial} (applied ${stateBefore.appliedAt}${stateBefore.appliedCommit ? ` from commit ${stateBefore.appliedCommit.slice(0, 12)}` : ''})` : 'nothing from roster-as-code (never applied)'}; its lock was released`,
         'Run the apply again when you are ready; it starts from what the target holds.',
       );
     }

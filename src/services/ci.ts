@@ -473,7 +473,7 @@ function reportValidation(result: ValidationResult, o: CiOptions, io: CiIo): voi
     .trimEnd()
     .split('\n'))
     io.log(line);
-  const text = renderValidation(result, 'text', { base, maxFindings: 200 });
+  const text = renderValidation(result, 'text', { base, maxDiagnostics: 200 });
   io.summary(
     `### roster validate: ${result.valid ? 'valid' : 'invalid'}\n\n\`\`\`\n${text.replaceAll('```', "'''")}\`\`\`\n`,
   );

@@ -13,7 +13,7 @@ export interface ConvertOptions {
   readonly out: string;
   readonly force?: boolean;
   readonly layout?: 'single' | 'per-school';
-  /** Finding codes to leave out. */
+  /** Diagnostic codes to leave out. */
   readonly ignore?: readonly string[];
 }
 

@@ -118,7 +118,7 @@ async function openSide(path: string): Promise<Side | string> {
   const files = await zipFiles(location, diagnostics);
   if (files.rejected || diagnostics.list.length > 0) {
     await files.close();
-    return 'a zip the full diff has findings on';
+    return 'a zip the full diff has diagnostics on';
   }
   return {
     location,
@@ -256,7 +256,7 @@ async function planPairs(
     removed: {} as Partial<Record<EntityName, readonly number[]>>,
     unchanged: {} as Partial<Record<EntityName, number>>,
     sizes: {} as Partial<Record<EntityName, number>>,
-    held: {
+    wholeCurrent: {
       sizes: {} as Partial<Record<EntityName, number>>,
       enrollmentsBySchool: (schools: readonly string[], enough: readonly number[]) => {
         const enrollments = pairs.find((p) => p.entity === 'enrollments');
@@ -283,7 +283,7 @@ async function planPairs(
     scope.removed[p.entity] = removed;
     scope.unchanged[p.entity] = p.changes.kept - context;
     scope.sizes[p.entity] = p.after.count;
-    scope.held.sizes[p.entity] = p.before.count;
+    scope.wholeCurrent.sizes[p.entity] = p.before.count;
   }
 
   const changed = pairs.reduce((n, p) => n + p.changes.removed.length + p.changes.added.length, 0);

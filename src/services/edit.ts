@@ -973,9 +973,9 @@ export async function editRoster(options: EditOptions): Promise<EditResult> {
   const yaml = format === 'yaml';
   const files = rosterFiles(location, yaml);
   const stamps = new Map([...files].map(([f, b]) => [f, createHash('sha256').update(b).digest('hex')]));
-  const beforeFindings = new Diagnostics();
-  const roster = await readFiles(files, yaml, beforeFindings);
-  validateRoster(roster, beforeFindings);
+  const diagnosticsBefore = new Diagnostics();
+  const roster = await readFiles(files, yaml, diagnosticsBefore);
+  validateRoster(roster, diagnosticsBefore);
   const lookup = new RosterLookup(roster);
   const edit = planEdit(config, lookup, options.request);
   const expected = expectedChanges(lookup, edit);
@@ -1014,18 +1014,18 @@ export async function editRoster(options: EditOptions): Promise<EditResult> {
   // Validation: the edited roster may not have an error the roster did not have.
   const afterFiles = new Map(files);
   for (const [f, b] of edited) afterFiles.set(f, b);
-  const findings = new Diagnostics();
-  const next = await readFiles(afterFiles, yaml, findings);
-  validateRoster(next, findings);
-  const known = new Set(beforeFindings.list.map(key));
-  const fresh = findings.list.filter((d) => !known.has(key(d)));
+  const diagnostics = new Diagnostics();
+  const next = await readFiles(afterFiles, yaml, diagnostics);
+  validateRoster(next, diagnostics);
+  const known = new Set(diagnosticsBefore.list.map(key));
+  const fresh = diagnostics.list.filter((d) => !known.has(key(d)));
   if (fresh.some((d) => d.severity === 'error')) {
     const freshErrors = new Diagnostics();
     freshErrors.list.push(...fresh);
     throw new InvalidRosterError(
       summarize(next, location, format, freshErrors),
       'the edit was not written',
-      'Fix the edit (the findings say what it breaks); nothing was written.',
+      'Fix the edit (the diagnostics say what it breaks); nothing was written.',
     );
   }
 

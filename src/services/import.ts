@@ -136,7 +136,7 @@ export async function importRoster(options: ImportOptions): Promise<ImportResult
   for (const f of listFiles(dest)) if (other.test(f)) rmSync(f);
   let reportFile: string | undefined;
   if (!validation.valid) {
-    // Beside the roster, in the private workspace: findings can quote values (never committed).
+    // Beside the roster, in the private workspace: diagnostics can quote values (never committed).
     const dir = workspaceDir(config.root);
     ensurePrivateDir(dir);
     reportFile = join(dir, 'import-report.json');
@@ -176,7 +176,7 @@ async function readSource(options: ImportOptions): Promise<{
         source ?? options.source,
         options.progress ? { progress: options.progress } : {},
       );
-      // Findings name the files as the user knows them.
+      // Diagnostics name the files as the user knows them.
       return source ? { ...loaded, location: resolve(options.source) } : loaded;
     } finally {
       if (source) rmSync(source, { recursive: true, force: true });
@@ -209,7 +209,7 @@ async function readSource(options: ImportOptions): Promise<{
   return { roster, diagnostics, location: options.source, format: 'oneroster-api', stats };
 }
 
-/** A mapped read as a source of the import (the format is the roster's: findings name CSV files). */
+/** A mapped read as a source of the import (the format is the roster's: diagnostics name CSV files). */
 function mappedRead(read: MappedRead) {
   return {
     roster: read.roster,
@@ -289,7 +289,7 @@ function fromSpreadsheet(
   return out;
 }
 
-/** The flags that read a spreadsheet's file, when findings say the files are one. */
+/** The flags that read a spreadsheet's file, when diagnostics say the files are one. */
 function spreadsheetHint(validation: ValidationResult): string | undefined {
   const flags = new Set<string>();
   for (const d of validation.diagnostics) {

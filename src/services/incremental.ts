@@ -6,7 +6,7 @@
  * A city where one school changed: a few seconds instead of twenty.
  *
  * Whenever something is not as the shortcut needs (another target serial, other settings, a
- * header or the manifest changed, a finding in the changed lines, too much changed...), the plan
+ * header or the manifest changed, a diagnostic in the changed lines, too much changed...), the plan
  * reads everything as always. The answer is the same plan either way; tests compare the two.
  */
 import { createHash } from 'node:crypto';
@@ -135,7 +135,7 @@ function settingsHash(config: RosterConfig, target: TargetConfig): string {
  * compared through their own snapshot of what we delivered, with the roster shared as it is.
  */
 function unsupported(target: Target, targetConfig: TargetConfig): string | undefined {
-  if (target.readLive || target.shape) return `a ${targetConfig.kind} target`;
+  if (target.exportCurrent || target.shape) return `a ${targetConfig.kind} target`;
   const policy = targetConfig.policy;
   if (
     policy.share.entities !== undefined ||
@@ -331,7 +331,7 @@ async function changedLines(
   const diagnostics = new Diagnostics(['CSV_HEADER_ONLY']);
   const addedRoster = (await readOneRoster(memoryFiles(location, added), diagnostics, { keepIndexes: false }))
     .roster;
-  if (diagnostics.sorted().length > 0) return 'findings in the changed lines';
+  if (diagnostics.sorted().length > 0) return 'diagnostics in the changed lines';
   const removedRoster = (
     await readOneRoster(memoryFiles(join(dir, 'files'), removed), new Diagnostics(), {
       checkFields: false,
@@ -379,7 +379,7 @@ async function changedYaml(
   const changed = [...now.keys()].filter((n) => !cache.files.find((f) => f.name === n)?.settings).length;
   const diagnostics = new Diagnostics();
   const added = (await readRosterYaml(memoryFiles(location, now), diagnostics)).roster;
-  if (diagnostics.sorted().length > 0) return 'findings in the changed files';
+  if (diagnostics.sorted().length > 0) return 'diagnostics in the changed files';
   const removed = (await readRosterYaml(memoryFiles(join(dir, 'files'), before), new Diagnostics())).roster;
   return { removed, added, lines: changed };
 }
@@ -450,11 +450,11 @@ function scopeOf(
     sizes: Partial<Record<EntityName, number>>;
   };
   for (const entity of added.entities()) {
-    const held = current.table(entity).size;
+    const currentSize = current.table(entity).size;
     const removed = gone.get(entity) ?? [];
     scope.removed[entity] = removed;
-    scope.unchanged[entity] = held - removed.length;
-    scope.sizes[entity] = held - removed.length + added.table(entity).size;
+    scope.unchanged[entity] = currentSize - removed.length;
+    scope.sizes[entity] = currentSize - removed.length + added.table(entity).size;
   }
   return scope;
 }

@@ -60,7 +60,7 @@ export function loadMapping(nameOrFile: string): Mapping {
 export interface MappedRead {
   readonly roster: Roster;
   readonly diagnostics: Diagnostics;
-  /** The export folder (findings name files relative to it). */
+  /** The export folder (diagnostics name files relative to it). */
   readonly location: string;
   /** The mapping's notes, its variables filled in. */
   readonly notes: readonly string[];
@@ -75,7 +75,7 @@ interface ReadHow {
 
 /**
  * Reads the export through `mapping`. `files` gives a file's bytes by the mapping's name for it
- * (undefined: absent); `shownAs` the name findings use for it.
+ * (undefined: absent); `shownAs` the name diagnostics use for it.
  */
 export function mapFiles(
   mapping: Mapping,

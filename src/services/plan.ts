@@ -116,10 +116,10 @@ export async function makePlan(options: PlanOptions, openTarget?: Target): Promi
  */
 async function withPortalRemovals(ctx: PlanContext): Promise<PlanContext> {
   const { plan, target, targetConfig, state } = ctx;
-  if (targetConfig.mode !== 'bulk' || !target.portalHolds || !state || plan.changes.length === 0) return ctx;
-  const held = await target.portalHolds();
-  if (!held) return ctx;
-  const found = portalRemovals(held, state.recordCounts, plan.summary.byEntity, targetConfig.policy);
+  if (targetConfig.mode !== 'bulk' || !target.portalCounts || !state || plan.changes.length === 0) return ctx;
+  const counts = await target.portalCounts();
+  if (!counts) return ctx;
+  const found = portalRemovals(counts, state.recordCounts, plan.summary.byEntity, targetConfig.policy);
   if (found.warnings.length === 0) return ctx;
   return {
     ...ctx,
@@ -196,8 +196,8 @@ async function planWith(
   const reading = (async () => {
     const state = known ? known.state : await target.readState();
     // (The shortcut may have read it already, for the same state.)
-    const roster = target.readLive
-      ? await target.readLive()
+    const roster = target.exportCurrent
+      ? await target.exportCurrent()
       : state
         ? await (known?.current ?? target.readCurrent(state))
         : undefined;
@@ -216,26 +216,26 @@ async function planWith(
     if (!validation.valid) throw new InvalidRosterError(validation);
     return loaded;
   };
-  const [readResult, heldResult] = await Promise.allSettled([loading.read, reading]);
+  const [readResult, currentResult] = await Promise.allSettled([loading.read, reading]);
   if (readResult.status === 'rejected') throw readResult.reason;
-  if (heldResult.status === 'rejected') {
+  if (currentResult.status === 'rejected') {
     await validRoster();
-    throw heldResult.reason;
+    throw currentResult.reason;
   }
   if (!loading.concurrent) await validRoster();
   const loaded = readResult.value;
-  const { state, roster: held } = heldResult.value;
+  const { state, roster: read } = currentResult.value;
   let plan: Plan;
   try {
     // Records the portal rejected last time are not there: leaving them out makes the plan send them again.
-    const current = held && state?.rejected.length ? withoutRejected(held, state, targetConfig) : held;
+    const current = read && state?.rejected.length ? withoutRejected(read, state, targetConfig) : read;
     const git = await commit;
     // A target compared through its own snapshot holds only what we delivered (managed: all of it).
     // A live target holds more: ours are the records of the snapshot it keeps of our deliveries;
     // never applied, nothing there is ours.
-    const managed = target.readLive
-      ? state && target.readDelivered
-        ? keysOf(await target.readDelivered(state), targetConfig)
+    const managed = target.exportCurrent
+      ? state && target.readSnapshot
+        ? keysOf(await target.readSnapshot(state), targetConfig)
         : {}
       : undefined;
     options.progress?.({ stage: 'plan', detail: `target "${targetConfig.name}"` });

@@ -98,8 +98,8 @@ export type LoadResponse =
     };
 
 /**
- * A roster being loaded: `read` settles once it is read (its field findings in `diagnostics`),
- * `validated` once the roster rules have run too (their findings added to the same diagnostics).
+ * A roster being loaded: `read` settles once it is read (its field diagnostics in `diagnostics`),
+ * `validated` once the roster rules have run too (their diagnostics added to the same diagnostics).
  * With `concurrent`, the rules run on another thread, so the roster may be used (read only)
  * between the two, e.g. to compute a plan while it is being validated.
  */
@@ -176,7 +176,7 @@ export function startLoading(path: string, options: BackgroundLoadOptions = {}):
         return;
       case 'read': {
         const diagnostics = new Diagnostics(rest.ignore);
-        // (Not push(...): a broken file can have more findings than a call takes arguments.)
+        // (Not push(...): a broken file can have more diagnostics than a call takes arguments.)
         for (const d of message.diagnostics) diagnostics.list.push(d);
         loaded = {
           roster: Roster.fromShared(message.roster),

@@ -52,7 +52,7 @@ async function load(request: LoadRequest): Promise<void> {
       progress: (event) => post({ kind: 'progress', event }),
     });
     // The roster goes back as soon as it is read (shared memory: nothing is copied), so the
-    // caller can use it while the roster rules run here; their findings follow.
+    // caller can use it while the roster rules run here; their diagnostics follow.
     const found = loaded.diagnostics.list.length;
     post({
       kind: 'read',

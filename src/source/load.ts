@@ -115,7 +115,7 @@ function hasYamlFiles(dir: string, visited = new Set<string>()): boolean {
   return false;
 }
 
-/** Reads the roster at `path`. Findings are in `diagnostics`; only unreadable paths throw. */
+/** Reads the roster at `path`. Diagnostics are in `diagnostics`; only unreadable paths throw. */
 export async function loadRoster(path: string, options: LoadOptions = {}): Promise<LoadedRoster> {
   const { location, format } = locateRoster(path);
   const diagnostics = new Diagnostics(options.ignore);

@@ -3,7 +3,7 @@
  * decoded and split as the mapping (or the user's flags) says, each row turned into the records
  * the mapping's rules make, rows that make the same record merged, and every record checked with
  * the field rules at the source file, line and column it came from. What cannot be mapped (a
- * missing file or column, a record without an id, two rows that disagree) is a finding there too.
+ * missing file or column, a record without an id, two rows that disagree) is a diagnostic there too.
  */
 import Papa from 'papaparse';
 import type { Diagnostics } from '../diagnostic.js';
@@ -16,7 +16,7 @@ import { type Roster, RosterBuilder } from '../model/roster.js';
 
 /** One file of the export, as rows of cells. */
 export interface SourceTable {
-  /** The file as findings name it (its path in the export). */
+  /** The file as diagnostics name it (its path in the export). */
   readonly file: string;
   readonly header: readonly string[];
   readonly rows: readonly (readonly string[])[];
@@ -201,7 +201,7 @@ function slug(value: string): string {
 
 interface Compiled {
   readonly get: Getter;
-  /** The source column (a plain `column` value), for the finding's column number. */
+  /** The source column (a plain `column` value), for the diagnostic's column number. */
   readonly column?: number;
 }
 
@@ -518,7 +518,7 @@ function applyRule(
     }
     const id = values.sourcedId!;
     if (!id) {
-      // One finding per row, though it may make several records (a user and demographics).
+      // One diagnostic per row, though it may make several records (a user and demographics).
       if (noId.has(line)) return;
       noId.add(line);
       diagnostics.add('MAPPING_ID_EMPTY', {

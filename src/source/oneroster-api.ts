@@ -72,7 +72,7 @@ export interface ApiReadStats {
 
 /**
  * Reads every collection of the service into a Roster. Each record is checked with the field
- * rules as it arrives (a value outside an enumeration, a date that is not one); findings name the
+ * rules as it arrives (a value outside an enumeration, a date that is not one); diagnostics name the
  * collection and the record (`diagnostics`).
  */
 export async function readOneRosterApi(

@@ -380,7 +380,7 @@ export class BatchTarget implements Target {
   }
 
   /** What the portal holds now, read from its export. */
-  async readLive(): Promise<Roster> {
+  async exportCurrent(): Promise<Roster> {
     const { users, demographics } = await this.exportFiles();
     return rosterFromExport(users, demographics);
   }
@@ -404,10 +404,10 @@ export class BatchTarget implements Target {
   }
 
   readCurrent(): Promise<Roster> {
-    return this.readLive();
+    return this.exportCurrent();
   }
 
-  readDelivered(state: TargetState): Promise<Roster> {
+  readSnapshot(state: TargetState): Promise<Roster> {
     return this.local.readCurrent(state);
   }
 

@@ -631,7 +631,7 @@ export class SftpTarget implements Target {
     );
   }
 
-  async portalHolds(): Promise<Partial<Record<EntityName, number>> | undefined> {
+  async portalCounts(): Promise<Partial<Record<EntityName, number>> | undefined> {
     if (!this.config.reportDir) return undefined;
     const held = (await this.latestReport(new Set()))?.held;
     return held && typeof held === 'object' ? held : undefined;

@@ -100,20 +100,20 @@ export interface Target {
    * For a target that can export what it holds: read it live (drift made by hand at the portal
    * then shows in the plan). Planning uses this instead of the state's snapshot.
    */
-  readLive?(): Promise<Roster>;
+  exportCurrent?(): Promise<Roster>;
 
   /**
    * For a live target: what roster-as-code delivered (the snapshot it keeps). Its records are
    * ours; anything else the live export shows is unmanaged, and never removed.
    */
-  readDelivered?(state: TargetState): Promise<Roster>;
+  readSnapshot?(state: TargetState): Promise<Roster>;
 
   /**
    * For a target whose portal reports what it holds (counts per entity, in its processing
    * report): the latest counts, or undefined when it has not said. A bulk plan compares them with
    * what was delivered: the rest is what the portal removes beyond the plan.
    */
-  portalHolds?(): Promise<Partial<Record<EntityName, number>> | undefined>;
+  portalCounts?(): Promise<Partial<Record<EntityName, number>> | undefined>;
 
   /** For a target whose format carries only part of a roster: the roster as it can carry it. */
   shape?(roster: Roster): Roster;

@@ -1,7 +1,7 @@
 /**
  * Validation for the incremental plan: is the roster still clean after some of its lines changed?
  *
- * The roster was clean (no finding at all) when its plan found nothing to do, so the target holds
+ * The roster was clean (no diagnostic at all) when its plan found nothing to do, so the target holds
  * exactly its records. Now some lines went away (`removed`, read from the old copy of the files)
  * and some came (`added`). The new roster is the target's records, less those of the removed
  * lines, plus the added ones. It is clean when:
@@ -14,7 +14,7 @@
  * - no record that stayed references a sourcedId that went away.
  *
  * Anything else (or any doubt) answers "not known clean", and the caller reads and checks the
- * whole roster, which reports every finding with its file and line. So this never has to say
+ * whole roster, which reports every diagnostic with its file and line. So this never has to say
  * where a problem is, only that there may be one.
  */
 
@@ -40,7 +40,7 @@ export type IncrementalCheck =
 
 interface Side {
   /** The target's table (the records of unchanged lines, and of the removed ones). */
-  readonly held: RecordTable;
+  readonly current: RecordTable;
   /** Made when first asked (an index of a city's table takes a second; most tables never need one). */
   find: Finder;
   /** Per target record: 1 when its line went away (a removed line's record). */
@@ -65,15 +65,15 @@ export function checkIncrementally(
 ): IncrementalCheck {
   const sides = new Map<EntityName, Side>();
   for (const entity of added.entities()) {
-    const held = current.table(entity);
-    const gone = new Uint8Array(held.size);
+    const currentTable = current.table(entity);
+    const gone = new Uint8Array(currentTable.size);
     const removedIds = new Set<string>();
     const old = removed.table(entity);
     const table = added.table(entity);
     const side: Side = {
-      held,
+      current: currentTable,
       find: (key) => {
-        side.find = keyFinder(held, 'sourcedId');
+        side.find = keyFinder(currentTable, 'sourcedId');
         return side.find(key);
       },
       gone,
@@ -91,7 +91,7 @@ export function checkIncrementally(
       const id = old.value(i, 'sourcedId');
       const at = find(id);
       // The target must hold what the removed line said: else it changed since (or the cache lies).
-      if (at < 0 || gone[at] === 1 || held.fingerprint(at) !== old.fingerprint(i))
+      if (at < 0 || gone[at] === 1 || currentTable.fingerprint(at) !== old.fingerprint(i))
         return { clean: false, reason: `the target's ${entity} differ from the roster's last plan` };
       gone[at] = 1;
       side.goneList.push(at);
@@ -123,7 +123,7 @@ function recordOf(side: Side, id: string): { table: RecordTable; index: number }
   const a = side.addedIds.get(id);
   if (a !== undefined) return { table: side.added, index: a };
   const at = side.find(id);
-  if (at >= 0 && side.gone[at] !== 1) return { table: side.held, index: at };
+  if (at >= 0 && side.gone[at] !== 1) return { table: side.current, index: at };
   return undefined;
 }
 
@@ -159,9 +159,9 @@ function referencesToGoneIds(
   if (goneIds.size === 0) return undefined;
   const r = byteRange();
   for (const [entity, side] of sides) {
-    const { held } = side;
+    const { current: currentTable } = side;
     for (const { field, target, list } of referenceFields(entity)) {
-      const position = held.fieldIndexOf(field);
+      const position = currentTable.fieldIndexOf(field);
       let ids = goneIds.get(target);
       if (!ids || position < 0) continue;
       const tally = tallies?.fields.get(`${entity}.${field}`);
@@ -175,8 +175,8 @@ function referencesToGoneIds(
         if (ids.length === 0) continue;
       }
       const index = keyIndexOf(target, ids);
-      for (let i = 0; i < held.size; i++) {
-        if (side.gone[i] === 1 || !RecordTable.narrow(held.locate(i, r), position)) continue;
+      for (let i = 0; i < currentTable.size; i++) {
+        if (side.gone[i] === 1 || !RecordTable.narrow(currentTable.locate(i, r), position)) continue;
         const hit = list
           ? splitList(r.buffer.toString('utf8', r.start, r.end)).some((id) => index.find(id) >= 0)
           : index.findBytes(r.buffer, r.start, r.end) >= 0;
@@ -336,11 +336,11 @@ function partToCheck(
   for (const entity of added.entities()) {
     const side = sides.get(entity)!;
     builder.table(entity);
-    for (const f of side.held.extensionFields) builder.table(entity).declareField(f);
+    for (const f of side.current.extensionFields) builder.table(entity).declareField(f);
     for (const f of side.added.extensionFields) builder.table(entity).declareField(f);
     if (WHOLE.has(entity)) {
-      for (let i = 0; i < side.held.size; i++)
-        if (side.gone[i] !== 1) take(entity, side.held.value(i, 'sourcedId'), side.held.get(i));
+      for (let i = 0; i < side.current.size; i++)
+        if (side.gone[i] !== 1) take(entity, side.current.value(i, 'sourcedId'), side.current.get(i));
     }
     for (let i = 0; i < side.added.size; i++)
       take(entity, side.added.value(i, 'sourcedId'), side.added.get(i));
@@ -349,12 +349,13 @@ function partToCheck(
   // Records that share a rule with an added one, though no reference leads to them.
   const users = sides.get('users');
   if (users && mayShareEmails(users.added, removed.table('users'), tallies))
-    for (const i of sameEmails(users, tallies?.userEmails)) takeId('users', users.held.value(i, 'sourcedId'));
+    for (const i of sameEmails(users, tallies?.userEmails))
+      takeId('users', users.current.value(i, 'sourcedId'));
   const classes = sides.get('classes');
   const changedCourses = sides.get('courses')?.addedIds;
   if (classes && changedCourses && changedCourses.size > 0)
-    for (const i of heldWhere(classes, 'courseSourcedId', (v) => changedCourses.has(v)))
-      takeId('classes', classes.held.value(i, 'sourcedId'));
+    for (const i of currentWhere(classes, 'courseSourcedId', (v) => changedCourses.has(v)))
+      takeId('classes', classes.current.value(i, 'sourcedId'));
 
   // Then everything referenced, and every role of every user taken (a user's roles are checked together).
   const roles = sides.get('roles');
@@ -373,20 +374,20 @@ function partToCheck(
     if (!roles || usersTaken.size === rolesOf.size) break;
     const wanted = new Set([...usersTaken].filter((u) => !rolesOf.has(u)));
     rolesOf = new Set(usersTaken);
-    for (const i of heldWhere(roles, 'userSourcedId', (v) => wanted.has(v)))
-      takeId('roles', roles.held.value(i, 'sourcedId'));
+    for (const i of currentWhere(roles, 'userSourcedId', (v) => wanted.has(v)))
+      takeId('roles', roles.current.value(i, 'sourcedId'));
   }
   return builder.build();
 }
 
-/** Records held (and not gone) whose `field` satisfies `test`. */
-function heldWhere(side: Side, field: string, test: (value: string) => boolean): number[] {
+/** Records of the current side (not gone) whose `field` satisfies `test`. */
+function currentWhere(side: Side, field: string, test: (value: string) => boolean): number[] {
   const out: number[] = [];
-  const position = side.held.fieldIndexOf(field);
+  const position = side.current.fieldIndexOf(field);
   if (position < 0) return out;
   const r = byteRange();
-  for (let i = 0; i < side.held.size; i++) {
-    if (side.gone[i] === 1 || !RecordTable.narrow(side.held.locate(i, r), position)) continue;
+  for (let i = 0; i < side.current.size; i++) {
+    if (side.gone[i] === 1 || !RecordTable.narrow(side.current.locate(i, r), position)) continue;
     if (test(r.buffer.toString('utf8', r.start, r.end))) out.push(i);
   }
   return out;
@@ -427,13 +428,13 @@ function sameEmails(users: Side, hashed: Uint32Array | undefined): number[] {
     hashes.add(hashString(folded));
   }
   const out: number[] = [];
-  const position = users.held.fieldIndexOf('email');
+  const position = users.current.fieldIndexOf('email');
   if (wanted.size === 0 || position < 0) return out;
   // (The hashes kept in the tallies, else made here: the same folding either way.)
-  const all = hashed && hashed.length === users.held.size ? hashed : userEmailHashes(users.held);
+  const all = hashed && hashed.length === users.current.size ? hashed : userEmailHashes(users.current);
   for (let i = 0; i < all.length; i++) {
     if (users.gone[i] === 1 || !hashes.has(all[i]!)) continue;
-    if (wanted.has(users.held.value(i, 'email').toLowerCase())) out.push(i);
+    if (wanted.has(users.current.value(i, 'email').toLowerCase())) out.push(i);
   }
   return out;
 }

@@ -55,7 +55,7 @@ export function checkRoster(roster: Roster, diagnostics: Diagnostics): void {
       });
     const startPosition = table.fieldIndexOf(startField(entity));
     const endPosition = table.fieldIndexOf(endField(entity));
-    // Where record i is, for a finding (one function per table, not a closure per record).
+    // Where record i is, for a diagnostic (one function per table, not a closure per record).
     let i = 0;
     const where = () => at(table.origin(i), entity, table.value(i, 'sourcedId'));
     for (i = 0; i < table.size; i++) {

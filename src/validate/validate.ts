@@ -39,7 +39,7 @@ export function summarize(
   return { roster, location, format, diagnostics: list, errors, warnings, valid: errors === 0 };
 }
 
-/** Findings that say a file was not read whole: its records are partly or wholly missing. */
+/** Diagnostics that say a file was not read whole: its records are partly or wholly missing. */
 const READ_STOPPED = new Set(['CSV_ENCODING', 'CSV_QUOTE', 'CSV_DELIMITER']);
 
 /**
@@ -77,14 +77,14 @@ export function withoutFollowOns(list: readonly Diagnostic[]): Diagnostic[] {
       code: 'REFERENCES_UNCHECKED',
       file,
       entity: target,
-      message: `${count.toLocaleString('en-US')} reference(s) to ${target} were not checked: ${file} was not read whole (the finding above)`,
+      message: `${count.toLocaleString('en-US')} reference(s) to ${target} were not checked: ${file} was not read whole (the diagnostic above)`,
       hint: CODES.REFERENCES_UNCHECKED.hint,
     });
   }
   return kept;
 }
 
-/** A plan was asked of a roster with errors (rendered with its findings). */
+/** A plan was asked of a roster with errors (rendered with its diagnostics). */
 export class InvalidRosterError extends RosterError {
   constructor(
     readonly result: ValidationResult,

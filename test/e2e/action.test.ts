@@ -205,7 +205,7 @@ describe('the Action on pull requests', () => {
     expect(errors[0]).toMatch(
       /^::error file=roster\/schools\/sch-001\.yaml,line=\d+,(?:col=\d+,)?title=\w+::/,
     );
-    expect(run.stdout).toMatch(/^::notice title=FINDINGS_NOT_LISTED::\d+ more finding/m);
+    expect(run.stdout).toMatch(/^::notice title=DIAGNOSTICS_NOT_LISTED::\d+ more diagnostic/m);
     expect(run.summary).toContain('roster validate: invalid');
     expect(gh.writes()).toHaveLength(0);
   });

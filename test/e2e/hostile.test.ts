@@ -1,6 +1,6 @@
 /**
  * The hostile corpus (test/helpers/hostile-corpus.ts) through `roster validate`, as a user runs it:
- * each input gives its finding (exit 1), never a crash or a hang, within its time and memory
+ * each input gives its diagnostic (exit 1), never a crash or a hang, within its time and memory
  * ceiling (wall time and peak memory from /usr/bin/time).
  */
 import { spawn } from 'node:child_process';
@@ -33,7 +33,7 @@ function validate(c: HostileCase): Promise<Outcome> {
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (status) => {
       const [seconds, kb] = (stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
-      // The report's findings; or, for input that cannot be read at all, the error's code.
+      // The report's diagnostics; or, for input that cannot be read at all, the error's code.
       const codes = [...stderr.matchAll(/^Error \[(\w+)\]/gm)].map((m) => m[1]!);
       try {
         for (const d of (JSON.parse(stdout) as { diagnostics: { code: string }[] }).diagnostics)
@@ -45,7 +45,7 @@ function validate(c: HostileCase): Promise<Outcome> {
 }
 
 describe('the hostile corpus', () => {
-  it('each input gives its finding, in bounded time and memory, never a crash', async () => {
+  it('each input gives its diagnostic, in bounded time and memory, never a crash', async () => {
     const dir = process.env.HOSTILE_KEEP ?? tempDir('roster-hostile-');
     const cases = await hostileCorpus(dir);
     const results: string[] = [];

@@ -73,7 +73,7 @@ describe('personal data and secrets in every output', () => {
     // Asked for, they show: the search above would have found them.
     expect(roster(['plan', '--show-personal-data'], { cwd: repo.dir }).stdout).toMatch(MARK);
 
-    // Findings on the marked fields give the place and the field, never the value.
+    // Diagnostics on the marked fields give the place and the field, never the value.
     repo.edit('roster/schools/sch-001.yaml', 'zq9marker@students.example.org', 'zq9marker-at-example');
     repo.edit('roster/schools/sch-001.yaml', /(stu-000002[\s\S]*?birthDate: )\S+/, '$1zq9marker-date');
     for (const format of ['text', 'json', 'github']) {

@@ -37,7 +37,7 @@ describe('output through a pipe', () => {
     expect(
       roster(['generate', '--out', join(dir, 'bad'), '--format', 'csv', '--students', '800']).status,
     ).toBe(0);
-    // One enrollment class that does not exist per enrollment: thousands of findings (exit 1).
+    // One enrollment class that does not exist per enrollment: thousands of diagnostics (exit 1).
     const file = join(dir, 'bad', 'enrollments.csv');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/,crs-/g, ',gone-'));
   });
@@ -49,14 +49,14 @@ describe('output through a pipe', () => {
     (format) => {
       // The same report written to a file (no pipe) is the reference.
       const whole = piped(
-        ['validate', 'bad', '--format', format, '--max-findings', '100000'],
+        ['validate', 'bad', '--format', format, '--max-diagnostics', '100000'],
         `cat > whole-${format}.txt; cat whole-${format}.txt`,
         dir,
       );
       expect(readFileSync(join(dir, `whole-${format}.txt`), 'utf8')).toBe(whole.stdout);
       expect(whole.exit).toBe(1);
       expect(whole.stdout.length).toBeGreaterThan(200_000);
-      const out = piped(['validate', 'bad', '--format', format, '--max-findings', '100000'], 'cat', dir);
+      const out = piped(['validate', 'bad', '--format', format, '--max-diagnostics', '100000'], 'cat', dir);
       expect(out.exit).toBe(1);
       expect(out.stdout.length).toBe(whole.stdout.length);
       expect(out.stdout).toBe(whole.stdout);
@@ -64,7 +64,7 @@ describe('output through a pipe', () => {
     },
   );
 
-  it('lists at most --max-findings findings (1000 by default in text), the counts exact', () => {
+  it('lists at most --max-diagnostics diagnostics (1000 by default in text), the counts exact', () => {
     const text = piped(['validate', 'bad'], 'cat', dir);
     expect(text.exit).toBe(1);
     const listed = text.stdout.split('\n').filter((l) => l.includes('  error  ')).length;
@@ -72,10 +72,10 @@ describe('output through a pipe', () => {
     const total = Number(/✖ (\d+) errors/.exec(text.stdout)?.[1]);
     expect(total).toBeGreaterThan(1000);
     expect(text.stdout).toContain(
-      `... and ${(total - 1000).toLocaleString('en-US')} more finding(s) not listed`,
+      `... and ${(total - 1000).toLocaleString('en-US')} more diagnostic(s) not listed`,
     );
     const json = JSON.parse(
-      piped(['validate', 'bad', '--format', 'json', '--max-findings', '5'], 'cat', dir).stdout,
+      piped(['validate', 'bad', '--format', 'json', '--max-diagnostics', '5'], 'cat', dir).stdout,
     );
     expect(json).toMatchObject({ errors: total, omitted: total - 5 });
     expect(json.diagnostics).toHaveLength(5);

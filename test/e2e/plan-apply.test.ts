@@ -120,7 +120,7 @@ describe('plan -> apply -> plan (a district repo in git)', () => {
     expect(roster(['plan', '--detailed-exitcode'], { cwd: repo.dir }).status).toBe(0);
   });
 
-  it('refuses to plan an invalid roster, printing the findings and writing nothing', () => {
+  it('refuses to plan an invalid roster, printing the diagnostics and writing nothing', () => {
     const repo = districtRepo({ git: false });
     repo.edit('roster/schools/sch-001.yaml', 'classType: homeroom', 'classType: Homeroom');
     const r = roster(['plan', '--out', join(repo.dir, 'plan.json')], { cwd: repo.dir });
@@ -161,7 +161,7 @@ describe('plan -> apply -> plan (a district repo in git)', () => {
 });
 
 describe('a OneRoster CSV roster read on the worker thread', () => {
-  it('plans exactly as on one thread, and reports each finding once', () => {
+  it('plans exactly as on one thread, and reports each diagnostic once', () => {
     const repo = districtRepo({
       git: false,
       config:
@@ -198,7 +198,7 @@ describe('a OneRoster CSV roster read on the worker thread', () => {
     expect(second[0]).toEqual(second[1]);
     expect(second[0].summary.byEntity.enrollments).toMatchObject({ create: 0, update: 0, delete: 1 });
 
-    // The same findings, whichever thread read which file.
+    // The same diagnostics, whichever thread read which file.
     const users = join(repo.dir, 'csv', 'users.csv');
     writeFileSync(users, readFileSync(users, 'utf8').replace(/,student,/, ',Pupil,'));
     writeFileSync(file, readFileSync(file, 'utf8').replace(/,student,/, ',Student,'));
@@ -208,7 +208,7 @@ describe('a OneRoster CSV roster read on the worker thread', () => {
     expect(roster(['plan'], { cwd: repo.dir, env: { ROSTER_THREADS: '1' } }).stdout).toBe(bad.stdout);
     writeFileSync(users, readFileSync(users, 'utf8').replace(/,Pupil,/, ',student,'));
 
-    // A roster rule's finding arrives while the plan is being computed here: the plan is dropped.
+    // A roster rule's diagnostic arrives while the plan is being computed here: the plan is dropped.
     const lines = readFileSync(file, 'utf8').replace(',Student,', ',student,').split('\n');
     const row = lines[1]!.split(',');
     row[lines[0]!.split(',').indexOf('classSourcedId')] = 'cls-gone';

@@ -112,8 +112,8 @@ export async function validateTree(
   return validatePath(dir, options);
 }
 
-/** Codes of the findings, with their file and line, in report order: "CODE file:line". */
-export function findings(result: ValidationResult, severity?: 'error' | 'warning' | 'info'): string[] {
+/** Codes of the diagnostics, with their file and line, in report order: "CODE file:line". */
+export function diagnostics(result: ValidationResult, severity?: 'error' | 'warning' | 'info'): string[] {
   return result.diagnostics
     .filter((d) => !severity || d.severity === severity)
     .map((d) => `${d.code} ${d.file ?? ''}${d.line !== undefined ? `:${d.line}` : ''}`);

@@ -1,6 +1,6 @@
 /**
  * The hostile corpus: files a spreadsheet, a SIS export or an attacker can hand roster-as-code,
- * generated (the large ones are never stored), each with the finding it must give and the time
+ * generated (the large ones are never stored), each with the diagnostic it must give and the time
  * and memory it may take. `HOSTILE_KEEP=DIR npx vitest run test/e2e/hostile.test.ts` keeps them.
  */
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ export interface HostileCase {
   readonly path: string;
   /** Extra arguments of `roster validate`. */
   readonly args?: readonly string[];
-  /** A finding the report must hold (or the error's code), never a crash. */
+  /** A diagnostic the report must hold (or the error's code), never a crash. */
   readonly code: string;
   /** The exit status (default 1: invalid). */
   readonly status?: number;

@@ -15,7 +15,7 @@ import { BatchTarget } from '../../src/targets/batch.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 import { TOKEN, testSandbox } from '../helpers/sandbox.js';
 import { deadLockText, testState } from '../helpers/state.js';
-import { runTargetContract } from './target-contract.js';
+import { runTargetContract, withValue } from './target-contract.js';
 
 process.env.ROSTER_TEST_BATCH_TOKEN = TOKEN;
 let n = 0;
@@ -63,6 +63,22 @@ runTargetContract('batch (sandbox)', {
     mkdirSync(path, { recursive: true });
     writeFileSync(join(path, 'lock.json'), deadLockText(host));
   },
+  refusing: {
+    make: async () => {
+      const sb = await seededSandbox();
+      const config = batchConfig(sb.http.url);
+      return { target: new BatchTarget(config), fixture: { path: config.path } };
+    },
+    // The portal refuses a user of a school it does not have (its rows are checked one by one).
+    refusedRoster: (base) => {
+      const users = base.table('users');
+      const i = [...Array(users.size).keys()].find((k) => users.value(k, 'role') === 'student')!;
+      return {
+        roster: withValue(base, 'users', i, 'orgSourcedIds', 'org-not-at-the-portal'),
+        refused: { entity: 'users', key: users.value(i, 'sourcedId') },
+      };
+    },
+  },
 });
 
 const state = (target: BatchTarget, serial: number) => testState(target.name, serial, { mode: 'delta' });
@@ -95,7 +111,7 @@ describe('batch target faults', () => {
     );
     try {
       const target = new BatchTarget(batchConfig(s.url));
-      const live = await target.readLive();
+      const live = await target.exportCurrent();
       expect(live.table('users').size).toBe(0);
       expect(s.calls()).toBe(3);
     } finally {
@@ -106,10 +122,12 @@ describe('batch target faults', () => {
   it('gives up on a server that keeps failing, says what failed and where', async () => {
     const s = await misbehaving(() => ({ status: 500, body: 'boom' }));
     try {
-      await expect(new BatchTarget(batchConfig(s.url, { retries: 1 })).readLive()).rejects.toMatchObject({
-        code: 'BATCH_REQUEST_FAILED',
-        message: expect.stringContaining(`GET ${s.url}/api/export/users.csv: HTTP 500`),
-      });
+      await expect(new BatchTarget(batchConfig(s.url, { retries: 1 })).exportCurrent()).rejects.toMatchObject(
+        {
+          code: 'BATCH_REQUEST_FAILED',
+          message: expect.stringContaining(`GET ${s.url}/api/export/users.csv: HTTP 500`),
+        },
+      );
       expect(s.calls()).toBe(2);
     } finally {
       s.server.close();
@@ -121,7 +139,7 @@ describe('batch target faults', () => {
     try {
       const started = Date.now();
       await expect(
-        new BatchTarget(batchConfig(s.url, { retries: 0, connectTimeoutSeconds: 1 })).readLive(),
+        new BatchTarget(batchConfig(s.url, { retries: 0, connectTimeoutSeconds: 1 })).exportCurrent(),
       ).rejects.toMatchObject({ code: 'BATCH_REQUEST_FAILED' });
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
@@ -134,10 +152,10 @@ describe('batch target faults', () => {
     const html = await misbehaving(() => ({ status: 200, body: '<html>login</html>' }));
     const denied = await misbehaving(() => ({ status: 401 }));
     try {
-      await expect(new BatchTarget(batchConfig(html.url)).readLive()).rejects.toMatchObject({
+      await expect(new BatchTarget(batchConfig(html.url)).exportCurrent()).rejects.toMatchObject({
         code: 'BATCH_BAD_RESPONSE',
       });
-      await expect(new BatchTarget(batchConfig(denied.url)).readLive()).rejects.toMatchObject({
+      await expect(new BatchTarget(batchConfig(denied.url)).exportCurrent()).rejects.toMatchObject({
         code: 'BATCH_AUTH_FAILED',
       });
     } finally {

@@ -101,7 +101,7 @@ describe('readOneRosterApi', () => {
       clientSecret: 'b',
     });
     expect(roster.table('users').size).toBe(7);
-    // Each record is checked with the field rules as it arrives: the finding names the collection and record.
+    // Each record is checked with the field rules as it arrives: the diagnostic names the collection and record.
     expect(diagnostics.list.map((d) => `${d.code} ${d.file} ${d.recordId} ${d.field}`)).toEqual([
       'VALUE_ENUM users u6 role',
     ]);

@@ -16,7 +16,7 @@ import { package11, tempDir } from '../helpers/fixtures.js';
 import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
 import { startSshd } from '../helpers/sshd.js';
 import { deadLockText, testState } from '../helpers/state.js';
-import { runTargetContract } from './target-contract.js';
+import { runTargetContract, withValue } from './target-contract.js';
 
 let counter = 0;
 
@@ -226,41 +226,30 @@ describe('sftp target against the sandbox landing zone', () => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'lock.json'), deadLockText(host));
     },
+    refusing: {
+      // The delivery waits for the portal's processing report (reportDir), which a sync writes.
+      make: async () => {
+        const { sb, target } = await sandboxTarget({ reportDir: '/outbox', reportWaitSeconds: 10 });
+        return { target, fixture: sb };
+      },
+      refusedRoster: (base) => {
+        const users = base.table('users');
+        const i = [...Array(users.size).keys()].find((k) => users.value(k, 'role') === 'student')!;
+        return {
+          roster: withValue(base, 'users', i, 'email', 'not-an-email'),
+          refused: { entity: 'users', key: users.value(i, 'sourcedId'), code: 'VALUE_EMAIL' },
+        };
+      },
+      whileDelivering: (sb) => {
+        const timer = setInterval(() => void sb.sync().catch(() => undefined), 200);
+        return () => clearInterval(timer);
+      },
+    },
   });
 
   function state(target: SftpTarget, serial: number): TargetState {
     return testState(target.name, serial, { recordCounts: { users: 3 } });
   }
-
-  it('waits for the processing report and folds rejected records into the state', async () => {
-    const { sb, target } = await sandboxTarget({ reportDir: '/outbox', reportWaitSeconds: 10 });
-    const timer = setInterval(() => void sb.sync().catch(() => undefined), 200);
-    try {
-      const { readOneRoster } = await import('../../src/formats/oneroster-csv/read.js');
-      const { directoryFiles } = await import('../../src/formats/package-files.js');
-      const { Diagnostics } = await import('../../src/diagnostic.js');
-      const { writeTree, tempDir } = await import('../helpers/fixtures.js');
-      const p = package11();
-      const dir = writeTree(tempDir(), {
-        ...p,
-        'users.csv': p['users.csv']!.toString().replace(
-          'cara.wu@students.springfield.example',
-          'not-an-email',
-        ),
-      } as Record<string, string>);
-      const { roster } = await readOneRoster(directoryFiles(dir), new Diagnostics());
-      const receipt = await target.deliver(roster, roster, state(target, 1), 0);
-      expect(receipt.state.rejected).toEqual([
-        expect.objectContaining({ entity: 'users', key: 'u2', code: 'VALUE_EMAIL' }),
-      ]);
-      expect(receipt.state.recordCounts.users).toBe(2);
-      expect(receipt.warnings[0]).toContain('rejected 1 record(s)');
-      expect((await target.readState())?.rejected).toHaveLength(1);
-    } finally {
-      clearInterval(timer);
-      await target.close();
-    }
-  });
 
   it('does not advance the state when the portal rejects the delivery as a whole, nor wait forever for a report', async () => {
     const { sb, target } = await sandboxTarget({ reportDir: '/outbox', reportWaitSeconds: 1 });

@@ -1,13 +1,22 @@
 /**
  * The contract every Target passes (dir, sftp against OpenSSH and the sandbox, batch): state,
- * delivery, staleness, locks. Call runTargetContract with a factory that makes a fresh, empty
- * target and the fixture behind it (a folder, a server), which the other hooks are given: no hook
- * reaches into a target's private fields.
+ * delivery, staleness, locks, and deliver()'s promises: one step (a delivery stopped before it is
+ * visible leaves the old state and roster, and the next one goes through), and records the portal
+ * refuses recorded in the state and counted as not delivered. Call runTargetContract with a
+ * factory that makes a fresh, empty target and the fixture behind it (a folder, a server), which
+ * the other hooks are given: no hook reaches into a target's private fields.
+ *
+ * Capability differences are reasoned skips: a target without `refusing` has no portal that can
+ * refuse a record (a folder, a bare SFTP server). A process killed midway (SIGKILL) cannot be
+ * shown in process: test/e2e/interrupt.test.ts kills `roster apply` at the fault points of the dir
+ * and sftp targets (src/targets/faults.ts) and checks the same promise; the batch target has no
+ * fault points yet.
  */
 import { describe, expect, it } from 'vitest';
 import { generateDistrict } from '../../src/generate/generate.js';
+import type { EntityName } from '../../src/model/entities.js';
 import { fingerprintRoster } from '../../src/model/fingerprint.js';
-import { rostersEqual } from '../../src/model/roster.js';
+import { type Roster, RosterBuilder, rostersEqual } from '../../src/model/roster.js';
 import type { TargetState } from '../../src/targets/state.js';
 import type { Target } from '../../src/targets/target.js';
 import { testState } from '../helpers/state.js';
@@ -23,6 +32,41 @@ export interface ContractHooks<F> {
   settle?(fixture: F): Promise<void>;
   /** The target applies changes only (batch): a later delivery adds and updates, never removes. */
   readonly deltaOnly?: boolean;
+  /**
+   * For a portal that checks records and reports the ones it refuses: a target whose delivery
+   * waits for that report, a roster the portal refuses one record of (made from `base`), and what
+   * runs the portal meanwhile. Absent where nothing can be refused (a reasoned skip: a folder and
+   * a bare SFTP server take every file as it is).
+   */
+  readonly refusing?: {
+    make(): Promise<{ target: Target; fixture: F }>;
+    refusedRoster(base: Roster): {
+      roster: Roster;
+      refused: { entity: EntityName; key: string; code?: string };
+    };
+    /** Runs the portal while the delivery waits (e.g. syncs); returns how to stop it. */
+    whileDelivering?(fixture: F): () => void;
+  };
+}
+
+/** `base` with one record's field set to `value` (a record the portal is to refuse). */
+export function withValue(
+  base: Roster,
+  entity: EntityName,
+  index: number,
+  field: string,
+  value: string,
+): Roster {
+  const b = new RosterBuilder(base.version);
+  for (const e of base.entities()) {
+    const table = base.table(e);
+    for (const f of table.extensionFields) b.table(e).declareField(f);
+    for (let i = 0; i < table.size; i++) {
+      const record = table.get(i);
+      b.addNormalized(e, e === entity && i === index ? { ...record, [field]: value } : record);
+    }
+  }
+  return b.build();
 }
 
 function stateFor(target: Target, serial: number): TargetState {
@@ -90,6 +134,51 @@ export function runTargetContract<F>(kind: string, hooks: ContractHooks<F>): voi
       }
       await target.close?.();
     });
+
+    it('delivers nothing when stopped before the delivery is visible: the old state and roster stay', async () => {
+      const target = await make();
+      await deliver(target, roster, 1, 0);
+      const stop = new AbortController();
+      stop.abort(new Error('SIGTERM received'));
+      await expect(target.deliver(next, next, stateFor(target, 2), 1, stop.signal)).rejects.toThrow(
+        'SIGTERM received',
+      );
+      await hooks.settle?.(fixtures.get(target)!);
+      const state = await target.readState();
+      expect(state?.serial).toBe(1);
+      expect(rostersEqual(await target.readCurrent(state!), shaped(target, roster))).toBe(true);
+      // And the next delivery goes through as if nothing happened.
+      await deliver(target, next, 2, 1);
+      expect((await target.readState())?.serial).toBe(2);
+      await target.close?.();
+    });
+
+    it.skipIf(!hooks.refusing)(
+      'records the records the portal refuses in the state, and leaves them out of what it holds',
+      async () => {
+        const refusing = hooks.refusing!;
+        const { target, fixture } = await refusing.make();
+        const { roster: refusedRoster, refused } = refusing.refusedRoster(roster);
+        const stop = refusing.whileDelivering?.(fixture);
+        try {
+          const sent = shaped(target, refusedRoster);
+          const recordCounts = Object.fromEntries(sent.entities().map((e) => [e, sent.table(e).size]));
+          const sentState = testState(target.name, 1, { lineage: 'contract-lineage', recordCounts });
+          const receipt = await target.deliver(sent, sent, sentState, 0);
+          expect(receipt.state.rejected).toEqual([expect.objectContaining(refused)]);
+          expect(receipt.warnings.join('\n')).toMatch(/refused|rejected/);
+          const state = await target.readState();
+          expect(state?.serial).toBe(1);
+          expect(state?.rejected).toEqual([expect.objectContaining(refused)]);
+          // Counted as not delivered: the next plan leaves it out of the current roster
+          // (services/plan.ts, withoutRejected) and so sends it again.
+          expect(state?.recordCounts[refused.entity]).toBe(sent.table(refused.entity).size - 1);
+        } finally {
+          stop?.();
+          await target.close?.();
+        }
+      },
+    );
 
     it('lets one process hold the lock: a second lock fails at once, naming the holder', async () => {
       const target = await make();

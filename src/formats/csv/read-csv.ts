@@ -88,7 +88,7 @@ class StrayQuotes {
           this.onStray(line, field);
         }
       } else if (c !== 13 && state === 0) state = 1;
-      else if (c !== 13 && state === 3) state = 1; // text after a closing quote: PapaParse's finding
+      else if (c !== 13 && state === 3) state = 1; // text after a closing quote: PapaParse's diagnostic
     }
     this.state = state;
     this.line = line;

@@ -1,6 +1,6 @@
 /**
  * Reads a OneRoster CSV package (1.1 or 1.2; folder or zip) into a Roster, streaming each file,
- * with every package, syntax, header and field finding reported as a Diagnostic.
+ * with every package, syntax, header and field diagnostic reported as a Diagnostic.
  */
 
 import type { Readable } from 'node:stream';
@@ -46,7 +46,7 @@ const OTHER_FILES = new Set(
     .filter((f) => !ROSTERING_FILES.has(f)),
 );
 
-/** Reads the package. Never throws for bad input: findings go to `diagnostics`. */
+/** Reads the package. Never throws for bad input: diagnostics go to `diagnostics`. */
 export interface ReadOptions {
   /**
    * Run the field rules on every row (default). Off where only the data is wanted (a diff, a
@@ -70,7 +70,7 @@ export interface ReadOptions {
 /** One entity's file, read on its own (readEntityFileAlone). */
 export interface EntityFileRead {
   readonly table: RecordTable;
-  /** Its findings, in the order they were made. */
+  /** Its diagnostics, in the order they were made. */
   readonly diagnostics: readonly Diagnostic[];
   /** sourcedIds seen more than once (the first record is kept). */
   readonly duplicates: ReadonlySet<string>;
@@ -81,7 +81,7 @@ export interface EntityFileRead {
  * e.g. another thread, while readOneRoster reads the others. The reader offers it as soon as it
  * knows how the file is to be read, reads every other file, then claims it: `claim` answers
  * undefined when nobody took it (it is read there and then), else the result of reading it
- * elsewhere, which takes its place (records, findings in file order, duplicates).
+ * elsewhere, which takes its place (records, diagnostics in file order, duplicates).
  */
 export interface ReadElsewhere {
   readonly entity: EntityName;
@@ -138,7 +138,7 @@ export async function readOneRoster(
   const elsewhere = options.elsewhere;
   const offered = elsewhere && present.has(ENTITIES[elsewhere.entity].file) ? elsewhere.entity : undefined;
   if (offered) elsewhere!.offer(version, fileMode(manifest?.modes.get(offered)));
-  /** Where the offered file's findings go (they come last otherwise). */
+  /** Where the offered file's diagnostics go (they come last otherwise). */
   let offeredAt = 0;
 
   for (const entity of entitiesOf(version)) {
@@ -176,7 +176,7 @@ export async function readOneRoster(
   }
   if (offered) {
     const claimed = elsewhere!.claim();
-    // The later files' findings step aside, so that the offered file's come where it stands.
+    // The later files' diagnostics step aside, so that the offered file's come where it stands.
     const later = diagnostics.list.splice(offeredAt);
     if (claimed) {
       const read = await claimed;
@@ -202,7 +202,7 @@ function fileMode(stated: FileMode | undefined): FileMode {
 }
 
 /**
- * Reads one entity's file of a package into a table of its own, with its findings (what
+ * Reads one entity's file of a package into a table of its own, with its diagnostics (what
  * readOneRoster does for that file, done elsewhere: see ReadElsewhere). The manifest and the
  * other files are not looked at: the caller says the version and mode.
  */
@@ -322,7 +322,7 @@ for (const ch of '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 /**
  * Reads one entity file: with the fast byte scanner when the file is in its shape, else (or when
- * it stops part-way) again from the start with the general parser, whose findings are exact.
+ * it stops part-way) again from the start with the general parser, whose diagnostics are exact.
  */
 async function readEntityFile(
   files: PackageFiles,
@@ -428,7 +428,7 @@ class EntityFileReader implements ScanHandler {
     const { table } = this;
     const delimiter = foreignDelimiter(this.entity, this.version, cells);
     if (delimiter) {
-      // One finding for the file, not one per column and row: its rows are not read.
+      // One diagnostic for the file, not one per column and row: its rows are not read.
       this.diagnostics.add('CSV_DELIMITER', {
         file: this.file,
         line: 1,
@@ -463,9 +463,9 @@ class EntityFileReader implements ScanHandler {
   // checkRecordFields builds an object per row; on a city's 10M clean rows that is most of the
   // reading time. The fast reader first looks at each value (its bytes, or a remembered answer for
   // fields with few distinct values) and runs checkRecordFields only on rows that may have a
-  // finding. Any doubt means the full check, so the findings are exactly the same.
+  // diagnostic. Any doubt means the full check, so the diagnostics are exactly the same.
 
-  /** Per header position: CHECK_* kind, plus REQUIRED when an empty value is a finding. */
+  /** Per header position: CHECK_* kind, plus REQUIRED when an empty value is a diagnostic. */
   private checkKind = new Uint8Array(0);
   /** Rows always get the full check (a required column is missing; subjects beside subjectCodes). */
   private alwaysCheck = false;
@@ -699,10 +699,10 @@ class EntityFileReader implements ScanHandler {
 
   finish(empty: boolean, aborted: boolean): void {
     const { file, entity } = this;
-    // The sourcedId index built for finding duplicates serves the rules and the plan engine too.
+    // The sourcedId index built to find duplicates serves the rules and the plan engine too.
     if (this.seen) KeyIndex.remember(this.seen, 'sourcedId');
     // (A file whose reading stopped at its first bytes, another encoding, is not empty: the
-    // encoding finding says what is wrong.)
+    // encoding diagnostic says what is wrong.)
     if (empty && !aborted) {
       this.diagnostics.add('CSV_EMPTY_FILE', {
         file,

@@ -1,5 +1,5 @@
 /**
- * Reads roster YAML (one file or many, e.g. one per school) into a Roster. Every finding carries
+ * Reads roster YAML (one file or many, e.g. one per school) into a Roster. Every diagnostic carries
  * the file, line and column of the value it is about.
  *
  * YAML is parsed with the failsafe schema, so every scalar is a string exactly as written: `09`
@@ -76,7 +76,7 @@ function streamToBuffer(files: PackageFiles, name: string): Promise<Buffer> {
 }
 
 /**
- * A file's text, or undefined (with a YAML_ENCODING finding) when it is not UTF-8: read as UTF-8
+ * A file's text, or undefined (with a YAML_ENCODING diagnostic) when it is not UTF-8: read as UTF-8
  * anyway, `José` in Latin-1 would become `Jos\uFFFD` and be delivered so.
  */
 function decodeUtf8(name: string, bytes: Buffer, diagnostics: Diagnostics): string | undefined {
@@ -93,7 +93,7 @@ function decodeUtf8(name: string, bytes: Buffer, diagnostics: Diagnostics): stri
   return undefined;
 }
 
-/** Where a node stands, as a finding wants it. */
+/** Where a node stands, as a diagnostic wants it. */
 type Where = { file: string; line?: number; column?: number };
 
 /** What a file says of the whole roster (read while its Document is at hand, kept as plain data). */
@@ -378,7 +378,7 @@ function mergeSettings(
 
 /**
  * A record as read from its mapping. Positions are offsets in the file's text (-1: none), made
- * into lines and columns only for a finding or a record's origin (most fields never need one).
+ * into lines and columns only for a diagnostic or a record's origin (most fields never need one).
  */
 interface Fields {
   readonly record: Record<string, string>;
@@ -389,7 +389,7 @@ interface Fields {
 
 /**
  * Positions of an enrollment written as a bare user id: none of its own. Its one value is the
- * item itself, so a finding on any of its fields points at the item (the record's position).
+ * item itself, so a diagnostic on any of its fields points at the item (the record's position).
  */
 const BARE_ENROLLMENT: ReadonlyMap<string, number> = new Map();
 const NOTHING_NESTED: ReadonlyMap<string, unknown> = new Map();
@@ -440,7 +440,7 @@ class Expander {
     return (node as Node | undefined)?.range?.[0] ?? -1;
   }
 
-  /** Line and column of an offset, for a finding. */
+  /** Line and column of an offset, for a diagnostic. */
   private where(offset: number): FieldPosition {
     if (offset < 0) return {};
     const { line, col } = this.file.lines.linePos(offset);

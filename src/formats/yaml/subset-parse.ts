@@ -8,7 +8,7 @@
  *
  * Anything else (anchors, tags, block scalars, flow mappings, multi-line scalars, comments after
  * values, tabs, CRLF, duplicate keys, empty values, ...) makes it give up (undefined): the caller
- * then parses the text with the library, whose findings are exact. Tests compare both parsers
+ * then parses the text with the library, whose diagnostics are exact. Tests compare both parsers
  * node for node.
  */
 import { Document, LineCounter, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
@@ -29,7 +29,7 @@ const COMMA = 0x2c;
 const BACKSLASH = 0x5c;
 /** Characters a plain scalar may not start with (YAML indicators, quotes and brackets we do not read as such). */
 const INDICATORS = new Set([...'-?:,[]{}#&*!|>\'"%@`'].map((c) => c.charCodeAt(0)));
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+// biome-ignore lint/suspicious/noControlCharactersInRegex: diagnostic them is the point
 const UNUSUAL = /[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/;
 /** Double-quoted escapes JSON reads the same way (YAML has more: those give up). */
 const JSON_ESCAPES = new Set([...'"\\/bfnrtu'].map((c) => c.charCodeAt(0)));

@@ -109,7 +109,7 @@ describe('annotations', () => {
     expect(lines.filter((l) => l.startsWith('::error '))).toHaveLength(10);
     expect(lines.filter((l) => l.startsWith('::warning '))).toHaveLength(3);
     expect(lines.filter((l) => l.startsWith('::notice '))).toEqual([
-      expect.stringMatching(/^::notice title=FINDINGS_NOT_LISTED::15 more finding/),
+      expect.stringMatching(/^::notice title=DIAGNOSTICS_NOT_LISTED::15 more diagnostic/),
     ]);
   });
 });

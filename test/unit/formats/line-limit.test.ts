@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LineLimit } from '../../../src/formats/csv/line-limit.js';
-import { findings, package11, validateTree } from '../../helpers/fixtures.js';
+import { diagnostics, package11, validateTree } from '../../helpers/fixtures.js';
 
 async function through(chunks: string[], limit: number) {
   const dropped: [number, number, string?][] = [];
@@ -70,9 +70,9 @@ describe('validate on a line past the limit', () => {
     const p = package11();
     const users = `${p['users.csv']}u-huge,,,true,${'y'.repeat(2 << 20)},student,x,X,Y,,,,,,,,,\nu-long,,,true,${'o'.repeat(600_000)},student,long,L,O,,,,,,,,,\n`;
     const result = await validateTree({ ...p, 'users.csv': users });
-    expect(findings(result, 'error')).toContain('CSV_LINE_TOO_LONG users.csv:5');
+    expect(diagnostics(result, 'error')).toContain('CSV_LINE_TOO_LONG users.csv:5');
     expect(result.roster.table('users').size).toBe(4); // (t1, u1, u2 and u-long)
-    // (u-long's orgSourcedIds is 600,000 characters: the finding quotes 60.)
+    // (u-long's orgSourcedIds is 600,000 characters: the diagnostic quotes 60.)
     const reference = result.diagnostics.find(
       (d) => d.code === 'REFERENCE_MISSING' && d.recordId === 'u-long',
     )!;

@@ -1,6 +1,6 @@
 /**
  * Property tests (fast-check) of what reads files a spreadsheet, a SIS or an attacker produced:
- * the CSV, zip and YAML readers and `diff` never crash, whatever the bytes (only findings, or a
+ * the CSV, zip and YAML readers and `diff` never crash, whatever the bytes (only diagnostics, or a
  * typed error that the CLI renders), and rosters survive CSV and YAML round trips exactly.
  */
 import { writeFileSync } from 'node:fs';
@@ -56,7 +56,7 @@ async function neverCrashes(read: () => Promise<unknown>): Promise<void> {
 }
 
 describe('readers never crash', () => {
-  it('CSV: any text in users.csv gives findings, never a crash', async () => {
+  it('CSV: any text in users.csv gives diagnostics, never a crash', async () => {
     const p = package11();
     const header = p['users.csv']!.toString().split('\n')[0]!;
     await fc.assert(
@@ -67,7 +67,7 @@ describe('readers never crash', () => {
     );
   });
 
-  it('CSV: any bytes in users.csv give findings, never a crash', async () => {
+  it('CSV: any bytes in users.csv give diagnostics, never a crash', async () => {
     const p = package11();
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), async (bytes) => {
@@ -77,7 +77,7 @@ describe('readers never crash', () => {
     );
   });
 
-  it('YAML: any text as roster.yaml gives findings, never a crash', async () => {
+  it('YAML: any text as roster.yaml gives diagnostics, never a crash', async () => {
     await fc.assert(
       fc.asyncProperty(trickyText, fc.array(trickyText, { maxLength: 5 }), async (head, lines) => {
         const text = `oneroster: "1.1"\norgs:\n  - sourcedId: d1\n    name: ${head}\n${lines.join('\n')}\n`;
@@ -87,7 +87,7 @@ describe('readers never crash', () => {
     );
   });
 
-  it('zip: any bytes, and a real zip with any byte changed, give findings or ZIP_INVALID, never a crash', async () => {
+  it('zip: any bytes, and a real zip with any byte changed, give diagnostics or ZIP_INVALID, never a crash', async () => {
     const dir = tempDir();
     const p = package11();
     const csvDir = writeTree(join(dir, 'pkg'), p as Record<string, string>);

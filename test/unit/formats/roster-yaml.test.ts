@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { derivedEnrollmentId, derivedRoleId } from '../../../src/model/derived-ids.js';
 import { sortedRecords } from '../../../src/model/roster.js';
-import { codes, findings, validateTree } from '../../helpers/fixtures.js';
+import { codes, diagnostics, validateTree } from '../../helpers/fixtures.js';
 
 const ROSTER = `oneroster: "1.1"
 orgs:
@@ -142,13 +142,13 @@ describe('roster YAML', () => {
       'roster.yaml':
         'oneroster: "1.1"\norgs:\n  - sourcedId: d1\n    name: A\n    name: B\n    type: district\n',
     });
-    expect(findings(result)).toEqual(['YAML_DUPLICATE_KEY roster.yaml:5']);
+    expect(diagnostics(result)).toEqual(['YAML_DUPLICATE_KEY roster.yaml:5']);
   });
 
   it('refuses a file that is not UTF-8 (Latin-1 José would be delivered as Jos\uFFFD), naming the line and the encoding', async () => {
     const latin1 = Buffer.from(SCHOOL.replace('givenName: Ben', 'givenName: José'), 'latin1');
     const result = await validateTree({ 'roster.yaml': ROSTER, 'schools/s1.yaml': latin1 });
-    expect(findings(result)).toEqual(['YAML_ENCODING schools/s1.yaml:20']);
+    expect(diagnostics(result)).toEqual(['YAML_ENCODING schools/s1.yaml:20']);
     expect(result.diagnostics[0]!.message).toBe(
       'schools/s1.yaml is not UTF-8: line 20 looks like ISO-8859-1 (Latin-1)',
     );
@@ -168,7 +168,7 @@ describe('roster YAML', () => {
     const result = await validateTree({ 'roster.yaml': text });
     expect(performance.now() - started).toBeLessThan(8000); // ~1 s linear
     expect(codes(result).filter((c) => c === 'YAML_UNKNOWN_FIELD')).toHaveLength(32_000);
-    expect(findings(result).slice(0, 2)).toEqual([
+    expect(diagnostics(result).slice(0, 2)).toEqual([
       'YAML_UNKNOWN_FIELD roster.yaml:6',
       'YAML_UNKNOWN_FIELD roster.yaml:7',
     ]);
@@ -191,7 +191,7 @@ describe('roster YAML', () => {
     });
     // The file is still read, without the unknown field: its other records are checked, and a
     // roster that names a field wrongly is never read as empty.
-    expect(findings(result)).toEqual([
+    expect(diagnostics(result)).toEqual([
       'VALUE_REQUIRED schools/s1.yaml:17',
       'YAML_UNKNOWN_FIELD schools/s1.yaml:20',
     ]);
@@ -209,7 +209,7 @@ describe('roster YAML', () => {
       'grades: ["3"]\n        demographics',
     ).replace('courseSourcedId: c1', 'courseSourcedId: c9');
     const result = await validateTree({ 'roster.yaml': ROSTER, 'schools/s1.yaml': school });
-    expect(findings(result)).toEqual([
+    expect(diagnostics(result)).toEqual([
       'VALUE_GRADE schools/s1.yaml:22',
       'REFERENCE_MISSING schools/s1.yaml:27',
     ]);
@@ -217,7 +217,7 @@ describe('roster YAML', () => {
     expect(result.diagnostics[1]?.message).toBe('courseSourcedId "c9" matches no record in courses');
   });
 
-  it('points a finding on an enrollment written as a bare user id at that id', async () => {
+  it('points a diagnostic on an enrollment written as a bare user id at that id', async () => {
     const result = await validateTree({
       'roster.yaml': ROSTER,
       'schools/s1.yaml': SCHOOL.replace(
@@ -227,7 +227,7 @@ describe('roster YAML', () => {
     });
     const required = result.diagnostics.find((d) => d.code === 'VALUE_REQUIRED');
     expect(required).toMatchObject({ file: 'schools/s1.yaml', line: 36, column: 13 });
-    // (Roster YAML has no enrollments.csv: findings name the entity.)
+    // (Roster YAML has no enrollments.csv: diagnostics name the entity.)
     expect(required?.message).toBe('userSourcedId is required in enrollments');
   });
 
@@ -243,7 +243,7 @@ describe('roster YAML', () => {
       'schools/s1.yaml': SCHOOL,
       'schools/s2.yaml': other,
     });
-    expect(findings(result)).toEqual(['DUPLICATE_SOURCED_ID schools/s2.yaml:10']);
+    expect(diagnostics(result)).toEqual(['DUPLICATE_SOURCED_ID schools/s2.yaml:10']);
   });
 
   it('needs a OneRoster version, and files that agree on it', async () => {

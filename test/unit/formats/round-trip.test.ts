@@ -117,13 +117,13 @@ describe('extension columns', () => {
 });
 
 describe('roster YAML read with few Documents held (a large district)', () => {
-  it('reads the same roster and the same findings as when every Document is kept', async () => {
+  it('reads the same roster and the same diagnostics as when every Document is kept', async () => {
     const district = generateDistrict({ schools: 3, students: 120, seed: 'held' });
     const tree = Object.fromEntries(writeRosterYaml(district, { layout: 'per-school' }));
     const names = Object.keys(tree).sort();
     const last = names[names.length - 1]!;
     // A later file declares an extension column and states a conflicting setting; an earlier
-    // one holds an unknown field: findings come from the first pass and from the expansion.
+    // one holds an unknown field: diagnostics come from the first pass and from the expansion.
     tree[last] = `extensionColumns:\n  users: [metadata.house]\nsource:\n  systemName: Other\n${tree[last]}`;
     tree[names[1]!] = tree[names[1]!]!.replace('name:', 'nmae:');
     const dir = writeTree(tempDir(), tree);

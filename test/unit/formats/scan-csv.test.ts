@@ -122,7 +122,7 @@ describe('the fast and the general reader', () => {
     return { tables, diagnostics: diagnostics.list };
   }
 
-  it('read the same records and report the same findings, values needing normalization included', async () => {
+  it('read the same records and report the same diagnostics, values needing normalization included', async () => {
     const p = package11();
     const users = csv(
       ...p['users.csv']!.toString().trim().split('\n'),
@@ -144,7 +144,7 @@ describe('the fast and the general reader', () => {
     });
   });
 
-  it('find the same field findings when the fast reader skips rows it knows are clean', async () => {
+  it('find the same field diagnostics when the fast reader skips rows it knows are clean', async () => {
     const p = package11();
     const enrollments = csv(
       ...p['enrollments.csv']!.toString().trim().split('\n'),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   codes,
   csv,
-  findings,
+  diagnostics,
   package11,
   validateTree,
   withLine,
@@ -10,7 +10,7 @@ import {
 } from '../../helpers/fixtures.js';
 
 describe('a valid OneRoster 1.1 package', () => {
-  it('has no findings and loads every record', async () => {
+  it('has no diagnostics and loads every record', async () => {
     const result = await validateTree(package11());
     expect(result.diagnostics).toEqual([]);
     expect(result.valid).toBe(true);
@@ -50,7 +50,7 @@ describe('CSV syntax', () => {
       'u9,,,true,s1,student,"dan.ko,{SIS:1},Dan,Ko,,,,,,,03,',
     );
     const result = await validateTree({ ...p, 'users.csv': users });
-    expect(findings(result, 'error')).toContain('CSV_QUOTE users.csv:5');
+    expect(diagnostics(result, 'error')).toContain('CSV_QUOTE users.csv:5');
   });
 
   it('reports ragged rows with line and field counts', async () => {
@@ -74,7 +74,7 @@ describe('CSV syntax', () => {
       'k3,,,Math 3C,03,c1,M3C,Scheduled,Room 12,s1,fall25,Mathematics,02052,1',
     );
     const result = await validateTree({ ...p, 'classes.csv': classes });
-    expect(findings(result, 'error')).toEqual([
+    expect(diagnostics(result, 'error')).toEqual([
       'CSV_LINE_BREAK_IN_FIELD classes.csv:3',
       'VALUE_ENUM classes.csv:5',
     ]);
@@ -87,7 +87,7 @@ describe('CSV syntax', () => {
       ),
     });
     const result = await validateTree(p);
-    expect(findings(result)).toEqual(['CSV_HEADER_ONLY demographics.csv:1']);
+    expect(diagnostics(result)).toEqual(['CSV_HEADER_ONLY demographics.csv:1']);
     expect(result.valid).toBe(true);
     const quiet = await validateTree(p, { ignore: ['CSV_HEADER_ONLY'] });
     expect(quiet.diagnostics).toEqual([]);
@@ -95,7 +95,7 @@ describe('CSV syntax', () => {
 
   it('reports an empty file as an error', async () => {
     const result = await validateTree(package11({ 'demographics.csv': '' }));
-    expect(findings(result, 'error')).toEqual(['CSV_EMPTY_FILE demographics.csv:1']);
+    expect(diagnostics(result, 'error')).toEqual(['CSV_EMPTY_FILE demographics.csv:1']);
   });
 
   it('names the encoding of a non-UTF-8 file and the line of the first bad byte', async () => {
@@ -119,9 +119,9 @@ describe('CSV syntax', () => {
       'latin1',
     );
     const encoding = await validateTree({ ...p, 'users.csv': cp1252 });
-    expect(findings(encoding)).toEqual(['CSV_ENCODING users.csv:2', 'REFERENCES_UNCHECKED users.csv']);
+    expect(diagnostics(encoding)).toEqual(['CSV_ENCODING users.csv:2', 'REFERENCES_UNCHECKED users.csv']);
     expect(encoding.diagnostics[1]!.message).toBe(
-      '4 reference(s) to users were not checked: users.csv was not read whole (the finding above)',
+      '4 reference(s) to users were not checked: users.csv was not read whole (the diagnostic above)',
     );
     expect(encoding.errors).toBe(1);
     // An unclosed quote: the rest of the file is one field.
@@ -142,18 +142,18 @@ describe('CSV syntax', () => {
       'u9,,,true,s1,student,"jo ""the"" b",{SIS:9},"Jo, ""Jr""",B,,,,,,,03,',
     );
     const result = await validateTree({ ...p, 'users.csv': users });
-    expect(findings(result)).toEqual(['CSV_STRAY_QUOTE users.csv:5']);
+    expect(diagnostics(result)).toEqual(['CSV_STRAY_QUOTE users.csv:5']);
     expect(result.diagnostics[0]).toMatchObject({ severity: 'warning', column: 9 });
     expect(result.diagnostics[0]!.message).not.toContain('Le"o');
     expect(result.roster.table('users').get(3).givenName).toBe('Le"o');
     expect(result.roster.table('users').get(4).givenName).toBe('Jo, "Jr"');
   });
 
-  it('names a spreadsheet separator (semicolons, tabs) once, instead of a finding per column and row', async () => {
+  it('names a spreadsheet separator (semicolons, tabs) once, instead of a diagnostic per column and row', async () => {
     const p = package11();
     const semicolons = p['users.csv']!.toString().replaceAll(',', ';');
     const result = await validateTree({ ...p, 'users.csv': semicolons });
-    expect(findings(result)).toEqual(['CSV_DELIMITER users.csv:1', 'REFERENCES_UNCHECKED users.csv']);
+    expect(diagnostics(result)).toEqual(['CSV_DELIMITER users.csv:1', 'REFERENCES_UNCHECKED users.csv']);
     expect(result.diagnostics[0]!.message).toBe(
       'users.csv separates its fields with semicolons (;), not commas: its rows were not read',
     );
@@ -175,7 +175,7 @@ describe('CSV syntax', () => {
   it('notes a missing final newline without failing', async () => {
     const p = package11();
     const result = await validateTree({ ...p, 'courses.csv': p['courses.csv']!.toString().trimEnd() });
-    expect(findings(result)).toEqual(['CSV_NO_FINAL_NEWLINE courses.csv:2']);
+    expect(diagnostics(result)).toEqual(['CSV_NO_FINAL_NEWLINE courses.csv:2']);
     expect(result.valid).toBe(true);
   });
 });
@@ -232,7 +232,7 @@ describe('headers', () => {
     expect(codes(result)).toEqual(['HEADER_ORDER']);
   });
 
-  it('keeps metadata.* extension columns at the right end without a finding', async () => {
+  it('keeps metadata.* extension columns at the right end without a diagnostic', async () => {
     const p = package11();
     const orgs = csv(
       'sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId,metadata.address1,metadata.city',
@@ -252,7 +252,10 @@ describe('headers', () => {
       's1,,,Lincoln Elementary,school,0042,Y,d1,v2',
     );
     const result = await validateTree({ ...p, 'orgs.csv': orgs });
-    expect(findings(result)).toEqual(['HEADER_EXTENSION_POSITION orgs.csv:1', 'HEADER_UNKNOWN orgs.csv:1']);
+    expect(diagnostics(result)).toEqual([
+      'HEADER_EXTENSION_POSITION orgs.csv:1',
+      'HEADER_UNKNOWN orgs.csv:1',
+    ]);
     expect(result.valid).toBe(true);
     expect(result.roster.table('orgs').get(1).ext_vendorId).toBe('v2');
   });
@@ -370,7 +373,7 @@ describe('values', () => {
       'bad3,,,Bad,term,2026-01-10,2025-08-18,sy26,2026',
     );
     const result = await validateTree({ ...p, 'academicSessions.csv': sessions });
-    expect(findings(result)).toEqual([
+    expect(diagnostics(result)).toEqual([
       'VALUE_DATE academicSessions.csv:4',
       'VALUE_DATE academicSessions.csv:5',
       'VALUE_YEAR academicSessions.csv:5',
@@ -398,7 +401,7 @@ describe('values', () => {
       'c3,inactive,2025-08-01,sy26,Grade 5 Math,MATH-05,05,s1,Mathematics,02052',
     );
     const result = await validateTree({ ...p, 'manifest.csv': manifest, 'courses.csv': courses });
-    expect(findings(result)).toEqual([
+    expect(diagnostics(result)).toEqual([
       'STATUS_REQUIRED_IN_DELTA courses.csv:3',
       'STATUS_REQUIRED_IN_DELTA courses.csv:3',
       'STATUS_INACTIVE courses.csv:4',

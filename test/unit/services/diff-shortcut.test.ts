@@ -249,7 +249,7 @@ describe('roster diff by the lines that differ', () => {
     expect(reasons[1]).toContain('a sourcedId twice');
   });
 
-  it('diffs zips, and a zip with a folder, by the lines that differ; not a zip it has findings on', async () => {
+  it('diffs zips, and a zip with a folder, by the lines that differ; not a zip it has diagnostics on', async () => {
     const files = read(base);
     lines(files, 'enrollments.csv', (data) => [
       ...data.filter((_, i) => i % 7 !== 3),
@@ -269,7 +269,7 @@ describe('roster diff by the lines that differ', () => {
       expect(shown).toBe(await json(a, b, true));
       if (a === baseZip) expect(shown).toBe(folders);
     }
-    // A zip with an entry in a folder (a finding), or that is not a zip: read whole, which reports it.
+    // A zip with an entry in a folder (a diagnostic), or that is not a zip: read whole, which reports it.
     const nested = await zipOf(next, [['extra/users.csv', 'sourcedId\n']]);
     expect(await shortcut(baseZip, nested)).toEqual(expect.any(String));
     const broken = join(root, 'broken.zip');

@@ -12,8 +12,8 @@ import { KeyIndex } from '../../../src/model/key-index.js';
 import type { FileMode, Roster } from '../../../src/model/roster.js';
 import { package11, tempDir, withLine, withLines, writeTree } from '../../helpers/fixtures.js';
 
-// A package with findings before, in and after enrollments.csv (a bad value, a duplicate
-// sourcedId, no final line break), so that their order shows where the file's findings went.
+// A package with diagnostics before, in and after enrollments.csv (a bad value, a duplicate
+// sourcedId, no final line break), so that their order shows where the file's diagnostics went.
 const base = package11();
 const users = base['users.csv'] as string;
 
@@ -40,7 +40,7 @@ const dump = (roster: Roster) =>
   roster.entities().map((e) => [e, [...roster.table(e)].map((r) => JSON.stringify(r)), roster.mode(e)]);
 
 describe('reading one entity file elsewhere (ReadElsewhere)', () => {
-  it('gives the same roster, findings in the same order, and duplicates, whoever reads the file', async () => {
+  it('gives the same roster, diagnostics in the same order, and duplicates, whoever reads the file', async () => {
     const dir = writePackage();
     const alone = await read(dir);
     expect(alone.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}`)).toEqual([
@@ -51,7 +51,7 @@ describe('reading one entity file elsewhere (ReadElsewhere)', () => {
       'VALUE_DATE demographics.csv:3',
     ]);
 
-    // Nobody takes it: read at the end, its findings still where the file stands.
+    // Nobody takes it: read at the end, its diagnostics still where the file stands.
     const offers: [RosterVersion, FileMode][] = [];
     const kept = await read(dir, {
       entity: 'enrollments',

@@ -1,7 +1,7 @@
 /**
  * checkIncrementally against an oracle: the new roster built whole and checked by the roster
  * rules. The incremental check may say "not known clean" for a clean roster (the plan then reads
- * everything), but must never call clean a roster with a finding or a duplicate sourcedId. With or
+ * everything), but must never call clean a roster with a diagnostic or a duplicate sourcedId. With or
  * without the tallies of the roster before, the answer is the same.
  */
 import { describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@ import { validatePath } from '../../../src/services/validate.js';
 import {
   codes,
   csv,
-  findings,
+  diagnostics,
   package11,
   tempDir,
   validateTree,
@@ -27,7 +27,7 @@ describe('manifest.csv', () => {
     const m = manifest
       .replace('manifest.version,1.0', 'manifest.version,1')
       .replace('oneroster.version,1.1', 'oneroster.version,2.0');
-    expect(findings(await validateTree(package11({ 'manifest.csv': m })))).toEqual([
+    expect(diagnostics(await validateTree(package11({ 'manifest.csv': m })))).toEqual([
       'MANIFEST_VERSION_INVALID manifest.csv:2',
       'ONEROSTER_VERSION_INVALID manifest.csv:3',
     ]);
@@ -83,7 +83,7 @@ describe('manifest.csv', () => {
       'roles.csv': 'x\n',
       'lineItems.csv': 'x\n',
     });
-    expect(findings(result)).toEqual([
+    expect(diagnostics(result)).toEqual([
       'FILE_UNKNOWN Users.csv',
       'FILE_NOT_ROSTERING lineItems.csv',
       'FILE_UNKNOWN roles.csv',
@@ -100,7 +100,7 @@ describe('roster rules', () => {
       'u1,,,true,s1,student,ben.lee2,{SIS:1003},Ben,Lee,,S003,ben.lee2@students.springfield.example,,,,03,',
     );
     const result = await validateTree({ ...p, 'users.csv': users });
-    expect(findings(result)).toEqual(['DUPLICATE_SOURCED_ID users.csv:5']);
+    expect(diagnostics(result)).toEqual(['DUPLICATE_SOURCED_ID users.csv:5']);
     expect(result.roster.table('users').size).toBe(3);
   });
 
@@ -344,7 +344,7 @@ describe('packages without rostering records', () => {
       'manifest.csv': manifest({ demographics: 'bulk' }),
       'demographics.csv': p['demographics.csv']!,
     });
-    expect(findings(result)).toEqual(['REFERENCE_FILE_MISSING demographics.csv:2']);
+    expect(diagnostics(result)).toEqual(['REFERENCE_FILE_MISSING demographics.csv:2']);
     expect(result.diagnostics[0]!.message).toBe(
       'demographics.csv references users.csv (sourcedId), but the package has no users.csv',
     );

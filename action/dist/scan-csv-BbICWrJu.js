@@ -824,7 +824,7 @@ var RecordTable = class RecordTable {
 	used = 0;
 	/**
 	* Per record, META numbers side by side: the chunk holding its bytes, their offset and length,
-	* and a 32-bit hash of them. Together they fill 16 bytes of one cache line, so finding a record
+	* and a 32-bit hash of them. Together they fill 16 bytes of one cache line, so diagnostic a record
 	* (a hash-table probe, at random over millions) costs one memory access here, not four.
 	*/
 	meta = sharedArray(Uint32Array, 256);

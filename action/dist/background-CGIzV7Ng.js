@@ -5,7 +5,7 @@ const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
 import { n as __require, r as __toESM, t as __commonJSMin } from "./rolldown-runtime-Cn_kuk7-.js";
-import { C as sameBytes, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, c as normalizeValue, g as MANIFEST_FILES, h as GRADE_LEVELS, i as RecordTable, l as setField, m as ENTITY_NAMES, n as scanCsv, o as sharedArray, p as ENTITIES, s as normalizeRecord, u as splitList, v as entitiesOf, x as hashBytes, y as isListType } from "./scan-csv-Nnh-cKy2.js";
+import { C as sameBytes, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, c as normalizeValue, g as MANIFEST_FILES, h as GRADE_LEVELS, i as RecordTable, l as setField, m as ENTITY_NAMES, n as scanCsv, o as sharedArray, p as ENTITIES, s as normalizeRecord, u as splitList, v as entitiesOf, x as hashBytes, y as isListType } from "./scan-csv-BbICWrJu.js";
 import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { isUtf8 } from "node:buffer";
@@ -66,7 +66,7 @@ var UsageError = class extends RosterError {
 		this.name = "UsageError";
 	}
 };
-/** Input that cannot be read at all (as opposed to input with findings, which are Diagnostics). */
+/** Input that cannot be read at all (as opposed to input with diagnostics, which are Diagnostics). */
 var InputError = class extends RosterError {
 	constructor(code, message, hint, cause) {
 		super(code, message, {
@@ -13489,7 +13489,7 @@ var BuiltIndexes = class {
 	}
 };
 const built = new BuiltIndexes();
-/** Finding records by key: by bytes (each index its own way), by string, or by another table's value. */
+/** Diagnostic records by key: by bytes (each index its own way), by string, or by another table's value. */
 var KeyLookup = class {
 	probe = byteRange();
 	/** The record whose key is `key`, or -1. */
@@ -14290,7 +14290,7 @@ function loadRepoConfig(repo) {
 
 // dist/diagnostic.js
 /**
-* Diagnostics: validation findings as data. Readers and rules append them; renderers print them.
+* Diagnostics: validation diagnostics as data. Readers and rules append them; renderers print them.
 * Every code is listed in CODES with its severity and a default hint, and documented in
 * docs/diagnostics.md (a test keeps the two in step).
 */
@@ -14620,7 +14620,7 @@ const CODES = {
 		hint: "Two rows make the same record with different values: correct one of them in the export."
 	}
 };
-/** The longest message a finding keeps. */
+/** The longest message a diagnostic keeps. */
 const MESSAGE_LIMIT = 2e3;
 /** Collects diagnostics, applying the code's default severity and hint, and the ignore list. */
 var Diagnostics = class {
@@ -14640,7 +14640,7 @@ var Diagnostics = class {
 			hint: input.hint ?? info.hint
 		});
 	}
-	/** Drops the findings after the first `count` (a reader reading a file again from the start). */
+	/** Drops the diagnostics after the first `count` (a reader reading a file again from the start). */
 	rollback(count) {
 		this.list.length = Math.min(this.list.length, count);
 	}
@@ -14668,9 +14668,9 @@ function unreadable(diagnostics) {
 	return diagnostics.list.some((d) => d.severity === "error" && /^(ZIP_|MANIFEST_|CSV_|HEADER_|FILE_)/.test(d.code));
 }
 /**
-* How a finding names the records of `entity`: by their OneRoster file in a CSV package
+* How a diagnostic names the records of `entity`: by their OneRoster file in a CSV package
 * ("users.csv"), by the entity elsewhere ("users": roster YAML has no such file). `file`: the file
-* the finding is in.
+* the diagnostic is in.
 */
 function recordsName(entity, file) {
 	return file === void 0 || /\.csv$/i.test(file) ? ENTITIES[entity].file : entity;
@@ -14679,7 +14679,7 @@ function recordsName(entity, file) {
 // dist/formats/field-rules.js
 /**
 * Field rules: checks of one record's values on their own (required, types, enumerations, file
-* mode), run by every reader on the raw values before normalization, so a finding points at the
+* mode), run by every reader on the raw values before normalization, so a diagnostic points at the
 * value as written. Values of personal fields are never quoted in messages.
 */
 const GUID = /^[0-9A-Za-z./@_-]{1,255}$/;
@@ -14716,7 +14716,7 @@ function gradeHint(value) {
 }
 /**
 * Checks one record. `record` maps field names to raw values ('' or absent when empty).
-* Returns nothing: findings go to `diagnostics`.
+* Returns nothing: diagnostics go to `diagnostics`.
 */
 function checkRecordFields(record, ctx, diagnostics) {
 	const spec = ENTITIES[ctx.entity];
@@ -14788,7 +14788,7 @@ function controlCharacterAt(value) {
 	return -1;
 }
 /**
-* True when `raw`, as the value of `field`, gives no finding of its own. The fast reader asks
+* True when `raw`, as the value of `field`, gives no diagnostic of its own. The fast reader asks
 * this (and remembers the answer for fields with few distinct values) to skip checkRecordFields
 * on rows where nothing can be found; any doubt sends the row through checkRecordFields.
 */
@@ -14801,7 +14801,7 @@ function fieldValueIsClean(ctx, field, raw) {
 }
 const scratch = new Diagnostics();
 /**
-* Fields whose emptiness is a finding in this file: required ones, and role and orgSourcedIds of
+* Fields whose emptiness is a diagnostic in this file: required ones, and role and orgSourcedIds of
 * 1.1 users (checked across fields by checkRecordFields).
 */
 function requiredFields(ctx) {
@@ -15342,7 +15342,7 @@ function summarize(roster, location, format, diagnostics) {
 		valid: errors === 0
 	};
 }
-/** Findings that say a file was not read whole: its records are partly or wholly missing. */
+/** Diagnostics that say a file was not read whole: its records are partly or wholly missing. */
 const READ_STOPPED = /* @__PURE__ */ new Set([
 	"CSV_ENCODING",
 	"CSV_QUOTE",
@@ -15379,13 +15379,13 @@ function withoutFollowOns(list) {
 			code: "REFERENCES_UNCHECKED",
 			file,
 			entity: target,
-			message: `${count.toLocaleString("en-US")} reference(s) to ${target} were not checked: ${file} was not read whole (the finding above)`,
+			message: `${count.toLocaleString("en-US")} reference(s) to ${target} were not checked: ${file} was not read whole (the diagnostic above)`,
 			hint: CODES.REFERENCES_UNCHECKED.hint
 		});
 	}
 	return kept;
 }
-/** A plan was asked of a roster with errors (rendered with its findings). */
+/** A plan was asked of a roster with errors (rendered with its diagnostics). */
 var InvalidRosterError = class extends RosterError {
 	result;
 	constructor(result, consequence = "nothing was planned", hint = "Fix the errors above (`roster validate` shows them), then plan again.") {
@@ -17153,7 +17153,7 @@ async function readManifest(input, file, diagnostics) {
 // dist/formats/oneroster-csv/read.js
 /**
 * Reads a OneRoster CSV package (1.1 or 1.2; folder or zip) into a Roster, streaming each file,
-* with every package, syntax, header and field finding reported as a Diagnostic.
+* with every package, syntax, header and field diagnostic reported as a Diagnostic.
 */
 const ROSTERING_FILES = new Set(Object.values(ENTITIES).map((e) => e.file));
 const OTHER_FILES = new Set([...MANIFEST_FILES["1.1"], ...MANIFEST_FILES["1.2"]].map((n) => `${n}.csv`).filter((f) => !ROSTERING_FILES.has(f)));
@@ -17195,7 +17195,7 @@ async function readOneRoster(files, diagnostics, options = {}) {
 	const elsewhere = options.elsewhere;
 	const offered = elsewhere && present.has(ENTITIES[elsewhere.entity].file) ? elsewhere.entity : void 0;
 	if (offered) elsewhere.offer(version, fileMode(manifest?.modes.get(offered)));
-	/** Where the offered file's findings go (they come last otherwise). */
+	/** Where the offered file's diagnostics go (they come last otherwise). */
 	let offeredAt = 0;
 	for (const entity of entitiesOf(version)) {
 		const file = ENTITIES[entity].file;
@@ -17245,7 +17245,7 @@ function fileMode(stated) {
 	return stated === "delta" ? "delta" : "bulk";
 }
 /**
-* Reads one entity's file of a package into a table of its own, with its findings (what
+* Reads one entity's file of a package into a table of its own, with its diagnostics (what
 * readOneRoster does for that file, done elsewhere: see ReadElsewhere). The manifest and the
 * other files are not looked at: the caller says the version and mode.
 */
@@ -17365,7 +17365,7 @@ const ID_BYTE = /* @__PURE__ */ new Uint8Array(256);
 for (const ch of "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz./@_-") ID_BYTE[ch.charCodeAt(0)] = 1;
 /**
 * Reads one entity file: with the fast byte scanner when the file is in its shape, else (or when
-* it stops part-way) again from the start with the general parser, whose findings are exact.
+* it stops part-way) again from the start with the general parser, whose diagnostics are exact.
 */
 async function readEntityFile(files, entity, version, mode, table, diagnostics, options) {
 	const file = ENTITIES[entity].file;
@@ -17492,7 +17492,7 @@ var EntityFileReader = class {
 		this.headerWidth = cells.length;
 		if (this.checkFields) this.prepareChecks(columns);
 	}
-	/** Per header position: CHECK_* kind, plus REQUIRED when an empty value is a finding. */
+	/** Per header position: CHECK_* kind, plus REQUIRED when an empty value is a diagnostic. */
 	checkKind = /* @__PURE__ */ new Uint8Array(0);
 	/** Rows always get the full check (a required column is missing; subjects beside subjectCodes). */
 	alwaysCheck = false;
@@ -19277,7 +19277,7 @@ function buildRosterSchema() {
 *
 * Anything else (anchors, tags, block scalars, flow mappings, multi-line scalars, comments after
 * values, tabs, CRLF, duplicate keys, empty values, ...) makes it give up (undefined): the caller
-* then parses the text with the library, whose findings are exact. Tests compare both parsers
+* then parses the text with the library, whose diagnostics are exact. Tests compare both parsers
 * node for node.
 */
 /** Thrown to give up; caught in parseYamlSubset. */
@@ -19589,7 +19589,7 @@ function unquote(text, start, end) {
 
 // dist/formats/yaml/read.js
 /**
-* Reads roster YAML (one file or many, e.g. one per school) into a Roster. Every finding carries
+* Reads roster YAML (one file or many, e.g. one per school) into a Roster. Every diagnostic carries
 * the file, line and column of the value it is about.
 *
 * YAML is parsed with the failsafe schema, so every scalar is a string exactly as written: `09`
@@ -19619,7 +19619,7 @@ function streamToBuffer(files, name) {
 	});
 }
 /**
-* A file's text, or undefined (with a YAML_ENCODING finding) when it is not UTF-8: read as UTF-8
+* A file's text, or undefined (with a YAML_ENCODING diagnostic) when it is not UTF-8: read as UTF-8
 * anyway, `José` in Latin-1 would become `Jos\uFFFD` and be delivered so.
 */
 function decodeUtf8(name, bytes, diagnostics) {
@@ -19889,7 +19889,7 @@ function mergeSettings(entries, key, into, diagnostics) {
 }
 /**
 * Positions of an enrollment written as a bare user id: none of its own. Its one value is the
-* item itself, so a finding on any of its fields points at the item (the record's position).
+* item itself, so a diagnostic on any of its fields points at the item (the record's position).
 */
 const BARE_ENROLLMENT = /* @__PURE__ */ new Map();
 const NOTHING_NESTED = /* @__PURE__ */ new Map();
@@ -19930,7 +19930,7 @@ var Expander = class {
 	offset(node) {
 		return node?.range?.[0] ?? -1;
 	}
-	/** Line and column of an offset, for a finding. */
+	/** Line and column of an offset, for a diagnostic. */
 	where(offset) {
 		if (offset < 0) return {};
 		const { line, col } = this.file.lines.linePos(offset);
@@ -20204,7 +20204,7 @@ function hasYamlFiles(dir, visited = /* @__PURE__ */ new Set()) {
 	}
 	return false;
 }
-/** Reads the roster at `path`. Findings are in `diagnostics`; only unreadable paths throw. */
+/** Reads the roster at `path`. Diagnostics are in `diagnostics`; only unreadable paths throw. */
 async function loadRoster(path, options = {}) {
 	const { location, format } = locateRoster(path);
 	const diagnostics = new Diagnostics(options.ignore);

@@ -4,7 +4,7 @@ import { dirname as __roster_dirname } from 'node:path';
 const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
-import { a as byteRange, b as compareBytes, i as RecordTable, r as splitQuotedLine, t as quotesTaken } from "./scan-csv-Nnh-cKy2.js";
+import { a as byteRange, b as compareBytes, i as RecordTable, r as splitQuotedLine, t as quotesTaken } from "./scan-csv-BbICWrJu.js";
 import { isUtf8 } from "node:buffer";
 
 // dist/model/gallop.js
