@@ -5,7 +5,7 @@ const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
 import { n as __require$1, r as __toESM, t as __commonJSMin } from "./rolldown-runtime-Cn_kuk7-.js";
-import { A as schoolOf, B as LockHeldError, C as CONFIG_FILE, D as applyPolicy, E as activeBlackout, F as keyFinder, G as isDiskFull, H as StalePlanError, I as BugError, K as ExitCode, L as DiskFullError, M as Roster, N as RosterBuilder, O as isRedacted, P as KeyIndex, R as InputError, S as unreadable, T as selectTarget, U as UsageError, V as RosterError, W as diskFullAs, _ as InvalidRosterError, b as checkRoster, c as directoryFiles, d as readOneRoster, f as MANIFEST_FILE, g as KeyMap, h as require_papaparse, j as withheldByPolicy, k as keyField, l as memoryFiles, m as derivedRoleId, o as YAML_EXTENSIONS, p as derivedEnrollmentId, r as startLoading, s as readRosterYaml, u as zipFiles, v as summarize, w as loadRepoConfig, x as Diagnostics, z as InterruptedError } from "./background-CGIzV7Ng.js";
+import { A as keyField, B as InputError, C as CONFIG_FILE, D as activeBlackout, E as SOFT_DELETED, F as RosterBuilder, G as UsageError, H as LockHeldError, I as KeyIndex, J as ExitCode, K as diskFullAs, L as keyFinder, M as schoolOf, N as withheldByPolicy, O as deletesSoftly, P as Roster, R as BugError, S as unreadable, T as selectTarget, U as RosterError, V as InterruptedError, W as StalePlanError, _ as InvalidRosterError, b as checkRoster, c as KeyMap, d as zipFiles, f as readOneRoster, g as require_papaparse, h as derivedRoleId, j as receivedRoster, k as isRedacted, l as directoryFiles, m as derivedEnrollmentId, o as YAML_EXTENSIONS, p as MANIFEST_FILE, q as isDiskFull, r as startLoading, s as readRosterYaml, u as memoryFiles, v as summarize, w as loadRepoConfig, x as Diagnostics, z as DiskFullError } from "./background-zl-pTkSb.js";
 import { t as require_undici } from "./undici-DWJXDZq1.js";
 import { C as sameBytes, S as hashString, _ as USERS_12_FINAL_COLUMNS, a as byteRange, b as compareBytes, d as fingerprintFromSums, f as fingerprintRoster, g as MANIFEST_FILES, i as RecordTable, m as ENTITY_NAMES, o as sharedArray, p as ENTITIES, u as splitList, x as hashBytes } from "./scan-csv-BbICWrJu.js";
 import { i as OrderedSearch, n as linesOf, r as sortByKey } from "./keyed-lines-YsdwO67z.js";
@@ -322,9 +322,9 @@ var Change = class {
 		if (change.action === "create") return fieldsOf(entity, desired.get(desiredIndex), mask);
 		if (change.action === "update") return diffFields(entity, current.get(currentIndex), desired.get(desiredIndex), mask);
 		return soft ? [{
-			name: "enabledUser",
+			name: SOFT_DELETED.field,
 			before: "true",
-			after: "false"
+			after: SOFT_DELETED.value
 		}] : beforeFieldsOf(entity, current.get(currentIndex), mask);
 	}
 };
@@ -532,7 +532,7 @@ const BEFORE = Buffer.from(",\n          \"before\": ");
 const AFTER = Buffer.from(",\n          \"after\": ");
 const FIELD_END = Buffer.from("\n        }");
 const COMMA = Buffer.from(",");
-const SOFT_DELETE_FIELDS = "[\n        {\n          \"name\": \"enabledUser\",\n          \"before\": \"true\",\n          \"after\": \"false\"\n        }\n      ]\n    }";
+const SOFT_DELETE_FIELDS = `[\n        {\n          "name": "${SOFT_DELETED.field}",\n          "before": "true",\n          "after": "${SOFT_DELETED.value}"\n        }\n      ]\n    }`;
 const jsonScratch = {
 	a: byteRange(),
 	b: byteRange(),
@@ -996,89 +996,6 @@ function ensurePrivateDir(dir) {
 	chmodSync(dir, 448);
 	const ignore = join(dir, ".gitignore");
 	if (!existsSync(ignore)) writeFileSync(ignore, IGNORE_ALL, { mode: 384 });
-}
-
-// dist/plan/delivery.js
-/**
-* What apply sends, and what the target holds afterwards. Pure: built from the desired roster
-* (after policy), what the target held, and the plan's changes.
-*
-* - snapshot: the full roster the target holds after delivery (users soft-deleted stay, disabled);
-* - delivery: bulk: the snapshot; delta: only the changed records, with status and
-*   dateLastModified filled (tobedeleted for removals).
-*/
-function buildDelivery(input) {
-	const { desired, current, changes, policy } = input;
-	const stamp = input.now.toISOString();
-	const modes = {};
-	for (const entity of desired.entities()) if (desired.table(entity).size > 0 || current?.table(entity).size) modes[entity] = "bulk";
-	const snap = policy.deleteStyle === "soft" && current ? withSoftDeletes(desired, current, policy, modes) : new Roster(desired.version, tablesOf(desired), modes, desired.source);
-	if (input.mode === "bulk") return {
-		delivery: snap,
-		snapshot: snap
-	};
-	const delta = new RosterBuilder(desired.version);
-	delta.source = desired.source;
-	const byKey = (roster, entity) => {
-		const map = new KeyMap();
-		if (roster) {
-			const t = roster.table(entity);
-			const field = keyField(policy, entity);
-			for (let i = 0; i < t.size; i++) map.set(t.value(i, field), i);
-		}
-		return map;
-	};
-	const indexes = /* @__PURE__ */ new Map();
-	for (const change of changes) {
-		const e = change.entity;
-		if (!indexes.has(e)) indexes.set(e, {
-			inSnapshot: byKey(snap, e),
-			inCurrent: byKey(current, e)
-		});
-		const { inSnapshot, inCurrent } = indexes.get(e);
-		delta.modes[e] = "delta";
-		if (change.action === "delete" && change.reason === "delete_because_absent_from_roster") {
-			const record = current.table(e).get(inCurrent.get(change.key));
-			delta.addNormalized(e, {
-				...record,
-				status: "tobedeleted",
-				dateLastModified: stamp
-			});
-		} else {
-			const record = snap.table(e).get(inSnapshot.get(change.key));
-			delta.addNormalized(e, {
-				...record,
-				status: "active",
-				dateLastModified: stamp
-			});
-		}
-	}
-	return {
-		delivery: delta.build(),
-		snapshot: snap
-	};
-}
-function tablesOf(roster) {
-	return Object.fromEntries(ENTITY_NAMES.map((e) => [e, roster.table(e)]));
-}
-/** The desired roster plus the users it no longer has, kept at the target but disabled. */
-function withSoftDeletes(desired, current, policy, modes) {
-	const snapshot = new RosterBuilder(desired.version);
-	snapshot.source = desired.source;
-	Object.assign(snapshot.modes, modes);
-	for (const entity of desired.entities()) {
-		const table = desired.table(entity);
-		for (const f of table.extensionFields) snapshot.table(entity).declareField(f);
-		for (let i = 0; i < table.size; i++) snapshot.addNormalized(entity, table.get(i));
-	}
-	const field = keyField(policy, "users");
-	const inDesired = new KeyMap();
-	for (let i = 0; i < desired.table("users").size; i++) inDesired.set(desired.table("users").value(i, field), true);
-	for (const u of current.table("users")) if (!inDesired.has(u[field] ?? "")) snapshot.addNormalized("users", {
-		...u,
-		enabledUser: "false"
-	});
-	return snapshot.build();
 }
 
 // dist/formats/csv/write-csv.js
@@ -25690,6 +25607,20 @@ function portalRemovals(portalCounts, delivered, byEntity, policy) {
 	};
 }
 
+// dist/plan/scope.js
+/**
+* Why a plan for this target and policy cannot be made from part of the roster, or undefined
+* when it can. A partial plan matches records by sourcedId alone, deletes only what went away,
+* and takes every record it did not read as delivered unchanged.
+*/
+function partialPlanRuledOut(policy, traits) {
+	if (traits.exportsCurrent) return "the target reads what it holds from the portal";
+	if (traits.shapes) return "the target carries only part of the roster";
+	if (policy.share.entities !== void 0 || Object.values(policy.share.withhold).some((f) => f && f.length > 0)) return "the policy shares part of the roster";
+	if (policy.deleteStyle === "soft") return "soft deletes";
+	if (policy.ids.users !== "sourcedId" || policy.ids.classes !== "sourcedId") return "ids other than sourcedId";
+}
+
 // dist/plan/compute.js
 /**
 * computePlan: desired roster x what the target holds -> Plan. Pure: no I/O, `now` is given.
@@ -25718,8 +25649,14 @@ var PlanKeyError = class extends Error {
 function computePlan(input) {
 	const { target, now } = input;
 	const policy = target.policy;
-	const shared = applyPolicy(input.desired, policy);
-	const desired = input.shape ? input.shape(shared) : shared;
+	if (input.scope) {
+		const ruledOut = partialPlanRuledOut(policy, {
+			shapes: input.shape !== void 0,
+			exportsCurrent: input.managed !== void 0
+		});
+		if (ruledOut) throw new Error(`a partial plan cannot be made here: ${ruledOut}`);
+	}
+	const { shared, received: desired } = receivedRoster(input.desired, policy, input.shape ? { shape: input.shape } : {});
 	const current = input.current ? convertVersion(input.current, desired.version).roster : void 0;
 	const schools = /* @__PURE__ */ new Set();
 	for (const r of [
@@ -25801,7 +25738,7 @@ function computePlan(input) {
 			desired: desiredTable,
 			current: currentTable,
 			mask,
-			soft: policy.deleteStyle === "soft" && entity === "users",
+			soft: deletesSoftly(policy, entity),
 			sameLayout
 		};
 		/** Records what becomes of roster record i, held at the target as record `found` (-1: not). */
@@ -25837,8 +25774,8 @@ function computePlan(input) {
 					unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
 					continue;
 				}
-				const soft = policy.deleteStyle === "soft" && entity === "users";
-				if (soft && currentTable.value(i, "enabledUser") === "false") {
+				const soft = source.soft;
+				if (soft && currentTable.value(i, SOFT_DELETED.field) === SOFT_DELETED.value) {
 					counts.unchanged++;
 					continue;
 				}
@@ -26347,16 +26284,12 @@ function settingsHash(config, target) {
 	digest.update(`\0${config.rosterPath}\0${target.name}`);
 	return digest.digest("hex");
 }
-/**
-* Why this target and config can never take the shortcut (undefined: they can). Only targets
-* compared through their own snapshot of what we delivered, with the roster shared as it is.
-*/
+/** Why this target and config can never take the shortcut (undefined: they can): plan/scope.ts. */
 function unsupported(target, targetConfig) {
-	if (target.exportCurrent || target.shape) return `a ${targetConfig.kind} target`;
-	const policy = targetConfig.policy;
-	if (policy.share.entities !== void 0 || Object.values(policy.share.withhold).some((f) => f && f.length > 0)) return "the policy shares part of the roster";
-	if (policy.deleteStyle === "soft") return "soft deletes";
-	if (policy.ids.users !== "sourcedId" || policy.ids.classes !== "sourcedId") return "ids other than sourcedId";
+	return partialPlanRuledOut(targetConfig.policy, {
+		shapes: target.shape !== void 0,
+		exportsCurrent: target.exportCurrent !== void 0
+	});
 }
 /** The roster's files as its reader sees them (no hidden ones), sorted: relative paths. */
 function rosterFiles(location, format) {
@@ -31801,6 +31734,89 @@ async function rosterCommit(rosterPath) {
 	}
 }
 
+// dist/plan/delivery.js
+/**
+* What apply sends, and what the target holds afterwards. Pure: built from the desired roster
+* (after policy), what the target held, and the plan's changes.
+*
+* - snapshot: the full roster the target holds after delivery (users soft-deleted stay, disabled);
+* - delivery: bulk: the snapshot; delta: only the changed records, with status and
+*   dateLastModified filled (tobedeleted for removals).
+*/
+function buildDelivery(input) {
+	const { desired, current, changes, policy } = input;
+	const stamp = input.now.toISOString();
+	const modes = {};
+	for (const entity of desired.entities()) if (desired.table(entity).size > 0 || current?.table(entity).size) modes[entity] = "bulk";
+	const snap = deletesSoftly(policy, "users") && current ? withSoftDeletes(desired, current, policy, modes) : new Roster(desired.version, tablesOf(desired), modes, desired.source);
+	if (input.mode === "bulk") return {
+		delivery: snap,
+		snapshot: snap
+	};
+	const delta = new RosterBuilder(desired.version);
+	delta.source = desired.source;
+	const byKey = (roster, entity) => {
+		const map = new KeyMap();
+		if (roster) {
+			const t = roster.table(entity);
+			const field = keyField(policy, entity);
+			for (let i = 0; i < t.size; i++) map.set(t.value(i, field), i);
+		}
+		return map;
+	};
+	const indexes = /* @__PURE__ */ new Map();
+	for (const change of changes) {
+		const e = change.entity;
+		if (!indexes.has(e)) indexes.set(e, {
+			inSnapshot: byKey(snap, e),
+			inCurrent: byKey(current, e)
+		});
+		const { inSnapshot, inCurrent } = indexes.get(e);
+		delta.modes[e] = "delta";
+		if (change.action === "delete" && change.reason === "delete_because_absent_from_roster") {
+			const record = current.table(e).get(inCurrent.get(change.key));
+			delta.addNormalized(e, {
+				...record,
+				status: "tobedeleted",
+				dateLastModified: stamp
+			});
+		} else {
+			const record = snap.table(e).get(inSnapshot.get(change.key));
+			delta.addNormalized(e, {
+				...record,
+				status: "active",
+				dateLastModified: stamp
+			});
+		}
+	}
+	return {
+		delivery: delta.build(),
+		snapshot: snap
+	};
+}
+function tablesOf(roster) {
+	return Object.fromEntries(ENTITY_NAMES.map((e) => [e, roster.table(e)]));
+}
+/** The desired roster plus the users it no longer has, kept at the target but disabled. */
+function withSoftDeletes(desired, current, policy, modes) {
+	const snapshot = new RosterBuilder(desired.version);
+	snapshot.source = desired.source;
+	Object.assign(snapshot.modes, modes);
+	for (const entity of desired.entities()) {
+		const table = desired.table(entity);
+		for (const f of table.extensionFields) snapshot.table(entity).declareField(f);
+		for (let i = 0; i < table.size; i++) snapshot.addNormalized(entity, table.get(i));
+	}
+	const field = keyField(policy, "users");
+	const inDesired = new KeyMap();
+	for (let i = 0; i < desired.table("users").size; i++) inDesired.set(desired.table("users").value(i, field), true);
+	for (const u of current.table("users")) if (!inDesired.has(u[field] ?? "")) snapshot.addNormalized("users", {
+		...u,
+		[SOFT_DELETED.field]: SOFT_DELETED.value
+	});
+	return snapshot.build();
+}
+
 // dist/services/plan.js
 /**
 * The plan service: config -> target -> desired roster (validated) -> target state and current
@@ -32038,6 +32054,21 @@ function keysOf(roster, target) {
 	}
 	return keys;
 }
+/**
+* What apply sends for a plan (and export writes): the roster as the target receives it
+* (plan/policy.ts, receivedRoster), as the delivery and the snapshot the target holds after it.
+*/
+function deliveryFor(ctx, now) {
+	const { received } = receivedRoster(ctx.desired, ctx.targetConfig.policy, ctx.target);
+	return buildDelivery({
+		desired: received,
+		current: ctx.current,
+		changes: ctx.plan.changes,
+		mode: ctx.targetConfig.mode,
+		policy: ctx.targetConfig.policy,
+		now
+	});
+}
 
 // dist/services/apply.js
 /**
@@ -32092,16 +32123,7 @@ async function applyRoster(options) {
 			};
 		}
 		signal?.throwIfAborted();
-		const shared = applyPolicy(ctx.desired, ctx.targetConfig.policy);
-		const desired = ctx.target.shape ? ctx.target.shape(shared) : shared;
-		const { delivery, snapshot } = buildDelivery({
-			desired,
-			current: ctx.current,
-			changes: plan.changes,
-			mode: ctx.targetConfig.mode,
-			policy: ctx.targetConfig.policy,
-			now
-		});
+		const { delivery, snapshot } = deliveryFor(ctx, now);
 		const recordCounts = {};
 		for (const entity of snapshot.entities()) {
 			const size = snapshot.table(entity).size;
@@ -32117,7 +32139,7 @@ async function applyRoster(options) {
 			appliedCommit: ctx.git?.commit ?? null,
 			appliedDirty: ctx.git?.dirty ?? false,
 			rosterFingerprint: fingerprintRoster(ctx.desired),
-			oneRosterVersion: desired.version,
+			oneRosterVersion: snapshot.version,
 			mode: ctx.targetConfig.mode,
 			recordCounts,
 			rejected: [],

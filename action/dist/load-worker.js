@@ -4,7 +4,7 @@ import { dirname as __roster_dirname } from 'node:path';
 const require = __roster_createRequire(import.meta.url);
 const __filename = __roster_fileURLToPath(import.meta.url);
 const __dirname = __roster_dirname(__filename);
-import { P as KeyIndex, a as locateRoster, i as loadRoster, n as revive, t as failure, y as validateRoster } from "./background-CGIzV7Ng.js";
+import { I as KeyIndex, a as locateRoster, i as loadRoster, n as revive, t as failure, y as validateRoster } from "./background-zl-pTkSb.js";
 import { i as RecordTable } from "./scan-csv-BbICWrJu.js";
 import { parentPort } from "node:worker_threads";
 

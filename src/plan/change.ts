@@ -10,6 +10,7 @@
 import type { EntityName } from '../model/entities.js';
 import type { RecordTable, RosterRecord } from '../model/record-table.js';
 import type { ChangeAction, ChangeReason, FieldChange, PlanChange } from './plan.js';
+import { SOFT_DELETED } from './policy.js';
 
 /** How a field's value shows in a plan: as it is, masked ("(redacted)"), or not at all (undefined). */
 export type Mask = (entity: EntityName, field: string, value: string) => string | undefined;
@@ -66,7 +67,7 @@ export class Change implements PlanChange {
     if (change.action === 'update')
       return diffFields(entity, current!.get(currentIndex), desired.get(desiredIndex), mask);
     return soft
-      ? [{ name: 'enabledUser', before: 'true', after: 'false' }]
+      ? [{ name: SOFT_DELETED.field, before: 'true', after: SOFT_DELETED.value }]
       : beforeFieldsOf(entity, current!.get(currentIndex), mask);
   }
 }

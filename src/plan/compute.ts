@@ -27,14 +27,17 @@ import {
 } from './plan.js';
 import {
   activeBlackout,
-  applyPolicy,
+  deletesSoftly,
   isRedacted,
   keyField,
   type Policy,
+  receivedRoster,
+  SOFT_DELETED,
   schoolOf,
   withheldByPolicy,
 } from './policy.js';
 import { findHolds } from './safety.js';
+import { partialPlanRuledOut } from './scope.js';
 
 export interface PlanInput {
   /** The desired roster, as read from the repo (policy is applied here). */
@@ -79,8 +82,19 @@ export class PlanKeyError extends Error {
 export function computePlan(input: PlanInput): Plan {
   const { target, now } = input;
   const policy = target.policy;
-  const shared = applyPolicy(input.desired, policy);
-  const desired = input.shape ? input.shape(shared) : shared;
+  if (input.scope) {
+    // A shortcut that made a scope asked plan/scope.ts first; this is the same question, as a guard.
+    const ruledOut = partialPlanRuledOut(policy, {
+      shapes: input.shape !== undefined,
+      exportsCurrent: input.managed !== undefined,
+    });
+    if (ruledOut) throw new Error(`a partial plan cannot be made here: ${ruledOut}`);
+  }
+  const { shared, received: desired } = receivedRoster(
+    input.desired,
+    policy,
+    input.shape ? { shape: input.shape } : {},
+  );
   const current = input.current ? convertVersion(input.current, desired.version).roster : undefined;
 
   // Schools come from the roster before shaping too: a target's shape may leave orgs out, and
@@ -174,7 +188,7 @@ export function computePlan(input: PlanInput): Plan {
       desired: desiredTable,
       current: currentTable,
       mask,
-      soft: policy.deleteStyle === 'soft' && entity === 'users',
+      soft: deletesSoftly(policy, entity),
       sameLayout,
     };
 
@@ -225,8 +239,8 @@ export function computePlan(input: PlanInput): Plan {
           unmanaged[entity] = (unmanaged[entity] ?? 0) + 1;
           continue;
         }
-        const soft = policy.deleteStyle === 'soft' && entity === 'users';
-        if (soft && currentTable.value(i, 'enabledUser') === 'false') {
+        const soft = source.soft;
+        if (soft && currentTable.value(i, SOFT_DELETED.field) === SOFT_DELETED.value) {
           counts.unchanged++; // disabled by an earlier soft delete
           continue;
         }

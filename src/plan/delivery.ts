@@ -13,7 +13,7 @@ import type { RecordTable } from '../model/record-table.js';
 import { type FileMode, Roster, RosterBuilder } from '../model/roster.js';
 import type { PlanChange } from './plan.js';
 import type { Policy } from './policy.js';
-import { keyField } from './policy.js';
+import { deletesSoftly, keyField, SOFT_DELETED } from './policy.js';
 
 export interface Delivery {
   readonly delivery: Roster;
@@ -36,7 +36,7 @@ export function buildDelivery(input: {
   // Without soft deletes the snapshot is the desired roster itself (a Roster is never changed):
   // no copy of a city's ten million records.
   const snap =
-    policy.deleteStyle === 'soft' && current
+    deletesSoftly(policy, 'users') && current
       ? withSoftDeletes(desired, current, policy, modes)
       : new Roster(desired.version, tablesOf(desired), modes, desired.source);
   if (input.mode === 'bulk') return { delivery: snap, snapshot: snap };
@@ -93,7 +93,8 @@ function withSoftDeletes(
   for (let i = 0; i < desired.table('users').size; i++)
     inDesired.set(desired.table('users').value(i, field), true);
   for (const u of current.table('users')) {
-    if (!inDesired.has(u[field] ?? '')) snapshot.addNormalized('users', { ...u, enabledUser: 'false' });
+    if (!inDesired.has(u[field] ?? ''))
+      snapshot.addNormalized('users', { ...u, [SOFT_DELETED.field]: SOFT_DELETED.value });
   }
   return snapshot.build();
 }

@@ -142,6 +142,32 @@ export function applyPolicy(roster: Roster, policy: Policy): Roster {
   return builder.build();
 }
 
+/**
+ * The roster as a target receives it, stated once for the plan, apply and export: the policy
+ * applied (what the target may receive), then shaped to what its format carries (`shape`, a
+ * Target's: the batch files carry part of a roster). `shared` is the roster before shaping.
+ */
+export function receivedRoster(
+  roster: Roster,
+  policy: Policy,
+  target: { shape?(roster: Roster): Roster } = {},
+): { shared: Roster; received: Roster } {
+  const shared = applyPolicy(roster, policy);
+  return { shared, received: target.shape ? target.shape(shared) : shared };
+}
+
+/**
+ * The soft-delete rule, stated once: under `deleteStyle: soft`, a user the roster no longer has is
+ * not removed but stays at the target disabled (SOFT_DELETED); one already so disabled is
+ * unchanged. Other entities are removed whatever the style.
+ */
+export function deletesSoftly(policy: Policy, entity: EntityName): boolean {
+  return policy.deleteStyle === 'soft' && entity === 'users';
+}
+
+/** The field and value a soft delete sets (and by which a soft-deleted user is known). */
+export const SOFT_DELETED = { field: 'enabledUser', value: 'false' } as const;
+
 /** The field that identifies records of `entity` at the target (policy `ids`; sourcedId otherwise). */
 export function keyField(policy: Policy, entity: EntityName): string {
   if (entity === 'users') return policy.ids.users;

@@ -11,6 +11,7 @@ import type { EntityName } from '../model/entities.js';
 import { type ByteRange, byteRange, type RecordTable, SEPARATOR } from '../model/record-table.js';
 import { type ChangeRecords, changeRecords, type FieldSource, type Mask } from '../plan/change.js';
 import type { Plan, PlanChange } from '../plan/plan.js';
+import { SOFT_DELETED } from '../plan/policy.js';
 import { JsonBytes } from './json-bytes.js';
 
 /** The plan as JSON in pieces of about `chunkBytes`. */
@@ -126,8 +127,7 @@ const BEFORE = Buffer.from(',\n          "before": ');
 const AFTER = Buffer.from(',\n          "after": ');
 const FIELD_END = Buffer.from('\n        }');
 const COMMA = Buffer.from(',');
-const SOFT_DELETE_FIELDS =
-  '[\n        {\n          "name": "enabledUser",\n          "before": "true",\n          "after": "false"\n        }\n      ]\n    }';
+const SOFT_DELETE_FIELDS = `[\n        {\n          "name": "${SOFT_DELETED.field}",\n          "before": "true",\n          "after": "${SOFT_DELETED.value}"\n        }\n      ]\n    }`;
 const jsonScratch = { a: byteRange(), b: byteRange(), ra: byteRange(), rb: byteRange() };
 
 /** A field entry: `{"name": ..., "before"|"after": value}` (value: the bytes, or what shows instead). */

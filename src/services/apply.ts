@@ -9,15 +9,14 @@ import { InterruptedError, RosterError, StalePlanError } from '../errors.js';
 import { interruptionOf } from '../interrupts.js';
 import type { EntityName } from '../model/entities.js';
 import { fingerprintRoster } from '../model/fingerprint.js';
-import { buildDelivery } from '../plan/delivery.js';
 import type { Plan } from '../plan/plan.js';
-import { activeBlackout, applyPolicy } from '../plan/policy.js';
+import { activeBlackout } from '../plan/policy.js';
 import { createTarget } from '../targets/create.js';
 import { faultPoint } from '../targets/faults.js';
 import { historyAfter, STATE_FORMAT_VERSION, type TargetState } from '../targets/state.js';
 import type { LockInfo } from '../targets/target.js';
 import { primePlanCache } from './incremental.js';
-import { fillPlanCache, makePlan, type PlanContext, type PlanOptions } from './plan.js';
+import { deliveryFor, fillPlanCache, makePlan, type PlanContext, type PlanOptions } from './plan.js';
 
 export interface ApplyOptions extends PlanOptions {
   /** A saved plan to apply exactly; refused when stale. */
@@ -111,16 +110,7 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
     }
     signal?.throwIfAborted();
 
-    const shared = applyPolicy(ctx.desired, ctx.targetConfig.policy);
-    const desired = ctx.target.shape ? ctx.target.shape(shared) : shared;
-    const { delivery, snapshot } = buildDelivery({
-      desired,
-      current: ctx.current,
-      changes: plan.changes,
-      mode: ctx.targetConfig.mode,
-      policy: ctx.targetConfig.policy,
-      now,
-    });
+    const { delivery, snapshot } = deliveryFor(ctx, now);
     const recordCounts: Partial<Record<EntityName, number>> = {};
     for (const entity of snapshot.entities()) {
       const size = snapshot.table(entity).size;
@@ -136,7 +126,7 @@ export async function applyRoster(options: ApplyOptions): Promise<ApplyResult> {
       appliedCommit: ctx.git?.commit ?? null,
       appliedDirty: ctx.git?.dirty ?? false,
       rosterFingerprint: fingerprintRoster(ctx.desired),
-      oneRosterVersion: desired.version,
+      oneRosterVersion: snapshot.version,
       mode: ctx.targetConfig.mode,
       recordCounts,
       rejected: [],

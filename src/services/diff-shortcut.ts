@@ -29,6 +29,7 @@ import { directoryFiles, memoryFiles, zipFiles } from '../formats/package-files.
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { computePlan } from '../plan/compute.js';
 import type { Plan, PlanScope, PlanTarget } from '../plan/plan.js';
+import { PLAN_LOOKUPS, partialPlanRuledOut } from '../plan/scope.js';
 import type { ProgressListener } from '../progress.js';
 import { readKeyedFiles } from '../source/keyed-files.js';
 import { locateRoster } from '../source/load.js';
@@ -44,6 +45,8 @@ export interface DiffShortcutInput {
   readonly now: Date;
   readonly showPersonalData: boolean;
   readonly progress?: ProgressListener;
+  /** Past this share of the bytes changed, decline (default MOST_CHANGED; tests of tiny rosters give 1). */
+  readonly mostChanged?: number;
 }
 
 /** One entity's file on both sides. */
@@ -72,6 +75,9 @@ export interface DiffShortcut {
  * so.
  */
 export async function diffByLines(input: DiffShortcutInput): Promise<DiffShortcut | string> {
+  // (Two rosters, no target: only the policy can rule a partial plan out.)
+  const ruledOut = partialPlanRuledOut(input.target.policy, { shapes: false, exportsCurrent: false });
+  if (ruledOut) return ruledOut;
   const opened: Side[] = [];
   try {
     for (const path of [input.oldPath, input.newPath]) {
@@ -191,7 +197,7 @@ async function diffSides(
     if (typeof changes === 'string') return `${file}: ${changes}`;
     const pair = pairOf(entity, before, after, changes);
     changedBytes += pair.changedBytes;
-    if (changedBytes > MOST_CHANGED * bytes) return 'much of the roster changed';
+    if (changedBytes > (input.mostChanged ?? MOST_CHANGED) * bytes) return 'much of the roster changed';
     pairs.push(pair);
   }
   return planPairs(input, pairs, a, b, manifest);
@@ -303,33 +309,30 @@ async function planPairs(
 }
 
 /**
- * Marks the unchanged lines a plan of the changed ones looks up, on both sides (an unchanged
- * line is on both): every org (which are schools); and for every user a changed line is about (a
- * changed user, demographics row, role or user profile), their user (their school), their
- * demographics (a birth date tells a changed id) and all their roles, in file order (a user
- * without a school among their orgs takes the first role's).
+ * Marks the unchanged lines a plan of the changed ones looks up (plan/scope.ts, PLAN_LOOKUPS),
+ * on both sides (an unchanged line is on both): every line of the entities read whole, and for
+ * every user a changed line is about, that user's lines of the user context.
  */
 function markContext(
   pairs: readonly FilePair[],
   columns: ReadonlyMap<EntityName, readonly (string | null)[]>,
 ): void {
   const of = (entity: EntityName) => pairs.find((p) => p.entity === entity);
-  const orgs = of('orgs');
-  if (orgs) {
-    orgs.marksBefore.forEach((m, i) => {
-      if (m === 0) orgs.marksBefore[i] = 2;
+  const markAll = (marks: Uint8Array) =>
+    marks.forEach((m, i) => {
+      if (m === 0) marks[i] = 2;
     });
-    orgs.marksAfter.forEach((m, j) => {
-      if (m === 0) orgs.marksAfter[j] = 2;
-    });
+  for (const entity of PLAN_LOOKUPS.whole) {
+    const p = of(entity);
+    if (p) for (const marks of [p.marksBefore, p.marksAfter]) markAll(marks);
   }
-  const userColumn = (p: FilePair) =>
-    p.entity === 'users' || p.entity === 'demographics'
-      ? 0
-      : (columns.get(p.entity) ?? []).indexOf('userSourcedId');
+  /** The column naming the user a line is about (0: the line's key, its sourcedId), or -1. */
+  const userColumn = (p: FilePair) => {
+    const field = PLAN_LOOKUPS.aboutUser[p.entity];
+    return field === undefined ? -1 : (columns.get(p.entity) ?? []).indexOf(field);
+  };
   const users = new Set<string>();
   for (const p of pairs) {
-    if (!['users', 'demographics', 'roles', 'userProfiles'].includes(p.entity)) continue;
     const column = userColumn(p);
     if (column < 0) continue;
     for (const i of p.changes.removed) users.add(valueAt(p.before, i, column));
@@ -341,17 +344,19 @@ function markContext(
   };
   // (In key order: each found a few steps past the one before.)
   const keys = [...users].map((id) => Buffer.from(id, 'utf8')).sort(Buffer.compare);
-  for (const p of [of('users'), of('demographics')]) {
-    if (!p) continue;
-    for (const line of findKeys(p.before, keys)) mark(p.marksBefore, line);
-    for (const line of findKeys(p.after, keys)) mark(p.marksAfter, line);
-  }
-  const roles = of('roles');
-  const column = roles ? userColumn(roles) : -1;
-  if (roles && column >= 0) {
+  for (const entity of PLAN_LOOKUPS.userContext) {
+    const p = of(entity);
+    const column = p ? userColumn(p) : -1;
+    if (!p || column < 0) continue;
+    if (column === 0) {
+      // Keyed by the user: found by key.
+      for (const line of findKeys(p.before, keys)) mark(p.marksBefore, line);
+      for (const line of findKeys(p.after, keys)) mark(p.marksAfter, line);
+      continue;
+    }
     for (const [lines, marks] of [
-      [roles.before, roles.marksBefore],
-      [roles.after, roles.marksAfter],
+      [p.before, p.marksBefore],
+      [p.after, p.marksAfter],
     ] as const) {
       for (let i = 0; i < lines.count; i++)
         if (marks[i] === 0 && users.has(valueAt(lines, i, column))) marks[i] = 2;

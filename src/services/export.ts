@@ -2,10 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeOneRosterDir, writeOneRosterZip } from '../formats/oneroster-csv/write.js';
-import { buildDelivery } from '../plan/delivery.js';
-import { applyPolicy } from '../plan/policy.js';
 import { batchFiles } from '../targets/batch.js';
-import { makePlan, type PlanOptions } from './plan.js';
+import { deliveryFor, makePlan, type PlanOptions } from './plan.js';
 import { writeOutput } from './write.js';
 
 export interface ExportOptions extends PlanOptions {
@@ -19,16 +17,7 @@ export async function exportDelivery(
   options: ExportOptions,
 ): Promise<{ files: string[]; changes: number; mode: string }> {
   const ctx = await makePlan(options);
-  const shared = applyPolicy(ctx.desired, ctx.targetConfig.policy);
-  const desired = ctx.target.shape ? ctx.target.shape(shared) : shared;
-  const { delivery, snapshot } = buildDelivery({
-    desired,
-    current: ctx.current,
-    changes: ctx.plan.changes,
-    mode: ctx.targetConfig.mode,
-    policy: ctx.targetConfig.policy,
-    now: new Date(),
-  });
+  const { delivery, snapshot } = deliveryFor(ctx, new Date());
   const changes = ctx.plan.changes.length;
   if (options.format === 'batch') {
     const files = batchFiles(delivery, snapshot);

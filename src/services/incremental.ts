@@ -45,6 +45,7 @@ import { fingerprintFromSums, type TableSums } from '../model/fingerprint.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 import { computePlan } from '../plan/compute.js';
 import type { Plan, PlanScope } from '../plan/plan.js';
+import { partialPlanRuledOut } from '../plan/scope.js';
 import type { ProgressListener } from '../progress.js';
 import type { LoadedRoster } from '../source/load.js';
 import type { TargetState } from '../targets/state.js';
@@ -130,22 +131,12 @@ function settingsHash(config: RosterConfig, target: TargetConfig): string {
   return digest.digest('hex');
 }
 
-/**
- * Why this target and config can never take the shortcut (undefined: they can). Only targets
- * compared through their own snapshot of what we delivered, with the roster shared as it is.
- */
+/** Why this target and config can never take the shortcut (undefined: they can): plan/scope.ts. */
 function unsupported(target: Target, targetConfig: TargetConfig): string | undefined {
-  if (target.exportCurrent || target.shape) return `a ${targetConfig.kind} target`;
-  const policy = targetConfig.policy;
-  if (
-    policy.share.entities !== undefined ||
-    Object.values(policy.share.withhold).some((f) => f && f.length > 0)
-  )
-    return 'the policy shares part of the roster';
-  if (policy.deleteStyle === 'soft') return 'soft deletes';
-  if (policy.ids.users !== 'sourcedId' || policy.ids.classes !== 'sourcedId')
-    return 'ids other than sourcedId';
-  return undefined;
+  return partialPlanRuledOut(targetConfig.policy, {
+    shapes: target.shape !== undefined,
+    exportsCurrent: target.exportCurrent !== undefined,
+  });
 }
 
 /** The roster's files as its reader sees them (no hidden ones), sorted: relative paths. */

@@ -15,8 +15,9 @@ import type { EntityName } from '../model/entities.js';
 import { KeyIndex } from '../model/key-index.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 import { computePlan, PlanKeyError } from '../plan/compute.js';
+import { buildDelivery, type Delivery } from '../plan/delivery.js';
 import type { Plan } from '../plan/plan.js';
-import { keyField } from '../plan/policy.js';
+import { keyField, receivedRoster } from '../plan/policy.js';
 import { portalRemovals } from '../plan/safety.js';
 import type { ProgressListener } from '../progress.js';
 import { startLoading } from '../source/background.js';
@@ -327,4 +328,20 @@ function keysOf(roster: Roster, target: TargetConfig): Partial<Record<EntityName
     keys[entity] = set;
   }
   return keys;
+}
+
+/**
+ * What apply sends for a plan (and export writes): the roster as the target receives it
+ * (plan/policy.ts, receivedRoster), as the delivery and the snapshot the target holds after it.
+ */
+export function deliveryFor(ctx: PlanContext, now: Date): Delivery {
+  const { received } = receivedRoster(ctx.desired, ctx.targetConfig.policy, ctx.target);
+  return buildDelivery({
+    desired: received,
+    current: ctx.current,
+    changes: ctx.plan.changes,
+    mode: ctx.targetConfig.mode,
+    policy: ctx.targetConfig.policy,
+    now,
+  });
 }

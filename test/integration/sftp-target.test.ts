@@ -12,7 +12,7 @@ import { rostersEqual } from '../../src/model/roster.js';
 import { defaultPolicy } from '../../src/plan/policy.js';
 import { SftpTarget } from '../../src/targets/sftp.js';
 import type { TargetState } from '../../src/targets/state.js';
-import { package11, tempDir } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/fixtures.js';
 import { PASSWORD, testSandbox } from '../helpers/sandbox.js';
 import { startSshd } from '../helpers/sshd.js';
 import { deadLockText, testState } from '../helpers/state.js';

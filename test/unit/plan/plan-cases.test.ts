@@ -1,62 +1,17 @@
 /**
- * Table tests of the plan engine: each folder of test/fixtures/plan/<case>/ holds
- *   desired.yaml   the roster in the repo (roster YAML)
- *   current.yaml   what the target holds (as delivered); absent: never applied
- *   case.yaml      target mode and policy, managed keys (optional)
- *   expected.json  the plan's summary, changes, holds, warnings and unmanaged counts
- * Run with UPDATE_GOLDEN=1 to (re)write expected.json after a deliberate change; review the diff.
+ * Table tests of the plan engine: each folder of test/fixtures/plan/<case>/ (test/helpers/plan-cases.ts)
+ * gives the plan in its expected.json. Run with UPDATE_GOLDEN=1 to (re)write expected.json after a deliberate change; review the diff.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { Diagnostics } from '../../../src/diagnostic.js';
-import { directoryFiles } from '../../../src/formats/package-files.js';
-import { readRosterYaml } from '../../../src/formats/yaml/read.js';
-import type { EntityName } from '../../../src/model/entities.js';
-import type { Roster } from '../../../src/model/roster.js';
 import { computePlan } from '../../../src/plan/compute.js';
 import { checkPlan } from '../../../src/plan/plan-file.js';
-import { defaultPolicy, type Policy } from '../../../src/plan/policy.js';
-import { tempDir, writeTree } from '../../helpers/fixtures.js';
+import { planCaseNames, readPlanCase } from '../../helpers/plan-cases.js';
 
-const ROOT = 'test/fixtures/plan';
-
-async function readYamlRoster(file: string): Promise<Roster> {
-  const dir = writeTree(tempDir(), { 'roster.yaml': readFileSync(file, 'utf8') });
-  const diagnostics = new Diagnostics();
-  const { roster } = await readRosterYaml(directoryFiles(dir), diagnostics);
-  expect(
-    diagnostics.list.filter((d) => d.severity === 'error'),
-    file,
-  ).toEqual([]);
-  return roster;
-}
-
-interface CaseFile {
-  mode?: 'bulk' | 'delta';
-  policy?: Partial<Policy> & { ids?: Partial<Policy['ids']>; thresholds?: Partial<Policy['thresholds']> };
-  managed?: Partial<Record<EntityName, string[]>>;
-  showPersonalData?: boolean;
-}
-
-describe.each(readdirSync(ROOT).sort())('plan case %s', (name) => {
+describe.each(planCaseNames())('plan case %s', (name) => {
   it('plans exactly the expected changes, holds and warnings', async () => {
-    const dir = join(ROOT, name);
-    const spec = (
-      existsSync(join(dir, 'case.yaml')) ? parse(readFileSync(join(dir, 'case.yaml'), 'utf8')) : {}
-    ) as CaseFile;
-    const base = defaultPolicy();
-    const policy = {
-      ...base,
-      ...spec.policy,
-      ids: { ...base.ids, ...spec.policy?.ids },
-      thresholds: { ...base.thresholds, ...spec.policy?.thresholds },
-    } as Policy;
-    const desired = await readYamlRoster(join(dir, 'desired.yaml'));
-    const current = existsSync(join(dir, 'current.yaml'))
-      ? await readYamlRoster(join(dir, 'current.yaml'))
-      : undefined;
+    const { dir, spec, policy, desired, current } = await readPlanCase(name);
     const plan = computePlan({
       desired,
       current,
