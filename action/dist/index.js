@@ -1041,27 +1041,48 @@ function batchCsv(columns, rows) {
 	for (const row of rows) out += csvLine(columns.map((c) => row[c] ?? ""));
 	return out;
 }
+/**
+* The batch column mapping, stated once: which users.csv column carries which roster field of
+* the person and of the class. Rows are written from it (userCells, classCells) and read back
+* with it (the batch target's export, the sandbox's batch API); the import preset
+* mappings/batch.yaml says the same (a unit test holds them together). org_sis_id, action and
+* primary_teacher mean more than one field and are handled where they are used.
+*/
+const BATCH_USER_FIELDS = {
+	user_sis_id: "sourcedId",
+	role: "role",
+	username: "username",
+	firstName: "givenName",
+	lastName: "familyName",
+	userEmail: "email",
+	userGrade: "grades"
+};
+const BATCH_CLASS_FIELDS = {
+	class_sis_id: "sourcedId",
+	className: "title",
+	classGrade: "grades",
+	course_sis_id: "courseSourcedId",
+	term_sis_id: "termSourcedIds"
+};
+/** A row's cells as roster fields, by `columns` (BATCH_USER_FIELDS or BATCH_CLASS_FIELDS); missing cells ''. */
+function fieldsOfCells(columns, row) {
+	return Object.fromEntries(Object.entries(columns).map(([column, field]) => [field, row[column] ?? ""]));
+}
+/** A record's fields as a row's cells, by `columns`. */
+function cellsOfFields(columns, record) {
+	return Object.fromEntries(Object.entries(columns).map(([column, field]) => [column, record[field] ?? ""]));
+}
 /** The person's columns of a users.csv row. */
 function userCells(user, org) {
 	return {
 		org_sis_id: org,
-		user_sis_id: user.sourcedId ?? "",
-		role: user.role ?? "",
-		username: user.username ?? "",
-		firstName: user.givenName ?? "",
-		lastName: user.familyName ?? "",
-		userEmail: user.email ?? "",
-		userGrade: user.grades ?? ""
+		...cellsOfFields(BATCH_USER_FIELDS, user)
 	};
 }
 /** The class's columns of a users.csv row, and the enrollment's primary_teacher. */
 function classCells(klass, enrollment) {
 	return {
-		class_sis_id: klass.sourcedId ?? "",
-		className: klass.title ?? "",
-		classGrade: klass.grades ?? "",
-		course_sis_id: klass.courseSourcedId ?? "",
-		term_sis_id: klass.termSourcedIds ?? "",
+		...cellsOfFields(BATCH_CLASS_FIELDS, klass),
 		primary_teacher: enrollment?.role === "teacher" ? enrollment.primary || "false" : ""
 	};
 }
@@ -2856,22 +2877,12 @@ function rosterFromExport(usersCsv, demographicsCsv) {
 		const orgs = new Set(splitList(users.get(row.user_sis_id)?.orgSourcedIds ?? ""));
 		if (row.org_sis_id) orgs.add(row.org_sis_id);
 		users.set(row.user_sis_id, {
-			sourcedId: row.user_sis_id,
-			orgSourcedIds: [...orgs].join(","),
-			role: row.role ?? "",
-			username: row.username ?? "",
-			givenName: row.firstName ?? "",
-			familyName: row.lastName ?? "",
-			email: row.userEmail ?? "",
-			grades: row.userGrade ?? ""
+			...fieldsOfCells(BATCH_USER_FIELDS, row),
+			orgSourcedIds: [...orgs].join(",")
 		});
 		if (!row.class_sis_id) continue;
 		classes.set(row.class_sis_id, {
-			sourcedId: row.class_sis_id,
-			title: row.className ?? "",
-			grades: row.classGrade ?? "",
-			courseSourcedId: row.course_sis_id ?? "",
-			termSourcedIds: row.term_sis_id ?? "",
+			...fieldsOfCells(BATCH_CLASS_FIELDS, row),
 			schoolSourcedId: row.org_sis_id ?? ""
 		});
 		const role = row.role === "teacher" || row.role === "student" ? row.role : "administrator";

@@ -7,12 +7,15 @@ import Papa from 'papaparse';
 import { Diagnostics } from '../diagnostic.js';
 import {
   BATCH_DEMOGRAPHICS_COLUMNS,
+  BATCH_CLASS_FIELDS,
+  BATCH_USER_FIELDS,
   BATCH_USERS_COLUMNS,
   type BatchDemographicsRow,
   type BatchUserRow,
   batchCsv,
   checkBatchHeader,
   classCells,
+  fieldsOfCells,
   userCells,
 } from '../formats/batch/batch.js';
 import { checkRecordFields } from '../formats/field-rules.js';
@@ -173,17 +176,12 @@ function applyUserRow(t: Tables, row: BatchUserRow): string | undefined {
   if (!org) return `org_sis_id "${row.org_sis_id}" is not an org of the portal`;
   if (!USER_ROLES.includes(row.role)) return `role "${row.role}" is not one of: ${USER_ROLES.join(', ')}`;
   const prior = users.get(row.user_sis_id);
+  // An empty cell keeps what the portal has (an ADD row updates the person).
   const user = normalizeRecord('users', {
     ...(prior ?? {}),
-    sourcedId: row.user_sis_id,
+    ...updatedBy(BATCH_USER_FIELDS, row, prior),
     enabledUser: 'true',
     orgSourcedIds: [...new Set([...splitList(prior?.orgSourcedIds ?? ''), row.org_sis_id])].join(','),
-    role: row.role,
-    username: row.username || prior?.username || '',
-    givenName: row.firstName || prior?.givenName || '',
-    familyName: row.lastName || prior?.familyName || '',
-    email: row.userEmail || prior?.email || '',
-    grades: row.userGrade || prior?.grades || '',
   });
   const userError = fieldError('users', user);
   if (userError) return userError;
@@ -211,9 +209,7 @@ function applyUserRow(t: Tables, row: BatchUserRow): string | undefined {
     }
     klass = normalizeRecord('classes', {
       ...(priorClass ?? {}),
-      sourcedId: row.class_sis_id,
-      title: row.className || priorClass?.title || '',
-      grades: row.classGrade || priorClass?.grades || '',
+      ...updatedBy(BATCH_CLASS_FIELDS, row, priorClass),
       courseSourcedId: courseId,
       classType: priorClass?.classType || 'scheduled',
       schoolSourcedId: priorClass?.schoolSourcedId || row.org_sis_id,
@@ -302,3 +298,14 @@ export function batchErrorsCsv(errors: readonly BatchRowError[]): string {
 }
 
 export const BATCH_ERRORS_COLUMNS = ['file', 'line', 'action', 'user_sis_id', 'class_sis_id', 'error'];
+
+/** The fields a row's cells give (by `columns`), each empty cell keeping the `prior` record's value. */
+function updatedBy(
+  columns: typeof BATCH_USER_FIELDS | typeof BATCH_CLASS_FIELDS,
+  row: Readonly<Record<string, string>>,
+  prior: Readonly<Record<string, string | undefined>> | undefined,
+): Record<string, string> {
+  const cells = fieldsOfCells(columns, row);
+  for (const [field, value] of Object.entries(cells)) if (value === '') cells[field] = prior?.[field] ?? '';
+  return cells;
+}

@@ -15,10 +15,13 @@ import type { FormData } from 'undici';
 import type { BatchTargetConfig } from '../config/config.js';
 import { InputError, StalePlanError } from '../errors.js';
 import {
+  BATCH_CLASS_FIELDS,
   BATCH_DEMOGRAPHICS_COLUMNS,
+  BATCH_USER_FIELDS,
   BATCH_USERS_COLUMNS,
   batchCsv,
   classCells,
+  fieldsOfCells,
   userCells,
 } from '../formats/batch/batch.js';
 import { convertVersion } from '../model/convert-version.js';
@@ -101,23 +104,10 @@ export function rosterFromExport(usersCsv: string, demographicsCsv: string): Ros
     if (!row.user_sis_id) continue;
     const orgs = new Set(splitList(users.get(row.user_sis_id)?.orgSourcedIds ?? ''));
     if (row.org_sis_id) orgs.add(row.org_sis_id);
-    users.set(row.user_sis_id, {
-      sourcedId: row.user_sis_id,
-      orgSourcedIds: [...orgs].join(','),
-      role: row.role ?? '',
-      username: row.username ?? '',
-      givenName: row.firstName ?? '',
-      familyName: row.lastName ?? '',
-      email: row.userEmail ?? '',
-      grades: row.userGrade ?? '',
-    });
+    users.set(row.user_sis_id, { ...fieldsOfCells(BATCH_USER_FIELDS, row), orgSourcedIds: [...orgs].join(',') });
     if (!row.class_sis_id) continue;
     classes.set(row.class_sis_id, {
-      sourcedId: row.class_sis_id,
-      title: row.className ?? '',
-      grades: row.classGrade ?? '',
-      courseSourcedId: row.course_sis_id ?? '',
-      termSourcedIds: row.term_sis_id ?? '',
+      ...fieldsOfCells(BATCH_CLASS_FIELDS, row),
       schoolSourcedId: row.org_sis_id ?? '',
     });
     const role = row.role === 'teacher' || row.role === 'student' ? row.role : 'administrator';

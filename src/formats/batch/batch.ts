@@ -68,28 +68,52 @@ export function batchCsv(columns: readonly string[], rows: Iterable<Record<strin
 
 type Row = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The batch column mapping, stated once: which users.csv column carries which roster field of
+ * the person and of the class. Rows are written from it (userCells, classCells) and read back
+ * with it (the batch target's export, the sandbox's batch API); the import preset
+ * mappings/batch.yaml says the same (a unit test holds them together). org_sis_id, action and
+ * primary_teacher mean more than one field and are handled where they are used.
+ */
+export const BATCH_USER_FIELDS = {
+  user_sis_id: 'sourcedId',
+  role: 'role',
+  username: 'username',
+  firstName: 'givenName',
+  lastName: 'familyName',
+  userEmail: 'email',
+  userGrade: 'grades',
+} as const;
+
+export const BATCH_CLASS_FIELDS = {
+  class_sis_id: 'sourcedId',
+  className: 'title',
+  classGrade: 'grades',
+  course_sis_id: 'courseSourcedId',
+  term_sis_id: 'termSourcedIds',
+} as const;
+
+type ColumnFields = Readonly<Record<string, string>>;
+
+/** A row's cells as roster fields, by `columns` (BATCH_USER_FIELDS or BATCH_CLASS_FIELDS); missing cells ''. */
+export function fieldsOfCells(columns: ColumnFields, row: Row): Record<string, string> {
+  return Object.fromEntries(Object.entries(columns).map(([column, field]) => [field, row[column] ?? '']));
+}
+
+/** A record's fields as a row's cells, by `columns`. */
+function cellsOfFields(columns: ColumnFields, record: Row): Record<string, string> {
+  return Object.fromEntries(Object.entries(columns).map(([column, field]) => [column, record[field] ?? '']));
+}
+
 /** The person's columns of a users.csv row. */
 export function userCells(user: Row, org: string): Record<string, string> {
-  return {
-    org_sis_id: org,
-    user_sis_id: user.sourcedId ?? '',
-    role: user.role ?? '',
-    username: user.username ?? '',
-    firstName: user.givenName ?? '',
-    lastName: user.familyName ?? '',
-    userEmail: user.email ?? '',
-    userGrade: user.grades ?? '',
-  };
+  return { org_sis_id: org, ...cellsOfFields(BATCH_USER_FIELDS, user) };
 }
 
 /** The class's columns of a users.csv row, and the enrollment's primary_teacher. */
 export function classCells(klass: Row, enrollment?: Row): Record<string, string> {
   return {
-    class_sis_id: klass.sourcedId ?? '',
-    className: klass.title ?? '',
-    classGrade: klass.grades ?? '',
-    course_sis_id: klass.courseSourcedId ?? '',
-    term_sis_id: klass.termSourcedIds ?? '',
+    ...cellsOfFields(BATCH_CLASS_FIELDS, klass),
     primary_teacher: enrollment?.role === 'teacher' ? enrollment.primary || 'false' : '',
   };
 }
