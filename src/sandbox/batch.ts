@@ -6,8 +6,8 @@
 import Papa from 'papaparse';
 import { Diagnostics } from '../diagnostic.js';
 import {
-  BATCH_DEMOGRAPHICS_COLUMNS,
   BATCH_CLASS_FIELDS,
+  BATCH_DEMOGRAPHICS_COLUMNS,
   BATCH_USER_FIELDS,
   BATCH_USERS_COLUMNS,
   type BatchDemographicsRow,

@@ -104,7 +104,10 @@ export function rosterFromExport(usersCsv: string, demographicsCsv: string): Ros
     if (!row.user_sis_id) continue;
     const orgs = new Set(splitList(users.get(row.user_sis_id)?.orgSourcedIds ?? ''));
     if (row.org_sis_id) orgs.add(row.org_sis_id);
-    users.set(row.user_sis_id, { ...fieldsOfCells(BATCH_USER_FIELDS, row), orgSourcedIds: [...orgs].join(',') });
+    users.set(row.user_sis_id, {
+      ...fieldsOfCells(BATCH_USER_FIELDS, row),
+      orgSourcedIds: [...orgs].join(','),
+    });
     if (!row.class_sis_id) continue;
     classes.set(row.class_sis_id, {
       ...fieldsOfCells(BATCH_CLASS_FIELDS, row),
