@@ -25631,6 +25631,13 @@ function partialPlanRuledOut(policy, traits) {
 	if (policy.deleteStyle === "soft") return "soft deletes";
 	if (policy.ids.users !== "sourcedId" || policy.ids.classes !== "sourcedId") return "ids other than sourcedId";
 }
+/**
+* Why part of a roster cannot be planned as a part, or undefined: a delta file's records are
+* changes to apply, not what the roster holds, so lines of it that did not change say nothing.
+*/
+function partialRosterRuledOut(roster) {
+	return roster.entities().some((e) => roster.mode(e) === "delta") ? "a delta file" : void 0;
+}
 
 // dist/plan/compute.js
 /**
@@ -26345,7 +26352,8 @@ async function shortcut(input, started) {
 	});
 	const { removed: removedRoster, added: addedRoster } = withoutUnchanged(read.removed, read.added);
 	if (addedRoster.version !== cache.version) return "the OneRoster version changed";
-	for (const entity of addedRoster.entities()) if (addedRoster.mode(entity) === "delta") return "a delta file";
+	const partial = partialRosterRuledOut(addedRoster);
+	if (partial) return partial;
 	const current = await reading;
 	if (current.version !== cache.version) return "the target holds another OneRoster version";
 	for (const entity of current.entities()) current.table(entity).knowAscending("sourcedId", cache.ascending.includes(entity));
@@ -26567,7 +26575,7 @@ function readCache(dir) {
 async function primePlanCache(input) {
 	const { config, targetConfig, target, state, loaded, current, holdsRoster, startedAt } = input;
 	const dir = planCacheDir(config, targetConfig);
-	if (!(state !== void 0 && current !== void 0 && state.rejected.length === 0 && (loaded.format === "oneroster-csv" || loaded.format === "yaml") && unsupported(target, targetConfig) === void 0 && holdsRoster && loaded.diagnostics.sorted().length === 0 && loaded.roster.entities().every((e) => loaded.roster.mode(e) !== "delta"))) return;
+	if (!(state !== void 0 && current !== void 0 && state.rejected.length === 0 && (loaded.format === "oneroster-csv" || loaded.format === "yaml") && unsupported(target, targetConfig) === void 0 && holdsRoster && loaded.diagnostics.sorted().length === 0 && partialRosterRuledOut(loaded.roster) === void 0)) return;
 	const next = `${dir}.new-${process.pid}`;
 	try {
 		const existing = readCache(dir);

@@ -5,7 +5,8 @@
  * nothing to do) and roster diff's line shortcut (services/diff-shortcut.ts: the lines that differ
  * between two CSV packages). Both ask here:
  *
- * - whether a target and its policy allow a partial plan at all (`partialPlanRuledOut`), and
+ * - whether a target and its policy allow a partial plan at all (`partialPlanRuledOut`), and a
+ *   roster's files (`partialRosterRuledOut`), and
  * - which records besides the changed ones the plan's rules read (`PLAN_LOOKUPS`), so that a
  *   shortcut that reads only part of a side reads those too.
  *
@@ -16,6 +17,7 @@
  * rules still hold, with the rules' own lookups; it sits below plan/ and is told nothing here.)
  */
 import type { EntityName } from '../model/entities.js';
+import type { Roster } from '../model/roster.js';
 import type { Policy } from './policy.js';
 
 /** What a target does that a partial plan cannot follow (from the Target's optional hooks). */
@@ -45,6 +47,14 @@ export function partialPlanRuledOut(policy: Policy, traits: TargetTraits): strin
   if (policy.ids.users !== 'sourcedId' || policy.ids.classes !== 'sourcedId')
     return 'ids other than sourcedId';
   return undefined;
+}
+
+/**
+ * Why part of a roster cannot be planned as a part, or undefined: a delta file's records are
+ * changes to apply, not what the roster holds, so lines of it that did not change say nothing.
+ */
+export function partialRosterRuledOut(roster: Roster): string | undefined {
+  return roster.entities().some((e) => roster.mode(e) === 'delta') ? 'a delta file' : undefined;
 }
 
 /**

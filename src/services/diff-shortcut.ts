@@ -29,7 +29,7 @@ import { directoryFiles, memoryFiles, zipFiles } from '../formats/package-files.
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../model/entities.js';
 import { computePlan } from '../plan/compute.js';
 import type { Plan, PlanScope, PlanTarget } from '../plan/plan.js';
-import { PLAN_LOOKUPS, partialPlanRuledOut } from '../plan/scope.js';
+import { PLAN_LOOKUPS, partialPlanRuledOut, partialRosterRuledOut } from '../plan/scope.js';
 import type { ProgressListener } from '../progress.js';
 import { readKeyedFiles } from '../source/keyed-files.js';
 import { locateRoster } from '../source/load.js';
@@ -271,8 +271,9 @@ async function planPairs(
       },
     },
   } satisfies PlanScope;
+  const partial = partialRosterRuledOut(current) ?? partialRosterRuledOut(desired);
+  if (partial) return partial;
   for (const p of pairs) {
-    if (current.mode(p.entity) === 'delta') return 'a delta file';
     const removed: number[] = [];
     let read = 0;
     let context = 0;

@@ -45,7 +45,7 @@ import { fingerprintFromSums, type TableSums } from '../model/fingerprint.js';
 import { type Roster, RosterBuilder } from '../model/roster.js';
 import { computePlan } from '../plan/compute.js';
 import type { Plan, PlanScope } from '../plan/plan.js';
-import { partialPlanRuledOut } from '../plan/scope.js';
+import { partialPlanRuledOut, partialRosterRuledOut } from '../plan/scope.js';
 import type { ProgressListener } from '../progress.js';
 import type { LoadedRoster } from '../source/load.js';
 import type { TargetState } from '../targets/state.js';
@@ -232,8 +232,8 @@ async function shortcut(
   // Records that went away and came back the same (a line moved, a file's unchanged part) are neither.
   const { removed: removedRoster, added: addedRoster } = withoutUnchanged(read.removed, read.added);
   if (addedRoster.version !== cache.version) return 'the OneRoster version changed';
-  for (const entity of addedRoster.entities())
-    if (addedRoster.mode(entity) === 'delta') return 'a delta file';
+  const partial = partialRosterRuledOut(addedRoster);
+  if (partial) return partial;
 
   const current = await reading;
   if (current.version !== cache.version) return 'the target holds another OneRoster version';
@@ -511,7 +511,7 @@ export async function primePlanCache(input: PrimeInput): Promise<void> {
     unsupported(target, targetConfig) === undefined &&
     holdsRoster &&
     loaded.diagnostics.sorted().length === 0 &&
-    loaded.roster.entities().every((e) => loaded.roster.mode(e) !== 'delta');
+    partialRosterRuledOut(loaded.roster) === undefined;
   // (A cache left by an earlier plan stays: while the target's serial is the same, it still says
   // what the target holds. One bound to an older serial is never used, and replaced in time.)
   if (!usable) return;

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { type CliResult, rosterAsync } from '../helpers/cli.js';
 import { tempDir, writeTree } from '../helpers/fixtures.js';
 import { districtRepo } from '../helpers/repo.js';
+import { testSandbox } from '../helpers/sandbox.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats.default(ajv);
@@ -124,7 +125,7 @@ describe('--json', () => {
     for (const r of [applied, edited, status2]) expect(r.stdout).not.toMatch(/ID-JSON-1|givenName|@/);
   }, 120_000);
 
-  it('export, convert, generate, import, init and git-setup say what they wrote; errors are JSON', async () => {
+  it('export, convert, generate, import, init, git-setup and trust-host say what they did; errors are JSON', async () => {
     const repo = districtRepo({ students: 40 });
     const out = tempDir('roster-json-out-');
     const run = (...args: string[]) => rosterAsync([...args, '--json'], { cwd: repo.dir });
@@ -134,7 +135,8 @@ describe('--json', () => {
         'sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\nu1,,,maybe,org-1,student,u1,,A,B,,,,,,,,\n',
     });
 
-    const [exported, converted, generated, initialized, setUp, invalid, badConvert, noSandboxJson] =
+    const portal = await testSandbox();
+    const [exported, converted, generated, initialized, setUp, invalid, badConvert, noSandboxJson, trusted] =
       await Promise.all([
         run('export', '--format', 'oneroster', '--out', join(out, 'upload')),
         run('convert', 'roster', '--to', 'oneroster-1.2', '--out', join(out, 'csv')),
@@ -144,7 +146,16 @@ describe('--json', () => {
         run('validate', broken),
         run('convert', broken, '--to', 'yaml', '--out', join(out, 'never')),
         rosterAsync(['sandbox', '--data', join(out, 'sb'), '--json']),
+        run('trust-host', '127.0.0.1', '--port', String(portal.sftp.port), '--dry-run'),
       ]);
+    expect(json(trusted, 'command-result')).toEqual({
+      formatVersion: '1.0',
+      kind: 'trust-host',
+      host: '127.0.0.1',
+      port: portal.sftp.port,
+      hostKey: portal.sftp.hostKeyFingerprint,
+      pinned: [],
+    });
     expect(json(exported, 'command-result')).toMatchObject({
       kind: 'export',
       mode: 'bulk',
