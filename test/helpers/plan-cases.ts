@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
 import { Diagnostics } from '../../src/diagnostic.js';
-import { directoryFiles } from '../../src/formats/package-files.js';
+import { memoryFiles } from '../../src/formats/package-files.js';
 import { readRosterYaml } from '../../src/formats/yaml/read.js';
 import type { EntityName } from '../../src/model/entities.js';
 import type { Roster } from '../../src/model/roster.js';
 import { defaultPolicy, type Policy } from '../../src/plan/policy.js';
-import { tempDir, writeTree } from './fixtures.js';
 
 export const PLAN_CASES = 'test/fixtures/plan';
 
@@ -41,9 +40,11 @@ export function planCaseNames(): string[] {
 }
 
 async function readYamlRoster(file: string): Promise<Roster> {
-  const dir = writeTree(tempDir(), { 'roster.yaml': readFileSync(file, 'utf8') });
   const diagnostics = new Diagnostics();
-  const { roster } = await readRosterYaml(directoryFiles(dir), diagnostics);
+  const { roster } = await readRosterYaml(
+    memoryFiles(file, new Map([['roster.yaml', readFileSync(file)]])),
+    diagnostics,
+  );
   expect(
     diagnostics.list.filter((d) => d.severity === 'error'),
     file,

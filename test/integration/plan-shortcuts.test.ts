@@ -5,16 +5,17 @@
  * - roster diff's line shortcut (services/diff-shortcut.ts), on the case's two rosters written as
  *   OneRoster CSV folders, against the full plan of the same folders;
  * - the incremental plan (services/incremental.ts), in a district repo with a dir target: the
- *   current roster applied, a plan that finds nothing to do (which fills the plan cache), then
- *   the desired roster written over it and planned with the shortcut and without.
+ *   current roster applied (which fills the plan cache), then the desired roster written over it
+ *   and planned with the shortcut and without.
  *
  * Each case's expected outcome is in the table below: the same plan, or the reason it declines.
  * The rosters are tiny, so the share of changed bytes past which a shortcut reads everything is
  * lifted (ROSTER_MOST_CHANGED, `mostChanged`).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { Diagnostics } from '../../src/diagnostic.js';
 import { readOneRoster } from '../../src/formats/oneroster-csv/read.js';
@@ -25,16 +26,20 @@ import { type Roster, RosterBuilder } from '../../src/model/roster.js';
 import { computePlan } from '../../src/plan/compute.js';
 import type { Plan, PlanTarget } from '../../src/plan/plan.js';
 import { partialPlanRuledOut } from '../../src/plan/scope.js';
-import { tempDir } from '../helpers/fixtures.js';
 import { type PlanCase, planCaseNames, readPlanCase } from '../helpers/plan-cases.js';
 
 process.env.ROSTER_MOST_CHANGED = '1';
 // (Read when the module loads: after the variable is set.)
-const { makePlan, fillPlanCache } = await import('../../src/services/plan.js');
+const { makePlan } = await import('../../src/services/plan.js');
 const { applyRoster } = await import('../../src/services/apply.js');
 const { diffByLines } = await import('../../src/services/diff-shortcut.js');
 
 const now = new Date('2026-03-02T12:00:00Z');
+
+// The cases run at once (most of their time is spent waiting on files and git): one folder for all.
+const root = mkdtempSync(join(tmpdir(), 'plan-shortcuts-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const tempDir = (prefix: string) => mkdtempSync(join(root, prefix));
 
 /** What a shortcut must do with a case: give the full path's plan, or decline for this reason. */
 const EXPECTED: Record<string, { diff: 'same' | RegExp; incremental: 'same' | RegExp }> = {
@@ -136,12 +141,10 @@ async function throughIncremental(c: PlanCase): Promise<{ shortcut: Plan | strin
   const options = { repo, target: 'vendor', now, showPersonalData: c.spec.showPersonalData ?? false };
   if (c.current) {
     await writeOneRosterDir(sideOf(c, 'current'), join(repo, 'roster'));
-    await applyRoster({ ...options, allowMassChange: true, confirm: async () => true });
     await settle();
-    // Nothing to do: the plan cache is filled, for the next plan.
-    const quiet = await makePlan({ ...options, incremental: false });
-    expect(quiet.plan.changes, `${c.name}: the applied roster plans no changes`).toEqual([]);
-    await fillPlanCache(quiet);
+    // The apply delivers the whole roster: it fills the plan cache for the next plan.
+    const applied = await applyRoster({ ...options, allowMassChange: true, confirm: async () => true });
+    expect(applied.outcome, c.name).toBe('applied');
   }
   await writeOneRosterDir(sideOf(c, 'desired'), join(repo, 'roster'));
   await settle();
@@ -163,36 +166,40 @@ async function throughIncremental(c: PlanCase): Promise<{ shortcut: Plan | strin
 /** Files written now are newer than a plan that starts at once (the plan cache takes settled files only). */
 const settle = () => new Promise((r) => setTimeout(r, 80));
 
-describe.each(planCaseNames())('plan case %s through the shortcuts', (name) => {
-  it('gives the full path’s plan, or declines for the expected reason', async () => {
-    const c = await readPlanCase(name);
-    const expected = EXPECTED[name];
-    expect(expected, `${name}: add the case to EXPECTED`).toBeDefined();
-    const ruledOut = partialPlanRuledOut(c.policy, {
-      shapes: false,
-      exportsCurrent: c.spec.managed !== undefined,
-    });
-    for (const [way, run] of [
-      ['diff', throughDiff],
-      ['incremental', throughIncremental],
-    ] as const) {
-      const want = expected![way];
-      if (c.spec.managed) {
-        // (Not run: the case needs a portal that exports what it holds, which rules a partial plan out.)
-        expect(ruledOut).toMatch(/portal/);
-        expect(want).toEqual(/not run/);
-        continue;
+describe('the plan cases through the shortcuts', () => {
+  it.concurrent.each(planCaseNames())(
+    '%s: the full path’s plan, or a decline for the expected reason',
+    async (name) => {
+      const c = await readPlanCase(name);
+      const expected = EXPECTED[name];
+      expect(expected, `${name}: add the case to EXPECTED`).toBeDefined();
+      const ruledOut = partialPlanRuledOut(c.policy, {
+        shapes: false,
+        exportsCurrent: c.spec.managed !== undefined,
+      });
+      for (const [way, run] of [
+        ['diff', throughDiff],
+        ['incremental', throughIncremental],
+      ] as const) {
+        const want = expected![way];
+        if (c.spec.managed) {
+          // (Not run: the case needs a portal that exports what it holds, which rules a partial plan out.)
+          expect(ruledOut).toMatch(/portal/);
+          expect(want).toEqual(/not run/);
+          continue;
+        }
+        const { shortcut, full } = await run(c);
+        if (want === 'same') {
+          expect(typeof shortcut === 'string' ? shortcut : 'a plan', `${name} (${way})`).toBe('a plan');
+          expect(planned(shortcut as Plan), `${name} (${way})`).toEqual(planned(full!));
+        } else {
+          expect(shortcut, `${name} (${way})`).toMatch(want);
+        }
       }
-      const { shortcut, full } = await run(c);
-      if (want === 'same') {
-        expect(typeof shortcut === 'string' ? shortcut : 'a plan', `${name} (${way})`).toBe('a plan');
-        expect(planned(shortcut as Plan), `${name} (${way})`).toEqual(planned(full!));
-      } else {
-        expect(shortcut, `${name} (${way})`).toMatch(want);
-      }
-    }
-    // Whatever plan/scope.ts rules out, both shortcuts decline for that very reason.
-    if (ruledOut && !c.spec.managed)
-      for (const want of [expected!.diff, expected!.incremental]) expect(ruledOut).toMatch(want);
-  }, 60_000);
+      // Whatever plan/scope.ts rules out, both shortcuts decline for that very reason.
+      if (ruledOut && !c.spec.managed)
+        for (const want of [expected!.diff, expected!.incremental]) expect(ruledOut).toMatch(want);
+    },
+    60_000,
+  );
 });
