@@ -54,7 +54,7 @@ describe('personal data and secrets in every output', () => {
     const plans = await Promise.all(
       formats.map((format) => rosterAsync(['plan', '--format', format], { cwd: repo.dir, env: debug })),
     );
-    plans.forEach((r, k) => clean(`plan --format ${formats[k]}`, r));
+    for (const [k, r] of plans.entries()) clean(`plan --format ${formats[k]}`, r);
     expect(roster(['plan', '--out', 'plan.json'], { cwd: repo.dir }).status).toBe(0);
     clean('plan file', readFileSync(join(repo.dir, 'plan.json'), 'utf8'));
     clean('apply', roster(['apply', 'plan.json'], { cwd: repo.dir, env: debug }));
@@ -62,7 +62,7 @@ describe('personal data and secrets in every output', () => {
     const statuses = await Promise.all(
       ['text', 'json'].map((format) => rosterAsync(['status', '--format', format], { cwd: repo.dir })),
     );
-    statuses.forEach((r, k) => clean(`status --format ${['text', 'json'][k]}`, r));
+    for (const [k, r] of statuses.entries()) clean(`status --format ${['text', 'json'][k]}`, r);
     // (The delivery itself carries them: that is what it is for.)
     expect(await zipText(join(repo.target, 'current', 'OneRoster.zip'))).toMatch(MARK);
 
