@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { writtenJson } from '../render/results.js';
+import { commandResult } from '../render/results.js';
 import { renderValidation, validationReport } from '../render/validation.js';
 import { type ConvertResult, convertRoster } from '../services/convert.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../services/write.js';
@@ -65,7 +65,7 @@ export default class Convert extends BaseCommand {
 }
 
 function convertJson(converted: ConvertResult, out: string, src: string) {
-  return writtenJson('convert', {
+  return commandResult('convert', {
     out,
     written: converted.written !== undefined,
     files: converted.written?.files ?? [],

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { writtenJson } from '../render/results.js';
+import { commandResult } from '../render/results.js';
 import { exportDelivery } from '../services/export.js';
 
 export default class Export extends BaseCommand {
@@ -23,7 +23,7 @@ export default class Export extends BaseCommand {
     force: Flags.boolean({ description: 'Replace the roster files (or the zip) already in --out.' }),
   };
 
-  async run(): Promise<ReturnType<typeof writtenJson>> {
+  async run(): Promise<ReturnType<typeof commandResult>> {
     const { flags } = await this.parse(Export);
     const r = await exportDelivery({
       repo: flags.repo,
@@ -36,7 +36,7 @@ export default class Export extends BaseCommand {
       `Wrote ${r.files.length} file(s) to ${flags.out} (${flags.format}, ${r.mode}, ${r.changes} change(s) against what the target holds).\n`,
     );
     return this.done(
-      writtenJson('export', {
+      commandResult('export', {
         out: flags.out,
         format: flags.format,
         mode: r.mode,

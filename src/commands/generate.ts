@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { generateDistrict } from '../generate/generate.js';
-import { writtenJson } from '../render/results.js';
+import { commandResult } from '../render/results.js';
 import { writeRoster } from '../services/write.js';
 
 export default class Generate extends BaseCommand {
@@ -36,7 +36,7 @@ export default class Generate extends BaseCommand {
     force: Flags.boolean({ description: 'Replace roster files already in --out.' }),
   };
 
-  async run(): Promise<ReturnType<typeof writtenJson>> {
+  async run(): Promise<ReturnType<typeof commandResult>> {
     const { flags } = await this.parse(Generate);
     const version = flags.version as '1.1' | '1.2';
     const roster = generateDistrict({
@@ -64,7 +64,7 @@ export default class Generate extends BaseCommand {
       .join(', ');
     this.write(`Wrote ${result.files.length} file(s) to ${flags.out}: OneRoster ${version}, ${counts}\n`);
     return this.done(
-      writtenJson('generate', { out: flags.out, oneRosterVersion: version, files: result.files, records }),
+      commandResult('generate', { out: flags.out, oneRosterVersion: version, files: result.files, records }),
     );
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { writtenJson } from '../render/results.js';
+import { commandResult } from '../render/results.js';
 import { gitSetup, gitSetupRemove } from '../services/git-setup.js';
 
 export default class GitSetup extends BaseCommand {
@@ -20,7 +20,7 @@ export default class GitSetup extends BaseCommand {
     }),
   };
 
-  async run(): Promise<ReturnType<typeof writtenJson>> {
+  async run(): Promise<ReturnType<typeof commandResult>> {
     const { flags } = await this.parse(GitSetup);
     if (flags.remove) {
       const result = await gitSetupRemove({ repo: flags.repo });
@@ -29,7 +29,7 @@ export default class GitSetup extends BaseCommand {
           ? `Removed the roster diff driver (git config) and its block in ${result.gitattributes}.\n`
           : 'The roster diff driver was not set up here: nothing to remove.\n',
       );
-      return this.done(writtenJson('git-setup', { removed: true, ...result }));
+      return this.done(commandResult('git-setup', { removed: true, ...result }));
     }
     // How git runs this roster: the same Node.js and the same CLI (an absolute path: the config is this clone's).
     const result = await gitSetup({ repo: flags.repo, command: [process.execPath, process.argv[1]!] });
@@ -39,6 +39,6 @@ export default class GitSetup extends BaseCommand {
         '  .git/config: diff.roster.textconv, xfuncname (this clone only; other clones run roster git-setup too)\n' +
         'Try: git log -p -- roster/    git diff HEAD~1 -- roster/\n',
     );
-    return this.done(writtenJson('git-setup', { removed: false, ...result }));
+    return this.done(commandResult('git-setup', { removed: false, ...result }));
   }
 }

@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, progressOption } from '../base-command.js';
 import { UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { writtenJson } from '../render/results.js';
+import { commandResult } from '../render/results.js';
 import { renderValidation, validationReport } from '../render/validation.js';
 import {
   IMPORT_SOURCES,
@@ -86,7 +86,7 @@ export default class Import extends BaseCommand {
     }),
   };
 
-  async run(): Promise<ReturnType<typeof writtenJson>> {
+  async run(): Promise<ReturnType<typeof commandResult>> {
     const { args, flags } = await this.parse(Import);
     const fromTarget = flags['from-target'];
     if (fromTarget ? flags.from || args.source : !flags.from || !args.source)
@@ -157,7 +157,7 @@ export default class Import extends BaseCommand {
       }`,
     );
     return this.done(
-      writtenJson('import', {
+      commandResult('import', {
         rosterPath: where,
         files: result.files,
         records: result.records,

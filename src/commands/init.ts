@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { writtenJson } from '../render/results.js';
+import { commandResult } from '../render/results.js';
 import { initRepo } from '../services/init.js';
 
 export default class Init extends BaseCommand {
@@ -19,13 +19,13 @@ export default class Init extends BaseCommand {
     name: Flags.string({ description: "The district's name (default: from the folder's name)." }),
   };
 
-  async run(): Promise<ReturnType<typeof writtenJson>> {
+  async run(): Promise<ReturnType<typeof commandResult>> {
     const { args, flags } = await this.parse(Init);
     const result = await initRepo(args.dir, flags.name ? { name: flags.name } : {});
     const where = relative(process.cwd(), result.dir) || '.';
     this.write(
       `Created a district repo in ${where}${result.gitInitialized ? (result.committed ? ' (git init, first commit)' : ' (git init; commit when git knows your name)') : ''}:\n${result.created.map((f) => `  ${f}\n`).join('')}\nNext:\n${where === '.' ? '' : `  cd ${where}\n`}  npx roster import --from oneroster EXPORT.zip   (or add schools to roster/ by hand)\n  npx roster validate\n  npx roster plan\n`,
     );
-    return this.done(writtenJson('init', result));
+    return this.done(commandResult('init', result));
   }
 }

@@ -62,10 +62,11 @@ export default class Plan extends BaseCommand {
       );
     if (flags.out && flags.format === 'text')
       this.write(`Saved the plan to ${flags.out}. Apply exactly this plan with: roster apply ${flags.out}\n`);
+    // With --json, the plan now (written once: the second done() only sets the exit code).
+    await this.done(ctx.plan, { jsonChunks: () => planJsonChunks(ctx.plan) });
     // Then, when it found nothing to do, the plan cache for the next plan (once all is shown).
     await fillPlanCache(ctx);
     return this.done(ctx.plan, {
-      jsonChunks: () => planJsonChunks(ctx.plan),
       exitCode: flags['detailed-exitcode'] && ctx.plan.changes.length > 0 ? ExitCode.Changes : undefined,
     });
   }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { findConfigUpward } from '../config/config.js';
-import { writtenJson } from '../render/results.js';
+import { commandResult } from '../render/results.js';
 import { pinHostKey, readHostKey } from '../services/trust-host.js';
 
 export default class TrustHost extends BaseCommand {
@@ -22,12 +22,12 @@ export default class TrustHost extends BaseCommand {
     'dry-run': Flags.boolean({ description: 'Only print the fingerprint.' }),
   };
 
-  async run(): Promise<ReturnType<typeof writtenJson>> {
+  async run(): Promise<ReturnType<typeof commandResult>> {
     const { args, flags } = await this.parse(TrustHost);
     const fingerprint = await readHostKey(args.host, flags.port);
     this.write(`${args.host}:${flags.port} host key ${fingerprint}\n`);
     const result = (pinned: string[], config?: string) =>
-      writtenJson('trust-host', {
+      commandResult('trust-host', {
         host: args.host,
         port: flags.port,
         hostKey: fingerprint,

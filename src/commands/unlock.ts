@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../errors.js';
-import { writtenJson } from '../render/results.js';
+import { commandResult } from '../render/results.js';
 import { unlockTarget } from '../services/unlock.js';
 
 export default class Unlock extends BaseCommand {
@@ -17,7 +17,7 @@ export default class Unlock extends BaseCommand {
     force: Flags.boolean({ description: 'Required: confirms that the holder is gone.' }),
   };
 
-  async run(): Promise<ReturnType<typeof writtenJson>> {
+  async run(): Promise<ReturnType<typeof commandResult>> {
     const { args, flags } = await this.parse(Unlock);
     if (!flags.force)
       throw new UsageError(
@@ -28,12 +28,12 @@ export default class Unlock extends BaseCommand {
     const held = await unlockTarget({ repo: flags.repo, target: args.target });
     if (!held) {
       this.write(`Target "${args.target}" was not locked.\n`);
-      return this.done(writtenJson('unlock', { target: args.target, wasLocked: false }));
+      return this.done(commandResult('unlock', { target: args.target, wasLocked: false }));
     }
     process.stderr.write(
       `Warning: removed the lock of ${held.holder} (${held.operation}, since ${held.createdAt})${held.stale ? '' : '; that process may still be running'}.\n`,
     );
     this.write(`Target "${args.target}" is unlocked.\n`);
-    return this.done(writtenJson('unlock', { target: args.target, wasLocked: true, lock: held }));
+    return this.done(commandResult('unlock', { target: args.target, wasLocked: true, lock: held }));
   }
 }

@@ -83,8 +83,8 @@ export function editResultJson(
   };
 }
 
-/** Files a command wrote (export, convert, generate, import): where, which, how many records. */
-export function writtenJson<K extends string, T extends object>(kind: K, fields: T) {
+/** A command's result of `kind` (export, convert, generate, import, init, git-setup, trust-host, unlock). */
+export function commandResult<K extends string, T extends object>(kind: K, fields: T) {
   return { formatVersion: COMMAND_RESULT_VERSION, kind, ...fields };
 }
 
